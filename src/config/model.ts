@@ -1,0 +1,139 @@
+/**
+ * The typed ProxySQL configuration model. It mirrors the sections of `proxysql.cnf` that we render
+ * (https://proxysql.com/documentation/configuring-proxysql/ and the annotated etc/proxysql.cnf in
+ * sysown/proxysql) and is rendered to text in exactly one place: ./render.ts.
+ *
+ * Plain TypeScript, no aws-cdk-lib import: the construct, the CLI, the container entrypoint's tests and the
+ * unit tests share it. CDK tokens (e.g. a cluster endpoint that CloudFormation resolves) pass through as
+ * strings.
+ */
+
+/** Which secret a placeholder stands for: each kind has its own set of characters ProxySQL cannot take. */
+export type SecretKind = 'admin' | 'monitor' | 'mysql_user';
+
+/**
+ * A secret that is not known at render time. It is rendered as a placeholder (see ./secrets.ts) that the
+ * container entrypoint replaces with the value of environment variable `env`, which ECS injects from
+ * Secrets Manager when the task starts. The password therefore never appears in the template.
+ */
+export interface SecretPlaceholder {
+  readonly kind: SecretKind;
+  /** Environment variable that holds the value at run time. */
+  readonly env: string;
+}
+
+/** A value in the config: a literal, or a secret filled in at run time. */
+export type ConfigString = string | SecretPlaceholder;
+
+/** Scalar values of `admin_variables` / `mysql_variables`. */
+export type VariableValue = string | number | boolean | SecretPlaceholder;
+
+/** A documented variable: the value and the one-line reason we chose it (rendered as a comment). */
+export interface Variable {
+  readonly value: VariableValue;
+  readonly reason?: string;
+}
+
+/** Row of `mysql_servers`. */
+export interface MySqlServer {
+  readonly hostgroup: number;
+  readonly address: string;
+  readonly port: number;
+  /** @default 1 (ProxySQL's default) */
+  readonly weight?: number;
+  /** Per-server connection cap for ProxySQL's pool. @default 1000 (ProxySQL's default) */
+  readonly maxConnections?: number;
+  /** ProxySQL shuns the server when its replication lag exceeds this (seconds); 0 disables. @default 0 */
+  readonly maxReplicationLag?: number;
+  /** Connect to this backend over TLS. @default false */
+  readonly useSsl?: boolean;
+  readonly comment?: string;
+}
+
+/** Row of `mysql_users`. */
+export interface MySqlUser {
+  readonly username: string;
+  readonly password: ConfigString;
+  readonly defaultHostgroup: number;
+  /** Keep every statement of a transaction on the hostgroup where it began. */
+  readonly transactionPersistent: boolean;
+  /** Client connections this user may hold on ProxySQL. */
+  readonly maxConnections?: number;
+  readonly defaultSchema?: string;
+  readonly useSsl?: boolean;
+  readonly comment?: string;
+}
+
+/** Row of `mysql_query_rules`. */
+export interface MySqlQueryRule {
+  readonly ruleId: number;
+  readonly active: boolean;
+  /** RE2 pattern matched against the query digest (literals replaced by `?`, comments removed). */
+  readonly matchDigest?: string;
+  /** RE2 pattern matched against the raw query text. */
+  readonly matchPattern?: string;
+  readonly destinationHostgroup?: number;
+  /** Cache result sets of matching queries for this many milliseconds. */
+  readonly cacheTtl?: number;
+  /** 0 = disable multiplexing for the session, 1 = keep it, 2 = do not disable it for this query. */
+  readonly multiplex?: 0 | 1 | 2;
+  /** Stop evaluating further rules when this one matches. */
+  readonly apply: boolean;
+  /** Restrict the rule to one user. */
+  readonly username?: string;
+  readonly comment?: string;
+}
+
+/** Row of `mysql_replication_hostgroups`: ProxySQL moves servers by their `read_only` state. */
+export interface MySqlReplicationHostgroup {
+  readonly writerHostgroup: number;
+  readonly readerHostgroup: number;
+  readonly checkType: ReplicationCheckType;
+  readonly comment?: string;
+}
+
+/** Values ProxySQL accepts for `mysql_replication_hostgroups.check_type`. */
+export type ReplicationCheckType =
+  | 'read_only'
+  | 'innodb_read_only'
+  | 'super_read_only'
+  | 'read_only|innodb_read_only'
+  | 'read_only&innodb_read_only';
+
+/** Row of `mysql_aws_aurora_hostgroups`: ProxySQL discovers the cluster's instances and its writer. */
+export interface MySqlAwsAuroraHostgroup {
+  readonly writerHostgroup: number;
+  readonly readerHostgroup: number;
+  readonly active: boolean;
+  readonly auroraPort: number;
+  /** Instance endpoint suffix with its leading dot, e.g. `.abcdefghijkl.us-east-1.rds.amazonaws.com`. */
+  readonly domainName: string;
+  readonly maxLagMs: number;
+  readonly checkIntervalMs: number;
+  readonly checkTimeoutMs: number;
+  /** 0: the writer serves no reads; 1: the writer is also in the reader hostgroup. */
+  readonly writerIsAlsoReader: boolean;
+  readonly newReaderWeight: number;
+  readonly addLagMs?: number;
+  readonly minLagMs?: number;
+  readonly lagNumChecks?: number;
+  readonly comment?: string;
+}
+
+/** The whole configuration: what `proxysql.cnf` holds. */
+export interface ProxySqlConfig {
+  readonly datadir: string;
+  /** Keys without the `admin-` prefix, as proxysql.cnf writes them. */
+  readonly adminVariables: Readonly<Record<string, Variable>>;
+  /** Keys without the `mysql-` prefix, as proxysql.cnf writes them. */
+  readonly mysqlVariables: Readonly<Record<string, Variable>>;
+  readonly mysqlServers: readonly MySqlServer[];
+  readonly mysqlUsers: readonly MySqlUser[];
+  readonly mysqlQueryRules: readonly MySqlQueryRule[];
+  readonly mysqlReplicationHostgroups: readonly MySqlReplicationHostgroup[];
+  readonly mysqlAwsAuroraHostgroups: readonly MySqlAwsAuroraHostgroup[];
+}
+
+export function isSecretPlaceholder(value: unknown): value is SecretPlaceholder {
+  return typeof value === 'object' && value !== null && 'env' in value && 'kind' in value;
+}

@@ -1,0 +1,108 @@
+/**
+ * Secret placeholders in the rendered template, and the rules for the values that replace them.
+ *
+ * The template that reaches the container holds `{{secret:<kind>:<ENV>}}` inside a double-quoted libconfig
+ * string. At task start the entrypoint (runtime/proxysql/entrypoint.sh) replaces each one with the value
+ * of environment variable ENV (injected by ECS from Secrets Manager), escaped for libconfig. This module is
+ * the TypeScript twin of that substitution (used by the CLI's `render` and by the tests that check the
+ * shell script against it), and the single list of characters ProxySQL cannot take in each kind of secret.
+ */
+import { SecretKind, SecretPlaceholder } from './model';
+
+const PLACEHOLDER_PATTERN = /\{\{secret:(admin|monitor|mysql_user):([A-Z_][A-Z0-9_]*)\}\}/g;
+
+/** Opening of every placeholder: no literal string in the config may contain it. */
+export const PLACEHOLDER_OPENING = '{{secret:';
+
+export function placeholderText(placeholder: SecretPlaceholder): string {
+  if (!/^[A-Z_][A-Z0-9_]*$/.test(placeholder.env)) {
+    throw new Error(`secret environment variable name '${placeholder.env}' must match [A-Z_][A-Z0-9_]*`);
+  }
+  return `{{secret:${placeholder.kind}:${placeholder.env}}}`;
+}
+
+/** Every placeholder in a rendered template, in order of appearance, without duplicates. */
+export function findPlaceholders(template: string): SecretPlaceholder[] {
+  const seen = new Map<string, SecretPlaceholder>();
+  for (const match of template.matchAll(PLACEHOLDER_PATTERN)) {
+    seen.set(match[0], { kind: match[1] as SecretKind, env: match[2] });
+  }
+  return [...seen.values()];
+}
+
+/**
+ * Characters a secret of each kind must not hold, with the reason. ProxySQL facts behind them (seen with a
+ * real ProxySQL 2.7.1 and read in its source, lib/ProxySQL_Config.cpp):
+ * - the config-file loader formats `mysql_users` values into SQL without escaping them (only `comment` is
+ *   escaped), so a single quote makes the user silently disappear;
+ * - `admin_credentials` is `user:pass;user:pass`, so `:` and `;` split it;
+ * - a newline cannot be carried in an environment variable value safely nor in one libconfig line.
+ * ASSUMPTION: the same holds in 3.0.12 (docs/research/proxysql-runtime.md has the source lines we read).
+ */
+export const FORBIDDEN_CHARACTERS: Readonly<Record<SecretKind, ReadonlyArray<{ char: string; name: string; why: string }>>> = {
+  mysql_user: [
+    { char: "'", name: 'a single quote', why: "ProxySQL's config loader puts mysql_users values into SQL unescaped" },
+  ],
+  monitor: [
+    { char: "'", name: 'a single quote', why: "ProxySQL's config loader puts mysql_variables values into SQL unescaped" },
+  ],
+  admin: [
+    { char: ':', name: 'a colon', why: 'admin_credentials is user:password;user:password' },
+    { char: ';', name: 'a semicolon', why: 'admin_credentials is user:password;user:password' },
+    { char: "'", name: 'a single quote', why: "ProxySQL's config loader puts admin_variables values into SQL unescaped" },
+  ],
+};
+
+/** Characters no secret may hold, whatever its kind. */
+const LINE_BREAKS = [
+  { char: '\n', name: 'a newline' },
+  { char: '\r', name: 'a carriage return' },
+];
+
+/**
+ * Characters to keep out of generated secrets (Secrets Manager `excludeCharacters`): everything any kind
+ * forbids, plus `"`, `\`, `@`, `/` and backtick, which are legal for ProxySQL once escaped but are awkward
+ * in connection strings and shells our users paste them into.
+ */
+export const GENERATED_SECRET_EXCLUDED_CHARACTERS = ` "'\\/@:;\`$&#%`;
+
+/** Why `value` cannot stand in for a placeholder of `kind`, or undefined when it can. Never echoes the value. */
+export function secretValueProblem(kind: SecretKind, value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return 'is missing or empty';
+  for (const { char, name } of LINE_BREAKS) {
+    if (value.includes(char)) return `holds ${name}, which cannot be written into one line of proxysql.cnf`;
+  }
+  for (const { char, name, why } of FORBIDDEN_CHARACTERS[kind]) {
+    if (value.includes(char)) return `holds ${name} (${char}), which ProxySQL cannot take: ${why}`;
+  }
+  return undefined;
+}
+
+/** Escapes a value for a double-quoted libconfig string: backslash and double quote, nothing else. */
+export function escapeLibconfigString(value: string): string {
+  return value.replace(/[\\"]/g, (c) => `\\${c}`);
+}
+
+/** Thrown when a secret cannot be substituted; its message names the variable, never the value. */
+export class SecretSubstitutionError extends Error {}
+
+/**
+ * Replaces every placeholder with the escaped value of its environment variable: what the entrypoint does
+ * at task start. Throws a {@link SecretSubstitutionError} naming the first bad variable.
+ */
+export function substituteSecrets(template: string, env: Readonly<Record<string, string | undefined>>): string {
+  for (const placeholder of findPlaceholders(template)) {
+    const problem = secretValueProblem(placeholder.kind, env[placeholder.env]);
+    if (problem) {
+      throw new SecretSubstitutionError(`secret ${placeholder.env} (${placeholder.kind} password) ${problem}`);
+    }
+  }
+  return template.replace(PLACEHOLDER_PATTERN, (_match, _kind: string, name: string) =>
+    escapeLibconfigString(env[name] as string),
+  );
+}
+
+/** Replaces every placeholder with a fixed mask: for printing a config without its secrets. */
+export function maskSecrets(template: string): string {
+  return template.replace(PLACEHOLDER_PATTERN, (_match, _kind: string, name: string) => `********(${name})`);
+}

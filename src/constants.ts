@@ -1,0 +1,60 @@
+/**
+ * Ports, names and versions defined once. The construct, the config renderer, the container entrypoint's
+ * environment, the CLI and the tests all read them from here.
+ *
+ * This module must not import aws-cdk-lib: the config model (src/config) and the CLI use it too.
+ */
+
+/** The official ProxySQL image on Docker Hub. */
+export const PROXYSQL_IMAGE_REPOSITORY = 'proxysql/proxysql';
+
+/**
+ * The ProxySQL release we pin and test the rendered configuration against. 3.0.12 is the current stable
+ * release line with the 2026 security fixes; override with `ProxySqlServiceProps.image`.
+ */
+export const PROXYSQL_VERSION = '3.0.12';
+
+/** `proxysql/proxysql:<PROXYSQL_VERSION>`. */
+export const PROXYSQL_IMAGE = `${PROXYSQL_IMAGE_REPOSITORY}:${PROXYSQL_VERSION}`;
+
+/** The port clients use on the load balancer: the MySQL port, so client code does not change. */
+export const CLIENT_PORT = 3306;
+
+/** ProxySQL's MySQL listener inside the task (ProxySQL's own default, `mysql-interfaces`). */
+export const PROXYSQL_MYSQL_PORT = 6033;
+
+/** ProxySQL's admin interface: bound to 127.0.0.1 inside the task, never opened in a security group. */
+export const PROXYSQL_ADMIN_PORT = 6032;
+
+/** ProxySQL's REST API / Prometheus `/metrics` listener (`admin-restapi_port`). */
+export const PROXYSQL_RESTAPI_PORT = 6070;
+
+/** Default MySQL port of the backends. */
+export const MYSQL_DEFAULT_PORT = 3306;
+
+/** Hostgroup that receives writes (and every statement no rule sends elsewhere). */
+export const WRITER_HOSTGROUP = 10;
+
+/** Hostgroup that receives plain reads. */
+export const READER_HOSTGROUP = 20;
+
+/** Where ProxySQL keeps `proxysql.db` inside the container (the image's default). */
+export const PROXYSQL_DATADIR = '/var/lib/proxysql';
+
+/** Where the entrypoint writes the rendered configuration inside the container. */
+export const PROXYSQL_CONFIG_PATH = '/etc/proxysql.cnf';
+
+/** The ProxySQL admin user name (its password is a generated secret). */
+export const PROXYSQL_ADMIN_USER = 'admin';
+
+/** The default name of the ProxySQL monitor user created on the backend by the bootstrap step. */
+export const DEFAULT_MONITOR_USER = 'proxysql_monitor';
+
+/** Environment variable that carries the rendered config template (no secrets) into the container. */
+export const CONFIG_TEMPLATE_ENV = 'PROXYSQL_CONFIG_TEMPLATE';
+
+/** Environment variables that carry secrets into the container, injected by ECS from Secrets Manager. */
+export const ADMIN_PASSWORD_ENV = 'PROXYSQL_ADMIN_PASSWORD';
+export const MONITOR_PASSWORD_ENV = 'PROXYSQL_MONITOR_PASSWORD';
+/** Application user N's password: `PROXYSQL_USER_PASSWORD_<N>` (N = position in the users list). */
+export const USER_PASSWORD_ENV_PREFIX = 'PROXYSQL_USER_PASSWORD_';

@@ -31,25 +31,31 @@ export function findPlaceholders(template: string): SecretPlaceholder[] {
 }
 
 /**
- * Characters a secret of each kind must not hold, with the reason. ProxySQL facts behind them (seen with a
- * real ProxySQL 2.7.1 and read in its source, lib/ProxySQL_Config.cpp):
- * - the config-file loader formats `mysql_users` values into SQL without escaping them (only `comment` is
- *   escaped), so a single quote makes the user silently disappear;
- * - `admin_credentials` is `user:pass;user:pass`, so `:` and `;` split it;
- * - a newline cannot be carried in an environment variable value safely nor in one libconfig line.
- * ASSUMPTION: the same holds in 3.0.12 (docs/research/proxysql-runtime.md has the source lines we read).
+ * Characters a secret of each kind must not hold, with the reason. ProxySQL facts behind them (read in
+ * sysown/proxysql lib/ProxySQL_Config.cpp, see docs/research/proxysql-runtime.md §3, and seen with a real
+ * ProxySQL 2.7.1):
+ * - mysql_users: the loader formats username and password into `VALUES ('%s', '%s', …)` unescaped (only
+ *   `comment` is escaped), so a single quote makes the user silently disappear; a password starting with
+ *   `*` is taken as a mysql_native_password hash (percona-xtradb-cluster-operator#1961).
+ * - admin_variables / mysql_variables (admin_credentials, monitor_password): the 3.0-era loader formats
+ *   `VALUES ("%s-%s", "%s")` unescaped, so a double quote drops the variable back to its default
+ *   (admin:admin, monitor:monitor); newer code binds parameters, we assume the worst case.
+ * - admin_credentials is `user:password;user:password`: `:` and `;` split it.
+ * - no secret may hold a line break: one libconfig line, one env var line.
+ * ASSUMPTION (confirm at acceptance against 3.0.12): the 3.0-era loader (A) in the research note is what
+ * 3.0.12 ships, or something at least as strict.
  */
 export const FORBIDDEN_CHARACTERS: Readonly<Record<SecretKind, ReadonlyArray<{ char: string; name: string; why: string }>>> = {
   mysql_user: [
     { char: "'", name: 'a single quote', why: "ProxySQL's config loader puts mysql_users values into SQL unescaped" },
   ],
   monitor: [
-    { char: "'", name: 'a single quote', why: "ProxySQL's config loader puts mysql_variables values into SQL unescaped" },
+    { char: '"', name: 'a double quote', why: "ProxySQL's config loader puts mysql_variables values into SQL unescaped" },
   ],
   admin: [
     { char: ':', name: 'a colon', why: 'admin_credentials is user:password;user:password' },
     { char: ';', name: 'a semicolon', why: 'admin_credentials is user:password;user:password' },
-    { char: "'", name: 'a single quote', why: "ProxySQL's config loader puts admin_variables values into SQL unescaped" },
+    { char: '"', name: 'a double quote', why: "ProxySQL's config loader puts admin_variables values into SQL unescaped" },
   ],
 };
 
@@ -61,10 +67,10 @@ const LINE_BREAKS = [
 
 /**
  * Characters to keep out of generated secrets (Secrets Manager `excludeCharacters`): everything any kind
- * forbids, plus `"`, `\`, `@`, `/` and backtick, which are legal for ProxySQL once escaped but are awkward
- * in connection strings and shells our users paste them into.
+ * forbids, `*` (a leading one reads as a hash), plus characters that are legal for ProxySQL once escaped
+ * but awkward in connection strings, URLs and shells our users paste them into. Space is off by default.
  */
-export const GENERATED_SECRET_EXCLUDED_CHARACTERS = ` "'\\/@:;\`$&#%`;
+export const GENERATED_SECRET_EXCLUDED_CHARACTERS = `"'\\/@:;\`$&#%*`;
 
 /** Why `value` cannot stand in for a placeholder of `kind`, or undefined when it can. Never echoes the value. */
 export function secretValueProblem(kind: SecretKind, value: string | undefined): string | undefined {
@@ -74,6 +80,9 @@ export function secretValueProblem(kind: SecretKind, value: string | undefined):
   }
   for (const { char, name, why } of FORBIDDEN_CHARACTERS[kind]) {
     if (value.includes(char)) return `holds ${name} (${char}), which ProxySQL cannot take: ${why}`;
+  }
+  if (kind === 'mysql_user' && value.startsWith('*')) {
+    return 'starts with *, which ProxySQL reads as a password hash, not a password';
   }
   return undefined;
 }

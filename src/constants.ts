@@ -58,3 +58,12 @@ export const ADMIN_PASSWORD_ENV = 'PROXYSQL_ADMIN_PASSWORD';
 export const MONITOR_PASSWORD_ENV = 'PROXYSQL_MONITOR_PASSWORD';
 /** Application user N's password: `PROXYSQL_USER_PASSWORD_<N>` (N = position in the users list). */
 export const USER_PASSWORD_ENV_PREFIX = 'PROXYSQL_USER_PASSWORD_';
+
+/**
+ * The NLB's idle timeout for TCP flows (AWS default, seconds). ProxySQL's client `wait_timeout` is set just
+ * below it so ProxySQL, not the NLB, ends idle sessions: with a clean close instead of a silent flow drop.
+ */
+export const NLB_TCP_IDLE_TIMEOUT_SECONDS = 350;
+
+/** The MySQL version ProxySQL announces to clients: Aurora MySQL 3.10 (LTS) is compatible with MySQL 8.0.42. */
+export const ANNOUNCED_SERVER_VERSION = '8.0.42';

@@ -20,6 +20,8 @@ export interface SecretPlaceholder {
   readonly kind: SecretKind;
   /** Environment variable that holds the value at run time. */
   readonly env: string;
+  /** Literal text before the secret in the same value, e.g. `admin:` in `admin_credentials`. @default '' */
+  readonly prefix?: string;
 }
 
 /** A value in the config: a literal, or a secret filled in at run time. */
@@ -92,13 +94,13 @@ export interface MySqlReplicationHostgroup {
   readonly comment?: string;
 }
 
-/** Values ProxySQL accepts for `mysql_replication_hostgroups.check_type`. */
-export type ReplicationCheckType =
-  | 'read_only'
-  | 'innodb_read_only'
-  | 'super_read_only'
-  | 'read_only|innodb_read_only'
-  | 'read_only&innodb_read_only';
+/**
+ * Values of `mysql_replication_hostgroups.check_type` that ProxySQL's config-file loader keeps. The admin
+ * table also takes `read_only|innodb_read_only` and `read_only&innodb_read_only`, but the 3.0-era loader
+ * (lib/ProxySQL_Config.cpp, Read_MySQL_Servers_from_configfile) silently rewrites anything but these three
+ * to `read_only` (docs/research/proxysql-config.md §4), so we do not offer them.
+ */
+export type ReplicationCheckType = 'read_only' | 'innodb_read_only' | 'super_read_only';
 
 /** Row of `mysql_aws_aurora_hostgroups`: ProxySQL discovers the cluster's instances and its writer. */
 export interface MySqlAwsAuroraHostgroup {
@@ -120,6 +122,17 @@ export interface MySqlAwsAuroraHostgroup {
   readonly comment?: string;
 }
 
+/** Row of `mysql_hostgroup_attributes`: defaults for servers ProxySQL discovers in a hostgroup. */
+export interface MySqlHostgroupAttributes {
+  readonly hostgroupId: number;
+  /**
+   * JSON object applied to servers discovered in this hostgroup (weight, max_connections, use_ssl): Aurora
+   * auto-discovered instances do not inherit `use_ssl` from the seed row (sysown/proxysql#2861, PR #4207).
+   */
+  readonly serversDefaults?: string;
+  readonly comment?: string;
+}
+
 /** The whole configuration: what `proxysql.cnf` holds. */
 export interface ProxySqlConfig {
   readonly datadir: string;
@@ -132,6 +145,7 @@ export interface ProxySqlConfig {
   readonly mysqlQueryRules: readonly MySqlQueryRule[];
   readonly mysqlReplicationHostgroups: readonly MySqlReplicationHostgroup[];
   readonly mysqlAwsAuroraHostgroups: readonly MySqlAwsAuroraHostgroup[];
+  readonly mysqlHostgroupAttributes: readonly MySqlHostgroupAttributes[];
 }
 
 export function isSecretPlaceholder(value: unknown): value is SecretPlaceholder {

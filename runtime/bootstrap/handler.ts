@@ -1,0 +1,193 @@
+/**
+ * `onEvent` handler of the database bootstrap custom resource (aws-cdk-lib/custom-resources Provider).
+ * Create and Update create or update the monitor and application users on the writer (bootstrap.ts);
+ * Delete keeps them unless DropUsersOnDelete is 'true'. Secrets are read from Secrets Manager in the shape
+ * RDS writes them (`{"username": …, "password": …}`); the reader is injectable so tests run the handler
+ * in-process against a real MariaDB with no AWS.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { BootstrapLogger, BootstrapSpec, BootstrapUser, bootstrapDatabase, dropBootstrapUsers } from './bootstrap';
+
+export interface SecretValue {
+  username?: string;
+  password: string;
+}
+
+/** Reads one secret by ARN. Errors must name the ARN and never the value. */
+export type GetSecret = (secretArn: string) => Promise<SecretValue>;
+
+/** What the handler returns to the provider framework. */
+export interface OnEventResponse {
+  PhysicalResourceId: string;
+  Data?: Record<string, string>;
+}
+
+export interface OnEventHandlerDeps {
+  getSecret: GetSecret;
+  logger?: BootstrapLogger;
+}
+
+/** One entry of the `Users` property (JSON). */
+export interface UserProperty {
+  username: string;
+  secretArn: string;
+  schema: string;
+  privileges: string[];
+}
+
+/** Resource properties, all strings as CloudFormation delivers them. */
+export interface BootstrapResourceProperties {
+  DatabaseHost: string;
+  DatabasePort: string;
+  AdminSecretArn: string;
+  MonitorUsername: string;
+  MonitorSecretArn: string;
+  Users: string;
+  DropUsersOnDelete?: string;
+  /** Total ms to wait for the database to accept connections. */
+  WaitForDatabaseMs?: string;
+  /** 'false' turns TLS off (local tests); anything else verifies TLS against the RDS CA bundle. */
+  Ssl?: string;
+  /** Changes whenever a secret or the user list changes, so CloudFormation sends an Update. Not read. */
+  Revision?: string;
+}
+
+/** The secret's JSON, checked; the value never appears in an error (JSON.parse messages can quote it). */
+export function parseSecretString(secretArn: string, secretString: string | undefined): SecretValue {
+  if (secretString === undefined) throw new Error(`secret ${secretArn} has no SecretString: store it as JSON {"username": …, "password": …}`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(secretString);
+  } catch {
+    throw new Error(`secret ${secretArn} is not JSON: store it as {"username": …, "password": …}, as RDS does`);
+  }
+  const obj = parsed as { username?: unknown; password?: unknown } | null;
+  if (typeof obj !== 'object' || obj === null || typeof obj.password !== 'string' || obj.password === '') {
+    throw new Error(`secret ${secretArn} has no non-empty "password" string: store it as {"username": …, "password": …}`);
+  }
+  return { password: obj.password, username: typeof obj.username === 'string' ? obj.username : undefined };
+}
+
+/** The production secret reader: AWS SDK v3 Secrets Manager. */
+export function fromSecretsManager(client: SecretsManagerClient = new SecretsManagerClient({})): GetSecret {
+  return async (secretArn) => {
+    let secretString: string | undefined;
+    try {
+      const out = await client.send(new GetSecretValueCommand({ SecretId: secretArn }));
+      secretString = out.SecretString;
+    } catch (err) {
+      const name = (err as Error).name ?? 'Error';
+      throw new Error(
+        `could not read secret ${secretArn} (${name}): check that the bootstrap function's role may call secretsmanager:GetSecretValue on it ` +
+          '(and kms:Decrypt on its key) and that it can reach Secrets Manager (HTTPS egress or a VPC endpoint)',
+      );
+    }
+    return parseSecretString(secretArn, secretString);
+  };
+}
+
+function required(props: Partial<BootstrapResourceProperties>, name: keyof BootstrapResourceProperties): string {
+  const value = props[name];
+  if (typeof value !== 'string' || value === '') throw new Error(`resource property ${name} is missing: the DatabaseBootstrap construct sets it`);
+  return value;
+}
+
+function parseUsers(json: string): UserProperty[] {
+  let users: unknown;
+  try {
+    users = JSON.parse(json);
+  } catch {
+    throw new Error('resource property Users is not JSON: expected [{"username","secretArn","schema","privileges"}]');
+  }
+  if (!Array.isArray(users)) throw new Error('resource property Users is not a JSON array');
+  return users.map((u: Partial<UserProperty>, i) => {
+    if (typeof u?.username !== 'string' || typeof u.secretArn !== 'string' || typeof u.schema !== 'string' || !Array.isArray(u.privileges)) {
+      throw new Error(`resource property Users[${i}] needs string username, secretArn, schema and a privileges array`);
+    }
+    return { username: u.username, secretArn: u.secretArn, schema: u.schema, privileges: u.privileges.map(String) };
+  });
+}
+
+/** Turns the resource properties into a BootstrapSpec, reading every secret. */
+export async function specFromProperties(
+  props: Partial<BootstrapResourceProperties>,
+  getSecret: GetSecret,
+  logger: BootstrapLogger | undefined,
+): Promise<BootstrapSpec> {
+  const host = required(props, 'DatabaseHost');
+  const port = Number(required(props, 'DatabasePort'));
+  const admin = await getSecret(required(props, 'AdminSecretArn'));
+  if (!admin.username) throw new Error(`the admin secret ${props.AdminSecretArn} has no "username": store it as RDS does, {"username": …, "password": …}`);
+  const monitorSecret = await getSecret(required(props, 'MonitorSecretArn'));
+  const users: BootstrapUser[] = [];
+  for (const u of parseUsers(required(props, 'Users'))) {
+    const secret = await getSecret(u.secretArn);
+    users.push({ username: u.username, password: secret.password, schema: u.schema, privileges: u.privileges });
+  }
+  const waitForDatabaseMs = props.WaitForDatabaseMs === undefined ? 10 * 60_000 : Number(props.WaitForDatabaseMs);
+  return {
+    host,
+    port,
+    admin: { username: admin.username, password: admin.password },
+    monitor: { username: required(props, 'MonitorUsername'), password: monitorSecret.password },
+    users,
+    ssl: props.Ssl !== 'false',
+    waitForDatabaseMs: Number.isFinite(waitForDatabaseMs) ? waitForDatabaseMs : 10 * 60_000,
+    logger,
+  };
+}
+
+/** Stable across updates (same writer): an Update never turns into replace + delete of the users. */
+export function physicalResourceId(host: string): string {
+  return `db-bootstrap-${host}`;
+}
+
+export function createOnEventHandler(deps: OnEventHandlerDeps): (event: CloudFormationCustomResourceEvent) => Promise<OnEventResponse> {
+  const onEvent = async (event: CloudFormationCustomResourceEvent): Promise<OnEventResponse> => {
+    const log = deps.logger;
+    const props = event.ResourceProperties as unknown as Partial<BootstrapResourceProperties>;
+    const id = event.RequestType === 'Create' ? physicalResourceId(required(props, 'DatabaseHost')) : event.PhysicalResourceId;
+    log?.info(`${event.RequestType} ${id}`, { requestId: event.RequestId, host: props.DatabaseHost, port: props.DatabasePort });
+
+    if (event.RequestType === 'Delete') {
+      if (props.DropUsersOnDelete !== 'true') {
+        log?.info('Delete: the database users are kept (DropUsersOnDelete is not true)');
+        return { PhysicalResourceId: id };
+      }
+      const spec = await specFromProperties(props, deps.getSecret, log);
+      await dropBootstrapUsers(spec);
+      return { PhysicalResourceId: id };
+    }
+
+    const spec = await specFromProperties(props, deps.getSecret, log);
+    const result = await bootstrapDatabase(spec);
+    // A new host (writer endpoint changed) gets a new id: CloudFormation then deletes the old resource.
+    return {
+      PhysicalResourceId: physicalResourceId(spec.host),
+      Data: { Flavour: result.flavour, ServerVersion: result.serverVersion, MonitorPrivilege: result.monitor.privileges.join(', ') },
+    };
+  };
+  return async (event) => {
+    try {
+      return await onEvent(event);
+    } catch (err) {
+      // Every message we throw is password-free (bootstrap.ts scrubs database errors; secret errors name ARNs).
+      deps.logger?.error(`${event.RequestType} failed: ${(err as Error).message}`);
+      throw err;
+    }
+  };
+}
+
+/** Powertools Logger (JSON lines to stdout, CloudWatch) behind the BootstrapLogger interface. */
+export function powertoolsLogger(): BootstrapLogger {
+  const logger = new Logger({ serviceName: 'serverless-proxysql-db-bootstrap' });
+  return {
+    info: (msg, extra) => (extra ? logger.info(msg, { extra }) : logger.info(msg)),
+    warn: (msg, extra) => (extra ? logger.warn(msg, { extra }) : logger.warn(msg)),
+    error: (msg, extra) => (extra ? logger.error(msg, { extra }) : logger.error(msg)),
+  };
+}
+
+export const handler = createOnEventHandler({ getSecret: fromSecretsManager(), logger: powertoolsLogger() });

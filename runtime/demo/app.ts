@@ -1,0 +1,444 @@
+/**
+ * The demo API behind API Gateway (HTTP API, payload v2): it shows ProxySQL doing its job for a Lambda function.
+ *
+ * One execution environment = one MySQL session. The connection is opened lazily on the first invocation and
+ * kept in module scope (the handler closure) for every warm invocation after it: no pool, because ProxySQL is the
+ * pool — it multiplexes many such client sessions over few backend connections.
+ */
+import { randomUUID } from 'node:crypto';
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import * as mysql from 'mysql2/promise';
+import { backoffDelayMs, Classification, classifyDbError, DEFAULT_RETRY_POLICY, mayRetry, RetryPolicy, validateRetryPolicy } from './retry';
+import { CreateItemRequest, parseCreateItem, parseListLimit, RequestError } from './validation';
+
+export interface DbCredentials {
+  readonly username: string;
+  readonly password: string;
+}
+
+export interface DemoDeps {
+  /** The MySQL endpoint: the ProxySQL load balancer in AWS, a MariaDB instance in tests. */
+  readonly host: string;
+  readonly port: number;
+  readonly database: string;
+  /** Called once per execution environment (again only after the server refused the credentials). */
+  getCredentials(): Promise<DbCredentials>;
+  /** @default a Powertools Logger configured from the environment */
+  readonly logger?: Logger;
+  /** @default DEFAULT_RETRY_POLICY (3 attempts, 50 ms base, 1 s cap) */
+  readonly retry?: RetryPolicy;
+  /** Bound of one connection attempt (TCP + handshake). @default 2000 */
+  readonly connectTimeoutMs?: number;
+  /** Inactivity bound of one statement; on expiry the session is dropped. @default 5000 */
+  readonly queryTimeoutMs?: number;
+}
+
+export type DemoResult = APIGatewayProxyStructuredResultV2 & { statusCode: number; body: string };
+
+export interface DemoHandler {
+  (event: APIGatewayProxyEventV2, context: Context): Promise<DemoResult>;
+  /** Ends this environment's database session (tests; Lambda simply freezes the environment). */
+  close(): Promise<void>;
+}
+
+/** What `GET /whoami` reports about the backend that served a probe. */
+export interface BackendIdentity {
+  readonly server_id: number | null;
+  readonly hostname: string | null;
+  readonly read_only: number | null;
+  /** Aurora MySQL's reliable writer/reader flag; null where the server has no such variable. */
+  readonly innodb_read_only: number | null;
+}
+
+export const ITEMS_TABLE_DDL = `CREATE TABLE IF NOT EXISTS items (
+  id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  name VARCHAR(200) NOT NULL,
+  idempotency_key VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NULL,
+  created_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3),
+  UNIQUE KEY uq_items_idempotency_key (idempotency_key)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`;
+
+const ER_UNKNOWN_SYSTEM_VARIABLE = 1193;
+
+/** A retry is only started when the Lambda has at least this much time left after the backoff. */
+const MIN_ATTEMPT_BUDGET_MS = 500;
+
+const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
+
+/** A database operation failed for good (retries exhausted, not allowed, or not worth it). */
+export class DatabaseFailure extends Error {
+  constructor(
+    readonly operation: string,
+    readonly classification: Classification,
+    readonly attempts: number,
+    options: { cause: unknown },
+  ) {
+    super(`database operation '${operation}' failed after ${attempts} attempt(s)`, options);
+    this.name = 'DatabaseFailure';
+  }
+}
+
+/** The fields of a database error worth logging: never the SQL text or its values, never credentials. */
+export function describeDbError(err: unknown): Record<string, unknown> {
+  if (typeof err !== 'object' || err === null) return { message: String(err) };
+  const e = err as { name?: unknown; code?: unknown; errno?: unknown; sqlState?: unknown; fatal?: unknown; message?: unknown };
+  return {
+    name: e.name,
+    code: e.code,
+    errno: e.errno,
+    sqlState: e.sqlState,
+    fatal: e.fatal,
+    message: typeof e.message === 'string' ? e.message.slice(0, 300) : undefined,
+  };
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function toNumberOrNull(value: unknown): number | null {
+  if (value === null || value === undefined) return null;
+  const n = Number(value);
+  return Number.isFinite(n) ? n : null;
+}
+
+function isoFromEpoch(epochSeconds: unknown): string {
+  // UNIX_TIMESTAMP(<TIMESTAMP column>) is the stored UTC instant, independent of the session time zone.
+  return new Date(Math.round(Number(epochSeconds) * 1000)).toISOString();
+}
+
+/**
+ * Reads the identity of the backend this statement lands on. `@@innodb_read_only` is queried when the server
+ * knows it (Aurora MySQL, MySQL, MariaDB 10.x); a server that does not gets `null` instead of an error.
+ * `optionalVariable` is a parameter so a test can exercise the fallback on a server that has innodb_read_only.
+ */
+export async function readBackendIdentity(
+  conn: mysql.Connection,
+  opts: { optionalVariable?: string; queryTimeoutMs?: number; state?: { optionalVariableMissing: boolean } } = {},
+): Promise<BackendIdentity> {
+  const variable = opts.optionalVariable ?? 'innodb_read_only';
+  if (!/^[a-z_]+$/.test(variable)) throw new Error(`optionalVariable must be a system variable name, got '${variable}'`);
+  const base = '@@server_id AS server_id, @@hostname AS hostname, @@read_only AS read_only';
+  const state = opts.state ?? { optionalVariableMissing: false };
+  let row: mysql.RowDataPacket | undefined;
+  if (!state.optionalVariableMissing) {
+    try {
+      const [rows] = await conn.query<mysql.RowDataPacket[]>({ sql: `SELECT ${base}, @@${variable} AS optional_value`, timeout: opts.queryTimeoutMs });
+      row = rows[0];
+    } catch (err) {
+      if ((err as { errno?: unknown }).errno !== ER_UNKNOWN_SYSTEM_VARIABLE) throw err;
+      // Remembered per environment: the server will not grow the variable between invocations.
+      state.optionalVariableMissing = true;
+    }
+  }
+  if (row === undefined) {
+    const [rows] = await conn.query<mysql.RowDataPacket[]>({ sql: `SELECT ${base}`, timeout: opts.queryTimeoutMs });
+    row = rows[0];
+  }
+  return {
+    server_id: toNumberOrNull(row?.server_id),
+    hostname: row?.hostname === null || row?.hostname === undefined ? null : String(row.hostname),
+    read_only: toNumberOrNull(row?.read_only),
+    innodb_read_only: state.optionalVariableMissing ? null : toNumberOrNull(row?.optional_value),
+  };
+}
+
+function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): DemoResult {
+  return { statusCode, headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) };
+}
+
+interface Operation<T> {
+  readonly name: string;
+  /** Safe to run twice: only then is it retried after an outcome-unknown failure (see retry.ts). */
+  readonly idempotent: boolean;
+  run(conn: mysql.Connection): Promise<T>;
+}
+
+/** Builds the Lambda handler. All state (connection, credentials, schema flag) lives in this closure. */
+export function createDemoHandler(deps: DemoDeps): DemoHandler {
+  if (!deps.host) throw new Error('DemoDeps.host is empty: set DB_HOST to the ProxySQL endpoint');
+  if (!Number.isInteger(deps.port) || deps.port < 1 || deps.port > 65535) {
+    throw new Error(`DemoDeps.port must be a TCP port (1-65535), got ${deps.port}`);
+  }
+  if (!deps.database) throw new Error('DemoDeps.database is empty: set DB_NAME to the schema the demo may use');
+  const logger = deps.logger ?? new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'serverless-proxysql-demo' });
+  const policy = validateRetryPolicy(deps.retry ?? DEFAULT_RETRY_POLICY);
+  const connectTimeoutMs = deps.connectTimeoutMs ?? 2000;
+  const queryTimeoutMs = deps.queryTimeoutMs ?? 5000;
+
+  // ---- per-environment state ---------------------------------------------------------------------------
+  let connection: mysql.Connection | undefined;
+  let credentials: Promise<DbCredentials> | undefined;
+  let schemaReady = false;
+  const identityState = { optionalVariableMissing: false };
+
+  const getCredentials = (): Promise<DbCredentials> => {
+    credentials ??= deps.getCredentials().catch((err: unknown) => {
+      credentials = undefined; // let the next invocation try again
+      throw err;
+    });
+    return credentials;
+  };
+
+  const discardConnection = (): void => {
+    const conn = connection;
+    connection = undefined;
+    // destroy, not end: the session is broken or in an unknown state; there is nothing to say goodbye to.
+    conn?.destroy();
+  };
+
+  const connect = async (): Promise<mysql.Connection> => {
+    if (connection) return connection;
+    const creds = await getCredentials().catch((err: unknown) => {
+      throw new CredentialsFailure(err);
+    });
+    const conn = await mysql.createConnection({
+      host: deps.host,
+      port: deps.port,
+      database: deps.database,
+      user: creds.username,
+      password: creds.password,
+      connectTimeout: connectTimeoutMs,
+      // One statement per call: ProxySQL routes (and multiplexes) per statement.
+      multipleStatements: false,
+    });
+    // A server-side close between invocations (KILL, wait_timeout, a proxy restart) arrives as an 'error'
+    // event. Without a listener it would crash the process; with it, the next invocation reconnects up front.
+    const onGone = (err?: unknown) => {
+      if (connection === conn) {
+        connection = undefined;
+        logger.warn('database connection closed by the peer; the next request reconnects', { error: describeDbError(err) });
+      }
+    };
+    conn.on('error', onGone);
+    conn.on('end', () => onGone({ message: 'connection ended' }));
+    connection = conn;
+    logger.info('connected to the database', { host: deps.host, port: deps.port, database: deps.database, threadId: conn.threadId });
+    return conn;
+  };
+
+  /**
+   * Runs `op` on this environment's session with bounded, jittered exponential retries — only where retry.ts
+   * says a second run is safe — and within the Lambda's remaining time.
+   */
+  const withDatabase = async <T>(op: Operation<T>, context: Context): Promise<T> => {
+    for (let attempt = 1; ; attempt++) {
+      let phase: 'connect' | 'statement' = 'connect';
+      try {
+        const conn = await connect();
+        phase = 'statement';
+        return await op.run(conn);
+      } catch (err) {
+        if (err instanceof RequestError || err instanceof CredentialsFailure) throw err;
+        const classification = classifyDbError(err, phase);
+        if (classification.refreshCredentials) credentials = undefined;
+        if (classification.reconnect) discardConnection();
+        const delay = backoffDelayMs(attempt, policy);
+        const remaining = typeof context.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : Infinity;
+        const retry =
+          attempt < policy.attempts && mayRetry(classification, op.idempotent) && remaining - delay >= Math.min(connectTimeoutMs, MIN_ATTEMPT_BUDGET_MS);
+        logger.warn(retry ? 'database operation failed; retrying' : 'database operation failed; giving up', {
+          operation: op.name,
+          phase,
+          attempt,
+          kind: classification.kind,
+          retryInMs: retry ? delay : undefined,
+          error: describeDbError(err),
+        });
+        if (!retry) throw new DatabaseFailure(op.name, classification, attempt, { cause: err });
+        await sleep(delay);
+      }
+    }
+  };
+
+  /**
+   * START TRANSACTION … COMMIT. Besides atomicity this pins the statements to the writer: ProxySQL sends a
+   * transaction to the user's default_hostgroup (the writer) and keeps it there with transaction_persistent=1
+   * (https://proxysql.com/documentation/main-runtime/#mysql_users).
+   */
+  const inTransaction = async <T>(conn: mysql.Connection, body: () => Promise<T>): Promise<T> => {
+    await conn.query({ sql: 'START TRANSACTION', timeout: queryTimeoutMs });
+    try {
+      const result = await body();
+      await conn.query({ sql: 'COMMIT', timeout: queryTimeoutMs });
+      return result;
+    } catch (err) {
+      // A dead session rolls back on the server by itself; a live one must not carry an open transaction into
+      // the next invocation.
+      if (!classifyDbError(err, 'statement').reconnect) {
+        await conn.query({ sql: 'ROLLBACK', timeout: queryTimeoutMs }).catch(() => discardConnection());
+      }
+      throw err;
+    }
+  };
+
+  const ensureSchema = async (conn: mysql.Connection): Promise<void> => {
+    if (schemaReady) return;
+    // Look before creating: CREATE TABLE IF NOT EXISTS is refused with 1290 on a read-only server even when the
+    // table exists, and a reader-pointed environment must still be able to list items.
+    const [rows] = await conn.query<mysql.RowDataPacket[]>({
+      sql: "SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'items'",
+      timeout: queryTimeoutMs,
+    });
+    if (Number(rows[0]?.n) === 0) {
+      await conn.query({ sql: ITEMS_TABLE_DDL, timeout: queryTimeoutMs });
+      logger.info('created table items');
+    }
+    schemaReady = true;
+  };
+
+  // ---- routes ------------------------------------------------------------------------------------------
+
+  const createItem = async (req: CreateItemRequest, context: Context): Promise<DemoResult> => {
+    // Every insert carries an idempotency key — the client's, or one made up for this request — so that
+    // re-running it after a lost connection cannot create a second row (ON DUPLICATE KEY UPDATE is a no-op).
+    const key = req.idempotencyKey ?? randomUUID();
+    const row = await withDatabase(
+      {
+        name: 'create-item',
+        idempotent: true,
+        run: async (conn) => {
+          await ensureSchema(conn);
+          return inTransaction(conn, async () => {
+            await conn.query({
+              sql: 'INSERT INTO items (name, idempotency_key) VALUES (?, ?) ON DUPLICATE KEY UPDATE id = id',
+              values: [req.name, key],
+              timeout: queryTimeoutMs,
+            });
+            // In the transaction, so it reads the writer (not a possibly lagging reader).
+            const [rows] = await conn.query<mysql.RowDataPacket[]>({
+              sql: 'SELECT id, name, UNIX_TIMESTAMP(created_at) AS created_epoch FROM items WHERE idempotency_key = ?',
+              values: [key],
+              timeout: queryTimeoutMs,
+            });
+            return rows[0];
+          });
+        },
+      },
+      context,
+    );
+    if (row === undefined) throw new Error('the inserted item was not found by its idempotency key');
+    if (row.name !== req.name) {
+      throw new RequestError(409, "'idempotencyKey' was already used for an item with a different name: use a new key", 'idempotencyKey');
+    }
+    return json(201, { id: Number(row.id), name: String(row.name), createdAt: isoFromEpoch(row.created_epoch) });
+  };
+
+  const listItems = async (limit: number, context: Context): Promise<DemoResult> => {
+    const rows = await withDatabase(
+      {
+        name: 'list-items',
+        idempotent: true,
+        run: async (conn) => {
+          await ensureSchema(conn);
+          // A plain SELECT: ProxySQL's read rule sends it to a reader.
+          const [result] = await conn.query<mysql.RowDataPacket[]>({
+            sql: 'SELECT id, name, UNIX_TIMESTAMP(created_at) AS created_epoch FROM items ORDER BY id DESC LIMIT ?',
+            values: [limit],
+            timeout: queryTimeoutMs,
+          });
+          return result;
+        },
+      },
+      context,
+    );
+    return json(200, {
+      items: rows.map((r) => ({ id: Number(r.id), name: String(r.name), createdAt: isoFromEpoch(r.created_epoch) })),
+    });
+  };
+
+  const whoami = async (context: Context): Promise<DemoResult> => {
+    const result = await withDatabase(
+      {
+        name: 'whoami',
+        idempotent: true,
+        run: async (conn) => {
+          const probe = () => readBackendIdentity(conn, { queryTimeoutMs, state: identityState });
+          const read = await probe();
+          const write = await inTransaction(conn, probe);
+          return { read, write };
+        },
+      },
+      context,
+    );
+    return json(200, result);
+  };
+
+  const ROUTES: Record<string, Record<string, (event: APIGatewayProxyEventV2, context: Context) => Promise<DemoResult>>> = {
+    '/items': {
+      GET: (event, context) => listItems(parseListLimit(event.queryStringParameters), context),
+      POST: (event, context) => createItem(parseCreateItem(event.body, event.isBase64Encoded), context),
+    },
+    '/whoami': {
+      GET: (_event, context) => whoami(context),
+    },
+  };
+
+  const route = (event: APIGatewayProxyEventV2, context: Context): Promise<DemoResult> => {
+    const rawPath = event.rawPath ?? event.requestContext?.http?.path ?? '/';
+    const path = rawPath.length > 1 ? rawPath.replace(/\/+$/, '') : rawPath;
+    const method = (event.requestContext?.http?.method ?? '').toUpperCase();
+    const methods = Object.prototype.hasOwnProperty.call(ROUTES, path) ? ROUTES[path] : undefined;
+    if (!methods) throw new RequestError(404, `no route for path '${path.slice(0, 100)}': use GET/POST /items or GET /whoami`, 'path');
+    const handle = Object.prototype.hasOwnProperty.call(methods, method) ? methods[method] : undefined;
+    if (!handle) {
+      throw new MethodNotAllowed(path, Object.keys(methods));
+    }
+    return handle(event, context);
+  };
+
+  const handler = async (event: APIGatewayProxyEventV2, context: Context): Promise<DemoResult> => {
+    const requestId = event.requestContext?.requestId ?? context.awsRequestId;
+    logger.addContext(context);
+    logger.appendKeys({ apiRequestId: requestId });
+    try {
+      return await route(event, context);
+    } catch (err) {
+      if (err instanceof MethodNotAllowed) {
+        return json(405, { message: err.message, field: 'method' }, { allow: err.allowed.join(', ') });
+      }
+      if (err instanceof RequestError) {
+        return json(err.statusCode, { message: err.message, ...(err.field ? { field: err.field } : {}) });
+      }
+      if (err instanceof DatabaseFailure && err.classification.unavailable) {
+        logger.error('database unavailable', { operation: err.operation, attempts: err.attempts, error: describeDbError(err.cause) });
+        return json(503, { message: 'the database is unavailable; try again shortly', requestId }, { 'retry-after': '1' });
+      }
+      if (err instanceof CredentialsFailure) {
+        logger.error('could not get the database credentials', { error: describeDbError(err.cause) });
+      } else if (err instanceof DatabaseFailure) {
+        logger.error('database error', { operation: err.operation, attempts: err.attempts, error: describeDbError(err.cause) });
+      } else {
+        logger.error('unexpected error', { error: describeDbError(err) });
+      }
+      return json(500, { message: 'internal error', requestId });
+    } finally {
+      logger.removeKeys(['apiRequestId']);
+    }
+  };
+
+  return Object.assign(handler, {
+    close: async (): Promise<void> => {
+      const conn = connection;
+      connection = undefined;
+      if (conn) await conn.end().catch(() => conn.destroy());
+    },
+  });
+}
+
+class MethodNotAllowed extends Error {
+  constructor(
+    path: string,
+    readonly allowed: string[],
+  ) {
+    super(`method not allowed on '${path}': use ${allowed.join(' or ')}`);
+    this.name = 'MethodNotAllowed';
+  }
+}
+
+/** getCredentials() failed (Secrets Manager unreachable, malformed secret): not a database fault. */
+class CredentialsFailure extends Error {
+  constructor(cause: unknown) {
+    super('could not get the database credentials', { cause });
+    this.name = 'CredentialsFailure';
+  }
+}

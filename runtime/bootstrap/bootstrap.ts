@@ -13,6 +13,9 @@
  * caching_sha2_password; its default mysql_native_password is what ProxySQL has always spoken.
  */
 import * as mysql from 'mysql2/promise';
+import { normalisePrivilege, privilegesProblem, schemaProblem, usernameProblem } from './validation';
+
+export { ALLOWED_PRIVILEGES } from './validation';
 
 export interface BootstrapUser {
   username: string;
@@ -71,49 +74,11 @@ export class BootstrapError extends Error {
   }
 }
 
-const USERNAME_PATTERN = /^[A-Za-z0-9_]{1,32}$/;
-const SCHEMA_PATTERN = /^[A-Za-z0-9_]{1,64}$/;
-
-/** Schema-level privileges an application user may be given (MySQL 8.0 reference, "Privileges Provided by MySQL"). */
-export const ALLOWED_PRIVILEGES: readonly string[] = [
-  'ALL PRIVILEGES',
-  'ALTER',
-  'ALTER ROUTINE',
-  'CREATE',
-  'CREATE ROUTINE',
-  'CREATE TEMPORARY TABLES',
-  'CREATE VIEW',
-  'DELETE',
-  'DROP',
-  'EVENT',
-  'EXECUTE',
-  'INDEX',
-  'INSERT',
-  'LOCK TABLES',
-  'REFERENCES',
-  'SELECT',
-  'SHOW VIEW',
-  'TRIGGER',
-  'UPDATE',
-];
-
-/** Accounts the bootstrap must never touch. */
-const RESERVED_USERNAMES = ['root', 'rdsadmin', 'rdsrepladmin', 'rdsproxyadmin'];
-
 const noopLogger: BootstrapLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
-function normalisePrivilege(privilege: string): string {
-  const p = privilege.trim().replace(/\s+/g, ' ').toUpperCase();
-  return p === 'ALL' ? 'ALL PRIVILEGES' : p;
-}
-
 function checkUsername(field: string, username: unknown, admin: string): void {
-  if (typeof username !== 'string' || !USERNAME_PATTERN.test(username)) {
-    throw new BootstrapError(`${field} ${JSON.stringify(username)} is not a valid user name: use 1-32 characters of A-Z, a-z, 0-9 and _`);
-  }
-  if (RESERVED_USERNAMES.includes(username.toLowerCase()) || username === admin) {
-    throw new BootstrapError(`${field} '${username}' is reserved (the admin user or an RDS/MySQL system account): choose another user name`);
-  }
+  const problem = usernameProblem(field, username, admin);
+  if (problem) throw new BootstrapError(problem);
 }
 
 function checkPassword(field: string, password: unknown): void {
@@ -143,19 +108,8 @@ export function validateSpec(spec: BootstrapSpec): void {
     }
     seen.add(user.username);
     checkPassword(`users[${i}].password`, user.password);
-    if (typeof user.schema !== 'string' || !SCHEMA_PATTERN.test(user.schema)) {
-      throw new BootstrapError(`users[${i}].schema ${JSON.stringify(user.schema)} is not a valid schema name: use 1-64 characters of A-Z, a-z, 0-9 and _`);
-    }
-    if (!Array.isArray(user.privileges) || user.privileges.length === 0) {
-      throw new BootstrapError(`users[${i}].privileges is empty: pass e.g. ['ALL PRIVILEGES'] or ['SELECT', 'INSERT', 'UPDATE', 'DELETE']`);
-    }
-    user.privileges.forEach((p, j) => {
-      if (typeof p !== 'string' || !ALLOWED_PRIVILEGES.includes(normalisePrivilege(p))) {
-        throw new BootstrapError(
-          `users[${i}].privileges[${j}] ${JSON.stringify(p)} is not an allowed schema privilege: use one of ${ALLOWED_PRIVILEGES.join(', ')}`,
-        );
-      }
-    });
+    const problem = schemaProblem(`users[${i}].schema`, user.schema) ?? privilegesProblem(`users[${i}].privileges`, user.privileges);
+    if (problem) throw new BootstrapError(problem);
   });
 }
 

@@ -1,0 +1,244 @@
+import { describe, expect, test } from 'vitest';
+import {
+  auroraInstanceDomain,
+  buildProxySqlConfig,
+  findPlaceholders,
+  ProxySqlConfigSpec,
+  renderProxySqlConfig,
+  substituteSecrets,
+} from '../../src/config';
+import { parseLibconfig } from '../support/libconfig';
+
+const DOMAIN = '.abc123xyz.us-east-1.rds.amazonaws.com';
+
+function render(spec: ProxySqlConfigSpec): Record<string, unknown> {
+  return parseLibconfig(renderProxySqlConfig(buildProxySqlConfig(spec)));
+}
+
+describe('Aurora backend', () => {
+  // GIVEN an Aurora cluster with a writer and a reader instance
+  const spec: ProxySqlConfigSpec = {
+    backend: {
+      kind: 'aurora',
+      domainName: DOMAIN,
+      port: 3306,
+      instanceEndpoints: [`writer${DOMAIN}`, `reader${DOMAIN}`],
+      maxReplicaLagMs: 30000,
+      useTls: true,
+    },
+    users: [{ username: 'app' }],
+    monitorUsername: 'proxysql_monitor',
+  };
+
+  test('seeds the writer in both hostgroups and the reader in the reader hostgroup', () => {
+    // WHEN the config is rendered and parsed back
+    const cnf = render(spec);
+    // THEN mysql_servers is exactly this
+    expect(cnf.mysql_servers).toEqual([
+      { hostgroup: 10, address: `writer${DOMAIN}`, port: 3306, weight: 1, max_connections: 200, use_ssl: 1, comment: expect.any(String) },
+      { hostgroup: 20, address: `writer${DOMAIN}`, port: 3306, weight: 1, max_connections: 200, use_ssl: 1, comment: expect.any(String) },
+      { hostgroup: 20, address: `reader${DOMAIN}`, port: 3306, weight: 1000, max_connections: 200, use_ssl: 1, comment: expect.any(String) },
+    ]);
+  });
+
+  test('renders mysql_aws_aurora_hostgroups and no replication hostgroups', () => {
+    const cnf = render(spec);
+    expect(cnf.mysql_aws_aurora_hostgroups).toEqual([
+      {
+        writer_hostgroup: 10,
+        reader_hostgroup: 20,
+        active: 1,
+        aurora_port: 3306,
+        domain_name: DOMAIN,
+        max_lag_ms: 30000,
+        check_interval_ms: 1000,
+        check_timeout_ms: 800,
+        writer_is_also_reader: 1,
+        new_reader_weight: 1000,
+        comment: expect.any(String),
+      },
+    ]);
+    expect(cnf.mysql_replication_hostgroups).toBeUndefined();
+  });
+
+  test('discovered instances default to TLS in both hostgroups', () => {
+    const cnf = render(spec);
+    const attributes = cnf.mysql_hostgroup_attributes as Array<{ hostgroup_id: number; servers_defaults: string }>;
+    expect(attributes.map((a) => [a.hostgroup_id, JSON.parse(a.servers_defaults)])).toEqual([
+      [10, { use_ssl: 1, max_connections: 200 }],
+      [20, { use_ssl: 1, max_connections: 200 }],
+    ]);
+  });
+
+  test('users get a password placeholder, the writer as default hostgroup and transaction persistence', () => {
+    const cnf = render(spec);
+    expect(cnf.mysql_users).toEqual([
+      {
+        username: 'app',
+        password: '{{secret:mysql_user:PROXYSQL_USER_PASSWORD_0}}',
+        active: 1,
+        default_hostgroup: 10,
+        transaction_persistent: 1,
+        max_connections: 10000,
+      },
+    ]);
+  });
+});
+
+describe('endpoints backend', () => {
+  const spec: ProxySqlConfigSpec = {
+    backend: {
+      kind: 'endpoints',
+      writer: { host: 'primary.example.internal', port: 3306 },
+      readers: [
+        { host: 'replica1.example.internal', port: 3306 },
+        { host: '10.0.3.7', port: 3307 },
+      ],
+      checkType: 'read_only',
+      maxReplicaLagSeconds: 30,
+      useTls: false,
+    },
+    users: [{ username: 'app' }, { username: 'reporting', maxConnections: 50 }],
+    monitorUsername: 'proxysql_monitor',
+  };
+
+  test('renders the servers, the replication hostgroup and the users', () => {
+    const cnf = render(spec);
+    expect(cnf.mysql_servers).toEqual([
+      { hostgroup: 10, address: 'primary.example.internal', port: 3306, weight: 1000, max_connections: 200, use_ssl: 0, comment: 'writer' },
+      { hostgroup: 20, address: 'primary.example.internal', port: 3306, weight: 1, max_connections: 200, use_ssl: 0, comment: expect.any(String) },
+      { hostgroup: 20, address: 'replica1.example.internal', port: 3306, weight: 1000, max_connections: 200, max_replication_lag: 30, use_ssl: 0, comment: 'reader' },
+      { hostgroup: 20, address: '10.0.3.7', port: 3307, weight: 1000, max_connections: 200, max_replication_lag: 30, use_ssl: 0, comment: 'reader' },
+    ]);
+    expect(cnf.mysql_replication_hostgroups).toEqual([
+      { writer_hostgroup: 10, reader_hostgroup: 20, check_type: 'read_only', comment: expect.any(String) },
+    ]);
+    expect(cnf.mysql_aws_aurora_hostgroups).toBeUndefined();
+    expect((cnf.mysql_users as Array<Record<string, unknown>>).map((u) => [u.username, u.password, u.max_connections])).toEqual([
+      ['app', '{{secret:mysql_user:PROXYSQL_USER_PASSWORD_0}}', 10000],
+      ['reporting', '{{secret:mysql_user:PROXYSQL_USER_PASSWORD_1}}', 50],
+    ]);
+  });
+
+  test('the default rules send locking reads to the writer and reads to the readers, in that order', () => {
+    const rules = render(spec).mysql_query_rules as Array<Record<string, unknown>>;
+    expect(rules.map((r) => [r.rule_id, r.destination_hostgroup, r.apply, r.active])).toEqual([
+      [1000, 10, 1, 1],
+      [1010, 10, 1, 1],
+      [1020, 20, 1, 1],
+    ]);
+  });
+});
+
+describe('variables', () => {
+  const cnf = render({
+    backend: { kind: 'endpoints', writer: { host: 'db', port: 3306 }, readers: [], checkType: 'read_only', maxReplicaLagSeconds: 0, useTls: true },
+    users: [{ username: 'app' }],
+    monitorUsername: 'mon',
+  });
+  const mysql = cnf.mysql_variables as Record<string, unknown>;
+  const admin = cnf.admin_variables as Record<string, unknown>;
+
+  test.each([
+    ['auto_increment_delay_multiplex', 0],
+    ['multiplexing', true],
+    ['query_processor_regex', 2],
+    ['wait_timeout', 340000],
+    ['server_version', '8.0.42'],
+    ['default_authentication_plugin', 'mysql_native_password'],
+    ['monitor_username', 'mon'],
+    ['monitor_password', '{{secret:monitor:PROXYSQL_MONITOR_PASSWORD}}'],
+    ['interfaces', '0.0.0.0:6033'],
+    ['log_unhealthy_connections', false],
+    ['max_transaction_idle_time', 30000],
+  ])('mysql-%s = %s', (name, value) => {
+    expect(mysql[name]).toEqual(value);
+  });
+
+  test('the admin interface is on loopback with a generated password, and no default credential is left', () => {
+    expect(admin.mysql_ifaces).toBe('127.0.0.1:6032');
+    expect(admin.admin_credentials).toBe('admin:{{secret:admin:PROXYSQL_ADMIN_PASSWORD}}');
+    expect(admin.stats_credentials).toBe('stats:{{secret:admin:PROXYSQL_ADMIN_PASSWORD}}');
+    expect(JSON.stringify(cnf)).not.toMatch(/admin:admin|monitor:monitor|stats:stats/);
+  });
+
+  test('overrides replace defaults', () => {
+    const overridden = render({
+      backend: { kind: 'endpoints', writer: { host: 'db', port: 3306 }, readers: [], checkType: 'read_only', maxReplicaLagSeconds: 0, useTls: true },
+      users: [{ username: 'app' }],
+      monitorUsername: 'mon',
+      mysqlVariableOverrides: { wait_timeout: 60000, eventslog_filename: 'events' },
+    }).mysql_variables as Record<string, unknown>;
+    expect(overridden.wait_timeout).toBe(60000);
+    expect(overridden.eventslog_filename).toBe('events');
+  });
+});
+
+describe('secrets', () => {
+  test('every placeholder names its kind and variable, and substitution round-trips hostile values', () => {
+    const template = renderProxySqlConfig(
+      buildProxySqlConfig({
+        backend: { kind: 'endpoints', writer: { host: 'db', port: 3306 }, readers: [], checkType: 'read_only', maxReplicaLagSeconds: 0, useTls: true },
+        users: [{ username: 'app' }],
+        monitorUsername: 'mon',
+      }),
+    );
+    expect(findPlaceholders(template)).toEqual([
+      { kind: 'admin', env: 'PROXYSQL_ADMIN_PASSWORD' },
+      { kind: 'monitor', env: 'PROXYSQL_MONITOR_PASSWORD' },
+      { kind: 'mysql_user', env: 'PROXYSQL_USER_PASSWORD_0' },
+    ]);
+    const env = {
+      PROXYSQL_ADMIN_PASSWORD: 'a\\b$c`d&e/f#g h-ü€',
+      PROXYSQL_MONITOR_PASSWORD: "it's \\ fine",
+      PROXYSQL_USER_PASSWORD_0: 'q"uo\\"te $(id) %s',
+    };
+    const cnf = parseLibconfig(substituteSecrets(template, env));
+    expect((cnf.admin_variables as Record<string, unknown>).admin_credentials).toBe(`admin:${env.PROXYSQL_ADMIN_PASSWORD}`);
+    expect((cnf.mysql_variables as Record<string, unknown>).monitor_password).toBe(env.PROXYSQL_MONITOR_PASSWORD);
+    expect((cnf.mysql_users as Array<Record<string, unknown>>)[0].password).toBe(env.PROXYSQL_USER_PASSWORD_0);
+  });
+
+  test.each([
+    [{ PROXYSQL_USER_PASSWORD_0: "o'brien" }, /PROXYSQL_USER_PASSWORD_0 .*single quote/],
+    [{ PROXYSQL_USER_PASSWORD_0: '*6BB4837EB74329105EE4568DDA7DC67ED2CA2AD9' }, /PROXYSQL_USER_PASSWORD_0 .*starts with \*/],
+    [{ PROXYSQL_MONITOR_PASSWORD: 'say "hi"' }, /PROXYSQL_MONITOR_PASSWORD .*double quote/],
+    [{ PROXYSQL_ADMIN_PASSWORD: 'a:b' }, /PROXYSQL_ADMIN_PASSWORD .*colon/],
+    [{ PROXYSQL_ADMIN_PASSWORD: 'a;b' }, /PROXYSQL_ADMIN_PASSWORD .*semicolon/],
+    [{ PROXYSQL_ADMIN_PASSWORD: 'line\nbreak' }, /PROXYSQL_ADMIN_PASSWORD .*newline/],
+    [{ PROXYSQL_ADMIN_PASSWORD: '' }, /PROXYSQL_ADMIN_PASSWORD .*missing or empty/],
+  ])('rejects %j with a message naming the variable and not the value', (bad, message) => {
+    const template = renderProxySqlConfig(
+      buildProxySqlConfig({
+        backend: { kind: 'endpoints', writer: { host: 'db', port: 3306 }, readers: [], checkType: 'read_only', maxReplicaLagSeconds: 0, useTls: true },
+        users: [{ username: 'app' }],
+        monitorUsername: 'mon',
+      }),
+    );
+    const env = { PROXYSQL_ADMIN_PASSWORD: 'ok', PROXYSQL_MONITOR_PASSWORD: 'ok', PROXYSQL_USER_PASSWORD_0: 'ok', ...bad };
+    const value = Object.values(bad)[0];
+    let thrown: Error | undefined;
+    try {
+      substituteSecrets(template, env);
+    } catch (error) {
+      thrown = error as Error;
+    }
+    expect(thrown?.message).toMatch(message);
+    if (value.length > 1) expect(thrown?.message).not.toContain(value);
+  });
+});
+
+describe('Aurora instance domain', () => {
+  test.each([
+    ['mycluster.cluster-abc123xyz.us-east-1.rds.amazonaws.com', '.abc123xyz.us-east-1.rds.amazonaws.com'],
+    ['MyCluster.cluster-ro-abc123xyz.eu-west-1.rds.amazonaws.com', '.abc123xyz.eu-west-1.rds.amazonaws.com'],
+    ['c1.cluster-custom-q9w8e7.ap-southeast-2.rds.amazonaws.com', '.q9w8e7.ap-southeast-2.rds.amazonaws.com'],
+    ['c1.cluster-abc.cn-north-1.rds.amazonaws.com.cn', '.abc.cn-north-1.rds.amazonaws.com.cn'],
+  ])('%s → %s', (endpoint, domain) => {
+    expect(auroraInstanceDomain(endpoint)).toBe(domain);
+  });
+
+  test.each(['db.abc.us-east-1.rds.amazonaws.com', 'localhost', 'mycluster.cluster-abc.example.com'])('rejects %s', (endpoint) => {
+    expect(() => auroraInstanceDomain(endpoint)).toThrow(/not an Aurora cluster endpoint/);
+  });
+});

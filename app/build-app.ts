@@ -1,0 +1,14 @@
+import { App, Tags } from 'aws-cdk-lib';
+import { ReferenceStack } from './reference-stack';
+
+/** Adds the reference stack to `app`. `-c vpcId=vpc-…` deploys into an existing VPC (a lookup: needs credentials once). */
+export function buildReferenceApp(app: App): { app: App; stack: ReferenceStack } {
+  const vpcId = app.node.tryGetContext('vpcId') as string | undefined;
+  const stack = new ReferenceStack(app, 'ServerlessProxySql', {
+    vpcId,
+    description: 'serverless-proxysql reference architecture: Aurora MySQL behind ProxySQL on Fargate, with a demo Lambda',
+    env: vpcId ? { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION } : undefined,
+  });
+  Tags.of(stack).add('project', 'serverless-proxysql');
+  return { app, stack };
+}

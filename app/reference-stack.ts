@@ -1,0 +1,88 @@
+import { CfnOutput, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import { Construct } from 'constructs';
+import { DemoApi, ProxySqlBackend, ProxySqlService } from '../src';
+
+/** The Aurora MySQL engine of the reference app: 3.10, the current long-term-support release line. */
+export const REFERENCE_AURORA_ENGINE = rds.AuroraMysqlEngineVersion.VER_3_10_3;
+
+export interface ReferenceStackProps extends StackProps {
+  /** An existing VPC to deploy into (looked up at synth). @default - a new VPC with 2 AZs */
+  readonly vpcId?: string;
+}
+
+/**
+ * The reference architecture: a thin composition of the library's constructs.
+ * VPC → Aurora MySQL 3 (Serverless v2 writer + reader) → ProxySQL on Fargate behind an internal NLB with a
+ * private DNS name → a demo Lambda behind an HTTP API that talks to the database through the proxy.
+ */
+export class ReferenceStack extends Stack {
+  public readonly proxy: ProxySqlService;
+  public readonly demo: DemoApi;
+
+  constructor(scope: Construct, id: string, props: ReferenceStackProps = {}) {
+    super(scope, id, props);
+
+    const vpc = props.vpcId
+      ? ec2.Vpc.fromLookup(this, 'Vpc', { vpcId: props.vpcId })
+      : new ec2.Vpc(this, 'Vpc', {
+          maxAzs: 2,
+          natGateways: 1,
+          subnetConfiguration: [
+            { name: 'public', subnetType: ec2.SubnetType.PUBLIC },
+            { name: 'private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+            { name: 'database', subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+          ],
+          flowLogs: { all: { trafficType: ec2.FlowLogTrafficType.REJECT } },
+        });
+
+    const database = new rds.DatabaseCluster(this, 'Database', {
+      engine: rds.DatabaseClusterEngine.auroraMysql({ version: REFERENCE_AURORA_ENGINE }),
+      credentials: rds.Credentials.fromGeneratedSecret('admin'),
+      writer: rds.ClusterInstance.serverlessV2('writer'),
+      readers: [rds.ClusterInstance.serverlessV2('reader', { scaleWithWriter: true })],
+      serverlessV2MinCapacity: 0.5,
+      serverlessV2MaxCapacity: 4,
+      vpc,
+      vpcSubnets: { subnetType: props.vpcId ? ec2.SubnetType.PRIVATE_WITH_EGRESS : ec2.SubnetType.PRIVATE_ISOLATED },
+      storageEncrypted: true,
+      removalPolicy: RemovalPolicy.SNAPSHOT,
+      cloudwatchLogsExports: ['error', 'slowquery'],
+    });
+
+    const zone = new route53.PrivateHostedZone(this, 'Zone', { zoneName: 'proxysql.internal', vpc });
+
+    this.proxy = new ProxySqlService(this, 'ProxySql', {
+      vpc,
+      backend: ProxySqlBackend.auroraCluster(database),
+      users: [{ username: 'app', schema: 'app' }],
+      dnsName: { zone, recordName: 'proxy' },
+    });
+
+    this.demo = new DemoApi(this, 'Demo', {
+      vpc,
+      proxyHostname: this.proxy.endpointHostname,
+      proxyPort: this.proxy.endpointPort,
+      userSecret: this.proxy.userSecrets[0],
+      databaseName: 'app',
+    });
+    this.proxy.grantConnect(this.demo.function);
+
+    new CfnOutput(this, 'ProxyEndpoint', { value: this.proxy.endpointHostname, description: 'MySQL host for clients in the VPC' });
+    new CfnOutput(this, 'ProxyPort', { value: String(this.proxy.endpointPort) });
+    new CfnOutput(this, 'AppUserSecretArn', {
+      value: this.proxy.userSecrets[0].secretArn,
+      description: "Secrets Manager secret with the 'app' user's {username, password}",
+    });
+    new CfnOutput(this, 'DatabaseAdminSecretArn', { value: database.secret?.secretArn ?? 'n/a' });
+    new CfnOutput(this, 'EcsClusterName', { value: this.proxy.cluster.clusterName });
+    new CfnOutput(this, 'EcsServiceName', { value: this.proxy.service.serviceName });
+    new CfnOutput(this, 'AdminInterface', {
+      description: 'Open the ProxySQL admin interface (127.0.0.1:6032 inside a task) with ECS Exec',
+      value: `aws ecs execute-command --cluster ${this.proxy.cluster.clusterName} --container proxysql --interactive --task <TASK_ID> --command "sh -c 'MYSQL_PWD=\\$PROXYSQL_ADMIN_PASSWORD mysql -h127.0.0.1 -P6032 -uadmin --prompt=admin>\\ '"`,
+    });
+    new CfnOutput(this, 'DemoApiUrl', { value: this.demo.url, description: 'GET /whoami shows which backend served a read and a write' });
+  }
+}

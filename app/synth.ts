@@ -1,0 +1,50 @@
+/**
+ * `npm run synth`: synthesizes the reference architecture offline (no AWS credentials, no Docker) into
+ * cdk.out and prints what it would deploy: stacks, resources by type, outputs, and the rendered proxysql.cnf
+ * with every secret masked.
+ */
+import * as path from 'path';
+import { App, Stack } from 'aws-cdk-lib';
+import { maskSecrets } from '../src/config/secrets';
+import { buildReferenceApp } from './build-app';
+import { describeIntrinsic } from './describe-intrinsic';
+
+export interface SynthSummary {
+  readonly outdir: string;
+  readonly text: string;
+}
+
+/** Synthesizes into `outdir` and returns the summary text. */
+export function synthesizeReferenceApp(outdir: string): SynthSummary {
+  const { app, stack } = buildReferenceApp(new App({ outdir }));
+  const assembly = app.synth();
+  const lines: string[] = [`Synthesized the reference architecture into ${path.relative(process.cwd(), outdir) || outdir} (offline).`, ''];
+  for (const artifact of assembly.stacks) {
+    const resources = Object.values((artifact.template as { Resources?: Record<string, { Type: string }> }).Resources ?? {});
+    const byType = new Map<string, number>();
+    for (const resource of resources) byType.set(resource.Type, (byType.get(resource.Type) ?? 0) + 1);
+    lines.push(`Stack ${artifact.stackName}: ${resources.length} resources`);
+    for (const [type, count] of [...byType.entries()].sort((a, b) => a[0].localeCompare(b[0]))) {
+      lines.push(`  ${String(count).padStart(3)}  ${type}`);
+    }
+    const outputs = (artifact.template as { Outputs?: Record<string, { Value: unknown; Description?: string }> }).Outputs ?? {};
+    lines.push('', '  Outputs (resolved at deploy time):');
+    for (const [name, output] of Object.entries(outputs)) {
+      lines.push(`    ${name}: ${describeIntrinsic(output.Value)}`);
+    }
+    const warnings = artifact.messages.filter((m) => m.level !== 'info');
+    if (warnings.length > 0) {
+      lines.push('', '  Warnings:');
+      for (const message of warnings) lines.push(`    [${message.level}] ${message.id}: ${String(message.entry.data)}`);
+    }
+  }
+  lines.push('', `Client endpoint: ${describeIntrinsic(Stack.of(stack).resolve(stack.proxy.endpointHostname))}:${stack.proxy.endpointPort}`);
+  lines.push('', 'proxysql.cnf each ProxySQL task renders at start (secrets masked; ${…} are CloudFormation values):', '');
+  lines.push(maskSecrets(describeIntrinsic(Stack.of(stack).resolve(stack.proxy.configTemplate))));
+  return { outdir, text: lines.join('\n') };
+}
+
+if (require.main === module) {
+  const outdir = path.resolve(__dirname, '..', 'cdk.out');
+  process.stdout.write(synthesizeReferenceApp(outdir).text + '\n');
+}

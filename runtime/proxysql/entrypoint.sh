@@ -1,0 +1,166 @@
+# proxysql-entrypoint: fills secrets into proxysql.cnf, starts ProxySQL, drains it on SIGTERM.
+# Run as: /bin/sh -c "<this text>" proxysql-entrypoint [extra proxysql args], in the unmodified image
+# proxysql/proxysql:3.0.12. POSIX sh (dash) builtins plus mkdir, chmod, mv, rm, sleep; nothing sourced.
+# Image (evidence in docs/research/entrypoint-notes.md): Debian-based (sysown/proxysql#5450), /bin/sh is
+# dash (#5274); a mysql client ships since 2.4.1 (#3842) and third parties run `mysql` in 3.0 images,
+# unverified for 3.0.12: without one the drain degrades to a timed wait.
+# Secrets: each {{secret:<kind>:<ENV>}} in $PROXYSQL_CONFIG_TEMPLATE becomes $ENV, checked and escaped
+# exactly as secretValueProblem()/substituteSecrets() in src/config/secrets.ts. A value is never eval'd,
+# echoed, logged or put in argv; the variables are unset before ProxySQL starts.
+# Drain (PROXYSQL_DRAIN_SECONDS=N>0): ProxySQL exits at once on SIGTERM, so on TERM/INT we send PROXYSQL
+# PAUSE (closes the listeners and idle sessions; transactions may finish: sysown/proxysql#337, and #4297
+# for PAUSE + "wait until active connections reach zero or a grace time"), poll
+# Client_Connections_connected each second until 0 or N s, then TERM ProxySQL and exit with its status.
+# Timing contract: NLB deregistration delay >= N; ECS stopTimeout = N + 10 s (Fargate max 120 s).
+# Exit: 78 bad template/secret/setting, 73 cannot write config or data dir, else ProxySQL's status.
+umask 077
+me=proxysql-entrypoint
+log() { printf '%s: %s\n' "$me" "$*" >&2; }
+die() { c=$1; shift; log "$*"; exit "$c"; }
+nl='
+'
+cr=$(printf '\r')
+cfg=${PROXYSQL_CONFIG_PATH:-/etc/proxysql.cnf}
+datadir=${PROXYSQL_DATADIR:-/var/lib/proxysql}
+bin=${PROXYSQL_BIN:-proxysql}
+drain=${PROXYSQL_DRAIN_SECONDS:-0}
+case $drain in *[!0-9]*) die 78 "PROXYSQL_DRAIN_SECONDS='$drain' must be a whole number of seconds (0 = no drain)" ;; esac
+[ -n "${PROXYSQL_CONFIG_TEMPLATE:-}" ] ||
+  die 78 'PROXYSQL_CONFIG_TEMPLATE is missing or empty: set it to the rendered proxysql.cnf (the ProxySqlService construct does)'
+
+# esc := $1 with a backslash before every $2 (prefix/suffix stripping: safe for any byte)
+escape() {
+  s=$1 esc=
+  while :; do
+    case $s in
+      *"$2"*) esc=$esc${s%%"$2"*}\\$2 s=${s#*"$2"} ;;
+      *) esc=$esc$s; return ;;
+    esac
+  done
+}
+
+# v := value of secret $2 (kind $1), or exit 78 naming the variable (never the value)
+check() {
+  eval "v=\${$2-}" # $2 matched [A-Z_][A-Z0-9_]*: only a name is eval'd
+  why=
+  q="which ProxySQL cannot take: ProxySQL's config loader puts"
+  case $v in
+    '') why='is missing or empty' ;;
+    *"$nl"*) why='holds a newline, which cannot be written into one line of proxysql.cnf' ;;
+    *"$cr"*) why='holds a carriage return, which cannot be written into one line of proxysql.cnf' ;;
+    *) case $1 in
+      mysql_user) case $v in
+        *"'"*) why="holds a single quote ('), $q mysql_users values into SQL unescaped" ;;
+        '*'*) why='starts with *, which ProxySQL reads as a password hash, not a password' ;;
+      esac ;;
+      monitor) case $v in *'"'*) why="holds a double quote (\"), $q mysql_variables values into SQL unescaped" ;; esac ;;
+      admin) case $v in
+        *:*) why='holds a colon (:), which ProxySQL cannot take: admin_credentials is user:password;user:password' ;;
+        *';'*) why='holds a semicolon (;), which ProxySQL cannot take: admin_credentials is user:password;user:password' ;;
+        *'"'*) why="holds a double quote (\"), $q admin_variables values into SQL unescaped" ;;
+      esac ;;
+    esac ;;
+  esac
+  [ -z "$why" ] && return
+  eval "src=\${$2_SOURCE-}"
+  case $src in *"$nl"* | *"$cr"*) src= ;; esac
+  die 78 "secret $2${src:+ ($src)} ($1 password) $why"
+}
+
+# Same scan as substituteSecrets(): text that is not a well-formed placeholder is kept as it is.
+open='{{secret:' rest=$PROXYSQL_CONFIG_TEMPLATE out= names=
+while :; do
+  case $rest in *"$open"*) ;; *) break ;; esac
+  out=$out${rest%%"$open"*} rest=${rest#*"$open"} kind= name=
+  case $rest in admin:* | monitor:* | mysql_user:*) kind=${rest%%:*} ;; esac
+  if [ -n "$kind" ]; then
+    tail=${rest#*:}
+    case $tail in *'}}'*) name=${tail%%'}}'*} ;; esac
+    case $name in [A-Z_]*) case $name in *[!A-Z0-9_]*) name= ;; esac ;; *) name= ;; esac
+  fi
+  if [ -z "$name" ]; then out=$out$open; continue; fi
+  check "$kind" "$name"
+  escape "$v" '\'
+  escape "$esc" '"'
+  out=$out$esc rest=${tail#*'}}'} names="$names $name"
+done
+out=$out$rest
+
+tmp=$cfg.tmp.$$
+rm -f "$tmp"
+if ! { printf '%s' "$out" >"$tmp" && chmod 600 "$tmp" && mv -f "$tmp" "$cfg"; }; then
+  rm -f "$tmp"
+  die 73 "cannot write $cfg: make its directory writable or set PROXYSQL_CONFIG_PATH"
+fi
+out=
+mkdir -p "$datadir" || die 73 "cannot create data dir $datadir: set PROXYSQL_DATADIR to a writable path"
+
+# Keep the admin password in an unexported variable for the drain; ProxySQL itself needs no secret env.
+pw=${PROXYSQL_ADMIN_PASSWORD-}
+for n in $names; do unset "$n"; done
+unset PROXYSQL_ADMIN_PASSWORD
+set -- -f --initial --idle-threads --no-version-check -c "$cfg" -D "$datadir" "$@"
+[ "$drain" -eq 0 ] && exec "$bin" "$@"
+
+port=${PROXYSQL_ADMIN_PORT:-6032} user=${PROXYSQL_ADMIN_USER:-admin}
+want=${PROXYSQL_ADMIN_CLIENT:-}
+client=$(command -v "${want:-mysql}" || { [ -z "$want" ] && command -v mariadb; })
+admin() { MYSQL_PWD=$pw "$client" $tls -h 127.0.0.1 -P "$port" -u "$user" --connect-timeout=2 -N -B -e "$1"; }
+
+# Alive and not a zombie (the trap runs outside `wait`, so an exited child is not reaped yet).
+alive() {
+  kill -0 "$pid" 2>/dev/null || return 1
+  read -r stat <"/proc/$pid/stat" 2>/dev/null || return 0
+  case ${stat##*) } in Z*) return 1 ;; esac
+}
+
+drain() {
+  trap : TERM INT # a second signal must not restart the drain
+  pid=${pid:-$!}
+  [ -n "$pid" ] || { log "got SIG$1 before ProxySQL started"; exit 143; }
+  log "got SIG$1: draining ProxySQL for at most ${drain}s"
+  n=0 last=
+  if [ -n "$client" ]; then
+    # MariaDB >= 11.4 clients verify TLS certificates by default; loopback needs no TLS.
+    case $("$client" --version 2>/dev/null) in *MariaDB* | *mariadb*) tls=--skip-ssl ;; *) tls=--ssl-mode=DISABLED ;; esac
+    if admin 'PROXYSQL PAUSE' >/dev/null; then
+      log 'sent PROXYSQL PAUSE: listeners closed, open transactions may finish'
+    else
+      log "PROXYSQL PAUSE failed (client error above); waiting for clients anyway"
+    fi
+    while [ "$n" -lt "$drain" ] && alive; do
+      c=$(admin "SELECT Variable_Value FROM stats_mysql_global WHERE Variable_Name='Client_Connections_connected'" 2>/dev/null)
+      case $c in '' | *[!0-9]*) c=unknown ;; esac
+      [ "$c" = 0 ] && { log "no client connections left after ${n}s"; break; }
+      [ "$c" = "$last" ] || log "$c client connection(s) open after ${n}s"
+      last=$c
+      sleep 1
+      n=$((n + 1))
+    done
+  else
+    [ -n "$want" ] && why="admin client '$want' not found" || why='no mysql or mariadb client on PATH'
+    log "drain degraded: $why (set PROXYSQL_ADMIN_CLIENT): waiting ${drain}s without PROXYSQL PAUSE"
+    while [ "$n" -lt "$drain" ] && alive; do sleep 1; n=$((n + 1)); done
+  fi
+  [ "$n" -ge "$drain" ] && log "drain bound of ${drain}s reached"
+  if alive; then
+    log "sending TERM to proxysql (pid $pid)"
+    kill -TERM "$pid"
+  fi
+  while :; do
+    wait "$pid"
+    stat=$? # a caught signal interrupts wait: wait again until the child is reaped
+    alive || break
+  done
+  log "proxysql exited with status $stat"
+  exit "$stat"
+}
+
+trap 'drain TERM' TERM
+trap 'drain INT' INT
+"$bin" "$@" &
+pid=$!
+wait "$pid"
+st=$?
+log "proxysql exited on its own with status $st"
+exit "$st"

@@ -1,0 +1,478 @@
+/**
+ * Runs the real entrypoint exactly as the task does (`/bin/sh -c <script text> proxysql-entrypoint …`, and /bin/sh
+ * is dash here as in the Debian-based ProxySQL image) with stand-ins for the proxysql binary and the admin client.
+ */
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SecretKind } from '../../src/config/model';
+import { placeholderText, secretValueProblem, substituteSecrets } from '../../src/config/secrets';
+import {
+  ADMIN_PASSWORD_ENV,
+  CONFIG_TEMPLATE_ENV,
+  MONITOR_PASSWORD_ENV,
+  PROXYSQL_ADMIN_USER,
+  USER_PASSWORD_ENV_PREFIX,
+} from '../../src/constants';
+import { parseLibconfig } from '../../test/support/libconfig';
+
+const SCRIPT = fs.readFileSync(path.join(__dirname, 'entrypoint.sh'), 'utf8');
+const USER0_ENV = `${USER_PASSWORD_ENV_PREFIX}0`;
+const USER1_ENV = `${USER_PASSWORD_ENV_PREFIX}1`;
+const SECRET_ENV: Record<SecretKind, string> = { admin: ADMIN_PASSWORD_ENV, monitor: MONITOR_PASSWORD_ENV, mysql_user: USER0_ENV };
+
+/** proxysql.cnf-shaped template: each kind of secret, and one variable used twice. */
+const TEMPLATE = [
+  '# rendered by a test',
+  'datadir="/var/lib/proxysql"',
+  'admin_variables=',
+  '{',
+  `  admin_credentials="${PROXYSQL_ADMIN_USER}:${placeholderText({ kind: 'admin', env: ADMIN_PASSWORD_ENV })}"`,
+  '  mysql_ifaces="127.0.0.1:6032"',
+  '}',
+  'mysql_variables=',
+  '{',
+  '  monitor_username="proxysql_monitor"',
+  `  monitor_password="${placeholderText({ kind: 'monitor', env: MONITOR_PASSWORD_ENV })}"`,
+  '}',
+  'mysql_users=',
+  '(',
+  `  { username="app", password="${placeholderText({ kind: 'mysql_user', env: USER0_ENV })}", default_hostgroup=10 },`,
+  `  { username="app_ro", password="${placeholderText({ kind: 'mysql_user', env: USER0_ENV })}", default_hostgroup=20 },`,
+  `  { username="reports", password="${placeholderText({ kind: 'mysql_user', env: USER1_ENV })}", default_hostgroup=20 }`,
+  ')',
+  '',
+].join('\n');
+
+const SAFE: Record<string, string> = {
+  [ADMIN_PASSWORD_ENV]: 'adminPw-1',
+  [MONITOR_PASSWORD_ENV]: 'monitorPw-2',
+  [USER0_ENV]: 'userPw-3',
+  [USER1_ENV]: 'userPw-4',
+};
+
+let root: string;
+let counter = 0;
+
+beforeAll(() => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'proxysql-entrypoint-'));
+});
+afterAll(() => {
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+function writeExecutable(file: string, text: string): string {
+  fs.writeFileSync(file, text, { mode: 0o755 });
+  return file;
+}
+
+/** A fresh directory with a stand-in proxysql that records its argv, pid and environment. */
+function workdir(): { dir: string; env: Record<string, string> } {
+  const dir = path.join(root, `run-${++counter}`);
+  fs.mkdirSync(dir);
+  const bin = writeExecutable(
+    path.join(dir, 'proxysql'),
+    [
+      '#!/bin/sh',
+      `dir='${dir}'`,
+      'printf "%s\\n" "$@" > "$dir/argv"',
+      'echo $$ > "$dir/pid"',
+      'env > "$dir/env"',
+      // Drain stand-in: wait for TERM, or exit by itself when told to.
+      'trap \'echo TERM >> "$dir/events"; exit "${STANDIN_TERM_EXIT:-0}"\' TERM',
+      'echo started >> "$dir/events"',
+      '[ -n "${STANDIN_RUN_SECONDS:-}" ] || exit 0',
+      'n=0',
+      'while :; do',
+      '  sleep 0.05; n=$((n + 1))',
+      '  if [ -n "${STANDIN_EXIT_AFTER_TICKS:-}" ] && [ "$n" -ge "$STANDIN_EXIT_AFTER_TICKS" ]; then',
+      '    [ -n "${STANDIN_DIE_BY_KILL:-}" ] && kill -KILL $$',
+      '    exit "${STANDIN_EXIT_CODE:-0}"',
+      '  fi',
+      'done',
+      '',
+    ].join('\n'),
+  );
+  return {
+    dir,
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      PROXYSQL_BIN: bin,
+      PROXYSQL_CONFIG_PATH: path.join(dir, 'proxysql.cnf'),
+      PROXYSQL_DATADIR: path.join(dir, 'data'),
+    },
+  };
+}
+
+function runSync(env: Record<string, string>, args: string[] = []) {
+  const result = spawnSync('/bin/sh', ['-c', SCRIPT, 'proxysql-entrypoint', ...args], { env, encoding: 'utf8' });
+  return { code: result.status, stderr: result.stderr, pid: result.pid };
+}
+
+function readIfExists(file: string): string | undefined {
+  return fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : undefined;
+}
+
+function record(obj: unknown, key: string): Record<string, unknown> {
+  const value = (obj as Record<string, unknown>)[key];
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`${key} is not a group`);
+  return value as Record<string, unknown>;
+}
+
+const HOSTILE: Array<[string, string]> = [
+  ['double quote', 'say "hi"'],
+  ['backslash', 'a\\b'],
+  ['trailing backslash', 'ends-with\\'],
+  ['backslash before quote', 'x\\"y'],
+  ['dollar', 'pa$HOME$$s'],
+  ['backtick', 'a`id`b'],
+  ['command substitution', '$(id)'],
+  ['ampersand and sed back-references', 'a&b\\1$&'],
+  ['slash', 'a/b//c'],
+  ['hash', '#not-a-comment'],
+  ['space', 'two words'],
+  ['semicolon', 'a;b'],
+  ['printf format', '%s%d%n'],
+  ['literal backslash-n', 'a\\nb'],
+  ['literal backslash-x escape', '\\x41\\t'],
+  ['non-ASCII', 'pässwörd-ü€-日本'],
+  ['leading and trailing spaces', '  padded  '],
+  ['glob characters', '*?[!a]'],
+  ['tab', 'a\tb'],
+  ['single quote', "it's"],
+  ['colon', 'a:b'],
+  ['leading star', '*6BB4837EB74329105EE4568DDA7DC67ED2CA2AD9'],
+  ['leading dash', '--help'],
+  ['placeholder-looking value', placeholderText({ kind: 'admin', env: 'OTHER' })],
+  ['4096 characters', Array.from({ length: 4096 }, (_, i) => 'aZ9 $`\\"&/#;%€'[i % 14]).join('')],
+];
+
+const CASES = HOSTILE.flatMap(([label, value]) =>
+  (['admin', 'monitor', 'mysql_user'] as const)
+    .filter((kind) => secretValueProblem(kind, value) === undefined)
+    .map((kind) => ({ label, kind, value })),
+);
+
+describe('entrypoint secret substitution', () => {
+  it('is small, self-contained POSIX sh (it is passed inline to /bin/sh -c)', () => {
+    expect(Buffer.byteLength(SCRIPT)).toBeLessThan(8192);
+    expect(SCRIPT).not.toMatch(/^\s*(\.|source)\s/m);
+    expect(SCRIPT).not.toMatch(/set -x|\[\[|\blocal\b|\bfunction\b/);
+    expect(spawnSync('/bin/sh', ['-n', '-c', SCRIPT]).status).toBe(0);
+  });
+
+  it.each(CASES)('writes a $kind password with $label so ProxySQL reads back the exact value', ({ kind, value }) => {
+    const { dir, env } = workdir();
+    const secrets = { ...SAFE, [SECRET_ENV[kind]]: value };
+    const run = runSync({ ...env, ...secrets, [CONFIG_TEMPLATE_ENV]: TEMPLATE });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+
+    const written = fs.readFileSync(env.PROXYSQL_CONFIG_PATH);
+    expect(written.equals(Buffer.from(substituteSecrets(TEMPLATE, secrets), 'utf8'))).toBe(true);
+
+    const cnf = parseLibconfig(written.toString('utf8'));
+    expect(record(cnf, 'admin_variables').admin_credentials).toBe(`${PROXYSQL_ADMIN_USER}:${secrets[ADMIN_PASSWORD_ENV]}`);
+    expect(record(cnf, 'mysql_variables').monitor_password).toBe(secrets[MONITOR_PASSWORD_ENV]);
+    expect(cnf.mysql_users).toEqual([
+      { username: 'app', password: secrets[USER0_ENV], default_hostgroup: 10 },
+      { username: 'app_ro', password: secrets[USER0_ENV], default_hostgroup: 20 },
+      { username: 'reports', password: secrets[USER1_ENV], default_hostgroup: 20 },
+    ]);
+    // ProxySQL gets no secret in its environment: the values live only in the 0600 file.
+    const childEnv = fs.readFileSync(path.join(dir, 'env'), 'utf8');
+    for (const name of Object.keys(secrets)) expect(childEnv).not.toMatch(new RegExp(`^${name}=`, 'm'));
+    if (value.length > 8) expect(childEnv).not.toContain(value);
+  });
+
+  it('starts proxysql by exec with -f --initial -c <config> -D <datadir> plus extra args, writing the file 0600', () => {
+    const { dir, env } = workdir();
+    const run = runSync({ ...env, ...SAFE, [CONFIG_TEMPLATE_ENV]: TEMPLATE }, ['--reuseport', 'x y']);
+    expect(run.code).toBe(0);
+    expect(fs.readFileSync(path.join(dir, 'argv'), 'utf8').split('\n').slice(0, -1)).toEqual([
+      '-f',
+      '--initial',
+      '--idle-threads',
+      '--no-version-check',
+      '-c',
+      env.PROXYSQL_CONFIG_PATH,
+      '-D',
+      env.PROXYSQL_DATADIR,
+      '--reuseport',
+      'x y',
+    ]);
+    // exec: proxysql replaced the shell, so ECS's SIGTERM reaches it directly.
+    expect(Number(fs.readFileSync(path.join(dir, 'pid'), 'utf8'))).toBe(run.pid);
+    expect(fs.statSync(env.PROXYSQL_CONFIG_PATH).mode & 0o777).toBe(0o600);
+    expect(fs.statSync(env.PROXYSQL_DATADIR).isDirectory()).toBe(true);
+    expect(fs.readdirSync(dir).filter((f) => f.includes('.tmp.'))).toEqual([]);
+  });
+
+  it('replaces an existing config atomically and keeps malformed placeholder text exactly as substituteSecrets does', () => {
+    const { env } = workdir();
+    fs.writeFileSync(env.PROXYSQL_CONFIG_PATH, 'stale', { mode: 0o644 });
+    const template =
+      'a="{{secret:bad:X}}{{secret:admin:lower}}{{secret:admin:{{secret:monitor:M}}"\n' +
+      'b="{{secret:mysql_user:U}}}{{secret:admin:A1-}}{{secret:admin:"\nc="{{secret:admin:A'; // no trailing newline
+    const secrets = { M: "m'\\", U: 'u\\"' };
+    const run = runSync({ ...env, ...secrets, [CONFIG_TEMPLATE_ENV]: template });
+    expect(run.code).toBe(0);
+    expect(fs.readFileSync(env.PROXYSQL_CONFIG_PATH, 'utf8')).toBe(substituteSecrets(template, secrets));
+    expect(fs.statSync(env.PROXYSQL_CONFIG_PATH).mode & 0o777).toBe(0o600);
+  });
+
+  const REJECTIONS: Array<{ what: string; kind: SecretKind; value: string | undefined }> = [
+    { what: 'missing', kind: 'mysql_user', value: undefined },
+    { what: 'empty', kind: 'admin', value: '' },
+    { what: 'a newline', kind: 'monitor', value: 'S3cret-line1\nline2' },
+    { what: 'a trailing newline', kind: 'admin', value: 'S3cret-pw\n' },
+    { what: 'a carriage return', kind: 'mysql_user', value: 'S3cret-pw\r' },
+    { what: "a ' in a mysql_user password", kind: 'mysql_user', value: "S3cret'pw" },
+    { what: 'a leading * in a mysql_user password', kind: 'mysql_user', value: '*S3cretpw' },
+    { what: 'a " in a monitor password', kind: 'monitor', value: 'S3cret"pw' },
+    { what: 'a : in an admin password', kind: 'admin', value: 'S3cret:pw' },
+    { what: 'a ; in an admin password', kind: 'admin', value: 'S3cret;pw' },
+    { what: 'a " in an admin password', kind: 'admin', value: 'S3cret"pw' },
+  ];
+
+  it.each(REJECTIONS)('rejects a $kind secret with $what: exit 78, one line naming it, never the value', ({ kind, value }) => {
+    const { dir, env } = workdir();
+    const name = SECRET_ENV[kind];
+    const secrets: Record<string, string> = { ...SAFE };
+    if (value === undefined) delete secrets[name];
+    else secrets[name] = value;
+    for (const source of [undefined, `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${kind}-AbCdEf`]) {
+      const run = runSync({ ...env, ...secrets, ...(source ? { [`${name}_SOURCE`]: source } : {}), [CONFIG_TEMPLATE_ENV]: TEMPLATE });
+      const problem = secretValueProblem(kind, value);
+      expect(problem).toBeDefined();
+      expect(run.code).toBe(78);
+      expect(run.stderr).toBe(`proxysql-entrypoint: secret ${name}${source ? ` (${source})` : ''} (${kind} password) ${problem}\n`);
+      if (value) expect(run.stderr).not.toContain(value.replace(/[\r\n]+$/, ''));
+      if (!source) expect(() => substituteSecrets(TEMPLATE, secrets)).toThrow(run.stderr.trim().replace('proxysql-entrypoint: ', ''));
+      expect(fs.existsSync(env.PROXYSQL_CONFIG_PATH)).toBe(false);
+      expect(fs.existsSync(path.join(dir, 'argv'))).toBe(false);
+      expect(fs.readdirSync(dir)).toEqual(['proxysql']);
+    }
+  });
+
+  it('exits 78 when the template is missing or the drain bound is not a number, 73 when the file cannot be written', () => {
+    const { dir, env } = workdir();
+    const noTemplate = runSync({ ...env, ...SAFE });
+    expect(noTemplate.code).toBe(78);
+    expect(noTemplate.stderr).toMatch(/^proxysql-entrypoint: PROXYSQL_CONFIG_TEMPLATE is missing or empty: set it to/);
+
+    const badBound = runSync({ ...env, ...SAFE, [CONFIG_TEMPLATE_ENV]: TEMPLATE, PROXYSQL_DRAIN_SECONDS: '5s' });
+    expect(badBound.code).toBe(78);
+    expect(badBound.stderr).toContain("PROXYSQL_DRAIN_SECONDS='5s' must be a whole number of seconds");
+
+    const cfg = path.join(dir, 'missing-dir', 'proxysql.cnf');
+    const unwritable = runSync({ ...env, ...SAFE, [CONFIG_TEMPLATE_ENV]: TEMPLATE, PROXYSQL_CONFIG_PATH: cfg });
+    expect(unwritable.code).toBe(73);
+    expect(unwritable.stderr).toContain(`cannot write ${cfg}: make its directory writable or set PROXYSQL_CONFIG_PATH`);
+    for (const secret of Object.values(SAFE)) expect(unwritable.stderr).not.toContain(secret);
+    expect(fs.existsSync(path.join(dir, 'argv'))).toBe(false);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+
+interface Started {
+  child: ChildProcess;
+  dir: string;
+  exited: Promise<{ code: number | null; stderr: string; at: number }>;
+}
+
+/** A stand-in admin client: records argv, MYSQL_PWD and SQL, answers the connection count from a file. */
+function adminClient(dir: string): string {
+  fs.writeFileSync(path.join(dir, 'connections'), '3\n');
+  return writeExecutable(
+    path.join(dir, 'mysql'),
+    [
+      '#!/bin/sh',
+      `dir='${dir}'`,
+      'if [ "$1" = --version ]; then echo "mysql from 11.8.3-MariaDB, client 15.2 for debian-linux-gnu"; exit 0; fi',
+      'printf "%s\\n" "$*" >> "$dir/admin-argv"',
+      'printf "%s\\n" "${MYSQL_PWD-<unset>}" >> "$dir/admin-pwd"',
+      'sql=',
+      'while [ $# -gt 0 ]; do [ "$1" = -e ] && sql=$2; shift; done',
+      'printf "%s\\n" "$sql" >> "$dir/admin-sql"',
+      'case $sql in',
+      "  'PROXYSQL PAUSE') exit 0 ;;",
+      "  \"SELECT Variable_Value FROM stats_mysql_global WHERE Variable_Name='Client_Connections_connected'\") cat \"$dir/connections\"; exit 0 ;;",
+      'esac',
+      'echo "ERROR 1045: unexpected SQL" >&2; exit 1',
+      '',
+    ].join('\n'),
+  );
+}
+
+async function waitFor(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function startDraining(extra: Record<string, string>, prepare?: (dir: string) => Record<string, string>): Promise<Started> {
+  const { dir, env } = workdir();
+  const more = prepare ? prepare(dir) : {};
+  const child = spawn('/bin/sh', ['-c', SCRIPT, 'proxysql-entrypoint'], {
+    env: { ...env, ...SAFE, [CONFIG_TEMPLATE_ENV]: TEMPLATE, STANDIN_RUN_SECONDS: '1', ...more, ...extra },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const exited = new Promise<{ code: number | null; stderr: string; at: number }>((resolve) =>
+    child.on('close', (code) => resolve({ code, stderr, at: Date.now() })),
+  );
+  await waitFor(() => (readIfExists(path.join(dir, 'events')) ?? '').includes('started'), 'the stand-in proxysql to start');
+  return { child, dir, exited };
+}
+
+function lines(file: string): string[] {
+  return (readIfExists(file) ?? '').split('\n').filter((l) => l !== '');
+}
+
+describe('entrypoint drain', () => {
+  it('on SIGTERM pauses ProxySQL, polls until no client is connected, then forwards TERM and exits with its code', async () => {
+    const run = await startDraining({ PROXYSQL_DRAIN_SECONDS: '10', STANDIN_TERM_EXIT: '7' }, (dir) => ({
+      PROXYSQL_ADMIN_CLIENT: adminClient(dir),
+      PROXYSQL_ADMIN_PORT: '16032',
+    }));
+    const sentAt = Date.now();
+    run.child.kill('SIGTERM');
+    await waitFor(() => lines(path.join(run.dir, 'admin-sql')).length >= 2, 'PAUSE and a first poll');
+    expect(lines(path.join(run.dir, 'events'))).toEqual(['started']); // still serving while clients remain
+    await new Promise((r) => setTimeout(r, 1200));
+    fs.writeFileSync(path.join(run.dir, 'connections'), '0\n');
+    const result = await run.exited;
+
+    expect(result.code).toBe(7);
+    expect(lines(path.join(run.dir, 'events'))).toEqual(['started', 'TERM']);
+    const sql = lines(path.join(run.dir, 'admin-sql'));
+    expect(sql[0]).toBe('PROXYSQL PAUSE');
+    expect(sql.slice(1).every((q) => q.includes("Variable_Name='Client_Connections_connected'"))).toBe(true);
+    expect(sql.length).toBeGreaterThanOrEqual(3);
+    expect(result.at - sentAt).toBeGreaterThan(1100);
+    expect(result.at - sentAt).toBeLessThan(4000);
+    // The admin password travels in MYSQL_PWD, never in argv (which /proc shows to everyone).
+    expect(new Set(lines(path.join(run.dir, 'admin-pwd')))).toEqual(new Set([SAFE[ADMIN_PASSWORD_ENV]]));
+    for (const argv of lines(path.join(run.dir, 'admin-argv'))) {
+      expect(argv).toContain(`-h 127.0.0.1 -P 16032 -u ${PROXYSQL_ADMIN_USER}`);
+      expect(argv).toContain('--skip-ssl');
+      expect(argv).not.toContain(SAFE[ADMIN_PASSWORD_ENV]);
+    }
+    const log = result.stderr.trim().split('\n');
+    expect(log[0]).toBe('proxysql-entrypoint: got SIGTERM: draining ProxySQL for at most 10s');
+    expect(log).toContain('proxysql-entrypoint: sent PROXYSQL PAUSE: listeners closed, open transactions may finish');
+    expect(log).toContain('proxysql-entrypoint: 3 client connection(s) open after 0s');
+    expect(log.some((l) => /^proxysql-entrypoint: no client connections left after [1-3]s$/.test(l))).toBe(true);
+    expect(log.at(-1)).toBe('proxysql-entrypoint: proxysql exited with status 7');
+    for (const secret of Object.values(SAFE)) expect(result.stderr).not.toContain(secret);
+  });
+
+  it('forwards TERM when the bound is reached although clients stay connected', async () => {
+    const run = await startDraining({ PROXYSQL_DRAIN_SECONDS: '2' }, (dir) => ({ PROXYSQL_ADMIN_CLIENT: adminClient(dir) }));
+    const sentAt = Date.now();
+    run.child.kill('SIGTERM');
+    const result = await run.exited;
+    const elapsed = result.at - sentAt;
+    expect(result.code).toBe(0);
+    expect(elapsed).toBeGreaterThan(1900);
+    expect(elapsed).toBeLessThan(3500);
+    expect(lines(path.join(run.dir, 'events'))).toEqual(['started', 'TERM']);
+    expect(lines(path.join(run.dir, 'admin-sql'))).toHaveLength(3); // PAUSE + polls at 0 s and 1 s
+    expect(result.stderr).toContain('proxysql-entrypoint: drain bound of 2s reached\n');
+  });
+
+  it('exits with proxysql\'s own code when it exits by itself, without draining', async () => {
+    const run = await startDraining(
+      { PROXYSQL_DRAIN_SECONDS: '5', STANDIN_EXIT_AFTER_TICKS: '4', STANDIN_EXIT_CODE: '5' },
+      (dir) => ({ PROXYSQL_ADMIN_CLIENT: adminClient(dir) }),
+    );
+    const result = await run.exited;
+    expect(result.code).toBe(5);
+    expect(result.stderr).toBe('proxysql-entrypoint: proxysql exited on its own with status 5\n');
+    expect(fs.existsSync(path.join(run.dir, 'admin-sql'))).toBe(false);
+  });
+
+  it('reports death by signal as 128+signal', async () => {
+    const run = await startDraining({ PROXYSQL_DRAIN_SECONDS: '5', STANDIN_EXIT_AFTER_TICKS: '2', STANDIN_DIE_BY_KILL: '1' });
+    expect((await run.exited).code).toBe(128 + 9);
+  });
+
+  it('stops waiting as soon as proxysql exits during the drain', async () => {
+    const run = await startDraining(
+      { PROXYSQL_DRAIN_SECONDS: '10', STANDIN_EXIT_AFTER_TICKS: '20', STANDIN_EXIT_CODE: '4' },
+      (dir) => ({ PROXYSQL_ADMIN_CLIENT: adminClient(dir) }),
+    );
+    const sentAt = Date.now();
+    run.child.kill('SIGTERM');
+    const result = await run.exited;
+    expect(result.code).toBe(4);
+    expect(result.at - sentAt).toBeLessThan(3000);
+    expect(lines(path.join(run.dir, 'events'))).toEqual(['started']); // never needed a TERM
+  });
+
+  it('degrades to a timed wait, logged once, when no admin client is on PATH (SIGINT drains too)', async () => {
+    const run = await startDraining({ PROXYSQL_DRAIN_SECONDS: '1' }, (dir) => {
+      const bin = path.join(dir, 'bin');
+      fs.mkdirSync(bin);
+      for (const tool of ['sh', 'sleep', 'mkdir', 'chmod', 'mv', 'rm', 'cat', 'env']) {
+        const found = spawnSync('/bin/sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim();
+        fs.symlinkSync(found, path.join(bin, tool));
+      }
+      return { PATH: bin };
+    });
+    const sentAt = Date.now();
+    run.child.kill('SIGINT');
+    const result = await run.exited;
+    expect(result.code).toBe(0);
+    expect(result.at - sentAt).toBeGreaterThan(900);
+    expect(result.at - sentAt).toBeLessThan(2500);
+    expect(lines(path.join(run.dir, 'events'))).toEqual(['started', 'TERM']);
+    expect(result.stderr.split('\n').filter((l) => l.includes('degraded'))).toEqual([
+      'proxysql-entrypoint: drain degraded: no mysql or mariadb client on PATH (set PROXYSQL_ADMIN_CLIENT): waiting 1s without PROXYSQL PAUSE',
+    ]);
+  });
+
+  it('names a configured admin client that does not exist', async () => {
+    const run = await startDraining({ PROXYSQL_DRAIN_SECONDS: '1', PROXYSQL_ADMIN_CLIENT: '/nonexistent/mysql' });
+    run.child.kill('SIGTERM');
+    const result = await run.exited;
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain("drain degraded: admin client '/nonexistent/mysql' not found (set PROXYSQL_ADMIN_CLIENT)");
+  });
+
+  const realClient = ['mariadb', 'mysql']
+    .map((c) => spawnSync('/bin/sh', ['-c', `command -v ${c}`], { encoding: 'utf8' }).stdout.trim())
+    .find((p) => p !== '');
+
+  // Checks that a real client accepts the options the script passes (an unknown option would abort the PAUSE),
+  // against a port where nothing listens: PAUSE fails, polling reads nothing, the bound still holds.
+  it.skipIf(!realClient)('passes options a real MariaDB client accepts, and survives an unreachable admin port', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const server = net.createServer().listen(0, '127.0.0.1', () => {
+        const address = server.address() as net.AddressInfo;
+        server.close(() => resolve(address.port));
+      });
+    });
+    const run = await startDraining({
+      PROXYSQL_DRAIN_SECONDS: '1',
+      PROXYSQL_ADMIN_CLIENT: realClient as string,
+      PROXYSQL_ADMIN_PORT: String(port),
+    });
+    run.child.kill('SIGTERM');
+    const result = await run.exited;
+    expect(result.code).toBe(0);
+    expect(result.stderr).not.toMatch(/unknown (variable|option)/i);
+    expect(result.stderr).toMatch(/Can't connect to (MySQL |MariaDB )?server on '127\.0\.0\.1'/);
+    expect(result.stderr).toContain('PROXYSQL PAUSE failed (client error above); waiting for clients anyway');
+    expect(result.stderr).toContain('unknown client connection(s) open after 0s');
+    expect(lines(path.join(run.dir, 'events'))).toEqual(['started', 'TERM']);
+  });
+});

@@ -1,0 +1,168 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { CustomResource, Duration, Stack, Token, Tokenization } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { Construct } from 'constructs';
+import { privilegesProblem, schemaProblem, usernameProblem } from '../runtime/bootstrap/validation';
+import { LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME } from './lambda-runtime';
+
+export interface BootstrapApplicationUser {
+  /** The database user name (1-32 of A-Z a-z 0-9 _). */
+  readonly username: string;
+  /** Holds the user's password as JSON `{"password": …}` (a `username` key is allowed and ignored). */
+  readonly secret: secretsmanager.ISecret;
+  /** The schema the user works in; created if absent (1-64 of A-Z a-z 0-9 _). */
+  readonly schema: string;
+  /** Privileges ON `schema`.*, e.g. ['ALL PRIVILEGES'] or ['SELECT', 'INSERT', 'UPDATE', 'DELETE']. */
+  readonly privileges: string[];
+}
+
+export interface DatabaseBootstrapProps {
+  readonly vpc: ec2.IVpc;
+  /** @default private subnets with egress */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /** The writer / cluster endpoint. */
+  readonly endpoint: { readonly hostname: string; readonly port: number };
+  /** Its security group gets ingress from the bootstrap Lambda on `endpoint.port` only. */
+  readonly database: ec2.IConnectable;
+  /** The master credentials, `{"username": …, "password": …}` as RDS writes them. */
+  readonly adminSecret: secretsmanager.ISecret;
+  readonly monitorUsername: string;
+  /** Holds the monitor user's password as JSON `{"password": …}`. */
+  readonly monitorSecret: secretsmanager.ISecret;
+  readonly users: BootstrapApplicationUser[];
+  /** Drop the monitor and application users when this resource is deleted (schemas and data are kept). @default false */
+  readonly dropUsersOnDelete?: boolean;
+  /** How long to wait for the database to accept connections (a new Aurora cluster takes minutes). @default Duration.minutes(10) */
+  readonly waitForDatabase?: Duration;
+  /**
+   * Change this value to run the bootstrap again without any other change, e.g. after rotating a user's
+   * secret outside CloudFormation (secret values are never in the template, so CloudFormation cannot see them change).
+   * @default - none
+   */
+  readonly revision?: string;
+}
+
+/** The Lambda timeout must cover the wait plus the SQL work; Lambda allows 15 minutes at most. */
+const WORK_MARGIN = Duration.minutes(2);
+const MAX_WAIT = Duration.minutes(13);
+
+function fail(message: string): never {
+  throw new Error(`DatabaseBootstrapProps.${message}`);
+}
+
+function validate(props: DatabaseBootstrapProps): void {
+  const check = (problem: string | undefined) => {
+    if (problem) fail(problem);
+  };
+  if (!Token.isUnresolved(props.endpoint.port) && (!Number.isInteger(props.endpoint.port) || props.endpoint.port < 1 || props.endpoint.port > 65535)) {
+    fail(`endpoint.port ${props.endpoint.port} is not a TCP port: pass the database port (e.g. cluster.clusterEndpoint.port)`);
+  }
+  if (!Token.isUnresolved(props.endpoint.hostname) && props.endpoint.hostname.trim() === '') {
+    fail('endpoint.hostname is empty: pass the writer endpoint (e.g. cluster.clusterEndpoint.hostname)');
+  }
+  if (!Token.isUnresolved(props.monitorUsername)) check(usernameProblem('monitorUsername', props.monitorUsername));
+  const seen = new Map<string, string>([[props.monitorUsername, 'monitorUsername']]);
+  props.users.forEach((user, i) => {
+    const field = `users[${i}]`;
+    if (!Token.isUnresolved(user.username)) {
+      check(usernameProblem(`${field}.username`, user.username));
+      const other = seen.get(user.username);
+      if (other) fail(`${field}.username '${user.username}' is already used by ${other}: give every user its own name`);
+      seen.set(user.username, `${field}.username`);
+    }
+    if (!Token.isUnresolved(user.schema)) check(schemaProblem(`${field}.schema`, user.schema));
+    check(privilegesProblem(`${field}.privileges`, user.privileges));
+  });
+  const wait = props.waitForDatabase;
+  if (wait !== undefined && !wait.isUnresolved() && (wait.toSeconds() < 1 || wait.toSeconds() > MAX_WAIT.toSeconds())) {
+    fail(`waitForDatabase ${wait.toHumanString()} is out of range: use 1 second to ${MAX_WAIT.toHumanString()} (Lambda runs 15 minutes at most)`);
+  }
+}
+
+/** The handler source beside this file (src/ → runtime/), or the compiled .js when running from dist/. */
+function handlerEntry(): string {
+  const base = path.join(__dirname, '../runtime/bootstrap/handler');
+  const found = ['.ts', '.js'].map((ext) => base + ext).find((f) => fs.existsSync(f));
+  if (!found) throw new Error(`DatabaseBootstrap: the bootstrap handler was not found at ${base}.ts or .js: the package is incomplete, reinstall it`);
+  return found;
+}
+
+/**
+ * Creates ProxySQL's monitor user and the application users (and their schemas) on the writer at deploy
+ * time, through a custom resource backed by a Lambda in the VPC. Idempotent; updates rotate passwords and
+ * reconcile privileges; Delete keeps the users unless `dropUsersOnDelete`.
+ */
+export class DatabaseBootstrap extends Construct {
+  /** The custom resource: depend on it for anything that needs the users to exist. */
+  readonly resource: CustomResource;
+  /** The onEvent Lambda (in the VPC). */
+  readonly function: lambda.IFunction;
+  /** The Lambda's security group: egress only to the database port and HTTPS. */
+  readonly securityGroup: ec2.ISecurityGroup;
+
+  constructor(scope: Construct, id: string, props: DatabaseBootstrapProps) {
+    super(scope, id);
+    validate(props);
+    const waitForDatabase = props.waitForDatabase ?? Duration.minutes(10);
+
+    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.vpc,
+      description: 'ProxySQL database bootstrap Lambda: database port and HTTPS (Secrets Manager) only',
+      allowAllOutbound: false,
+    });
+    // Adds ingress on the database's security group and the matching egress on ours.
+    props.database.connections.allowFrom(this.securityGroup, ec2.Port.tcp(props.endpoint.port), 'ProxySQL database bootstrap Lambda');
+    this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'Secrets Manager API (HTTPS)');
+
+    const fn = new nodejs.NodejsFunction(this, 'Function', {
+      entry: handlerEntry(),
+      handler: 'handler',
+      runtime: LAMBDA_RUNTIME,
+      architecture: LAMBDA_ARCHITECTURE,
+      description: 'Creates/updates the ProxySQL monitor and application users on the database writer',
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      securityGroups: [this.securityGroup],
+      timeout: Duration.seconds(Math.min(waitForDatabase.toSeconds() + WORK_MARGIN.toSeconds(), 900)),
+      memorySize: 256,
+      environment: { POWERTOOLS_SERVICE_NAME: 'serverless-proxysql-db-bootstrap' },
+      bundling: {
+        // Local esbuild (a devDependency), never Docker. mysql2 and Powertools are bundled; the AWS SDK v3
+        // comes with the Node.js runtime.
+        forceDockerBundling: false,
+        minify: true,
+        sourceMap: true,
+        externalModules: ['@aws-sdk/*'],
+      },
+    });
+    this.function = fn;
+
+    const secrets = new Set<secretsmanager.ISecret>([props.adminSecret, props.monitorSecret, ...props.users.map((u) => u.secret)]);
+    for (const secret of secrets) secret.grantRead(fn);
+
+    const provider = new cr.Provider(this, 'Provider', { onEventHandler: fn });
+
+    const users = props.users.map((u) => ({ username: u.username, secretArn: u.secret.secretArn, schema: u.schema, privileges: u.privileges }));
+    this.resource = new CustomResource(this, 'Resource', {
+      serviceToken: provider.serviceToken,
+      resourceType: 'Custom::ProxySqlDatabaseBootstrap',
+      properties: {
+        DatabaseHost: props.endpoint.hostname,
+        DatabasePort: Tokenization.stringifyNumber(props.endpoint.port),
+        AdminSecretArn: props.adminSecret.secretArn,
+        MonitorUsername: props.monitorUsername,
+        MonitorSecretArn: props.monitorSecret.secretArn,
+        Users: Stack.of(this).toJsonString(users),
+        DropUsersOnDelete: props.dropUsersOnDelete ? 'true' : 'false',
+        WaitForDatabaseMs: String(waitForDatabase.toMilliseconds()),
+        Ssl: 'true',
+        ...(props.revision !== undefined ? { Revision: props.revision } : {}),
+      },
+    });
+  }
+}

@@ -186,9 +186,10 @@ function installExitHooks(): void {
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     const onSignal = () => {
       killLiveSync();
-      // Restore the default action and re-raise, so the process still dies of the signal.
+      // Restore the default action and re-raise, so the process still dies of the signal, unless the
+      // program (e.g. the CLI) has its own handler for it: then exiting is its call.
       process.removeListener(signal, onSignal);
-      process.kill(process.pid, signal);
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
     };
     process.on(signal, onSignal);
   }

@@ -1,0 +1,142 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+import { explainCommand, ExplainJson } from './explain';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-explain-test-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+function configFile(content: unknown): string {
+  const file = path.join(tmp, `config-${Math.random().toString(36).slice(2)}.json`);
+  fs.writeFileSync(file, JSON.stringify(content));
+  return file;
+}
+
+const noStdin = { readStdin: (): string => { throw new Error('stdin must not be read'); } };
+
+function explainJson(args: string[], stdin = noStdin): ExplainJson {
+  const result = explainCommand(['--json', ...args], stdin);
+  expect(result.stderr).toBe('');
+  expect(result.exitCode).toBe(0);
+  return JSON.parse(result.stdout) as ExplainJson;
+}
+
+describe('explain: the default read/write split', () => {
+  // GIVEN the rules a deploy renders without --config, and a user whose default hostgroup is the writer (10)
+  test.each([
+    ['plain SELECT', 'SELECT * FROM items WHERE id = 7', 20, 1020],
+    ['lower-case select', 'select name from items', 20, 1020],
+    ['leading /* comment */', '/* app=api */ SELECT id FROM items', 20, 1020],
+    ['leading -- comment', '-- list the items\nSELECT id FROM items', 20, 1020],
+    ['FOR UPDATE', 'SELECT * FROM items WHERE id = 7 FOR UPDATE', 10, 1000],
+    ['FOR SHARE', 'SELECT * FROM items WHERE id = 7 FOR SHARE', 10, 1000],
+    ['LOCK IN SHARE MODE', 'SELECT * FROM items WHERE id = 7 LOCK IN SHARE MODE', 10, 1000],
+    ['GET_LOCK(', "SELECT GET_LOCK('nightly-job', 10)", 10, 1000],
+    ['LAST_INSERT_ID()', 'SELECT LAST_INSERT_ID()', 10, 1000],
+    ['SQL_CALC_FOUND_ROWS', 'SELECT SQL_CALC_FOUND_ROWS * FROM items LIMIT 10', 10, 1000],
+    ['SELECT … INTO @x', 'SELECT id INTO @x FROM items LIMIT 1', 10, 1000],
+    // INSERT INTO / REPLACE INTO match rule 1000's \bINTO\b before falling through to the default: same hostgroup.
+    ['INSERT', "INSERT INTO items (name) VALUES ('a')", 10, 1000],
+    ['UPDATE', "UPDATE items SET name = 'b' WHERE id = 1", 10, undefined],
+    ['DELETE', 'DELETE FROM items WHERE id = 1', 10, undefined],
+    ['REPLACE', "REPLACE INTO items (id, name) VALUES (1, 'c')", 10, 1000],
+    ['read-only CTE', 'WITH recent AS (SELECT * FROM items ORDER BY id DESC LIMIT 5) SELECT * FROM recent', 20, 1020],
+    ['WITH … UPDATE', 'WITH old AS (SELECT id FROM items) UPDATE items SET name = ? WHERE id IN (SELECT id FROM old)', 10, 1010],
+    ['WITH … DELETE', 'WITH old AS (SELECT id FROM items WHERE id < 5) DELETE FROM items WHERE id IN (SELECT id FROM old)', 10, 1010],
+    ['parenthesised UNION', '(SELECT 1) UNION (SELECT 2)', 20, 1020],
+    ["string literal holding 'FOR UPDATE'", "SELECT * FROM notes WHERE body = 'please FOR UPDATE'", 20, 1020],
+    ['BEGIN', 'BEGIN', 10, undefined],
+    ['COMMIT', 'COMMIT', 10, undefined],
+    ['SET', "SET NAMES 'utf8mb4'", 10, undefined],
+    ['SHOW', 'SHOW TABLES', 10, undefined],
+    ['CALL', 'CALL refresh_stats()', 10, undefined],
+  ])('%s → hostgroup %i', (_name, sql, hostgroup, ruleId) => {
+    // WHEN it is explained THEN it goes where ProxySQL would send it, decided by that rule (or by the default hostgroup)
+    const result = explainJson(['--', sql]);
+    expect(result.hostgroup).toBe(hostgroup);
+    expect(result.destination).toBe(hostgroup === 10 ? 'writer' : 'reader');
+    expect(result.rule?.ruleId).toBe(ruleId);
+    if (ruleId === undefined) expect(result.reason).toMatch(/default_hostgroup 10/);
+  });
+
+  test.each(['SELECT * FROM items', 'select 1', '(SELECT 1) UNION (SELECT 2)', 'WITH x AS (SELECT 1) SELECT * FROM x'])(
+    '%j inside a transaction stays on the writer',
+    (sql) => {
+      const result = explainJson(['--in-transaction', sql]);
+      expect(result).toMatchObject({ hostgroup: 10, destination: 'writer', inTransaction: true, rule: null });
+      expect(result.reason).toMatch(/transaction_persistent=1/);
+    },
+  );
+});
+
+describe('explain: output', () => {
+  test('a statement starting with - that is not after -- gets a hint instead of a cryptic option error', () => {
+    const result = explainCommand(['-- note\nSELECT 1'], noStdin);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toMatch(/put the statement after --/);
+  });
+
+  test('text output shows the digest, the deciding rule with its RE2 pattern, the hostgroup and why', () => {
+    const result = explainCommand(["SELECT * FROM items WHERE name = 'x' FOR UPDATE"], noStdin);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain('digest:      SELECT * FROM items WHERE name = ? FOR UPDATE\n');
+    expect(result.stdout).toContain('hostgroup:   10 (writer)\n');
+    expect(result.stdout).toMatch(/rule: {8}1000, match_digest \(\?i\)\\bFOR\\s\+\(UPDATE\|SHARE\)\\b.* \(RE2, case-insensitive\)\n/);
+    expect(result.stdout).toContain('transaction: outside a transaction\n');
+    expect(result.stdout).toMatch(/why: {9}rule 1000 \(match_digest .*\) matched the digest: locking reads/);
+  });
+
+  test('--json gives the rule pattern, engine and matched rules', () => {
+    const result = explainJson(['SELECT 1']);
+    expect(result).toMatchObject({
+      sql: 'SELECT 1',
+      digest: 'SELECT ?',
+      hostgroup: 20,
+      rule: { ruleId: 1020, matchDigest: '(?i)^[(\\s]*(SELECT|WITH)\\b', engine: 'RE2', caseInsensitive: true },
+      matchedRuleIds: [1020],
+      cache: null,
+    });
+  });
+
+  test("'-' reads the statement from standard input", () => {
+    const result = explainJson(['-'], { readStdin: () => 'SELECT * FROM items FOR SHARE\n' });
+    expect(result).toMatchObject({ hostgroup: 10, digest: 'SELECT * FROM items FOR SHARE' });
+  });
+});
+
+describe('explain: custom rules from --config', () => {
+  test('a custom destination rule takes precedence over the defaults', () => {
+    const file = configFile({ queryRules: [{ matchDigest: '^SELECT .* FROM reports', destination: 'writer' }] });
+    const reports = explainJson(['--config', file, 'SELECT * FROM reports WHERE day = 3']);
+    expect(reports).toMatchObject({ hostgroup: 10, rule: { ruleId: 100, matchDigest: '^SELECT .* FROM reports' } });
+    // other reads still go to the readers
+    expect(explainJson(['--config', file, 'SELECT * FROM items']).hostgroup).toBe(20);
+  });
+
+  test('a cache_ttl rule without apply is reported, and the default rules still route the read', () => {
+    const file = configFile({ queryRules: [{ matchDigest: '^SELECT .* FROM countries', cacheTtlMs: 60000, apply: false }] });
+    const result = explainJson(['--config', file, 'SELECT name FROM countries']);
+    expect(result).toMatchObject({ hostgroup: 20, matchedRuleIds: [100, 1020], cache: { ruleId: 100, ttlMs: 60000 } });
+    expect(explainCommand(['--config', file, 'SELECT name FROM countries'], noStdin).stdout).toContain(
+      'cache:       result sets cached for 60000 ms (rule 100)',
+    );
+  });
+
+  test('a rule for one user applies only with --user naming that user', () => {
+    const file = configFile({ queryRules: [{ matchDigest: '^SELECT', destination: 'writer', username: 'batch' }] });
+    expect(explainJson(['--config', file, 'SELECT 1']).hostgroup).toBe(20);
+    expect(explainJson(['--config', file, '--user', 'batch', 'SELECT 1']).hostgroup).toBe(10);
+  });
+
+  test('defaultQueryRules: false leaves every statement on the default hostgroup', () => {
+    const file = configFile({ defaultQueryRules: false });
+    expect(explainJson(['--config', file, 'SELECT 1'])).toMatchObject({ hostgroup: 10, rule: null });
+  });
+
+  test('an invalid rule is refused with the RE2 check message', () => {
+    const file = configFile({ queryRules: [{ matchPattern: '(a)\\1', destination: 'reader' }] });
+    const result = explainCommand(['--config', file, 'SELECT 1'], noStdin);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain(`--config ${file}: queryRules[0].matchPattern: not a valid RE2 pattern`);
+  });
+});

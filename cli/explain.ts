@@ -1,0 +1,160 @@
+/**
+ * `explain "<SQL>"`: which hostgroup ProxySQL sends a statement to and why, evaluated by explainQuery over the
+ * rules a deploy renders (the defaults plus the custom rules of `--config`, built by buildQueryRules, the
+ * code buildProxySqlConfig runs).
+ */
+import { READER_HOSTGROUP, WRITER_HOSTGROUP } from '../src/constants';
+import { MySqlQueryRule } from '../src/config/model';
+import { buildQueryRules, explainQuery, QueryExplanation, QueryRuleError } from '../src/config/query-rules';
+import {
+  checkUserName,
+  CLI_NAME,
+  CommandResult,
+  ConfigFile,
+  flagOption,
+  parseCommandArgs,
+  readConfigFile,
+  stringOption,
+  UsageError,
+} from './common';
+
+export const EXPLAIN_HELP = `Usage: ${CLI_NAME} explain [options] [--] "<SQL>"
+       echo "<SQL>" | ${CLI_NAME} explain [options] -
+
+Shows where ProxySQL sends a statement: the digest it matches rules against, the rule that decided (id,
+pattern, RE2, case-insensitive like ProxySQL), the hostgroup (${WRITER_HOSTGROUP} = writer, ${READER_HOSTGROUP} = readers) and why.
+The rules are the ones a deploy renders: the default read/write split plus the custom rules of --config.
+A statement that starts with '-' (a -- comment) goes after '--', which ends the options.
+
+Options:
+  --config FILE        the JSON file given to 'render' (its queryRules and defaultQueryRules are used)
+  --in-transaction     the statement runs inside a transaction (transaction_persistent keeps it on the writer)
+  --user NAME          the ProxySQL user running it (rules restricted to a user match only that user)
+  --json               machine-readable output
+  -h, --help           this help
+
+Examples:
+  ${CLI_NAME} explain "SELECT * FROM orders WHERE id = 7"
+  ${CLI_NAME} explain --in-transaction "SELECT balance FROM accounts WHERE id = 1"
+  ${CLI_NAME} explain --config proxysql.json --json "SELECT * FROM reports"
+`;
+
+const EXPLAIN_OPTIONS = {
+  config: { type: 'string' },
+  'in-transaction': { type: 'boolean' },
+  user: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** Where `explain` gets its input besides the arguments. */
+export interface ExplainIo {
+  /** The whole of standard input, read when the SQL argument is `-`. */
+  readStdin(): string;
+}
+
+/** The rules a deploy with this `--config` renders, in the order ProxySQL evaluates them. */
+export function rulesForConfig(config: ConfigFile, where: string): MySqlQueryRule[] {
+  try {
+    return buildQueryRules(config.queryRules ?? [], { includeDefaults: config.defaultQueryRules ?? true });
+  } catch (error) {
+    if (error instanceof QueryRuleError) throw new UsageError(`${where}: ${error.message}`);
+    throw error;
+  }
+}
+
+/** The machine-readable result of `explain --json`. */
+export interface ExplainJson {
+  readonly sql: string;
+  readonly digest: string;
+  readonly inTransaction: boolean;
+  readonly hostgroup: number;
+  readonly destination: QueryExplanation['destination'];
+  readonly rule: null | {
+    readonly ruleId: number;
+    readonly matchDigest?: string;
+    readonly matchPattern?: string;
+    readonly engine: 'RE2';
+    readonly caseInsensitive: true;
+    readonly comment?: string;
+  };
+  readonly matchedRuleIds: number[];
+  /** Result-set caching a matching rule asks for (ProxySQL: the last matching rule with a cache_ttl). */
+  readonly cache: null | { readonly ruleId: number; readonly ttlMs: number };
+  readonly reason: string;
+}
+
+export function explainToJson(sql: string, rules: readonly MySqlQueryRule[], explanation: QueryExplanation, inTransaction: boolean): ExplainJson {
+  const rule = explanation.rule;
+  const cacheRule = [...explanation.matchedRuleIds]
+    .reverse()
+    .map((id) => rules.find((r) => r.ruleId === id))
+    .find((r) => r?.cacheTtl !== undefined);
+  return {
+    sql,
+    digest: explanation.digest,
+    inTransaction,
+    hostgroup: explanation.hostgroup,
+    destination: explanation.destination,
+    rule: rule
+      ? {
+          ruleId: rule.ruleId,
+          ...(rule.matchDigest !== undefined ? { matchDigest: rule.matchDigest } : { matchPattern: rule.matchPattern }),
+          engine: 'RE2',
+          caseInsensitive: true,
+          ...(rule.comment !== undefined ? { comment: rule.comment } : {}),
+        }
+      : null,
+    matchedRuleIds: explanation.matchedRuleIds,
+    // Caching applies to statements that return rows; ProxySQL keeps the TTL of the rule, we only report it.
+    cache: cacheRule ? { ruleId: cacheRule.ruleId, ttlMs: cacheRule.cacheTtl as number } : null,
+    reason: explanation.reason,
+  };
+}
+
+function explainText(result: ExplainJson): string {
+  const hostgroupName = result.destination === 'other' ? 'other' : result.destination === 'writer' ? 'writer' : 'readers';
+  const lines = [
+    `statement:   ${result.sql.replace(/\s+/g, ' ').trim()}`,
+    `digest:      ${result.digest}`,
+    `hostgroup:   ${result.hostgroup} (${hostgroupName})`,
+    result.rule
+      ? `rule:        ${result.rule.ruleId}, ${result.rule.matchDigest !== undefined ? `match_digest ${result.rule.matchDigest}` : `match_pattern ${result.rule.matchPattern}`} (RE2, case-insensitive)`
+      : 'rule:        none decided',
+    `matched:     ${result.matchedRuleIds.length > 0 ? result.matchedRuleIds.join(', ') : 'no rule'}`,
+    `transaction: ${result.inTransaction ? 'inside a transaction' : 'outside a transaction'}`,
+    ...(result.cache ? [`cache:       result sets cached for ${result.cache.ttlMs} ms (rule ${result.cache.ruleId})`] : []),
+    `why:         ${result.reason}`,
+  ];
+  return lines.join('\n') + '\n';
+}
+
+/** `explain` without a process. */
+export function explainCommand(args: readonly string[], io: ExplainIo): CommandResult {
+  try {
+    const parsed = parseCommandArgs('explain', args, EXPLAIN_OPTIONS, true);
+    if (flagOption(parsed, 'help')) return { stdout: EXPLAIN_HELP, stderr: '', exitCode: 0 };
+    if (parsed.positionals.length !== 1) {
+      throw new UsageError(
+        parsed.positionals.length === 0
+          ? `explain: give the statement as one argument in quotes, or '-' to read it from standard input`
+          : `explain: got ${parsed.positionals.length} arguments; quote the statement so it is one argument`,
+      );
+    }
+    const sql = parsed.positionals[0] === '-' ? io.readStdin() : parsed.positionals[0];
+    if (sql.trim() === '') throw new UsageError('explain: the statement is empty');
+    const configPath = stringOption(parsed, 'config');
+    const config = configPath !== undefined ? readConfigFile(configPath) : {};
+    const rules = rulesForConfig(config, `--config ${configPath ?? ''}`.trim());
+    const userText = stringOption(parsed, 'user');
+    const username = userText === undefined ? undefined : checkUserName(userText, '--user');
+    const inTransaction = flagOption(parsed, 'in-transaction');
+    const explanation = explainQuery(rules, sql, { inTransaction, username });
+    const result = explainToJson(sql, rules, explanation, inTransaction);
+    const stdout = flagOption(parsed, 'json') ? `${JSON.stringify(result, null, 2)}\n` : explainText(result);
+    return { stdout, stderr: '', exitCode: 0 };
+  } catch (error) {
+    if (error instanceof UsageError) return { stdout: '', stderr: `${CLI_NAME} explain: ${error.message}\n`, exitCode: error.exitCode };
+    throw error;
+  }
+}

@@ -1,0 +1,177 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+import { buildProxySqlConfig, renderProxySqlConfig, substituteSecrets } from '../src/config';
+import { ProxySqlBackend } from '../src/proxysql-backend';
+import { parseLibconfig } from '../test/support/libconfig';
+import { configSpecFromRenderArgs, renderCommand, userPasswordEnvName } from './render';
+
+const ENV = {
+  PROXYSQL_ADMIN_PASSWORD: 'adm1n-Secret',
+  PROXYSQL_MONITOR_PASSWORD: 'm0n-Secret',
+  PROXYSQL_PASSWORD_APP: 'app-Secret-1',
+  PROXYSQL_PASSWORD_BATCH_JOB: 'batch-Secret-2',
+};
+const ENDPOINT_ARGS = ['--writer', 'db.example.com:3306', '--reader', 'replica-1.example.com', '--reader', '10.0.0.7:3307', '--user', 'app'];
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-render-test-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+function configFile(content: unknown): string {
+  const file = path.join(tmp, `config-${Math.random().toString(36).slice(2)}.json`);
+  fs.writeFileSync(file, typeof content === 'string' ? content : JSON.stringify(content));
+  return file;
+}
+
+describe('render', () => {
+  test('prints the config the model renders for the same input, secrets substituted like the entrypoint does', () => {
+    // WHEN rendering an endpoints backend with one user
+    const result = renderCommand(ENDPOINT_ARGS, ENV);
+    // THEN it succeeds quietly, and its text is the model's template with the secrets filled in
+    expect(result).toMatchObject({ exitCode: 0, stderr: '' });
+    const template = renderProxySqlConfig(buildProxySqlConfig(configSpecFromRenderArgs(ENDPOINT_ARGS)));
+    expect(result.stdout).toBe(substituteSecrets(template, ENV));
+    // AND it parses back with the passwords from the environment and the servers from the flags
+    const cnf = parseLibconfig(result.stdout) as Record<string, Record<string, unknown> & unknown[]>;
+    expect(cnf.admin_variables.admin_credentials).toBe('admin:adm1n-Secret');
+    expect(cnf.mysql_variables.monitor_password).toBe('m0n-Secret');
+    expect(cnf.mysql_variables.monitor_username).toBe('proxysql_monitor');
+    expect(cnf.mysql_variables.interfaces).toBe('0.0.0.0:6033');
+    expect(cnf.admin_variables.mysql_ifaces).toBe('127.0.0.1:6032');
+    expect(cnf.mysql_users).toEqual([expect.objectContaining({ username: 'app', password: 'app-Secret-1', default_hostgroup: 10 })]);
+    expect((cnf.mysql_servers as unknown as Array<Record<string, unknown>>).map((s) => [s.hostgroup, s.address, s.port, s.use_ssl])).toEqual([
+      [10, 'db.example.com', 3306, 1],
+      [20, 'db.example.com', 3306, 1],
+      [20, 'replica-1.example.com', 3306, 1],
+      [20, '10.0.0.7', 3307, 1],
+    ]);
+  });
+
+  test("the backend is what the construct's ProxySqlBackend.endpoints binds with its defaults (TLS on, 30 s lag)", () => {
+    const construct = ProxySqlBackend.endpoints({
+      writer: { hostname: 'db.example.com', port: 3306 },
+      readers: [{ hostname: 'replica-1.example.com' }, { hostname: '10.0.0.7', port: 3307 }],
+    }).bind({ useTls: true, maxReplicaLagSeconds: 30 });
+    expect(configSpecFromRenderArgs(ENDPOINT_ARGS).backend).toEqual(construct.spec);
+  });
+
+  test('Aurora: the instance domain comes from the cluster endpoint and the instances from --aurora-instance', () => {
+    const args = [
+      '--aurora-cluster-endpoint',
+      'shop.cluster-abc123xyz.eu-west-1.rds.amazonaws.com',
+      '--aurora-instance',
+      'shop-1',
+      '--aurora-instance',
+      'Shop-2',
+      '--user',
+      'app',
+      '--masked',
+    ];
+    const result = renderCommand(args, {});
+    expect(result.exitCode).toBe(0);
+    const cnf = parseLibconfig(result.stdout) as Record<string, Array<Record<string, unknown>>>;
+    expect(cnf.mysql_aws_aurora_hostgroups[0]).toMatchObject({ domain_name: '.abc123xyz.eu-west-1.rds.amazonaws.com', max_lag_ms: 30000 });
+    expect(cnf.mysql_servers.map((s) => [s.hostgroup, s.address])).toEqual([
+      [10, 'shop-1.abc123xyz.eu-west-1.rds.amazonaws.com'],
+      [20, 'shop-1.abc123xyz.eu-west-1.rds.amazonaws.com'],
+      [20, 'shop-2.abc123xyz.eu-west-1.rds.amazonaws.com'],
+    ]);
+    expect(cnf.mysql_replication_hostgroups).toBeUndefined();
+  });
+
+  test('a missing password variable is printed masked with a warning naming it, never as an empty password', () => {
+    const { PROXYSQL_PASSWORD_APP: _omitted, ...env } = ENV;
+    const result = renderCommand(ENDPOINT_ARGS, env);
+    expect(result.exitCode).toBe(0);
+    expect(result.stderr).toBe(
+      'warning: PROXYSQL_PASSWORD_APP is not set: the application user password is printed masked; set it to print the real value\n',
+    );
+    const cnf = parseLibconfig(result.stdout) as Record<string, Array<Record<string, unknown>>>;
+    expect(cnf.mysql_users[0].password).toBe('********(PROXYSQL_PASSWORD_APP)');
+    // the others are still filled in
+    expect(result.stdout).toContain('m0n-Secret');
+    // an empty value counts as missing
+    expect(renderCommand(ENDPOINT_ARGS, { ...ENV, PROXYSQL_MONITOR_PASSWORD: '' }).stderr).toMatch(/PROXYSQL_MONITOR_PASSWORD is not set/);
+  });
+
+  test('a password ProxySQL cannot take is an error naming the variable, not the value (exit 1)', () => {
+    const result = renderCommand(ENDPOINT_ARGS, { ...ENV, PROXYSQL_PASSWORD_APP: "it's-secret" });
+    expect(result).toMatchObject({ exitCode: 1, stdout: '' });
+    expect(result.stderr).toMatch(/PROXYSQL_PASSWORD_APP \(application user password\) holds a single quote/);
+    expect(result.stderr).not.toContain("it's-secret");
+    const admin = renderCommand(ENDPOINT_ARGS, { ...ENV, PROXYSQL_ADMIN_PASSWORD: 'a:b' });
+    expect(admin.exitCode).toBe(1);
+    expect(admin.stderr).toMatch(/PROXYSQL_ADMIN_PASSWORD .*colon/);
+  });
+
+  test('passwords with backslashes and double quotes are escaped for libconfig and read back intact', () => {
+    const password = 'p\\a"ss';
+    const result = renderCommand(ENDPOINT_ARGS, { ...ENV, PROXYSQL_PASSWORD_APP: password });
+    const cnf = parseLibconfig(result.stdout) as Record<string, Array<Record<string, unknown>>>;
+    expect(cnf.mysql_users[0].password).toBe(password);
+  });
+
+  test('--masked prints every secret masked and warns about nothing; several users read their own variables', () => {
+    const result = renderCommand([...ENDPOINT_ARGS, '--user', 'batch_job', '--masked'], {});
+    expect(result).toMatchObject({ exitCode: 0, stderr: '' });
+    expect(result.stdout).toContain('"admin:********(PROXYSQL_ADMIN_PASSWORD)"');
+    expect(result.stdout).toContain('********(PROXYSQL_PASSWORD_BATCH_JOB)');
+    expect(result.stdout).not.toMatch(/\{\{secret:(admin|monitor|mysql_user):/);
+    expect(userPasswordEnvName('batch_job')).toBe('PROXYSQL_PASSWORD_BATCH_JOB');
+  });
+
+  test('--admin-password-env, --monitor-user, --listen, --admin and --datadir are used', () => {
+    const args = [
+      ...ENDPOINT_ARGS,
+      '--admin-password-env',
+      'MY_ADMIN_PW',
+      '--monitor-user',
+      'mon',
+      '--listen',
+      '127.0.0.1:7033',
+      '--admin',
+      '127.0.0.1:7032',
+      '--datadir',
+      '/tmp/psql',
+    ];
+    const result = renderCommand(args, { ...ENV, MY_ADMIN_PW: 'other-admin' });
+    const cnf = parseLibconfig(result.stdout) as Record<string, Record<string, unknown>>;
+    expect(cnf.datadir).toBe('/tmp/psql');
+    expect(cnf.admin_variables).toMatchObject({ admin_credentials: 'admin:other-admin', mysql_ifaces: '127.0.0.1:7032' });
+    expect(cnf.mysql_variables).toMatchObject({ interfaces: '127.0.0.1:7033', monitor_username: 'mon' });
+  });
+
+  test('--config: custom rules before the defaults, check type, lag, TLS, threads and variable overrides', () => {
+    const file = configFile({
+      queryRules: [{ matchDigest: '^SELECT .* FROM reports', destination: 'writer', comment: 'reports read fresh data' }],
+      checkType: 'innodb_read_only',
+      maxReplicaLagSeconds: 12,
+      tls: false,
+      threads: 4,
+      maxClientConnections: 500,
+      mysqlVariableOverrides: { max_transaction_idle_time: 10000 },
+    });
+    const result = renderCommand([...ENDPOINT_ARGS, '--config', file], ENV);
+    expect(result.stderr).toBe('');
+    const cnf = parseLibconfig(result.stdout) as Record<string, Record<string, unknown> & Array<Record<string, unknown>>>;
+    expect(cnf.mysql_query_rules.map((r) => r.rule_id)).toEqual([100, 1000, 1010, 1020]);
+    expect(cnf.mysql_query_rules[0]).toMatchObject({ match_digest: '^SELECT .* FROM reports', destination_hostgroup: 10 });
+    expect(cnf.mysql_replication_hostgroups[0]).toMatchObject({ check_type: 'innodb_read_only' });
+    expect(cnf.mysql_servers[2]).toMatchObject({ max_replication_lag: 12, use_ssl: 0 });
+    expect(cnf.mysql_variables).toMatchObject({ threads: 4, max_connections: 500, max_transaction_idle_time: 10000 });
+  });
+
+  test('an invalid rule in --config fails with the RE2 check message and exit 2', () => {
+    const file = configFile({ queryRules: [{ matchDigest: '(?=x)SELECT', destination: 'reader' }] });
+    const result = renderCommand([...ENDPOINT_ARGS, '--config', file], ENV);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain(`--config ${file}: queryRules[0].matchDigest: not a valid RE2 pattern`);
+  });
+
+  test('--help prints the usage and exits 0', () => {
+    const result = renderCommand(['--help'], {});
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toMatch(/^Usage: serverless-proxysql render/);
+    expect(result.stdout).toContain('--aurora-cluster-endpoint');
+  });
+});

@@ -1,0 +1,313 @@
+/**
+ * `render`: prints the proxysql.cnf a deploy would use, from the same model and code as the construct
+ * (buildProxySqlConfig + renderProxySqlConfig), with the passwords filled in from the environment the way the
+ * container entrypoint does it (substituteSecrets), or masked.
+ */
+import {
+  ADMIN_PASSWORD_ENV,
+  DEFAULT_MONITOR_USER,
+  MONITOR_PASSWORD_ENV,
+  PROXYSQL_ADMIN_PORT,
+  PROXYSQL_MYSQL_PORT,
+} from '../src/constants';
+import { auroraInstanceDomain, auroraInstanceEndpoint } from '../src/config/aurora';
+import { BackendSpec, buildProxySqlConfig, ProxySqlConfigSpec } from '../src/config/build';
+import { SecretPlaceholder } from '../src/config/model';
+import { QueryRuleError } from '../src/config/query-rules';
+import { renderProxySqlConfig } from '../src/config/render';
+import { findPlaceholders, maskSecrets, placeholderText, secretValueProblem, substituteSecrets } from '../src/config/secrets';
+import {
+  checkUserName,
+  CLI_NAME,
+  CommandResult,
+  ConfigFile,
+  ENV_NAME_PATTERN,
+  Environment,
+  EXIT_FAILURE,
+  firstDuplicate,
+  flagOption,
+  listOption,
+  parseCommandArgs,
+  parseHostPort,
+  readConfigFile,
+  stringOption,
+  UsageError,
+} from './common';
+
+/**
+ * The construct's defaults for settings the CLI takes from --config (src/proxysql-service.ts: `backendTls`
+ * defaults to true, `maxReplicaLag` to 30 s), so `render` prints what a deploy with the same input renders.
+ */
+export const DEFAULT_BACKEND_TLS = true;
+export const DEFAULT_MAX_REPLICA_LAG_SECONDS = 30;
+
+/** Prefix of the environment variable holding an application user's password for `render`. */
+export const CLI_USER_PASSWORD_ENV_PREFIX = 'PROXYSQL_PASSWORD_';
+
+/** `PROXYSQL_PASSWORD_<NAME upper-cased, anything but letters and digits as _>`. */
+export function userPasswordEnvName(username: string): string {
+  return CLI_USER_PASSWORD_ENV_PREFIX + username.toUpperCase().replace(/[^A-Z0-9]/g, '_');
+}
+
+export const RENDER_HELP = `Usage: ${CLI_NAME} render (--writer HOST:PORT | --aurora-cluster-endpoint HOST) --user NAME [options]
+
+Prints the proxysql.cnf a deploy renders for this input: same model, same defaults, same code as the
+construct. Passwords come from the environment, as the container entrypoint fills them in.
+
+Backend (one of):
+  --writer HOST[:PORT]              the server that takes writes (port default 3306)
+  --reader HOST[:PORT]              a read replica (repeat for more)
+  --aurora-cluster-endpoint HOST[:PORT]
+                                    an Aurora MySQL cluster endpoint; ProxySQL discovers the instances
+  --aurora-instance ID              an instance of that cluster (repeat; at least one, the first is the writer)
+
+Users and secrets:
+  --user NAME                       application user (repeat); password from env PROXYSQL_PASSWORD_<NAME>
+                                    (upper-cased, other characters as _)
+  --monitor-user NAME               monitor user (default ${DEFAULT_MONITOR_USER}); password from env ${MONITOR_PASSWORD_ENV}
+  --admin-password-env VAR          env var with the admin password (default ${ADMIN_PASSWORD_ENV})
+  --masked                          print every password as ********(VAR), as 'npm run synth' does
+
+ProxySQL:
+  --listen HOST:PORT                client listener (default 0.0.0.0:${PROXYSQL_MYSQL_PORT})
+  --admin HOST:PORT                 admin interface (default 127.0.0.1:${PROXYSQL_ADMIN_PORT})
+  --datadir DIR                     ProxySQL's data dir (default /var/lib/proxysql)
+  --config FILE                     JSON with: queryRules, checkType, maxReplicaLagSeconds, threads,
+                                    maxClientConnections, maxBackendConnectionsPerServer, defaultQueryRules,
+                                    tls (to the database, default true), clientTls, mysqlVariableOverrides
+  -h, --help                        this help
+
+A password variable that is unset or empty is printed masked, with a warning; one ProxySQL cannot take
+(e.g. a ' in a user password) is an error. Exit status: 0 ok, 1 bad secret value, 2 usage error.
+
+Examples:
+  PROXYSQL_PASSWORD_APP=... PROXYSQL_MONITOR_PASSWORD=... PROXYSQL_ADMIN_PASSWORD=... \\
+    ${CLI_NAME} render --writer db.example.com:3306 --reader replica1.example.com --user app
+  ${CLI_NAME} render --aurora-cluster-endpoint app.cluster-abc123.eu-west-1.rds.amazonaws.com \\
+    --aurora-instance app-1 --aurora-instance app-2 --user app --masked
+`;
+
+const RENDER_OPTIONS = {
+  writer: { type: 'string' },
+  reader: { type: 'string', multiple: true },
+  'aurora-cluster-endpoint': { type: 'string' },
+  'aurora-instance': { type: 'string', multiple: true },
+  user: { type: 'string', multiple: true },
+  'monitor-user': { type: 'string' },
+  'admin-password-env': { type: 'string' },
+  listen: { type: 'string' },
+  admin: { type: 'string' },
+  datadir: { type: 'string' },
+  config: { type: 'string' },
+  masked: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** The checked command line of `render`. */
+export type RenderArgs =
+  | { readonly help: true }
+  | { readonly help: false; readonly spec: ProxySqlConfigSpec; readonly masked: boolean; readonly configPath?: string };
+
+/** Parses and checks `render`'s arguments; throws {@link UsageError} with what to fix. */
+export function parseRenderArgs(args: readonly string[]): RenderArgs {
+  const parsed = parseCommandArgs('render', args, RENDER_OPTIONS);
+  if (flagOption(parsed, 'help')) return { help: true };
+  const configPath = stringOption(parsed, 'config');
+  const config: ConfigFile = configPath !== undefined ? readConfigFile(configPath) : {};
+
+  const backend = backendFromArgs(parsed, config);
+
+  const users = listOption(parsed, 'user').map((name) => checkUserName(name, '--user'));
+  if (users.length === 0) {
+    throw new UsageError('render: give at least one application user with --user NAME (ProxySQL accepts no other logins)');
+  }
+  const duplicateUser = firstDuplicate(users);
+  if (duplicateUser !== undefined) throw new UsageError(`--user '${duplicateUser}' is given twice; list each user once`);
+  const envNames = users.map(userPasswordEnvName);
+  const clash = firstDuplicate(envNames);
+  if (clash !== undefined) {
+    const names = users.filter((u) => userPasswordEnvName(u) === clash);
+    throw new UsageError(`--user ${names.map((n) => `'${n}'`).join(' and ')} would both read their password from ${clash}; rename one`);
+  }
+  const monitorUsername = checkUserName(stringOption(parsed, 'monitor-user') ?? DEFAULT_MONITOR_USER, '--monitor-user');
+  if (users.includes(monitorUsername)) {
+    throw new UsageError(
+      `--monitor-user '${monitorUsername}' is also an application --user; the monitor needs its own account with fewer privileges`,
+    );
+  }
+  const adminEnv = stringOption(parsed, 'admin-password-env') ?? ADMIN_PASSWORD_ENV;
+  if (!ENV_NAME_PATTERN.test(adminEnv)) {
+    throw new UsageError(`--admin-password-env '${adminEnv}': an environment variable name is upper-case letters, digits and _`);
+  }
+  const listenText = stringOption(parsed, 'listen');
+  const adminText = stringOption(parsed, 'admin');
+  const listen = listenText === undefined ? undefined : parseHostPort(listenText, '--listen', PROXYSQL_MYSQL_PORT);
+  const admin = adminText === undefined ? undefined : parseHostPort(adminText, '--admin', PROXYSQL_ADMIN_PORT);
+  if (listen && admin && listen.port === admin.port) {
+    throw new UsageError(`--listen and --admin both use port ${listen.port}; give them different ports`);
+  }
+  const datadir = stringOption(parsed, 'datadir');
+  if (datadir !== undefined && (!datadir.startsWith('/') || /["\n\r\\]/.test(datadir))) {
+    throw new UsageError(`--datadir '${datadir}': give an absolute path without quotes, backslashes or line breaks`);
+  }
+
+  const spec: ProxySqlConfigSpec = {
+    backend,
+    users: users.map((username) => ({ username, password: userPlaceholder(username) })),
+    monitorUsername,
+    monitorPassword: { kind: 'monitor', env: MONITOR_PASSWORD_ENV },
+    adminPassword: { kind: 'admin', env: adminEnv },
+    queryRules: config.queryRules,
+    defaultQueryRules: config.defaultQueryRules,
+    threads: config.threads,
+    maxClientConnections: config.maxClientConnections,
+    maxBackendConnectionsPerServer: config.maxBackendConnectionsPerServer,
+    listen,
+    admin,
+    datadir,
+    clientTls: config.clientTls,
+    mysqlVariableOverrides: config.mysqlVariableOverrides,
+  };
+  return { help: false, spec, masked: flagOption(parsed, 'masked'), configPath };
+}
+
+function userPlaceholder(username: string): SecretPlaceholder {
+  return { kind: 'mysql_user', env: userPasswordEnvName(username) };
+}
+
+function backendFromArgs(parsed: ReturnType<typeof parseCommandArgs>, config: ConfigFile): BackendSpec {
+  const writerText = stringOption(parsed, 'writer');
+  const clusterText = stringOption(parsed, 'aurora-cluster-endpoint');
+  const readerTexts = listOption(parsed, 'reader');
+  const instanceIds = listOption(parsed, 'aurora-instance');
+  const useTls = config.tls ?? DEFAULT_BACKEND_TLS;
+  const lagSeconds = config.maxReplicaLagSeconds ?? DEFAULT_MAX_REPLICA_LAG_SECONDS;
+
+  if (writerText !== undefined && clusterText !== undefined) {
+    throw new UsageError('render: give either --writer (MySQL endpoints) or --aurora-cluster-endpoint (Aurora), not both');
+  }
+  if (writerText === undefined && clusterText === undefined) {
+    throw new UsageError('render: give the backend: --writer HOST:PORT (with --reader for replicas) or --aurora-cluster-endpoint HOST');
+  }
+  if (clusterText !== undefined) {
+    if (readerTexts.length > 0) {
+      throw new UsageError('--reader is for --writer backends; with Aurora, list instances with --aurora-instance ID');
+    }
+    if (config.checkType !== undefined) {
+      throw new UsageError('--config checkType applies to --writer backends; Aurora roles come from replica_host_status');
+    }
+    const cluster = parseHostPort(clusterText, '--aurora-cluster-endpoint');
+    let domainName: string;
+    try {
+      domainName = auroraInstanceDomain(cluster.host);
+    } catch (error) {
+      throw new UsageError(`--aurora-cluster-endpoint: ${(error as Error).message}`);
+    }
+    if (instanceIds.length === 0) {
+      throw new UsageError(
+        '--aurora-cluster-endpoint needs at least one --aurora-instance ID: ProxySQL starts discovery from a known instance',
+      );
+    }
+    for (const id of instanceIds) {
+      // RDS DB instance identifiers: 1-63 letters, digits, hyphens; a letter first; no -- and no trailing -.
+      if (!/^[A-Za-z](?:[A-Za-z0-9]|-(?!-)){0,62}$/.test(id) || id.endsWith('-')) {
+        throw new UsageError(
+          `--aurora-instance '${id}': an instance identifier is 1-63 letters, digits and single hyphens, starting with a letter`,
+        );
+      }
+    }
+    const duplicate = firstDuplicate(instanceIds.map((id) => id.toLowerCase()));
+    if (duplicate !== undefined) throw new UsageError(`--aurora-instance '${duplicate}' is given twice; list each instance once`);
+    return {
+      kind: 'aurora',
+      domainName,
+      port: cluster.port,
+      // Lower case: SERVER_ID in replica_host_status is lower case and ProxySQL compares names exactly.
+      instanceEndpoints: instanceIds.map((id) => auroraInstanceEndpoint(id.toLowerCase(), domainName)),
+      maxReplicaLagMs: lagSeconds * 1000,
+      useTls,
+    };
+  }
+  if (instanceIds.length > 0) {
+    throw new UsageError('--aurora-instance is for --aurora-cluster-endpoint backends; with --writer, list replicas with --reader');
+  }
+  const writer = parseHostPort(writerText as string, '--writer');
+  const readers = readerTexts.map((text) => parseHostPort(text, '--reader'));
+  const keys = [writer, ...readers].map((e) => `${e.host.toLowerCase()}:${e.port}`);
+  const duplicate = firstDuplicate(keys);
+  if (duplicate !== undefined) throw new UsageError(`endpoint ${duplicate} is given twice (--writer/--reader); list each server once`);
+  return {
+    kind: 'endpoints',
+    writer,
+    readers,
+    checkType: config.checkType ?? 'read_only',
+    maxReplicaLagSeconds: lagSeconds,
+    useTls,
+  };
+}
+
+/** The {@link ProxySqlConfigSpec} `render` builds from these arguments: the input of buildProxySqlConfig. */
+export function configSpecFromRenderArgs(args: readonly string[]): ProxySqlConfigSpec {
+  const parsed = parseRenderArgs(args);
+  if (parsed.help) throw new UsageError('render --help has no config spec');
+  return parsed.spec;
+}
+
+/** The config template (placeholders in) for a spec, with rule errors turned into usage errors. */
+export function renderTemplate(spec: ProxySqlConfigSpec, where = '--config'): string {
+  try {
+    return renderProxySqlConfig(buildProxySqlConfig(spec));
+  } catch (error) {
+    if (error instanceof QueryRuleError) throw new UsageError(`${where}: ${error.message}`);
+    throw error;
+  }
+}
+
+/**
+ * Fills the template's placeholders from `env`. A variable that is unset or empty stays masked (with a
+ * warning): printing an empty password would be a config that silently fails to log in.
+ */
+export function fillSecrets(template: string, env: Environment): { text: string; warnings: string[] } {
+  const warnings: string[] = [];
+  let text = template;
+  for (const placeholder of findPlaceholders(template)) {
+    const value = env[placeholder.env];
+    if (value === undefined || value === '') {
+      const own = placeholderText(placeholder);
+      text = text.split(own).join(maskSecrets(own));
+      warnings.push(`warning: ${placeholder.env} is not set: the ${describe(placeholder)} is printed masked; set it to print the real value`);
+      continue;
+    }
+    const problem = secretValueProblem(placeholder.kind, value);
+    if (problem !== undefined) {
+      throw new UsageError(`${placeholder.env} (${describe(placeholder)}) ${problem}; choose another password`, EXIT_FAILURE);
+    }
+  }
+  return { text: substituteSecrets(text, env), warnings };
+}
+
+function describe(placeholder: SecretPlaceholder): string {
+  switch (placeholder.kind) {
+    case 'admin':
+      return 'ProxySQL admin password';
+    case 'monitor':
+      return 'monitor password';
+    default:
+      return 'application user password';
+  }
+}
+
+/** `render` without a process: arguments and environment in, output and exit status out. */
+export function renderCommand(args: readonly string[], env: Environment): CommandResult {
+  try {
+    const parsed = parseRenderArgs(args);
+    if (parsed.help) return { stdout: RENDER_HELP, stderr: '', exitCode: 0 };
+    const template = renderTemplate(parsed.spec, `--config ${parsed.configPath ?? ''}`.trim());
+    if (parsed.masked) return { stdout: maskSecrets(template), stderr: '', exitCode: 0 };
+    const { text, warnings } = fillSecrets(template, env);
+    return { stdout: text, stderr: warnings.map((w) => `${w}\n`).join(''), exitCode: 0 };
+  } catch (error) {
+    if (error instanceof UsageError) return { stdout: '', stderr: `${CLI_NAME} render: ${error.message}\n`, exitCode: error.exitCode };
+    throw error;
+  }
+}

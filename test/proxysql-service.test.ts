@@ -1,0 +1,333 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { describe, expect, test } from 'vitest';
+import { PROXYSQL_IMAGE } from '../src/constants';
+import { ProxySqlBackend } from '../src/proxysql-backend';
+import { ProxySqlService, ProxySqlServiceProps } from '../src/proxysql-service';
+import { givenAuroraCluster, givenStack, renderedConfig } from './support/stack';
+
+type SgRule = { IpProtocol: string; FromPort?: number; ToPort?: number; CidrIp?: string; SourceSecurityGroupId?: unknown; DestinationSecurityGroupId?: unknown };
+
+function auroraProxy(extra: Partial<ProxySqlServiceProps> = {}) {
+  const { stack, vpc } = givenStack();
+  const cluster = givenAuroraCluster(stack, vpc);
+  const proxy = new ProxySqlService(stack, 'Proxy', { vpc, backend: ProxySqlBackend.auroraCluster(cluster), ...extra });
+  return { stack, vpc, cluster, proxy };
+}
+
+function logicalId(stack: Stack, construct: { node: { defaultChild?: unknown } }): string {
+  return stack.getLogicalId(construct.node.defaultChild as never);
+}
+
+describe('ProxySqlService on a new Aurora cluster', () => {
+  // GIVEN a VPC, a new Aurora MySQL cluster and the proxy with default props, and a Lambda client
+  const { stack, vpc, proxy } = auroraProxy({ users: [{ username: 'app' }] });
+  const client = new lambda.Function(stack, 'Client', {
+    vpc,
+    runtime: lambda.Runtime.NODEJS_22_X,
+    handler: 'index.handler',
+    code: lambda.Code.fromInline('exports.handler = async () => {}'),
+  });
+  proxy.grantConnect(client);
+  // WHEN the stack is synthesized
+  const template = Template.fromStack(stack);
+  const lbSg = proxy.connections.securityGroups[0];
+  const taskSg = proxy.taskConnections.securityGroups[0];
+
+  test('the load balancer is an internal NLB with cross-zone load balancing and a security group', () => {
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      Type: 'network',
+      Scheme: 'internal',
+      SecurityGroups: [{ 'Fn::GetAtt': [logicalId(stack, lbSg), 'GroupId'] }],
+      LoadBalancerAttributes: Match.arrayWith([{ Key: 'load_balancing.cross_zone.enabled', Value: 'true' }]),
+    });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Port: 3306, Protocol: 'TCP' });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+      Port: 6033,
+      Protocol: 'TCP',
+      TargetType: 'ip',
+      HealthCheckProtocol: 'TCP',
+      TargetGroupAttributes: Match.arrayWith([{ Key: 'deregistration_delay.timeout_seconds', Value: '30' }]),
+    });
+  });
+
+  test('the task runs the pinned official image on ARM64, right-sized', () => {
+    expect(PROXYSQL_IMAGE).toBe('proxysql/proxysql:3.0.12');
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      Cpu: '512',
+      Memory: '1024',
+      RuntimePlatform: { CpuArchitecture: 'ARM64', OperatingSystemFamily: 'LINUX' },
+      ContainerDefinitions: [Match.objectLike({ Image: 'proxysql/proxysql:3.0.12', EntryPoint: Match.arrayWith(['/bin/sh', '-c']) })],
+    });
+  });
+
+  test('secrets are injected by ECS from Secrets Manager and never appear as plain environment values', () => {
+    const td = Object.values(template.findResources('AWS::ECS::TaskDefinition'))[0] as {
+      Properties: { ContainerDefinitions: Array<{ Secrets: Array<{ Name: string; ValueFrom: unknown }>; Environment: Array<{ Name: string; Value: unknown }> }> };
+    };
+    const container = td.Properties.ContainerDefinitions[0];
+    expect(container.Secrets.map((s) => s.Name).sort()).toEqual(['PROXYSQL_ADMIN_PASSWORD', 'PROXYSQL_MONITOR_PASSWORD', 'PROXYSQL_USER_PASSWORD_0']);
+    for (const secret of container.Secrets) {
+      // ValueFrom = <secret ARN>:password:: — a reference, resolved by ECS when the task starts
+      expect(JSON.stringify(secret.ValueFrom)).toMatch(/:password::/);
+    }
+    const envNames = container.Environment.map((e) => e.Name);
+    expect(envNames).not.toContain('PROXYSQL_ADMIN_PASSWORD');
+    expect(envNames.filter((n) => /PASSWORD/.test(n) && !n.endsWith('_SOURCE'))).toEqual([]);
+    expect(JSON.stringify(container.Environment)).not.toMatch(/admin:admin|monitor:monitor|"password"/i);
+  });
+
+  test('generated secrets exclude the characters ProxySQL cannot take', () => {
+    const secrets = template.findResources('AWS::SecretsManager::Secret', {
+      Properties: { Description: Match.stringLikeRegexp('ProxySQL') },
+    });
+    expect(Object.keys(secrets)).toHaveLength(3);
+    for (const secret of Object.values(secrets)) {
+      const exclude = (secret as { Properties: { GenerateSecretString: { ExcludeCharacters: string } } }).Properties.GenerateSecretString.ExcludeCharacters;
+      for (const c of ["'", '"', ':', ';', '\\', '*']) expect(exclude).toContain(c);
+    }
+  });
+
+  test('security groups: client → NLB 3306 → task 6033 → database 3306, nothing else', () => {
+    const groups = template.findResources('AWS::EC2::SecurityGroup');
+    const ingress = template.findResources('AWS::EC2::SecurityGroupIngress');
+    const egress = template.findResources('AWS::EC2::SecurityGroupEgress');
+    const lbId = logicalId(stack, lbSg);
+    const taskId = logicalId(stack, taskSg);
+    // NLB SG: ingress only from the client's SG on 3306; egress only to the task SG on 6033
+    const lbIngress = Object.values(ingress).map((r) => (r as { Properties: SgRule & { GroupId: unknown } }).Properties).filter((p) => JSON.stringify(p.GroupId).includes(`"${lbId}"`));
+    expect(lbIngress).toEqual([
+      expect.objectContaining({ IpProtocol: 'tcp', FromPort: 3306, ToPort: 3306, SourceSecurityGroupId: { 'Fn::GetAtt': [expect.stringMatching(/^ClientSecurityGroup/), 'GroupId'] } }),
+    ]);
+    const lbEgress = Object.values(egress).map((r) => (r as { Properties: SgRule & { GroupId: unknown } }).Properties).filter((p) => JSON.stringify(p.GroupId).includes(`"${lbId}"`));
+    expect(lbEgress).toEqual([expect.objectContaining({ IpProtocol: 'tcp', FromPort: 6033, ToPort: 6033, DestinationSecurityGroupId: { 'Fn::GetAtt': [taskId, 'GroupId'] } })]);
+    // task SG: ingress only from the NLB SG on 6033; egress: database port to the DB SG, HTTPS
+    const taskIngress = Object.values(ingress).map((r) => (r as { Properties: SgRule & { GroupId: unknown } }).Properties).filter((p) => JSON.stringify(p.GroupId).includes(`"${taskId}"`));
+    expect(taskIngress).toEqual([expect.objectContaining({ IpProtocol: 'tcp', FromPort: 6033, ToPort: 6033, SourceSecurityGroupId: { 'Fn::GetAtt': [lbId, 'GroupId'] } })]);
+    const taskGroup = groups[taskId] as { Properties: { SecurityGroupEgress?: SgRule[] } };
+    const taskEgress = [
+      ...(taskGroup.Properties.SecurityGroupEgress ?? []),
+      ...Object.values(egress).map((r) => (r as { Properties: SgRule & { GroupId: unknown } }).Properties).filter((p) => JSON.stringify(p.GroupId).includes(`"${taskId}"`)),
+    ];
+    expect(taskEgress.map((r) => [r.FromPort, r.ToPort, r.CidrIp ?? 'sg'])).toEqual(
+      expect.arrayContaining([
+        [443, 443, '0.0.0.0/0'],
+        [3306, 3306, 'sg'],
+      ]),
+    );
+    expect(taskEgress).toHaveLength(2);
+    // database SG: ProxySQL tasks in on the database port
+    template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      IpProtocol: 'tcp',
+      FromPort: 3306,
+      ToPort: 3306,
+      GroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DatabaseSecurityGroup'), 'GroupId'] },
+      SourceSecurityGroupId: { 'Fn::GetAtt': [taskId, 'GroupId'] },
+    });
+  });
+
+  test('no rule anywhere opens the admin port or admits 0.0.0.0/0', () => {
+    const all = [
+      ...Object.values(template.findResources('AWS::EC2::SecurityGroupIngress')).map((r) => (r as { Properties: SgRule }).Properties),
+      ...Object.values(template.findResources('AWS::EC2::SecurityGroup')).flatMap(
+        (r) => ((r as { Properties: { SecurityGroupIngress?: SgRule[] } }).Properties.SecurityGroupIngress ?? []),
+      ),
+    ];
+    for (const rule of all) {
+      expect(rule.CidrIp).not.toBe('0.0.0.0/0');
+      const from = typeof rule.FromPort === 'number' ? rule.FromPort : -1;
+      const to = typeof rule.ToPort === 'number' ? rule.ToPort : -1;
+      expect(from <= 6032 && 6032 <= to).toBe(false);
+    }
+    expect(JSON.stringify(template.findResources('AWS::EC2::SecurityGroupEgress'))).not.toMatch(/"(FromPort|ToPort)":6032/);
+  });
+
+  test('the service keeps capacity on deploys, rolls back failures, allows ECS Exec and waits for the bootstrap', () => {
+    template.hasResourceProperties('AWS::ECS::Service', {
+      DesiredCount: 2,
+      LaunchType: 'FARGATE',
+      EnableExecuteCommand: true,
+      DeploymentConfiguration: {
+        MinimumHealthyPercent: 100,
+        MaximumPercent: 200,
+        DeploymentCircuitBreaker: { Enable: true, Rollback: true },
+      },
+      NetworkConfiguration: { AwsvpcConfiguration: Match.objectLike({ AssignPublicIp: 'DISABLED' }) },
+    });
+    const service = Object.values(template.findResources('AWS::ECS::Service'))[0] as { DependsOn?: string[] };
+    const bootstrapResource = logicalId(stack, proxy.bootstrap!.resource as never);
+    expect(service.DependsOn ?? []).toEqual(expect.arrayContaining([expect.stringMatching(/^ProxyBootstrap/)]));
+    expect(bootstrapResource).toMatch(/^ProxyBootstrap/);
+  });
+
+  test('the rendered config uses Aurora discovery with the instance domain derived at deploy time', () => {
+    const cnf = renderedConfig(template);
+    const aurora = cnf.mysql_aws_aurora_hostgroups as Array<Record<string, unknown>>;
+    expect(aurora).toHaveLength(1);
+    expect(aurora[0].domain_name).toMatch(/^\.\$\{split\(\$\{DatabaseB269D8BB\.Endpoint\.Address\}, '\.cluster-'\)\[1\]\}$/);
+    const servers = cnf.mysql_servers as Array<Record<string, unknown>>;
+    expect(servers.map((s) => [s.hostgroup, s.weight])).toEqual([
+      [10, 1],
+      [20, 1],
+      [20, 1000],
+    ]);
+    expect(String(servers[0].address)).toMatch(/^\$\{Databasewriter.*\.Endpoint\.Address\}$/);
+    expect(String(servers[2].address)).toMatch(/^\$\{Databasereader.*\.Endpoint\.Address\}$/);
+    expect((cnf.mysql_users as Array<Record<string, unknown>>).map((u) => u.username)).toEqual(['app']);
+  });
+
+  test('the domain is Fn::Join of "." and the part after ".cluster-" of the cluster endpoint', () => {
+    const td = JSON.stringify(template.findResources('AWS::ECS::TaskDefinition'));
+    expect(td).toContain('{"Fn::Select":[1,{"Fn::Split":[".cluster-",{"Fn::GetAtt":["DatabaseB269D8BB","Endpoint.Address"]}]}]}');
+  });
+});
+
+describe('ProxySqlService with the cluster secret as the default user', () => {
+  test('reads the username from the secret at task start and bootstraps only the monitor', () => {
+    const { stack } = auroraProxy();
+    const template = Template.fromStack(stack);
+    const cnf = renderedConfig(template);
+    expect((cnf.mysql_users as Array<Record<string, unknown>>)[0].username).toBe('{{secret:mysql_user:PROXYSQL_USER_NAME_0}}');
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: [
+        Match.objectLike({
+          Secrets: Match.arrayWith([Match.objectLike({ Name: 'PROXYSQL_USER_NAME_0', ValueFrom: Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith([':username::']) ]) }) })]),
+        }),
+      ],
+    });
+  });
+});
+
+describe('ProxySqlService on explicit endpoints', () => {
+  test('renders replication hostgroups with the writer as last-resort reader', () => {
+    // GIVEN RDS for MySQL with two replicas, brought credentials
+    const { stack, vpc } = givenStack();
+    const dbSg = new ec2.SecurityGroup(stack, 'DbSg', { vpc });
+    const appSecret = new secretsmanager.Secret(stack, 'AppSecret');
+    new ProxySqlService(stack, 'Proxy', {
+      vpc,
+      backend: ProxySqlBackend.endpoints({
+        writer: { hostname: 'primary.abc.us-east-1.rds.amazonaws.com' },
+        readers: [{ hostname: 'replica-1.abc.us-east-1.rds.amazonaws.com' }, { hostname: 'replica-2.abc.us-east-1.rds.amazonaws.com' }],
+        databaseConnections: dbSg,
+      }),
+      users: [{ username: 'app', secret: appSecret }],
+    });
+    // WHEN synthesized
+    const template = Template.fromStack(stack);
+    const cnf = renderedConfig(template);
+    // THEN
+    expect(cnf.mysql_replication_hostgroups).toEqual([{ writer_hostgroup: 10, reader_hostgroup: 20, check_type: 'read_only', comment: expect.any(String) }]);
+    expect((cnf.mysql_servers as Array<Record<string, unknown>>).map((s) => [s.hostgroup, s.address, s.weight, s.max_replication_lag])).toEqual([
+      [10, 'primary.abc.us-east-1.rds.amazonaws.com', 1000, undefined],
+      [20, 'primary.abc.us-east-1.rds.amazonaws.com', 1, undefined],
+      [20, 'replica-1.abc.us-east-1.rds.amazonaws.com', 1000, 30],
+      [20, 'replica-2.abc.us-east-1.rds.amazonaws.com', 1000, 30],
+    ]);
+    expect(cnf.mysql_aws_aurora_hostgroups).toBeUndefined();
+    // no admin secret → no bootstrap, and a warning says what to do by hand
+    template.resourceCountIs('AWS::CloudFormation::CustomResource', 0);
+    Annotations.fromStack(stack).hasWarning('/TestStack/Proxy', Match.stringLikeRegexp('create the monitor user'));
+  });
+
+  test('an imported Aurora cluster with a concrete endpoint gets its domain at synth', () => {
+    const { stack, vpc } = givenStack();
+    const cluster = rds.DatabaseCluster.fromDatabaseClusterAttributes(stack, 'Imported', {
+      clusterIdentifier: 'orders',
+      clusterEndpointAddress: 'orders.cluster-c9akciq32.eu-west-1.rds.amazonaws.com',
+      port: 3306,
+      instanceIdentifiers: ['orders-1', 'orders-2'],
+      securityGroups: [new ec2.SecurityGroup(stack, 'DbSg', { vpc })],
+    });
+    new ProxySqlService(stack, 'Proxy', {
+      vpc,
+      backend: ProxySqlBackend.auroraCluster(cluster),
+      users: [{ username: 'app', secret: new secretsmanager.Secret(stack, 'S') }],
+    });
+    const cnf = renderedConfig(Template.fromStack(stack));
+    expect((cnf.mysql_aws_aurora_hostgroups as Array<Record<string, unknown>>)[0].domain_name).toBe('.c9akciq32.eu-west-1.rds.amazonaws.com');
+    expect((cnf.mysql_servers as Array<Record<string, unknown>>).map((s) => s.address)).toEqual([
+      'orders-1.c9akciq32.eu-west-1.rds.amazonaws.com',
+      'orders-1.c9akciq32.eu-west-1.rds.amazonaws.com',
+      'orders-2.c9akciq32.eu-west-1.rds.amazonaws.com',
+    ]);
+  });
+
+  test('a private DNS name becomes the endpoint', () => {
+    const { stack, vpc } = givenStack();
+    const cluster = givenAuroraCluster(stack, vpc);
+    const zone = new route53.PrivateHostedZone(stack, 'Zone', { zoneName: 'db.internal', vpc });
+    const proxy = new ProxySqlService(stack, 'Proxy', { vpc, backend: ProxySqlBackend.auroraCluster(cluster), dnsName: { zone, recordName: 'proxy' } });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::Route53::RecordSet', { Name: 'proxy.db.internal.', Type: 'A' });
+    // a Ref to the record: its value is the record's name, and clients that use it depend on the record
+    expect(stack.resolve(proxy.endpointHostname)).toEqual({ Ref: expect.stringMatching(/^ProxyDnsRecord/) });
+  });
+});
+
+describe('validation', () => {
+  const cases: Array<[string, (s: Stack, vpc: ec2.IVpc) => Partial<ProxySqlServiceProps>, RegExp]> = [
+    ['cpu not a Fargate size', () => ({ cpu: 300 }), /ProxySqlServiceProps\.cpu: 300/],
+    ['memory not valid for cpu', () => ({ cpu: 512, memoryLimitMiB: 512 }), /ProxySqlServiceProps\.memoryLimitMiB: 512 MiB is not valid with cpu 512/],
+    ['desiredCount 0', () => ({ desiredCount: 0 }), /ProxySqlServiceProps\.desiredCount: must be a whole number of at least 1/],
+    ['desiredCount fractional', () => ({ desiredCount: 1.5 }), /ProxySqlServiceProps\.desiredCount/],
+    ['max below min capacity', () => ({ autoScaling: { minCapacity: 4, maxCapacity: 2 }, desiredCount: 4 }), /ProxySqlServiceProps\.autoScaling\.maxCapacity: 2 is below minCapacity 4/],
+    ['desiredCount outside scaling range', () => ({ desiredCount: 9, autoScaling: { minCapacity: 2, maxCapacity: 4 } }), /ProxySqlServiceProps\.desiredCount: 9 is outside/],
+    ['target cpu out of range', () => ({ autoScaling: { targetCpuUtilizationPercent: 99 } }), /targetCpuUtilizationPercent/],
+    ['drain beyond Fargate stop timeout', () => ({ drainTimeout: Duration.seconds(200) }), /ProxySqlServiceProps\.drainTimeout: 200 s/],
+    ['empty user list', () => ({ users: [] }), /ProxySqlServiceProps\.users: must hold at least one user/],
+    ['duplicate usernames', () => ({ users: [{ username: 'app' }, { username: 'app' }] }), /ProxySqlServiceProps\.users\[1\]\.username: 'app' is listed twice/],
+    ['bad username', () => ({ users: [{ username: "o'brien" }] }), /ProxySqlServiceProps\.users\[0\]\.username/],
+    ['user with neither name nor secret', () => ({ users: [{}] }), /ProxySqlServiceProps\.users\[0\]: give a username, a secret, or both/],
+    ['createOnBackend without username', (s) => ({ users: [{ secret: new secretsmanager.Secret(s, 'X'), createOnBackend: true }] }), /users\[0\]\.username: required when createOnBackend/],
+    ['bad schema', () => ({ users: [{ username: 'app', schema: 'a-b' }] }), /ProxySqlServiceProps\.users\[0\]\.schema/],
+    ['bad monitor username', () => ({ monitorUsername: 'mon itor' }), /ProxySqlServiceProps\.monitorUsername/],
+    ['maxClientConnections 0', () => ({ maxClientConnections: 0 }), /ProxySqlServiceProps\.maxClientConnections/],
+    ['maxBackendConnectionsPerServer too big', () => ({ maxBackendConnectionsPerServer: 1e9 }), /ProxySqlServiceProps\.maxBackendConnectionsPerServer/],
+    ['maxReplicaLag out of range', () => ({ maxReplicaLag: Duration.minutes(20) }), /ProxySqlServiceProps\.maxReplicaLag/],
+    ['prefixed variable', () => ({ mysqlVariables: { 'mysql-wait_timeout': 1 } }), /ProxySqlServiceProps\.mysqlVariables: 'mysql-wait_timeout'/],
+    ['invalid query rule', () => ({ queryRules: [{ matchDigest: '(?<=x)', destination: 'reader' }] }), /queryRules\[0\]\.matchDigest: not a valid RE2 pattern/],
+    ['bootstrap without admin secret', (s, vpc) => ({
+      backend: ProxySqlBackend.endpoints({ writer: { hostname: 'db.example.internal' }, databaseConnections: new ec2.SecurityGroup(s, 'Sg', { vpc }) }),
+      users: [{ username: 'app', secret: new secretsmanager.Secret(s, 'Y') }],
+      bootstrap: true,
+    }), /ProxySqlServiceProps\.bootstrap: the backend has no admin credentials/],
+    ['endpoints without users and without admin secret', () => ({ backend: ProxySqlBackend.endpoints({ writer: { hostname: 'db.example.internal' } }) }), /ProxySqlServiceProps\.users: required/],
+    ['bad writer port', () => ({ backend: ProxySqlBackend.endpoints({ writer: { hostname: 'db', port: 70000 } }), users: [{ username: 'a', secret: undefined }] }), /ProxySqlServiceProps\.backend\.writer\.port/],
+    ['bad reader hostname', () => ({ backend: ProxySqlBackend.endpoints({ writer: { hostname: 'db' }, readers: [{ hostname: 'bad host!' }] }) }), /ProxySqlServiceProps\.backend\.readers\[0\]\.hostname/],
+    ['duplicate endpoint', () => ({ backend: ProxySqlBackend.endpoints({ writer: { hostname: 'db' }, readers: [{ hostname: 'db' }] }) }), /ProxySqlServiceProps\.backend: endpoint db:3306 is listed twice/],
+    ['unsupported check type', () => ({ backend: ProxySqlBackend.endpoints({ writer: { hostname: 'db' }, checkType: 'read_only|innodb_read_only' as never }) }), /ProxySqlServiceProps\.backend\.checkType/],
+    ['imported Aurora cluster without instances', (s) => ({
+      backend: ProxySqlBackend.auroraCluster(rds.DatabaseCluster.fromDatabaseClusterAttributes(s, 'I', { clusterIdentifier: 'c', clusterEndpointAddress: 'c.cluster-abc.us-east-1.rds.amazonaws.com', port: 3306 })),
+      users: [{ username: 'app', secret: new secretsmanager.Secret(s, 'Z') }],
+    }), /ProxySqlServiceProps\.backend: the Aurora cluster has no known instances/],
+    ['imported cluster endpoint that is not Aurora', (s) => ({
+      backend: ProxySqlBackend.auroraCluster(rds.DatabaseCluster.fromDatabaseClusterAttributes(s, 'J', { clusterIdentifier: 'c', clusterEndpointAddress: 'db.example.com', port: 3306, instanceIdentifiers: ['x'] })),
+      users: [{ username: 'app', secret: new secretsmanager.Secret(s, 'W') }],
+    }), /ProxySqlServiceProps\.backend: 'db\.example\.com' is not an Aurora cluster endpoint/],
+  ];
+
+  test.each(cases)('%s', (_name, makeProps, message) => {
+    const { stack, vpc } = givenStack();
+    const cluster = givenAuroraCluster(stack, vpc);
+    expect(() => new ProxySqlService(stack, 'Proxy', { vpc, backend: ProxySqlBackend.auroraCluster(cluster), ...makeProps(stack, vpc) })).toThrow(message);
+  });
+
+  test('risky but legal choices warn with an acknowledgeable id', () => {
+    const { stack } = auroraProxy({ desiredCount: 1, autoScaling: { minCapacity: 1 }, backendTls: false });
+    const annotations = Annotations.fromStack(stack);
+    annotations.hasWarning('/TestStack/Proxy', Match.stringLikeRegexp('desiredCount is 1'));
+    annotations.hasWarning('/TestStack/Proxy', Match.stringLikeRegexp('clear text'));
+  });
+
+  test('x86_64 can be chosen', () => {
+    const { stack } = auroraProxy({ cpuArchitecture: ecs.CpuArchitecture.X86_64 });
+    Template.fromStack(stack).hasResourceProperties('AWS::ECS::TaskDefinition', { RuntimePlatform: { CpuArchitecture: 'X86_64' } });
+  });
+});

@@ -331,3 +331,31 @@ describe('validation', () => {
     Template.fromStack(stack).hasResourceProperties('AWS::ECS::TaskDefinition', { RuntimePlatform: { CpuArchitecture: 'X86_64' } });
   });
 });
+
+describe('secret rotation', () => {
+  test('a finished rotation of any secret ProxySQL reads triggers a rolling restart of exactly this service', () => {
+    // GIVEN the proxy with a generated application user
+    const { stack, proxy } = auroraProxy({ users: [{ username: 'app' }] });
+    // WHEN synthesized
+    const template = Template.fromStack(stack);
+    // THEN an EventBridge rule matches RotationSucceeded for the admin, monitor and user secrets
+    const rule = Object.values(template.findResources('AWS::Events::Rule'))[0] as {
+      Properties: { EventPattern: { detail: { eventName: string[]; additionalEventData: { SecretId: unknown[] } } } };
+    };
+    expect(rule.Properties.EventPattern.detail.eventName).toEqual(['RotationSucceeded']);
+    expect(rule.Properties.EventPattern.detail.additionalEventData.SecretId).toEqual([
+      { Ref: logicalId(stack, proxy.adminSecret as never) },
+      { Ref: logicalId(stack, proxy.monitorSecret as never) },
+      { Ref: logicalId(stack, proxy.userSecrets[0] as never) },
+    ]);
+    // and its target may only force a new deployment of this service
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: [{ Action: 'ecs:UpdateService', Effect: 'Allow', Resource: { Ref: logicalId(stack, proxy.service as never) } }] },
+    });
+  });
+
+  test('can be turned off', () => {
+    const { stack } = auroraProxy({ restartOnSecretRotation: false });
+    Template.fromStack(stack).resourceCountIs('AWS::Events::Rule', 0);
+  });
+});

@@ -1,0 +1,618 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { Annotations, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as eventsTargets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as route53targets from 'aws-cdk-lib/aws-route53-targets';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import {
+  ADMIN_PASSWORD_ENV,
+  CLIENT_PORT,
+  CONFIG_TEMPLATE_ENV,
+  DEFAULT_MONITOR_USER,
+  MONITOR_PASSWORD_ENV,
+  NLB_TCP_IDLE_TIMEOUT_SECONDS,
+  PROXYSQL_ADMIN_PORT,
+  PROXYSQL_ADMIN_USER,
+  PROXYSQL_IMAGE,
+  PROXYSQL_MYSQL_PORT,
+  PROXYSQL_RESTAPI_PORT,
+} from './constants';
+import { buildProxySqlConfig, userPasswordEnv } from './config/build';
+import { QueryRuleSpec } from './config/query-rules';
+import { renderProxySqlConfig } from './config/render';
+import { GENERATED_SECRET_EXCLUDED_CHARACTERS } from './config/secrets';
+import { DatabaseBootstrap } from './database-bootstrap';
+import { ProxySqlBackend, ProxySqlBackendConfig } from './proxysql-backend';
+
+/** An application user: a login ProxySQL accepts from clients and uses on the backend. */
+export interface ProxySqlUser {
+  /**
+   * The login name. Required when the construct creates the user; with a `secret` and no username, the name
+   * is read from the secret's `username` field when the task starts.
+   * @default - the secret's `username` field
+   */
+  readonly username?: string;
+  /**
+   * `{ "username": …, "password": … }` as RDS writes it.
+   * @default - a generated secret, and the bootstrap step creates the user on the backend
+   */
+  readonly secret?: secretsmanager.ISecret;
+  /**
+   * Create or update this user on the backend in the bootstrap step.
+   * @default - true when the construct generates the secret, false for a secret you bring
+   */
+  readonly createOnBackend?: boolean;
+  /** Schema the bootstrap step creates and grants on. @default 'app' */
+  readonly schema?: string;
+  /** Privileges on `schema`.* granted by the bootstrap step. @default ['ALL PRIVILEGES'] */
+  readonly privileges?: string[];
+  /** Client connections this user may hold on one task. @default 10000 */
+  readonly maxConnections?: number;
+}
+
+/** A private DNS name for the proxy endpoint. */
+export interface ProxySqlDnsName {
+  /** A private hosted zone associated with the VPC. */
+  readonly zone: route53.IHostedZone;
+  /** The record name inside the zone, e.g. `proxysql`. */
+  readonly recordName: string;
+}
+
+/** Task-count scaling. */
+export interface ProxySqlAutoScaling {
+  /** @default - desiredCount */
+  readonly minCapacity?: number;
+  /** @default - 3 × minCapacity */
+  readonly maxCapacity?: number;
+  /** Target average CPU utilisation of the tasks. @default 60 */
+  readonly targetCpuUtilizationPercent?: number;
+}
+
+export interface ProxySqlServiceProps {
+  /** The VPC for the tasks and the internal load balancer. */
+  readonly vpc: ec2.IVpc;
+  /** The database behind the proxy. */
+  readonly backend: ProxySqlBackend;
+  /**
+   * Application users.
+   * @default - one user: the backend's admin secret (for an Aurora cluster, the cluster's own secret)
+   */
+  readonly users?: ProxySqlUser[];
+  /** Name of the monitor user the bootstrap step creates on the backend. @default 'proxysql_monitor' */
+  readonly monitorUsername?: string;
+  /**
+   * Create the monitor and application users on the backend at deploy time (a custom resource that runs
+   * before the tasks start).
+   * @default true when the backend has admin credentials
+   */
+  readonly bootstrap?: boolean;
+  /** Drop the users the bootstrap step created when the stack is deleted. @default false */
+  readonly dropUsersOnDelete?: boolean;
+  /** Custom query rules, evaluated before the default read/write split. @default [] */
+  readonly queryRules?: QueryRuleSpec[];
+  /** Keep the default read/write-split rules. @default true */
+  readonly defaultQueryRules?: boolean;
+  /** The ProxySQL image. @default - `proxysql/proxysql:3.0.12` from Docker Hub */
+  readonly image?: ecs.ContainerImage;
+  /**
+   * CPU architecture of the tasks. The official 3.0.x images are published for linux/amd64 and linux/arm64
+   * (maintainer statement, sysown/proxysql#5450); Graviton Fargate is about 20% cheaper.
+   * @default ecs.CpuArchitecture.ARM64
+   */
+  readonly cpuArchitecture?: ecs.CpuArchitecture;
+  /** Task CPU units. @default 512 */
+  readonly cpu?: number;
+  /** Task memory (MiB). @default 1024 */
+  readonly memoryLimitMiB?: number;
+  /** Number of tasks. @default 2 */
+  readonly desiredCount?: number;
+  /** Scale on CPU. @default - min desiredCount, max 3 × desiredCount, 60% CPU */
+  readonly autoScaling?: ProxySqlAutoScaling;
+  /** An ECS cluster to run in. @default - a new cluster in the VPC */
+  readonly cluster?: ecs.ICluster;
+  /** Subnets for the tasks and the load balancer. @default - private subnets with egress */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /** A private DNS name for the endpoint. @default - none: use the load balancer's DNS name */
+  readonly dnsName?: ProxySqlDnsName;
+  /** ProxySQL to the database over TLS. @default true */
+  readonly backendTls?: boolean;
+  /** Offer TLS to clients and require it of the application users. @default false */
+  readonly clientTls?: boolean;
+  /** Replicas lagging more than this are shunned; reads then go to other replicas or the writer. @default Duration.seconds(30) */
+  readonly maxReplicaLag?: Duration;
+  /** Client connections one task accepts. @default 10000 */
+  readonly maxClientConnections?: number;
+  /** Backend connections one task opens to each database server at most. @default 200 */
+  readonly maxBackendConnectionsPerServer?: number;
+  /** Extra or overriding `mysql_variables`, names without the `mysql-` prefix. @default {} */
+  readonly mysqlVariables?: Record<string, string | number | boolean>;
+  /**
+   * How long a stopping task waits for in-flight work (NLB deregistration delay and the drain bound of
+   * the entrypoint; the container stop timeout is this plus 10 s, at most 120 s on Fargate).
+   * @default Duration.seconds(30)
+   */
+  readonly drainTimeout?: Duration;
+  /** Retention of the ProxySQL log group. @default logs.RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Replace the tasks (a rolling deployment) when Secrets Manager finishes rotating one of the secrets
+   * ProxySQL reads, so the new password reaches ProxySQL without a manual step.
+   * @default true
+   */
+  readonly restartOnSecretRotation?: boolean;
+}
+
+/** Valid Fargate CPU units → memory (MiB) choices (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html). */
+const FARGATE_MEMORY: Record<number, (memory: number) => boolean> = {
+  256: (m) => [512, 1024, 2048].includes(m),
+  512: (m) => m >= 1024 && m <= 4096 && m % 1024 === 0,
+  1024: (m) => m >= 2048 && m <= 8192 && m % 1024 === 0,
+  2048: (m) => m >= 4096 && m <= 16384 && m % 1024 === 0,
+  4096: (m) => m >= 8192 && m <= 30720 && m % 1024 === 0,
+  8192: (m) => m >= 16384 && m <= 61440 && m % 4096 === 0,
+  16384: (m) => m >= 32768 && m <= 122880 && m % 8192 === 0,
+};
+
+const ENTRYPOINT_SCRIPT = path.join(__dirname, '..', 'runtime', 'proxysql', 'entrypoint.sh');
+
+/**
+ * ProxySQL on Fargate behind an internal Network Load Balancer: pooled, read/write-split, failover-aware
+ * connections for Lambda functions and any client in the VPC.
+ *
+ * Data path: client → NLB :3306 → task :6033 (ProxySQL) → database. The admin interface listens on
+ * 127.0.0.1 inside the task only (reach it with ECS Exec); no security group ever opens it.
+ */
+export class ProxySqlService extends Construct {
+  /** Clients' side: the load balancer's security group, default port 3306. `allowDefaultPortFrom(client)` lets a client in. */
+  public readonly connections: ec2.Connections;
+  /** The tasks' security group (e.g. to allow it into a database you manage). */
+  public readonly taskConnections: ec2.Connections;
+  /** The DNS name clients connect to (the private record when `dnsName` is set, else the NLB's). */
+  public readonly endpointHostname: string;
+  /** The port clients connect to. */
+  public readonly endpointPort: number = CLIENT_PORT;
+  public readonly cluster: ecs.ICluster;
+  public readonly service: ecs.FargateService;
+  public readonly taskDefinition: ecs.FargateTaskDefinition;
+  public readonly loadBalancer: elbv2.NetworkLoadBalancer;
+  /** Generated admin credentials for the ProxySQL admin interface (inside the task). */
+  public readonly adminSecret: secretsmanager.ISecret;
+  /** Generated credentials of the monitor user. */
+  public readonly monitorSecret: secretsmanager.ISecret;
+  /** The application users' secrets, in the order of `users`. */
+  public readonly userSecrets: secretsmanager.ISecret[];
+  /** The rendered proxysql.cnf with `{{secret:…}}` placeholders (CloudFormation tokens inside). */
+  public readonly configTemplate: string;
+  /** The bootstrap step, when enabled. */
+  public readonly bootstrap?: DatabaseBootstrap;
+  /** The EventBridge rule that restarts the tasks after a secret rotation, when enabled. */
+  public readonly rotationRestartRule?: events.Rule;
+
+  private readonly backendConfig: ProxySqlBackendConfig;
+
+  constructor(scope: Construct, id: string, props: ProxySqlServiceProps) {
+    super(scope, id);
+    const settings = validateProps(props);
+    this.backendConfig = props.backend.bind({
+      useTls: props.backendTls ?? true,
+      maxReplicaLagSeconds: (props.maxReplicaLag ?? Duration.seconds(30)).toSeconds(),
+    });
+    const backend = this.backendConfig;
+    const users = this.resolveUsers(props.users, backend);
+    const monitorUsername = props.monitorUsername ?? DEFAULT_MONITOR_USER;
+    validateUsername(monitorUsername, 'ProxySqlServiceProps.monitorUsername');
+
+    this.adminSecret = generatedSecret(this, 'AdminSecret', PROXYSQL_ADMIN_USER, 'ProxySQL admin interface (inside the task only)');
+    this.monitorSecret = generatedSecret(this, 'MonitorSecret', monitorUsername, 'ProxySQL monitor user on the database');
+    this.userSecrets = users.map((u) => u.secret);
+
+    // --- configuration: one model, rendered once ---
+    this.configTemplate = renderProxySqlConfig(
+      buildProxySqlConfig({
+        backend: backend.spec,
+        users: users.map((u, index) => ({
+          username: u.username ?? { kind: 'mysql_user', env: userNameEnv(index) },
+          maxConnections: u.maxConnections,
+        })),
+        monitorUsername,
+        queryRules: props.queryRules,
+        defaultQueryRules: props.defaultQueryRules,
+        threads: Math.max(2, Math.round(settings.cpu / 512)),
+        maxClientConnections: props.maxClientConnections,
+        maxBackendConnectionsPerServer: props.maxBackendConnectionsPerServer,
+        clientTls: props.clientTls,
+        mysqlVariableOverrides: props.mysqlVariables,
+      }),
+    );
+
+    // --- network ---
+    const subnets = props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
+    const lbSecurityGroup = new ec2.SecurityGroup(this, 'LoadBalancerSecurityGroup', {
+      vpc: props.vpc,
+      description: 'ProxySQL NLB: clients in on 3306 (added per client), out to the tasks on 6033 only',
+      allowAllOutbound: false,
+    });
+    const taskSecurityGroup = new ec2.SecurityGroup(this, 'TaskSecurityGroup', {
+      vpc: props.vpc,
+      description: 'ProxySQL tasks: in from the NLB on 6033 only, out to the database and HTTPS',
+      allowAllOutbound: false,
+    });
+    this.connections = new ec2.Connections({ securityGroups: [lbSecurityGroup], defaultPort: ec2.Port.tcp(CLIENT_PORT) });
+    this.taskConnections = new ec2.Connections({ securityGroups: [taskSecurityGroup], defaultPort: ec2.Port.tcp(PROXYSQL_MYSQL_PORT) });
+    lbSecurityGroup.addEgressRule(taskSecurityGroup, ec2.Port.tcp(PROXYSQL_MYSQL_PORT), 'to ProxySQL tasks (traffic and health checks)');
+    taskSecurityGroup.addIngressRule(lbSecurityGroup, ec2.Port.tcp(PROXYSQL_MYSQL_PORT), 'from the NLB (traffic and health checks)');
+    // Image pull from Docker Hub, Secrets Manager, CloudWatch Logs and ECS Exec all speak HTTPS; no other egress.
+    taskSecurityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS: image pull, Secrets Manager, logs, ECS Exec');
+    if (backend.databaseConnections) {
+      backend.databaseConnections.connections.allowFrom(taskSecurityGroup, ec2.Port.tcp(backend.port), 'from ProxySQL tasks');
+    } else {
+      taskSecurityGroup.addEgressRule(
+        ec2.Peer.ipv4(props.vpc.vpcCidrBlock),
+        ec2.Port.tcp(backend.port),
+        'to the database endpoints (no database security group given)',
+      );
+    }
+
+    this.loadBalancer = new elbv2.NetworkLoadBalancer(this, 'LoadBalancer', {
+      vpc: props.vpc,
+      vpcSubnets: subnets,
+      internetFacing: false,
+      crossZoneEnabled: true,
+      securityGroups: [lbSecurityGroup],
+    });
+
+    // --- task ---
+    this.cluster = props.cluster ?? new ecs.Cluster(this, 'Cluster', { vpc: props.vpc, containerInsightsV2: ecs.ContainerInsights.ENABLED });
+    this.taskDefinition = new ecs.FargateTaskDefinition(this, 'TaskDefinition', {
+      cpu: settings.cpu,
+      memoryLimitMiB: settings.memoryLimitMiB,
+      runtimePlatform: { cpuArchitecture: settings.cpuArchitecture, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
+    });
+    const logGroup = new logs.LogGroup(this, 'LogGroup', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const drainSeconds = settings.drainTimeout.toSeconds();
+    const secrets: Record<string, ecs.Secret> = {
+      [ADMIN_PASSWORD_ENV]: ecs.Secret.fromSecretsManager(this.adminSecret, 'password'),
+      [MONITOR_PASSWORD_ENV]: ecs.Secret.fromSecretsManager(this.monitorSecret, 'password'),
+    };
+    // Non-secret pointers that let the entrypoint name a bad secret without printing it.
+    const environment: Record<string, string> = {
+      [CONFIG_TEMPLATE_ENV]: this.configTemplate,
+      PROXYSQL_DRAIN_SECONDS: String(drainSeconds),
+      PROXYSQL_ADMIN_PORT: String(PROXYSQL_ADMIN_PORT),
+      PROXYSQL_ADMIN_USER: PROXYSQL_ADMIN_USER,
+      [`${ADMIN_PASSWORD_ENV}_SOURCE`]: this.adminSecret.secretArn,
+      [`${MONITOR_PASSWORD_ENV}_SOURCE`]: this.monitorSecret.secretArn,
+    };
+    users.forEach((user, index) => {
+      secrets[userPasswordEnv(index)] = ecs.Secret.fromSecretsManager(user.secret, 'password');
+      environment[`${userPasswordEnv(index)}_SOURCE`] = user.secret.secretArn;
+      if (user.username === undefined) {
+        secrets[userNameEnv(index)] = ecs.Secret.fromSecretsManager(user.secret, 'username');
+        environment[`${userNameEnv(index)}_SOURCE`] = user.secret.secretArn;
+      }
+    });
+    const container = this.taskDefinition.addContainer('proxysql', {
+      image: props.image ?? ecs.ContainerImage.fromRegistry(PROXYSQL_IMAGE),
+      // The official image unchanged; our POSIX-sh entrypoint renders the secrets in and starts ProxySQL.
+      entryPoint: ['/bin/sh', '-c', fs.readFileSync(ENTRYPOINT_SCRIPT, 'utf8'), 'proxysql-entrypoint'],
+      environment,
+      secrets,
+      essential: true,
+      logging: ecs.LogDrivers.awsLogs({ logGroup, streamPrefix: 'proxysql', mode: ecs.AwsLogDriverMode.NON_BLOCKING }),
+      portMappings: [{ containerPort: PROXYSQL_MYSQL_PORT, protocol: ecs.Protocol.TCP, name: 'mysql' }],
+      stopTimeout: Duration.seconds(Math.min(120, drainSeconds + 10)),
+      linuxParameters: new ecs.LinuxParameters(this, 'LinuxParameters', { initProcessEnabled: true }),
+      healthCheck: {
+        // A real HTTP answer from ProxySQL's own REST listener (bash is in the Debian-based image; no curl).
+        command: [
+          'CMD-SHELL',
+          `bash -c 'exec 3<>/dev/tcp/127.0.0.1/${PROXYSQL_RESTAPI_PORT} && printf "GET /metrics HTTP/1.0\\r\\n\\r\\n" >&3 && head -c 12 <&3 | grep -q " 200"'`,
+        ],
+        interval: Duration.seconds(15),
+        timeout: Duration.seconds(5),
+        retries: 3,
+        startPeriod: Duration.seconds(20),
+      },
+      ulimits: [{ name: ecs.UlimitName.NOFILE, softLimit: 65536, hardLimit: 65536 }],
+    });
+
+    this.service = new ecs.FargateService(this, 'Service', {
+      cluster: this.cluster,
+      taskDefinition: this.taskDefinition,
+      desiredCount: settings.desiredCount,
+      vpcSubnets: subnets,
+      securityGroups: [taskSecurityGroup],
+      assignPublicIp: false,
+      minHealthyPercent: 100,
+      maxHealthyPercent: 200,
+      circuitBreaker: { enable: true, rollback: true },
+      enableExecuteCommand: true,
+      platformVersion: ecs.FargatePlatformVersion.LATEST,
+      propagateTags: ecs.PropagatedTagSource.SERVICE,
+    });
+
+    const listener = this.loadBalancer.addListener('Mysql', {
+      port: CLIENT_PORT,
+      protocol: elbv2.Protocol.TCP,
+      // Stated, not left implicit: ProxySQL's client wait_timeout is derived from it (src/config/build.ts).
+      tcpIdleTimeout: Duration.seconds(NLB_TCP_IDLE_TIMEOUT_SECONDS),
+    });
+    const targetGroup = listener.addTargets('ProxySql', {
+      port: PROXYSQL_MYSQL_PORT,
+      protocol: elbv2.Protocol.TCP,
+      targets: [this.service.loadBalancerTarget({ containerName: container.containerName, containerPort: PROXYSQL_MYSQL_PORT })],
+      deregistrationDelay: settings.drainTimeout,
+      // TCP on the port clients use: proves the listener accepts. The connect-and-close would be logged as an
+      // unhealthy client by ProxySQL (#2293, #3060); mysql-log_unhealthy_connections=false silences exactly that.
+      healthCheck: {
+        protocol: elbv2.Protocol.TCP,
+        interval: Duration.seconds(10),
+        healthyThresholdCount: 2,
+        unhealthyThresholdCount: 2,
+      },
+    });
+    targetGroup.setAttribute('deregistration_delay.connection_termination.enabled', 'false');
+
+    const scaling = this.service.autoScaleTaskCount({ minCapacity: settings.minCapacity, maxCapacity: settings.maxCapacity });
+    scaling.scaleOnCpuUtilization('Cpu', {
+      targetUtilizationPercent: settings.targetCpu,
+      scaleInCooldown: Duration.minutes(5),
+      scaleOutCooldown: Duration.minutes(1),
+    });
+
+    // --- secret rotation: a rolling restart picks up the new values (ECS reads secrets at task start) ---
+    if (props.restartOnSecretRotation ?? true) {
+      const secretArns = [this.adminSecret, this.monitorSecret, ...users.map((u) => u.secret)].map((s) => s.secretArn);
+      this.rotationRestartRule = new events.Rule(this, 'RestartOnSecretRotation', {
+        description: 'Rolling restart of ProxySQL when a secret it reads has been rotated',
+        eventPattern: {
+          source: ['aws.secretsmanager'],
+          detailType: ['AWS Service Event via CloudTrail'],
+          detail: {
+            eventSource: ['secretsmanager.amazonaws.com'],
+            eventName: ['RotationSucceeded'],
+            additionalEventData: { SecretId: secretArns },
+          },
+        },
+      });
+      this.rotationRestartRule.addTarget(
+        new eventsTargets.AwsApi({
+          service: 'ECS',
+          action: 'updateService',
+          parameters: { cluster: this.cluster.clusterArn, service: this.service.serviceArn, forceNewDeployment: true },
+          policyStatement: new iam.PolicyStatement({ actions: ['ecs:UpdateService'], resources: [this.service.serviceArn] }),
+        }),
+      );
+    }
+
+    // --- DNS ---
+    if (props.dnsName) {
+      const record = new route53.ARecord(this, 'DnsRecord', {
+        zone: props.dnsName.zone,
+        recordName: props.dnsName.recordName,
+        target: route53.RecordTarget.fromAlias(new route53targets.LoadBalancerTarget(this.loadBalancer)),
+      });
+      this.endpointHostname = record.domainName;
+    } else {
+      this.endpointHostname = this.loadBalancer.loadBalancerDnsName;
+    }
+
+    // --- bootstrap: users on the backend before any task starts ---
+    const bootstrapEnabled = props.bootstrap ?? backend.adminSecret !== undefined;
+    if (bootstrapEnabled) {
+      if (!backend.adminSecret) {
+        throw new Error(
+          'ProxySqlServiceProps.bootstrap: the backend has no admin credentials; pass adminSecret to ProxySqlBackend or set bootstrap: false',
+        );
+      }
+      if (!backend.databaseConnections) {
+        throw new Error(
+          'ProxySqlServiceProps.bootstrap: the backend has no databaseConnections, so the bootstrap function cannot be let in; pass them or set bootstrap: false',
+        );
+      }
+      this.bootstrap = new DatabaseBootstrap(this, 'Bootstrap', {
+        vpc: props.vpc,
+        vpcSubnets: subnets,
+        endpoint: { hostname: backend.writerEndpoint.host, port: backend.writerEndpoint.port },
+        database: backend.databaseConnections,
+        adminSecret: backend.adminSecret,
+        monitorUsername,
+        monitorSecret: this.monitorSecret,
+        users: users
+          .filter((u) => u.createOnBackend)
+          .map((u) => ({ username: u.username as string, secret: u.secret, schema: u.schema, privileges: u.privileges })),
+        dropUsersOnDelete: props.dropUsersOnDelete ?? false,
+      });
+      this.service.node.addDependency(this.bootstrap);
+    } else {
+      Annotations.of(this).addWarningV2(
+        'serverless-proxysql:noBootstrap',
+        `No bootstrap step: create the monitor user '${monitorUsername}' (password in the MonitorSecret) and the application users on the database yourself.`,
+      );
+    }
+    if (!(props.backendTls ?? true)) {
+      Annotations.of(this).addWarningV2('serverless-proxysql:backendTlsOff', 'backendTls is false: ProxySQL talks to the database in clear text.');
+    }
+    if (settings.desiredCount < 2) {
+      Annotations.of(this).addWarningV2(
+        'serverless-proxysql:singleTask',
+        'desiredCount is 1: a task replacement or AZ outage leaves clients without a proxy.',
+      );
+    }
+  }
+
+  /**
+   * Lets a client (a Lambda function, an ECS service…) connect through the proxy: ingress from its security
+   * group on port 3306, and read access to the secret of the user it logs in as.
+   * @param userIndex which of `users` the client logs in as. @default 0
+   */
+  public grantConnect(client: ec2.IConnectable & iam.IGrantable, userIndex = 0): void {
+    const secret = this.userSecrets[userIndex];
+    if (!secret) {
+      throw new Error(`ProxySqlService.grantConnect: userIndex ${userIndex} is out of range (${this.userSecrets.length} users)`);
+    }
+    this.connections.allowDefaultPortFrom(client, 'client of ProxySQL');
+    secret.grantRead(client);
+  }
+
+  private resolveUsers(users: ProxySqlUser[] | undefined, backend: ProxySqlBackendConfig): ResolvedUser[] {
+    if (users === undefined) {
+      if (!backend.adminSecret) {
+        throw new Error('ProxySqlServiceProps.users: required when the backend has no admin secret to default to');
+      }
+      return [{ secret: backend.adminSecret, createOnBackend: false, schema: 'app', privileges: ['ALL PRIVILEGES'] }];
+    }
+    if (users.length === 0) {
+      throw new Error('ProxySqlServiceProps.users: must hold at least one user (or leave it out to use the backend admin secret)');
+    }
+    const seen = new Set<string>();
+    return users.map((user, i) => {
+      const at = `ProxySqlServiceProps.users[${i}]`;
+      if (user.username !== undefined) {
+        validateUsername(user.username, `${at}.username`);
+        if (seen.has(user.username)) throw new Error(`${at}.username: '${user.username}' is listed twice; give each user once`);
+        seen.add(user.username);
+      } else if (!user.secret) {
+        throw new Error(`${at}: give a username, a secret, or both`);
+      }
+      const createOnBackend = user.createOnBackend ?? user.secret === undefined;
+      if (createOnBackend && user.username === undefined) {
+        throw new Error(`${at}.username: required when createOnBackend is true`);
+      }
+      const schema = user.schema ?? 'app';
+      if (!/^[A-Za-z0-9_]{1,64}$/.test(schema)) {
+        throw new Error(`${at}.schema: '${schema}' must be 1-64 letters, digits or underscores`);
+      }
+      if (user.maxConnections !== undefined && (!Number.isInteger(user.maxConnections) || user.maxConnections < 1)) {
+        throw new Error(`${at}.maxConnections: must be a whole number of at least 1, got ${user.maxConnections}`);
+      }
+      const secret = user.secret ?? generatedSecret(this, `UserSecret${i}`, user.username as string, `ProxySQL application user ${user.username}`);
+      return { username: user.username, secret, createOnBackend, schema, privileges: user.privileges ?? ['ALL PRIVILEGES'], maxConnections: user.maxConnections };
+    });
+  }
+}
+
+interface ResolvedUser {
+  readonly username?: string;
+  readonly secret: secretsmanager.ISecret;
+  readonly createOnBackend: boolean;
+  readonly schema: string;
+  readonly privileges: string[];
+  readonly maxConnections?: number;
+}
+
+/** Environment variable for application user `index`'s login name, when it is read from its secret. */
+function userNameEnv(index: number): string {
+  return `PROXYSQL_USER_NAME_${index}`;
+}
+
+function validateUsername(username: string, at: string): void {
+  if (!/^[A-Za-z0-9_]{1,32}$/.test(username)) {
+    throw new Error(`${at}: '${username}' must be 1-32 letters, digits or underscores`);
+  }
+}
+
+/** A Secrets Manager secret `{username, password}` whose password ProxySQL's config loader can take. */
+function generatedSecret(scope: Construct, id: string, username: string, description: string): secretsmanager.Secret {
+  return new secretsmanager.Secret(scope, id, {
+    description,
+    generateSecretString: {
+      secretStringTemplate: JSON.stringify({ username }),
+      generateStringKey: 'password',
+      passwordLength: 32,
+      excludeCharacters: GENERATED_SECRET_EXCLUDED_CHARACTERS,
+    },
+  });
+}
+
+interface Settings {
+  cpu: number;
+  memoryLimitMiB: number;
+  desiredCount: number;
+  minCapacity: number;
+  maxCapacity: number;
+  targetCpu: number;
+  cpuArchitecture: ecs.CpuArchitecture;
+  drainTimeout: Duration;
+}
+
+function validateProps(props: ProxySqlServiceProps): Settings {
+  const cpu = props.cpu ?? 512;
+  const memoryLimitMiB = props.memoryLimitMiB ?? (cpu <= 512 ? 1024 : cpu * 2);
+  if (!(cpu in FARGATE_MEMORY)) {
+    throw new Error(`ProxySqlServiceProps.cpu: ${cpu} is not a Fargate CPU size; use one of ${Object.keys(FARGATE_MEMORY).join(', ')}`);
+  }
+  if (!FARGATE_MEMORY[cpu](memoryLimitMiB)) {
+    throw new Error(
+      `ProxySqlServiceProps.memoryLimitMiB: ${memoryLimitMiB} MiB is not valid with cpu ${cpu} on Fargate; see the valid CPU/memory pairs in the Fargate documentation`,
+    );
+  }
+  const desiredCount = props.desiredCount ?? 2;
+  checkCount(desiredCount, 'ProxySqlServiceProps.desiredCount', 1);
+  const minCapacity = props.autoScaling?.minCapacity ?? desiredCount;
+  checkCount(minCapacity, 'ProxySqlServiceProps.autoScaling.minCapacity', 1);
+  const maxCapacity = props.autoScaling?.maxCapacity ?? minCapacity * 3;
+  checkCount(maxCapacity, 'ProxySqlServiceProps.autoScaling.maxCapacity', 1);
+  if (maxCapacity < minCapacity) {
+    throw new Error(`ProxySqlServiceProps.autoScaling.maxCapacity: ${maxCapacity} is below minCapacity ${minCapacity}`);
+  }
+  if (desiredCount < minCapacity || desiredCount > maxCapacity) {
+    throw new Error(`ProxySqlServiceProps.desiredCount: ${desiredCount} is outside autoScaling ${minCapacity}..${maxCapacity}`);
+  }
+  const targetCpu = props.autoScaling?.targetCpuUtilizationPercent ?? 60;
+  if (!(targetCpu >= 10 && targetCpu <= 90)) {
+    throw new Error(`ProxySqlServiceProps.autoScaling.targetCpuUtilizationPercent: ${targetCpu} must be from 10 to 90`);
+  }
+  const drainTimeout = props.drainTimeout ?? Duration.seconds(30);
+  const drainSeconds = drainTimeout.toSeconds();
+  if (!(drainSeconds >= 0 && drainSeconds <= 110)) {
+    throw new Error(
+      `ProxySqlServiceProps.drainTimeout: ${drainSeconds} s must be from 0 to 110 s (Fargate stops a container at most 120 s after SIGTERM)`,
+    );
+  }
+  const numeric: Array<[number | undefined, string, number, number]> = [
+    [props.maxClientConnections, 'maxClientConnections', 1, 1_000_000],
+    [props.maxBackendConnectionsPerServer, 'maxBackendConnectionsPerServer', 1, 100_000],
+  ];
+  for (const [value, name, min, max] of numeric) {
+    if (value !== undefined && (!Number.isInteger(value) || value < min || value > max)) {
+      throw new Error(`ProxySqlServiceProps.${name}: must be a whole number from ${min} to ${max}, got ${value}`);
+    }
+  }
+  const lag = props.maxReplicaLag?.toSeconds();
+  if (lag !== undefined && !(lag >= 1 && lag <= 600)) {
+    throw new Error(`ProxySqlServiceProps.maxReplicaLag: ${lag} s must be from 1 to 600 s`);
+  }
+  for (const name of Object.keys(props.mysqlVariables ?? {})) {
+    if (name.startsWith('mysql-') || !/^[a-z][a-z0-9_]*$/.test(name)) {
+      throw new Error(`ProxySqlServiceProps.mysqlVariables: '${name}' must be a variable name without the mysql- prefix (e.g. 'wait_timeout')`);
+    }
+  }
+  return {
+    cpu,
+    memoryLimitMiB,
+    desiredCount,
+    minCapacity,
+    maxCapacity,
+    targetCpu,
+    cpuArchitecture: props.cpuArchitecture ?? ecs.CpuArchitecture.ARM64,
+    drainTimeout,
+  };
+}
+
+function checkCount(value: number, at: string, min: number): void {
+  if (!Number.isInteger(value) || value < min) {
+    throw new Error(`${at}: must be a whole number of at least ${min}, got ${value}`);
+  }
+}

@@ -8,9 +8,9 @@
 # exactly as secretValueProblem()/substituteSecrets() in src/config/secrets.ts. A value is never eval'd,
 # echoed, logged or put in argv; the variables are unset before ProxySQL starts.
 # Drain (PROXYSQL_DRAIN_SECONDS=N>0): ProxySQL exits at once on SIGTERM, so on TERM/INT we send PROXYSQL
-# PAUSE (closes the listeners and idle sessions; transactions may finish: sysown/proxysql#337, and #4297
-# for PAUSE + "wait until active connections reach zero or a grace time"), poll
-# Client_Connections_connected each second until 0 or N s, then TERM ProxySQL and exit with its status.
+# PAUSE (closes the listeners and idle sessions; transactions may finish: sysown/proxysql#337), poll
+# Client_Connections_connected each second until 0 or N s (the graceful stop advised in #4297), then
+# TERM ProxySQL and exit with its status.
 # Timing contract: NLB deregistration delay >= N; ECS stopTimeout = N + 10 s (Fargate max 120 s).
 # Exit: 78 bad template/secret/setting, 73 cannot write config or data dir, else ProxySQL's status.
 umask 077
@@ -107,7 +107,7 @@ want=${PROXYSQL_ADMIN_CLIENT:-}
 client=$(command -v "${want:-mysql}" || { [ -z "$want" ] && command -v mariadb; })
 admin() { MYSQL_PWD=$pw "$client" $tls -h 127.0.0.1 -P "$port" -u "$user" --connect-timeout=2 -N -B -e "$1"; }
 
-# Alive and not a zombie (the trap runs outside `wait`, so an exited child is not reaped yet).
+# Alive and not an unreaped zombie (the trap runs outside `wait`).
 alive() {
   kill -0 "$pid" 2>/dev/null || return 1
   read -r stat <"/proc/$pid/stat" 2>/dev/null || return 0

@@ -1,0 +1,114 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+import { PROXYSQL_IMAGE } from '../src/constants';
+import { parseLibconfig } from '../test/support/libconfig';
+
+const LAUNCHER = path.join(__dirname, '..', 'bin', 'serverless-proxysql.js');
+const READY_TIMEOUT_MS = 60_000;
+const EXIT_TIMEOUT_MS = 20_000;
+
+/** PATH without any directory that holds a `proxysql` executable: the run must take the docker-line branch. */
+function pathWithoutProxySql(): string {
+  return (process.env.PATH ?? '')
+    .split(path.delimiter)
+    .filter((dir) => dir !== '' && !fs.existsSync(path.join(dir, 'proxysql')))
+    .join(path.delimiter);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  // A zombie still answers kill(0) until reaped; it runs nothing.
+  try {
+    return !/^\S+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+let child: ChildProcess | undefined;
+afterAll(() => {
+  // Only if the test failed half-way: the CLI's own cleanup runs on SIGTERM.
+  if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+});
+
+describe('local', () => {
+  test('runs MariaDB + the demo API without ProxySQL, serves POST/GET /items, prints the docker line, and cleans up on SIGINT', async () => {
+    // GIVEN `local` started as a child process, with no proxysql binary on PATH
+    const proc = spawn(process.execPath, [LAUNCHER, 'local'], {
+      env: { ...process.env, PATH: pathWithoutProxySql() },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child = proc;
+    let stdout = '';
+    let stderr = '';
+    proc.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    proc.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      proc.once('exit', (code, signal) => resolve({ code, signal })),
+    );
+
+    // WHEN it prints its ready line
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    while (!/^local: ready/m.test(stdout)) {
+      if (proc.exitCode !== null) throw new Error(`local exited early (${proc.exitCode}):\n${stdout}\n${stderr}`);
+      if (Date.now() > deadline) throw new Error(`no ready line within ${READY_TIMEOUT_MS} ms:\n${stdout}\n${stderr}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const url = /HTTP API: (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)?.[1];
+    const dataDir = /^local: data dir (\S+)$/m.exec(stdout)?.[1];
+    const pids = [...stdout.matchAll(/MariaDB (?:primary|replica): \S+ \(pid (\d+)/g)].map((m) => Number(m[1]));
+    expect(url).toBeDefined();
+    expect(dataDir).toBeDefined();
+    expect(pids).toHaveLength(2);
+    expect(pids.every(alive)).toBe(true);
+
+    // THEN it says the demo API talks to the primary directly, and prints the docker line with the image and the mount
+    expect(stdout).toMatch(/MySQL \(direct to the MariaDB primary, no ProxySQL\)/);
+    const configFile = path.join(dataDir as string, 'proxysql.cnf');
+    const dockerLine = stdout.split('\n').find((line) => line.trim().startsWith('docker run'));
+    expect(dockerLine).toContain(PROXYSQL_IMAGE);
+    expect(dockerLine).toContain('--network host');
+    expect(dockerLine).toContain(`-v ${configFile}:/etc/proxysql.cnf:ro`);
+    expect(dockerLine).toContain('-f --initial --idle-threads --no-version-check -c /etc/proxysql.cnf -D /var/lib/proxysql');
+
+    // AND the rendered config is private, holds the local servers, and its passwords were not printed
+    expect(fs.statSync(configFile).mode & 0o777).toBe(0o600);
+    const cnf = parseLibconfig(fs.readFileSync(configFile, 'utf8')) as Record<string, Array<Record<string, unknown>>>;
+    expect(cnf.mysql_servers.map((s) => s.address)).toEqual(['127.0.0.1', '127.0.0.1', '127.0.0.1']);
+    expect(cnf.mysql_servers.every((s) => s.use_ssl === 0)).toBe(true);
+    const appPassword = String(cnf.mysql_users[0].password);
+    expect(appPassword.length).toBeGreaterThanOrEqual(24);
+    expect(stdout + stderr).not.toContain(appPassword);
+
+    // AND a POST /items writes a row that GET /items reads back
+    const name = `item-${Date.now()}`;
+    const created = await fetch(`${url}/items`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name }) });
+    expect(created.status).toBe(201);
+    const row = (await created.json()) as { id: number; name: string };
+    expect(row.name).toBe(name);
+    const listed = await fetch(`${url}/items`);
+    expect(listed.status).toBe(200);
+    const { items } = (await listed.json()) as { items: Array<{ id: number; name: string }> };
+    expect(items).toContainEqual(expect.objectContaining({ id: row.id, name }));
+    // an unknown route is the handler's 404, through the bridge
+    expect((await fetch(`${url}/nope`)).status).toBe(404);
+
+    // WHEN it gets SIGINT
+    proc.kill('SIGINT');
+    const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), EXIT_TIMEOUT_MS));
+    const result = await Promise.race([exited, timeout]);
+
+    // THEN it exits 0 in time, its MariaDB processes are gone, and so is its data dir
+    expect(result).toEqual({ code: 0, signal: null });
+    expect(stdout).toMatch(/^local: stopped; removed /m);
+    expect(pids.filter(alive)).toEqual([]);
+    expect(fs.existsSync(dataDir as string)).toBe(false);
+    expect(stderr).toBe('');
+  });
+});

@@ -1,14 +1,9 @@
 /** The demo handler's dependencies in AWS: settings from the Lambda environment, credentials from Secrets Manager. */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { DbCredentials, DemoDeps } from './app';
+import { DEMO_ENV } from './env-names';
 
-/** The environment variables the DemoApi construct sets on the function. */
-export const DEMO_ENV = {
-  host: 'DB_HOST',
-  port: 'DB_PORT',
-  database: 'DB_NAME',
-  secretArn: 'DB_SECRET_ARN',
-} as const;
+export { DEMO_ENV };
 
 /**
  * Parses a Secrets Manager secret string of the `{ "username": …, "password": … }` shape (the shape RDS and

@@ -1,0 +1,176 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Duration, RemovalPolicy, Token, Tokenization } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { schemaProblem } from '../runtime/bootstrap/validation';
+import { DEMO_ENV } from '../runtime/demo/env-names';
+import { CLIENT_PORT } from './constants';
+import { LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME } from './lambda-runtime';
+
+export interface DemoApiProps {
+  readonly vpc: ec2.IVpc;
+  /** @default private subnets with egress */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /** The ProxySQL endpoint DNS name (may be a token, e.g. the service's load balancer DNS name). */
+  readonly proxyHostname: string;
+  /** @default 3306 */
+  readonly proxyPort?: number;
+  /** The application user's credentials as JSON `{"username": …, "password": …}`; the function reads it at run time. */
+  readonly userSecret: secretsmanager.ISecret;
+  /** The schema the demo's `items` table lives in (created by the function on first use if absent). */
+  readonly databaseName: string;
+}
+
+/** Default throttling of the API's stage: a public demo endpoint must not be able to run up the bill. */
+const THROTTLE = { burstLimit: 100, rateLimit: 50 };
+
+/** RFC 1123 host names (labels of letters, digits and hyphens), which is what an NLB or Route 53 name is. */
+const HOSTNAME_PATTERN = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
+
+function fail(message: string): never {
+  throw new Error(`DemoApiProps.${message}`);
+}
+
+function validate(props: DemoApiProps): void {
+  if (!Token.isUnresolved(props.proxyHostname)) {
+    if (props.proxyHostname.trim() === '') fail('proxyHostname is empty: pass the ProxySQL endpoint DNS name (e.g. the service load balancer)');
+    if (!HOSTNAME_PATTERN.test(props.proxyHostname)) {
+      fail(
+        `proxyHostname ${JSON.stringify(props.proxyHostname)} is not a DNS name: pass the host only, without scheme, port or path`,
+      );
+    }
+  }
+  const port = props.proxyPort;
+  if (port !== undefined && !Token.isUnresolved(port) && (!Number.isInteger(port) || port < 1 || port > 65535)) {
+    fail(`proxyPort ${port} is not a TCP port: use 1-65535 (ProxySQL's load balancer listens on ${CLIENT_PORT})`);
+  }
+  if (!Token.isUnresolved(props.databaseName)) {
+    const problem = schemaProblem('databaseName', props.databaseName);
+    if (problem) fail(problem);
+  }
+}
+
+/** The handler source (src/ → runtime/), or the compiled .js when running from dist/. */
+function handlerEntry(): string {
+  const base = path.join(__dirname, '../runtime/demo/handler');
+  const found = ['.ts', '.js'].map((ext) => base + ext).find((f) => fs.existsSync(f));
+  if (!found) throw new Error(`DemoApi: the demo handler was not found at ${base}.ts or .js: the package is incomplete, reinstall it`);
+  return found;
+}
+
+/**
+ * A small HTTP API (API Gateway HTTP API → Lambda in the VPC) that uses the proxy: `POST /items` writes,
+ * `GET /items` reads, `GET /whoami` shows which backend served a read and a write.
+ *
+ * The function's security group allows no egress but HTTPS (Secrets Manager); let it reach the proxy with
+ * `proxySqlService.grantConnect(demo.function)`.
+ */
+export class DemoApi extends Construct implements ec2.IConnectable {
+  /** The handler (a NodejsFunction). */
+  readonly function: lambda.IFunction;
+  readonly api: apigwv2.HttpApi;
+  /** The API's base URL (`https://{api-id}.execute-api.{region}.amazonaws.com/`). */
+  readonly url: string;
+  /** The function's security group (no egress but HTTPS until the proxy grants it). */
+  readonly securityGroup: ec2.ISecurityGroup;
+  readonly connections: ec2.Connections;
+
+  constructor(scope: Construct, id: string, props: DemoApiProps) {
+    super(scope, id);
+    validate(props);
+    const port = props.proxyPort ?? CLIENT_PORT;
+
+    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.vpc,
+      description: 'ProxySQL demo API Lambda: HTTPS (Secrets Manager) and, once granted, the proxy port',
+      allowAllOutbound: false,
+    });
+    this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'Secrets Manager API (HTTPS)');
+
+    const fn = new nodejs.NodejsFunction(this, 'Function', {
+      entry: handlerEntry(),
+      handler: 'handler',
+      runtime: LAMBDA_RUNTIME,
+      architecture: LAMBDA_ARCHITECTURE,
+      description: 'serverless-proxysql demo API: items through ProxySQL, and which backend served them',
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      securityGroups: [this.securityGroup],
+      // Covers the handler's worst case: 3 connection attempts of 2 s each plus backoff, or a 5 s statement.
+      timeout: Duration.seconds(10),
+      memorySize: 256,
+      environment: {
+        [DEMO_ENV.host]: props.proxyHostname,
+        [DEMO_ENV.port]: Tokenization.stringifyNumber(port),
+        [DEMO_ENV.database]: props.databaseName,
+        // The ARN only: the function reads the secret itself, so the password is in no template or env var.
+        [DEMO_ENV.secretArn]: props.userSecret.secretArn,
+        POWERTOOLS_SERVICE_NAME: 'serverless-proxysql-demo',
+        // POWERTOOLS_LOG_LEVEL is the current name of Powertools' LOG_LEVEL (which it still reads as an alias).
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+      },
+      logGroup: new logs.LogGroup(this, 'FunctionLogs', {
+        retention: logs.RetentionDays.ONE_MONTH,
+        // A demo: its logs go when it goes.
+        removalPolicy: RemovalPolicy.DESTROY,
+      }),
+      bundling: {
+        // Local esbuild (a devDependency), never Docker. mysql2 and Powertools are bundled; the AWS SDK v3
+        // comes with the Node.js runtime.
+        forceDockerBundling: false,
+        minify: true,
+        sourceMap: true,
+        externalModules: ['@aws-sdk/*'],
+      },
+    });
+    props.userSecret.grantRead(fn);
+    this.function = fn;
+    this.connections = fn.connections;
+
+    this.api = new apigwv2.HttpApi(this, 'Api', {
+      description: 'serverless-proxysql demo API',
+      // The stage is created below, with throttling and access logs, which the implicit default stage lacks.
+      createDefaultStage: false,
+    });
+    const integration = new HttpLambdaIntegration('Integration', fn);
+    this.api.addRoutes({ path: '/items', methods: [apigwv2.HttpMethod.GET, apigwv2.HttpMethod.POST], integration });
+    this.api.addRoutes({ path: '/whoami', methods: [apigwv2.HttpMethod.GET], integration });
+
+    const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
+      retention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const stage = new apigwv2.HttpStage(this, 'DefaultStage', {
+      httpApi: this.api,
+      autoDeploy: true,
+      throttle: THROTTLE,
+      accessLogSettings: {
+        destination: new apigwv2.LogGroupLogDestination(accessLogs),
+        // JSON, one object per request ($context variables of HTTP APIs:
+        // https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-logging-variables.html).
+        format: apigateway.AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            requestTime: '$context.requestTime',
+            routeKey: '$context.routeKey',
+            status: '$context.status',
+            sourceIp: '$context.identity.sourceIp',
+            responseLength: '$context.responseLength',
+            responseLatency: '$context.responseLatency',
+            integrationLatency: '$context.integration.latency',
+            integrationError: '$context.integrationErrorMessage',
+          }),
+        ),
+      },
+    });
+    this.url = stage.url;
+  }
+}

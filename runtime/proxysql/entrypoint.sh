@@ -118,7 +118,7 @@ drain() {
   trap : TERM INT # a second signal must not restart the drain
   pid=${pid:-$!}
   [ -n "$pid" ] || { log "got SIG$1 before ProxySQL started"; exit 143; }
-  log "got SIG$1: draining ProxySQL for at most ${drain}s"
+  log "got SIG$1: draining ProxySQL for at most $drain s"
   n=0 last=
   if [ -n "$client" ]; then
     # MariaDB >= 11.4 clients verify TLS certificates by default; loopback needs no TLS.
@@ -131,18 +131,18 @@ drain() {
     while [ "$n" -lt "$drain" ] && alive; do
       c=$(admin "SELECT Variable_Value FROM stats_mysql_global WHERE Variable_Name='Client_Connections_connected'" 2>/dev/null)
       case $c in '' | *[!0-9]*) c=unknown ;; esac
-      [ "$c" = 0 ] && { log "no client connections left after ${n}s"; break; }
-      [ "$c" = "$last" ] || log "$c client connection(s) open after ${n}s"
+      [ "$c" = 0 ] && { log "no client connections left after $n s"; break; }
+      [ "$c" = "$last" ] || log "$c client connection(s) open after $n s"
       last=$c
       sleep 1
       n=$((n + 1))
     done
   else
     [ -n "$want" ] && why="admin client '$want' not found" || why='no mysql or mariadb client on PATH'
-    log "drain degraded: $why (set PROXYSQL_ADMIN_CLIENT): waiting ${drain}s without PROXYSQL PAUSE"
+    log "drain degraded: $why (set PROXYSQL_ADMIN_CLIENT): waiting $drain s without PROXYSQL PAUSE"
     while [ "$n" -lt "$drain" ] && alive; do sleep 1; n=$((n + 1)); done
   fi
-  [ "$n" -ge "$drain" ] && log "drain bound of ${drain}s reached"
+  [ "$n" -ge "$drain" ] && log "drain bound of $drain s reached"
   if alive; then
     log "sending TERM to proxysql (pid $pid)"
     kill -TERM "$pid"

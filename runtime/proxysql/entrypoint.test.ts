@@ -367,10 +367,10 @@ describe('entrypoint drain', () => {
       expect(argv).not.toContain(SAFE[ADMIN_PASSWORD_ENV]);
     }
     const log = result.stderr.trim().split('\n');
-    expect(log[0]).toBe('proxysql-entrypoint: got SIGTERM: draining ProxySQL for at most 10s');
+    expect(log[0]).toBe('proxysql-entrypoint: got SIGTERM: draining ProxySQL for at most 10 s');
     expect(log).toContain('proxysql-entrypoint: sent PROXYSQL PAUSE: listeners closed, open transactions may finish');
-    expect(log).toContain('proxysql-entrypoint: 3 client connection(s) open after 0s');
-    expect(log.some((l) => /^proxysql-entrypoint: no client connections left after [1-3]s$/.test(l))).toBe(true);
+    expect(log).toContain('proxysql-entrypoint: 3 client connection(s) open after 0 s');
+    expect(log.some((l) => /^proxysql-entrypoint: no client connections left after [1-3] s$/.test(l))).toBe(true);
     expect(log.at(-1)).toBe('proxysql-entrypoint: proxysql exited with status 7');
     for (const secret of Object.values(SAFE)) expect(result.stderr).not.toContain(secret);
   });
@@ -386,7 +386,7 @@ describe('entrypoint drain', () => {
     expect(elapsed).toBeLessThan(3500);
     expect(lines(path.join(run.dir, 'events'))).toEqual(['started', 'TERM']);
     expect(lines(path.join(run.dir, 'admin-sql'))).toHaveLength(3); // PAUSE + polls at 0 s and 1 s
-    expect(result.stderr).toContain('proxysql-entrypoint: drain bound of 2s reached\n');
+    expect(result.stderr).toContain('proxysql-entrypoint: drain bound of 2 s reached\n');
   });
 
   it('exits with proxysql\'s own code when it exits by itself, without draining', async () => {
@@ -436,7 +436,7 @@ describe('entrypoint drain', () => {
     expect(result.at - sentAt).toBeLessThan(2500);
     expect(lines(path.join(run.dir, 'events'))).toEqual(['started', 'TERM']);
     expect(result.stderr.split('\n').filter((l) => l.includes('degraded'))).toEqual([
-      'proxysql-entrypoint: drain degraded: no mysql or mariadb client on PATH (set PROXYSQL_ADMIN_CLIENT): waiting 1s without PROXYSQL PAUSE',
+      'proxysql-entrypoint: drain degraded: no mysql or mariadb client on PATH (set PROXYSQL_ADMIN_CLIENT): waiting 1 s without PROXYSQL PAUSE',
     ]);
   });
 
@@ -472,7 +472,7 @@ describe('entrypoint drain', () => {
     expect(result.stderr).not.toMatch(/unknown (variable|option)/i);
     expect(result.stderr).toMatch(/Can't connect to (MySQL |MariaDB )?server on '127\.0\.0\.1'/);
     expect(result.stderr).toContain('PROXYSQL PAUSE failed (client error above); waiting for clients anyway');
-    expect(result.stderr).toContain('unknown client connection(s) open after 0s');
+    expect(result.stderr).toContain('unknown client connection(s) open after 0 s');
     expect(lines(path.join(run.dir, 'events'))).toEqual(['started', 'TERM']);
   });
 });

@@ -59,10 +59,13 @@ export function parseCommandArgs(command: string, args: readonly string[], optio
     return { values: values as Parsed['values'], positionals };
   } catch (error) {
     const raw = (error as Error).message;
-    const message = raw.replace(/\. To specify a positional argument.*$/s, '').replace(/\s+/g, ' ');
+    const message = raw
+      .replace(/\. To specify a positional argument.*$/s, '')
+      .replace(/\s+/g, ' ')
+      .replace(/\.$/, '');
     // A SQL statement that starts with '-' (a -- comment) looks like an option to parseArgs.
     const hint = allowPositionals && /Unknown option '-[^']*\s/.test(raw) ? "; put the statement after -- (e.g. explain -- '-- note …')" : '';
-    throw new UsageError(`${command}: ${message}${hint}. Run '${CLI_NAME} ${command} --help' for the options.`);
+    throw new UsageError(`${message}${hint}. Run '${CLI_NAME} ${command} --help' for the options.`);
   }
 }
 

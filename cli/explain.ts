@@ -137,12 +137,12 @@ export function explainCommand(args: readonly string[], io: ExplainIo): CommandR
     if (parsed.positionals.length !== 1) {
       throw new UsageError(
         parsed.positionals.length === 0
-          ? `explain: give the statement as one argument in quotes, or '-' to read it from standard input`
-          : `explain: got ${parsed.positionals.length} arguments; quote the statement so it is one argument`,
+          ? `give the statement as one argument in quotes, or '-' to read it from standard input`
+          : `got ${parsed.positionals.length} arguments; quote the statement so it is one argument`,
       );
     }
     const sql = parsed.positionals[0] === '-' ? io.readStdin() : parsed.positionals[0];
-    if (sql.trim() === '') throw new UsageError('explain: the statement is empty');
+    if (sql.trim() === '') throw new UsageError('the statement is empty');
     const configPath = stringOption(parsed, 'config');
     const config = configPath !== undefined ? readConfigFile(configPath) : {};
     const rules = rulesForConfig(config, `--config ${configPath ?? ''}`.trim());

@@ -119,7 +119,7 @@ export function parseRenderArgs(args: readonly string[]): RenderArgs {
 
   const users = listOption(parsed, 'user').map((name) => checkUserName(name, '--user'));
   if (users.length === 0) {
-    throw new UsageError('render: give at least one application user with --user NAME (ProxySQL accepts no other logins)');
+    throw new UsageError('give at least one application user with --user NAME (ProxySQL accepts no other logins)');
   }
   const duplicateUser = firstDuplicate(users);
   if (duplicateUser !== undefined) throw new UsageError(`--user '${duplicateUser}' is given twice; list each user once`);
@@ -143,8 +143,10 @@ export function parseRenderArgs(args: readonly string[]): RenderArgs {
   const adminText = stringOption(parsed, 'admin');
   const listen = listenText === undefined ? undefined : parseHostPort(listenText, '--listen', PROXYSQL_MYSQL_PORT);
   const admin = adminText === undefined ? undefined : parseHostPort(adminText, '--admin', PROXYSQL_ADMIN_PORT);
-  if (listen && admin && listen.port === admin.port) {
-    throw new UsageError(`--listen and --admin both use port ${listen.port}; give them different ports`);
+  // Compared with the defaults filled in: --listen 0.0.0.0:6032 alone clashes with the default admin port.
+  const listenPort = listen?.port ?? PROXYSQL_MYSQL_PORT;
+  if (listenPort === (admin?.port ?? PROXYSQL_ADMIN_PORT)) {
+    throw new UsageError(`--listen and --admin both use port ${listenPort}; give them different ports`);
   }
   const datadir = stringOption(parsed, 'datadir');
   if (datadir !== undefined && (!datadir.startsWith('/') || /["\n\r\\]/.test(datadir))) {
@@ -184,10 +186,10 @@ function backendFromArgs(parsed: ReturnType<typeof parseCommandArgs>, config: Co
   const lagSeconds = config.maxReplicaLagSeconds ?? DEFAULT_MAX_REPLICA_LAG_SECONDS;
 
   if (writerText !== undefined && clusterText !== undefined) {
-    throw new UsageError('render: give either --writer (MySQL endpoints) or --aurora-cluster-endpoint (Aurora), not both');
+    throw new UsageError('give either --writer (MySQL endpoints) or --aurora-cluster-endpoint (Aurora), not both');
   }
   if (writerText === undefined && clusterText === undefined) {
-    throw new UsageError('render: give the backend: --writer HOST:PORT (with --reader for replicas) or --aurora-cluster-endpoint HOST');
+    throw new UsageError('give the backend: --writer HOST:PORT (with --reader for replicas) or --aurora-cluster-endpoint HOST');
   }
   if (clusterText !== undefined) {
     if (readerTexts.length > 0) {

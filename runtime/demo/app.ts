@@ -110,6 +110,8 @@ function isoFromEpoch(epochSeconds: unknown): string {
  * Reads the identity of the backend this statement lands on. `@@innodb_read_only` is queried when the server
  * knows it (Aurora MySQL, MySQL, MariaDB 10.x); a server that does not gets `null` instead of an error.
  * `optionalVariable` is a parameter so a test can exercise the fallback on a server that has innodb_read_only.
+ * Through ProxySQL, a query that reads @@variables disables multiplexing for the session unless the variables
+ * are listed in `mysql-keep_multiplexing_variables`, which the service's configuration does for these.
  */
 export async function readBackendIdentity(
   conn: mysql.Connection,

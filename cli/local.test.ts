@@ -1,5 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { PROXYSQL_IMAGE } from '../src/constants';
@@ -31,35 +33,74 @@ function alive(pid: number): boolean {
   }
 }
 
-let child: ChildProcess | undefined;
+const children: ChildProcess[] = [];
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-local-test-'));
 afterAll(() => {
-  // Only if the test failed half-way: the CLI's own cleanup runs on SIGTERM.
-  if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  // Only if a test failed half-way: the CLI's own cleanup runs on SIGTERM.
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+  fs.rmSync(tmp, { recursive: true, force: true });
 });
+
+interface Running {
+  proc: ChildProcess;
+  output(): { stdout: string; stderr: string };
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Spawns `local` through the launcher and resolves once it prints its ready line. */
+async function startLocal(args: string[], env: NodeJS.ProcessEnv): Promise<Running> {
+  const proc = spawn(process.execPath, [LAUNCHER, 'local', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(proc);
+  let stdout = '';
+  let stderr = '';
+  proc.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+  proc.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    proc.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (!/^local: ready/m.test(stdout)) {
+    if (proc.exitCode !== null) throw new Error(`local exited early (${proc.exitCode}):\n${stdout}\n${stderr}`);
+    if (Date.now() > deadline) throw new Error(`no ready line within ${READY_TIMEOUT_MS} ms:\n${stdout}\n${stderr}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { proc, output: () => ({ stdout, stderr }), exited };
+}
+
+async function stopLocal(running: Running): Promise<unknown> {
+  running.proc.kill('SIGINT');
+  const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), EXIT_TIMEOUT_MS));
+  return Promise.race([running.exited, timeout]);
+}
+
+async function postAndList(url: string): Promise<void> {
+  const name = `item-${Date.now()}`;
+  const created = await fetch(`${url}/items`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name }) });
+  expect(created.status).toBe(201);
+  const row = (await created.json()) as { id: number; name: string };
+  expect(row.name).toBe(name);
+  const listed = await fetch(`${url}/items`);
+  expect(listed.status).toBe(200);
+  const { items } = (await listed.json()) as { items: Array<{ id: number; name: string }> };
+  expect(items).toContainEqual(expect.objectContaining({ id: row.id, name }));
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as net.AddressInfo).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
 
 describe('local', () => {
   test('runs MariaDB + the demo API without ProxySQL, serves POST/GET /items, prints the docker line, and cleans up on SIGINT', async () => {
     // GIVEN `local` started as a child process, with no proxysql binary on PATH
-    const proc = spawn(process.execPath, [LAUNCHER, 'local'], {
-      env: { ...process.env, PATH: pathWithoutProxySql() },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child = proc;
-    let stdout = '';
-    let stderr = '';
-    proc.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    proc.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-      proc.once('exit', (code, signal) => resolve({ code, signal })),
-    );
-
     // WHEN it prints its ready line
-    const deadline = Date.now() + READY_TIMEOUT_MS;
-    while (!/^local: ready/m.test(stdout)) {
-      if (proc.exitCode !== null) throw new Error(`local exited early (${proc.exitCode}):\n${stdout}\n${stderr}`);
-      if (Date.now() > deadline) throw new Error(`no ready line within ${READY_TIMEOUT_MS} ms:\n${stdout}\n${stderr}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const running = await startLocal([], { ...process.env, PATH: pathWithoutProxySql() });
+    const { stdout } = running.output();
     const url = /HTTP API: (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)?.[1];
     const dataDir = /^local: data dir (\S+)$/m.exec(stdout)?.[1];
     const pids = [...stdout.matchAll(/MariaDB (?:primary|replica): \S+ \(pid (\d+)/g)].map((m) => Number(m[1]));
@@ -84,31 +125,81 @@ describe('local', () => {
     expect(cnf.mysql_servers.every((s) => s.use_ssl === 0)).toBe(true);
     const appPassword = String(cnf.mysql_users[0].password);
     expect(appPassword.length).toBeGreaterThanOrEqual(24);
-    expect(stdout + stderr).not.toContain(appPassword);
+    expect(stdout + running.output().stderr).not.toContain(appPassword);
 
     // AND a POST /items writes a row that GET /items reads back
-    const name = `item-${Date.now()}`;
-    const created = await fetch(`${url}/items`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name }) });
-    expect(created.status).toBe(201);
-    const row = (await created.json()) as { id: number; name: string };
-    expect(row.name).toBe(name);
-    const listed = await fetch(`${url}/items`);
-    expect(listed.status).toBe(200);
-    const { items } = (await listed.json()) as { items: Array<{ id: number; name: string }> };
-    expect(items).toContainEqual(expect.objectContaining({ id: row.id, name }));
+    await postAndList(url as string);
     // an unknown route is the handler's 404, through the bridge
     expect((await fetch(`${url}/nope`)).status).toBe(404);
 
     // WHEN it gets SIGINT
-    proc.kill('SIGINT');
-    const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), EXIT_TIMEOUT_MS));
-    const result = await Promise.race([exited, timeout]);
+    const result = await stopLocal(running);
 
     // THEN it exits 0 in time, its MariaDB processes are gone, and so is its data dir
     expect(result).toEqual({ code: 0, signal: null });
-    expect(stdout).toMatch(/^local: stopped; removed /m);
+    const after = running.output();
+    expect(after.stdout).toMatch(/^local: stopped; removed /m);
     expect(pids.filter(alive)).toEqual([]);
     expect(fs.existsSync(dataDir as string)).toBe(false);
-    expect(stderr).toBe('');
+    expect(after.stderr).toBe('');
+  });
+
+  test('with a proxysql binary on PATH: starts it with the entrypoint flags, serves the demo API through it, stops it', async () => {
+    // GIVEN a stand-in `proxysql` first on PATH: it records its arguments and forwards its MySQL listener (from
+    // the rendered config's mysql-interfaces) to the writer of mysql_servers, like ProxySQL does for a write
+    const binDir = path.join(tmp, 'bin');
+    fs.mkdirSync(binDir, { recursive: true });
+    const argsFile = path.join(tmp, 'proxysql-args.json');
+    fs.writeFileSync(
+      path.join(binDir, 'proxysql'),
+      [
+        `#!${process.execPath}`,
+        "const fs = require('node:fs'); const net = require('node:net');",
+        'const args = process.argv.slice(2);',
+        `fs.writeFileSync(${JSON.stringify(argsFile)}, JSON.stringify(args));`,
+        "const cnf = fs.readFileSync(args[args.indexOf('-c') + 1], 'utf8');",
+        'const [host, port] = /\\binterfaces="([^"]+)"/.exec(cnf)[1].split(":");',
+        'const writer = /hostgroup=10, address="([^"]+)", port=(\\d+)/.exec(cnf);',
+        'net.createServer((c) => { const u = net.connect(Number(writer[2]), writer[1]); c.pipe(u).pipe(c);',
+        "  c.on('error', () => u.destroy()); u.on('error', () => c.destroy()); }).listen(Number(port), host);",
+        "process.on('SIGTERM', () => process.exit(0));",
+        '',
+      ].join('\n'),
+      { mode: 0o755 },
+    );
+    const [proxysqlPort, adminPort] = [await freePort(), await freePort()];
+
+    // WHEN local runs
+    const running = await startLocal(['--proxysql-port', String(proxysqlPort), '--admin-port', String(adminPort)], {
+      ...process.env,
+      PATH: `${binDir}${path.delimiter}${process.env.PATH ?? ''}`,
+    });
+    const { stdout } = running.output();
+    const url = /HTTP API: (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)?.[1] as string;
+    const dataDir = /^local: data dir (\S+)$/m.exec(stdout)?.[1] as string;
+    const proxyPid = Number(/ProxySQL admin: 127\.0\.0\.1:\d+ user 'admin' \(pid (\d+)\)/.exec(stdout)?.[1]);
+
+    // THEN ProxySQL got the entrypoint's flags with the rendered file and a data dir of its own
+    expect(JSON.parse(fs.readFileSync(argsFile, 'utf8'))).toEqual([
+      '-f',
+      '--initial',
+      '--idle-threads',
+      '--no-version-check',
+      '-c',
+      path.join(dataDir, 'proxysql.cnf'),
+      '-D',
+      path.join(dataDir, 'proxysql'),
+    ]);
+    expect(stdout).toContain(`MySQL (through ProxySQL): 127.0.0.1:${proxysqlPort}`);
+    expect(stdout).not.toContain('docker run');
+    expect(alive(proxyPid)).toBe(true);
+    // AND the demo API works through it
+    await postAndList(url);
+
+    // WHEN it gets SIGINT THEN it exits 0 and ProxySQL is gone with everything else
+    expect(await stopLocal(running)).toEqual({ code: 0, signal: null });
+    expect(alive(proxyPid)).toBe(false);
+    expect(fs.existsSync(dataDir)).toBe(false);
+    expect(running.output().stderr).toBe('');
   });
 });

@@ -1,0 +1,325 @@
+/**
+ * Command-line options of the Lambda-fleet benchmark: parsing and validation only (pure; no I/O beyond reading
+ * the environment variables the user names). Every rejection is a `BenchArgError` whose message says what is
+ * wrong and how to fix it; `main.ts` prints it with the usage text and exits with status 2.
+ */
+import { parseArgs } from 'node:util';
+
+export type Mode = 'cold' | 'warm';
+export type OpKind = 'read' | 'write' | 'tx';
+export const OP_KINDS: readonly OpKind[] = ['read', 'write', 'tx'];
+export type WriterDiscovery = 'none' | 'read_only';
+
+export interface Endpoint {
+  host: string;
+  port: number;
+}
+
+/** Percentages of each operation kind; they sum to 100. */
+export type Mix = Record<OpKind, number>;
+
+export interface AdminOptions {
+  /** The servers whose connection counts are sampled (`--admin` first, then each `--backend`). */
+  backends: Endpoint[];
+  user: string;
+  /** Read from the environment variable named by `--admin-password-env`; never printed. */
+  password: string;
+}
+
+export interface BenchOptions {
+  /** Where the sessions connect; undefined with `--local` (the topology's primary is filled in at run time). */
+  target?: Endpoint;
+  local: boolean;
+  /** Application user; with `--local` the benchmark creates its own. */
+  user: string;
+  /** Read from the environment variable named by `--password-env`; never printed. */
+  password: string;
+  database: string;
+  sessions: number;
+  mode: Mode;
+  mix: Mix;
+  durationS: number;
+  thinkMs: number;
+  rampS: number;
+  admin?: AdminOptions;
+  /** Further endpoints for `--writer-discovery read_only` (besides the target). */
+  also: Endpoint[];
+  failover: boolean;
+  /** Seconds after the start at which the replica is promoted (only with `failover`). */
+  failoverAtS: number;
+  writerDiscovery: WriterDiscovery;
+  /** `-` for stdout, a file path, or undefined for no JSON. */
+  json?: string;
+  /** Create the tables if missing and seed them. */
+  setup: boolean;
+  /** Per-statement client timeout; a statement that takes longer counts as an error (PROTOCOL_SEQUENCE_TIMEOUT). */
+  queryTimeoutMs: number;
+}
+
+export const MIN_SESSIONS = 1;
+export const MAX_SESSIONS = 5000;
+export const DEFAULT_THINK_MS = 200;
+export const DEFAULT_MIX: Mix = { read: 80, write: 15, tx: 5 };
+
+export class BenchArgError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BenchArgError';
+  }
+}
+
+export const USAGE = `Usage: npm run bench -- (--target HOST:PORT --user USER [--password-env VAR] | --local) [options]
+
+Simulates a fleet of Lambda functions against a MySQL endpoint (ProxySQL, or a server directly).
+
+Target
+  --target HOST:PORT        MySQL endpoint the sessions connect to (ProxySQL's NLB, or a server)
+  --local                   start the local MariaDB primary + replica (local/topology.ts) and target the primary
+  --user USER               application user (not with --local: it creates its own)
+  --password-env VAR        name of the environment variable holding the user's password
+  --database NAME           schema holding the benchmark tables (default bench)
+  --no-setup                do not create/seed the tables (they must exist)
+Load
+  --sessions N              concurrent simulated functions, ${MIN_SESSIONS}..${MAX_SESSIONS} (default 100)
+  --mode cold|warm          cold: connect, query, close per invocation; warm: one reused connection per session
+  --mix reads=80,writes=15,tx=5   percentages of point reads, INSERTs and short transactions (sum 100)
+  --duration S              run length in seconds (default 30)
+  --think-ms MS             pause between a session's invocations, jittered +-50% (default ${DEFAULT_THINK_MS})
+  --ramp S                  start the sessions evenly over the first S seconds (default 0)
+  --query-timeout-ms MS     client-side statement timeout (default 10000)
+Server connections
+  --admin HOST:PORT         a backend MySQL server whose connections are sampled (Threads_connected, 250 ms)
+  --backend HOST:PORT       another backend to sample (repeatable)
+  --admin-user USER         user for the sampling connections (needs PROCESS or just USAGE; RELOAD for FLUSH STATUS)
+  --admin-password-env VAR  environment variable holding that user's password
+Failover (with --local only)
+  --failover                promote the replica mid-run
+  --failover-at S           when to promote (default half the duration)
+  --writer-discovery none|read_only   read_only: on error 1290 or a lost connection, sessions look for the endpoint
+                            with @@read_only=0 among --target and --also (what ProxySQL's monitor does for you)
+  --also HOST:PORT          another endpoint for writer discovery (repeatable)
+Output
+  --json FILE|-             also write the results as JSON (to stdout with -)
+  -h, --help                this text`;
+
+const INT_RE = /^\d+$/;
+const NUM_RE = /^\d+(\.\d+)?$/;
+
+export function parseEndpoint(value: string, flag: string): Endpoint {
+  // [v6]:port or host:port; the host part must be non-empty and contain no whitespace.
+  const match = /^(?:\[([^\]]+)\]|([^\s:[\]]+)):(\d+)$/.exec(value.trim());
+  if (!match) {
+    throw new BenchArgError(`${flag} '${value}' is not HOST:PORT. Give it as e.g. ${flag} 127.0.0.1:3306.`);
+  }
+  const port = Number(match[3]);
+  if (port < 1 || port > 65535) {
+    throw new BenchArgError(`${flag} '${value}' has port ${port}, outside 1..65535. Give a valid TCP port.`);
+  }
+  return { host: match[1] ?? match[2], port };
+}
+
+export function formatEndpoint(e: Endpoint): string {
+  return e.host.includes(':') ? `[${e.host}]:${e.port}` : `${e.host}:${e.port}`;
+}
+
+function parseIntIn(value: string, flag: string, min: number, max: number): number {
+  if (!INT_RE.test(value.trim()) || Number(value) < min || Number(value) > max) {
+    throw new BenchArgError(`${flag} '${value}' must be a whole number from ${min} to ${max}.`);
+  }
+  return Number(value);
+}
+
+function parseSeconds(value: string, flag: string, min: number, allowZero: boolean): number {
+  const n = Number(value);
+  if (!NUM_RE.test(value.trim()) || (allowZero ? n < min : n <= min)) {
+    throw new BenchArgError(
+      `${flag} '${value}' must be a number of seconds ${allowZero ? `>= ${min}` : `> ${min}`} (e.g. ${flag} 30).`,
+    );
+  }
+  return n;
+}
+
+/** Parses `reads=80,writes=15,tx=5`; kinds left out get 0; the percentages must sum to 100. */
+export function parseMix(value: string): Mix {
+  const names: Record<string, OpKind> = { reads: 'read', read: 'read', writes: 'write', write: 'write', tx: 'tx' };
+  const mix: Mix = { read: 0, write: 0, tx: 0 };
+  const seen = new Set<OpKind>();
+  for (const part of value.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const m = /^([a-z]+)=(\d+)$/.exec(part);
+    const kind = m ? names[m[1]] : undefined;
+    if (!m || !kind) {
+      throw new BenchArgError(
+        `--mix part '${part}' is not one of reads=N, writes=N, tx=N (N a whole percentage). Example: --mix reads=80,writes=15,tx=5.`,
+      );
+    }
+    if (seen.has(kind)) throw new BenchArgError(`--mix names '${m[1]}' twice. Give each of reads, writes, tx at most once.`);
+    seen.add(kind);
+    mix[kind] = Number(m[2]);
+  }
+  const sum = mix.read + mix.write + mix.tx;
+  if (sum !== 100) {
+    throw new BenchArgError(`--mix '${value}' sums to ${sum}%, not 100%. Adjust the percentages, e.g. reads=80,writes=15,tx=5.`);
+  }
+  return mix;
+}
+
+function passwordFromEnv(varName: string | undefined, flag: string, env: NodeJS.ProcessEnv): string {
+  if (varName === undefined) return '';
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(varName)) {
+    throw new BenchArgError(`${flag} takes the NAME of an environment variable (e.g. ${flag} DB_PASSWORD), not '${varName}'.`);
+  }
+  const value = env[varName];
+  if (value === undefined) {
+    throw new BenchArgError(`${flag} ${varName}: the environment variable ${varName} is not set. Export it before running the benchmark.`);
+  }
+  return value;
+}
+
+/** Parses and validates the command line. Returns 'help' for -h/--help. Throws BenchArgError. */
+export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): BenchOptions | 'help' {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        target: { type: 'string' },
+        local: { type: 'boolean' },
+        user: { type: 'string' },
+        'password-env': { type: 'string' },
+        database: { type: 'string' },
+        'no-setup': { type: 'boolean' },
+        sessions: { type: 'string' },
+        mode: { type: 'string' },
+        mix: { type: 'string' },
+        duration: { type: 'string' },
+        'think-ms': { type: 'string' },
+        ramp: { type: 'string' },
+        'query-timeout-ms': { type: 'string' },
+        admin: { type: 'string' },
+        backend: { type: 'string', multiple: true },
+        'admin-user': { type: 'string' },
+        'admin-password-env': { type: 'string' },
+        failover: { type: 'boolean' },
+        'failover-at': { type: 'string' },
+        'writer-discovery': { type: 'string' },
+        also: { type: 'string', multiple: true },
+        json: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    // parseArgs' messages name the option ("Unknown option '--x'", "Option '--sessions <value>' argument missing").
+    throw new BenchArgError(`${(err as Error).message}. Run with --help for the list of options.`);
+  }
+  if (values.help) return 'help';
+
+  const local = values.local === true;
+  if (local && values.target !== undefined) {
+    throw new BenchArgError('--local and --target exclude each other: --local targets the local topology’s primary. Drop one.');
+  }
+  if (!local && values.target === undefined) {
+    throw new BenchArgError('No endpoint: give --target HOST:PORT (ProxySQL or a MySQL server), or --local to start a local MariaDB.');
+  }
+  const target = values.target !== undefined ? parseEndpoint(values.target, '--target') : undefined;
+  if (local) {
+    for (const flag of ['user', 'password-env', 'admin', 'backend', 'admin-user', 'admin-password-env'] as const) {
+      if (values[flag] !== undefined) {
+        throw new BenchArgError(
+          `--${flag} has no effect with --local: the benchmark creates its own application user and samples the ` +
+            `local primary and replica as root. Drop --${flag}, or use --target instead of --local.`,
+        );
+      }
+    }
+  } else if (values.user === undefined || values.user === '') {
+    throw new BenchArgError('--user is required with --target (the application user the sessions log in as).');
+  }
+
+  const sessions = values.sessions === undefined ? 100 : parseIntIn(values.sessions, '--sessions', MIN_SESSIONS, MAX_SESSIONS);
+  const mode = (values.mode ?? 'warm') as Mode;
+  if (mode !== 'cold' && mode !== 'warm') {
+    throw new BenchArgError(`--mode '${values.mode}' is not cold or warm. Use --mode cold (connect per invocation) or --mode warm.`);
+  }
+  const mix = values.mix === undefined ? { ...DEFAULT_MIX } : parseMix(values.mix);
+  const durationS = values.duration === undefined ? 30 : parseSeconds(values.duration, '--duration', 0, false);
+  const thinkMs = values['think-ms'] === undefined ? DEFAULT_THINK_MS : parseIntIn(values['think-ms'], '--think-ms', 0, 600_000);
+  const rampS = values.ramp === undefined ? 0 : parseSeconds(values.ramp, '--ramp', 0, true);
+  if (rampS >= durationS) {
+    throw new BenchArgError(`--ramp ${rampS} must be shorter than --duration ${durationS}: the ramp is part of the run. Lower --ramp or raise --duration.`);
+  }
+  const queryTimeoutMs =
+    values['query-timeout-ms'] === undefined ? 10_000 : parseIntIn(values['query-timeout-ms'], '--query-timeout-ms', 1, 600_000);
+
+  let admin: AdminOptions | undefined;
+  const backends = [
+    ...(values.admin !== undefined ? [parseEndpoint(values.admin, '--admin')] : []),
+    ...(values.backend ?? []).map((b) => parseEndpoint(b, '--backend')),
+  ];
+  if (backends.length > 0) {
+    if (values['admin-user'] === undefined || values['admin-user'] === '') {
+      throw new BenchArgError('--admin/--backend need --admin-user (a user allowed SHOW GLOBAL STATUS on those servers).');
+    }
+    admin = { backends, user: values['admin-user'], password: passwordFromEnv(values['admin-password-env'], '--admin-password-env', env) };
+  } else if (values['admin-user'] !== undefined || values['admin-password-env'] !== undefined) {
+    throw new BenchArgError('--admin-user/--admin-password-env given without a server to sample: add --admin HOST:PORT.');
+  }
+
+  const failover = values.failover === true;
+  if (failover && !local) {
+    throw new BenchArgError(
+      '--failover needs --local: the benchmark can only promote a replica it started itself. For a real failover, ' +
+        'trigger it in AWS (e.g. aws rds failover-db-cluster) while a run is in progress.',
+    );
+  }
+  let failoverAtS = durationS / 2;
+  if (values['failover-at'] !== undefined) {
+    if (!failover) throw new BenchArgError('--failover-at without --failover: add --failover (with --local).');
+    failoverAtS = parseSeconds(values['failover-at'], '--failover-at', 0, false);
+    if (failoverAtS >= durationS) {
+      throw new BenchArgError(`--failover-at ${failoverAtS} is not before the end of the run (--duration ${durationS}). Pick a time inside the run.`);
+    }
+  }
+
+  const writerDiscovery = (values['writer-discovery'] ?? 'none') as WriterDiscovery;
+  if (writerDiscovery !== 'none' && writerDiscovery !== 'read_only') {
+    throw new BenchArgError(`--writer-discovery '${values['writer-discovery']}' is not none or read_only.`);
+  }
+  const also = (values.also ?? []).map((a) => parseEndpoint(a, '--also'));
+  if (writerDiscovery === 'read_only' && !local && also.length === 0) {
+    throw new BenchArgError(
+      '--writer-discovery read_only needs at least one --also HOST:PORT besides --target: with a single endpoint there is no other writer to find.',
+    );
+  }
+  if (values.json === '') throw new BenchArgError('--json needs a file path, or - for stdout.');
+
+  return {
+    target,
+    local,
+    user: values.user ?? 'bench',
+    password: local ? '' : passwordFromEnv(values['password-env'], '--password-env', env),
+    database: validateDatabase(values.database ?? 'bench'),
+    sessions,
+    mode,
+    mix,
+    durationS,
+    thinkMs,
+    rampS,
+    admin,
+    also,
+    failover,
+    failoverAtS,
+    writerDiscovery,
+    json: values.json,
+    setup: values['no-setup'] !== true,
+    queryTimeoutMs,
+  };
+}
+
+function validateDatabase(name: string): string {
+  // Used as an identifier in CREATE DATABASE / GRANT: keep it to the unquoted-identifier character set.
+  if (!/^[A-Za-z0-9_$]{1,64}$/.test(name)) {
+    throw new BenchArgError(`--database '${name}' must be 1-64 characters of letters, digits, _ or $.`);
+  }
+  return name;
+}

@@ -1,0 +1,245 @@
+/**
+ * One benchmark run: prepares the target (starting the local topology with `--local`), samples the backends'
+ * connections, runs the fleet (and the failover), and returns the figures as a plain JSON-able object.
+ */
+import * as os from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { startTopology, Topology } from '../local/topology';
+import { assertOpenFileLimit } from './limits';
+import { preparePromotion, prepareLocal, Promoter, PromotionTimes } from './local';
+import { BenchOptions, Endpoint, formatEndpoint, Mix, Mode, OP_KINDS, OpKind, WriterDiscovery } from './options';
+import { BackendConnections, SampledBackend, startSampler } from './sampler';
+import { LatencySummary, rate, summarize } from './stats';
+import { Credentials, ensureSchema, now, Recorder, runFleet, TimelineBucket, WriterChange, WriterResolver } from './workload';
+
+export interface FailoverResult {
+  /** Seconds after the start at which the promotion began. */
+  startedAtS: number;
+  oldPrimary: string;
+  newPrimary: string;
+  /** Demotion of the old primary: read_only=ON and its application sessions killed. */
+  demoteMs: number;
+  /** From the start of the failover until the replica accepts writes (demote, catch up, promote). */
+  promoteMs: number;
+  replicaCaughtUp: boolean;
+  /** From the replica becoming writable to the first write a session completed on it; null if none did. */
+  promotionToFirstWriteMs: number | null;
+  /** From the start of the failover to that first write: how long the fleet could not write. */
+  writeOutageMs: number | null;
+  /** Failed operations from the start of the failover until that first write, by op kind and error. */
+  errorsDuring: Record<OpKind, Record<string, number>>;
+  /** Failed operations after that first write (sessions still on the old primary), by op kind and error. */
+  errorsAfter: Record<OpKind, Record<string, number>>;
+  writerDiscovery: WriterDiscovery;
+  writerChanges: WriterChange[];
+  discoveryProbes: number;
+}
+
+export interface BenchResult {
+  startedAt: string;
+  machine: { cpus: number; cpuModel: string; memoryGb: number; platform: string; node: string };
+  config: {
+    target: string;
+    local: boolean;
+    database: string;
+    sessions: number;
+    mode: Mode;
+    mix: Mix;
+    durationS: number;
+    thinkMs: number;
+    rampS: number;
+    queryTimeoutMs: number;
+    writerDiscovery: WriterDiscovery;
+    endpoints: string[];
+    maxConnections?: number;
+  };
+  /** Wall time from the first session start to the last session's end (includes draining in-flight work). */
+  elapsedS: number;
+  totals: { ok: number; errors: number; opsPerSec: number; connects: number };
+  perKind: Record<OpKind, { ok: number; errors: number; opsPerSec: number; latencyMs: LatencySummary }>;
+  latencyMs: { overall: LatencySummary; connect: LatencySummary };
+  errors: { byCode: Record<string, number>; byKind: Record<OpKind, Record<string, number>> };
+  connections: BackendConnections[];
+  client: { cpuPercent: number; eventLoopDelayP99Ms: number; maxRssMb: number };
+  failover: FailoverResult | null;
+  /** Per second of the run: completed operations, failed operations, completed writes. */
+  timeline: Array<{ second: number } & TimelineBucket>;
+}
+
+export interface RunHooks {
+  log?: (msg: string) => void;
+  /** A running local topology to use with `local` instead of starting one (tests share one). */
+  topology?: Topology;
+}
+
+function byKind<T>(f: (k: OpKind) => T): Record<OpKind, T> {
+  return { read: f('read'), write: f('write'), tx: f('tx') };
+}
+
+export async function runBenchmark(opts: BenchOptions, hooks: RunHooks = {}): Promise<BenchResult> {
+  const log = hooks.log ?? (() => undefined);
+  const endpointsCount = 1 + opts.also.length + (opts.local ? 1 : 0);
+  const sampledCount = opts.local ? 2 : (opts.admin?.backends.length ?? 0);
+  // Sockets besides the sessions: the samplers, a probe per endpoint, the promoter's two.
+  assertOpenFileLimit(opts.sessions, sampledCount + endpointsCount + 2);
+
+  let topology = hooks.topology;
+  const ownTopology = opts.local && !topology;
+  let promoter: Promoter | undefined;
+  try {
+    if (ownTopology) {
+      log('starting the local MariaDB topology (primary + replica)…');
+      topology = await startTopology({ replica: true, log });
+    }
+
+    let target: Endpoint;
+    let also: Endpoint[];
+    let creds: Credentials;
+    let backends: SampledBackend[];
+    let maxConnections: number | undefined;
+    if (opts.local) {
+      const local = await prepareLocal(topology!, opts.database, opts.user, opts.sessions);
+      ({ target, also, creds, backends, maxConnections } = local);
+      if (opts.setup) {
+        await ensureSchema(target, creds);
+        await topology!.waitForReplication();
+      }
+    } else {
+      target = opts.target!;
+      also = opts.also;
+      creds = { user: opts.user, password: opts.password, database: opts.database };
+      backends = (opts.admin?.backends ?? []).map((endpoint) => ({ endpoint, user: opts.admin!.user, password: opts.admin!.password }));
+      if (opts.setup) await ensureSchema(target, creds);
+    }
+    if (opts.failover) promoter = await preparePromotion(topology!, creds.user);
+
+    const sampler = await startSampler(backends);
+    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    loopDelay.enable();
+    const cpu0 = process.cpuUsage();
+    const startedAt = new Date();
+    const t0 = now();
+    const recorder = new Recorder(t0);
+    const resolver = new WriterResolver([target, ...also], opts.writerDiscovery, creds, t0);
+    const endAt = t0 + opts.durationS * 1000;
+    log(
+      `running ${opts.sessions} ${opts.mode} sessions against ${formatEndpoint(target)} for ${opts.durationS} s` +
+        (opts.failover ? ` (failover at ${opts.failoverAtS} s)` : ''),
+    );
+
+    let promotion: Promise<PromotionTimes | undefined> = Promise.resolve(undefined);
+    let failoverTimer: NodeJS.Timeout | undefined;
+    let notPromoted = () => undefined as void;
+    if (promoter && also.length > 0) {
+      const p = promoter;
+      promotion = new Promise((resolve, reject) => {
+        notPromoted = () => resolve(undefined);
+        failoverTimer = setTimeout(() => {
+          notPromoted = () => undefined;
+          log(`failover: demoting ${formatEndpoint(target)}, promoting ${formatEndpoint(also[0])}`);
+          recorder.failoverStarted(also[0]);
+          p.promote().then(resolve, reject);
+        }, opts.failoverAtS * 1000);
+      });
+    }
+
+    try {
+      await runFleet({
+        sessions: opts.sessions,
+        mode: opts.mode,
+        mix: opts.mix,
+        thinkMs: opts.thinkMs,
+        rampS: opts.rampS,
+        queryTimeoutMs: opts.queryTimeoutMs,
+        creds,
+        resolver,
+        recorder,
+        endAt,
+      });
+    } finally {
+      // If the run ended before the timer fired, there is no promotion to wait for.
+      clearTimeout(failoverTimer);
+      notPromoted();
+    }
+    const elapsedMs = now() - t0;
+    const promoted = await promotion;
+    const connections = await sampler.stop();
+    const cpu = process.cpuUsage(cpu0);
+    loopDelay.disable();
+
+    const elapsedS = elapsedMs / 1000;
+    const okTotal = recorder.okCount();
+    const errorsTotal = recorder.errorsByCode.total;
+    let failover: FailoverResult | null = null;
+    if (promoted) {
+      const first = recorder.firstWriteOnWatchedMs;
+      const fromStart = (t: number) => t - t0;
+      failover = {
+        startedAtS: fromStart(promoted.startedAt) / 1000,
+        oldPrimary: formatEndpoint(target),
+        newPrimary: formatEndpoint(also[0]),
+        demoteMs: promoted.demotedAt - promoted.startedAt,
+        promoteMs: promoted.promotedAt - promoted.startedAt,
+        replicaCaughtUp: promoted.caughtUp,
+        promotionToFirstWriteMs: first === undefined ? null : first - fromStart(promoted.promotedAt),
+        writeOutageMs: first === undefined ? null : first - fromStart(promoted.startedAt),
+        errorsDuring: byKind((k) => recorder.errorsByPhase.during[k].toObject()),
+        errorsAfter: byKind((k) => recorder.errorsByPhase.after[k].toObject()),
+        writerDiscovery: opts.writerDiscovery,
+        writerChanges: resolver.changes,
+        discoveryProbes: resolver.probes,
+      };
+    }
+
+    return {
+      startedAt: startedAt.toISOString(),
+      machine: {
+        cpus: os.cpus().length,
+        cpuModel: os.cpus()[0]?.model ?? 'unknown',
+        memoryGb: Math.round(os.totalmem() / 2 ** 30),
+        platform: `${os.type()} ${os.release()}`,
+        node: process.version,
+      },
+      config: {
+        target: formatEndpoint(target),
+        local: opts.local,
+        database: opts.database,
+        sessions: opts.sessions,
+        mode: opts.mode,
+        mix: opts.mix,
+        durationS: opts.durationS,
+        thinkMs: opts.thinkMs,
+        rampS: opts.rampS,
+        queryTimeoutMs: opts.queryTimeoutMs,
+        writerDiscovery: opts.writerDiscovery,
+        endpoints: [target, ...also].map(formatEndpoint),
+        ...(maxConnections !== undefined ? { maxConnections } : {}),
+      },
+      elapsedS,
+      totals: { ok: okTotal, errors: errorsTotal, opsPerSec: rate(okTotal, elapsedS), connects: recorder.connects },
+      perKind: byKind((k) => ({
+        ok: recorder.okCount(k),
+        errors: recorder.errorsByKind[k].total,
+        opsPerSec: rate(recorder.okCount(k), elapsedS),
+        latencyMs: summarize(recorder.latency[k].values()),
+      })),
+      latencyMs: {
+        overall: summarize(...OP_KINDS.map((k) => recorder.latency[k].values())),
+        connect: summarize(recorder.connect.values()),
+      },
+      errors: { byCode: recorder.errorsByCode.toObject(), byKind: byKind((k) => recorder.errorsByKind[k].toObject()) },
+      connections,
+      client: {
+        // CPU seconds used by this process over the run, as % of one core (200% = both cores of a 2-core box).
+        cpuPercent: ((cpu.user + cpu.system) / 1000 / elapsedMs) * 100,
+        eventLoopDelayP99Ms: loopDelay.percentile(99) / 1e6,
+        maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+      },
+      failover,
+      timeline: [...recorder.timeline].sort((a, b) => a[0] - b[0]).map(([second, b]) => ({ second, ...b })),
+    };
+  } finally {
+    await promoter?.close();
+    if (ownTopology) await topology?.stop();
+  }
+}

@@ -65,7 +65,8 @@ export type BackendSpec = AuroraBackendSpec | EndpointsBackendSpec;
 
 /** An application user ProxySQL accepts and logs in to the backend with. */
 export interface UserSpec {
-  readonly username: string;
+  /** The login name, or the environment variable the entrypoint reads it from (a name kept in a secret). */
+  readonly username: ConfigString;
   /** The password, or (usually) the environment variable the entrypoint reads it from. */
   readonly password?: ConfigString;
   /** Client connections this user may hold on each ProxySQL task. @default 10000 */

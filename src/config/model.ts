@@ -54,7 +54,7 @@ export interface MySqlServer {
 
 /** Row of `mysql_users`. */
 export interface MySqlUser {
-  readonly username: string;
+  readonly username: ConfigString;
   readonly password: ConfigString;
   readonly defaultHostgroup: number;
   /** Keep every statement of a transaction on the hostgroup where it began. */

@@ -26,7 +26,7 @@ type Row = ReadonlyArray<readonly [string, VariableValue | undefined]>;
 export function renderProxySqlConfig(config: ProxySqlConfig): string {
   const out: string[] = [
     '# proxysql.cnf rendered by serverless-proxysql from its typed model (src/config).',
-    '# Secrets are {{secret:…}} placeholders that the container entrypoint fills in at task start.',
+    '# Secrets are placeholders (src/config/secrets.ts) that the container entrypoint fills in at task start.',
     '# ProxySQL reads this file on every start (proxysql --initial): change the model, not this file.',
     '',
     `datadir=${renderString(config.datadir)}`,

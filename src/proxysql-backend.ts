@@ -1,0 +1,219 @@
+import { Fn, Token } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { MYSQL_DEFAULT_PORT } from './constants';
+import { AURORA_CLUSTER_ENDPOINT_SEPARATOR, auroraInstanceDomain } from './config/aurora';
+import { BackendSpec, HostPort } from './config/build';
+import { ReplicationCheckType } from './config/model';
+
+/** Options for {@link ProxySqlBackend.auroraCluster}. */
+export interface AuroraClusterBackendOptions {
+  /**
+   * The cluster's port, when it is not known at synth (a new cluster's port is a CloudFormation attribute).
+   * @default - the cluster endpoint's port when it is a plain number, else 3306
+   */
+  readonly port?: number;
+  /**
+   * Credentials with which the bootstrap step creates the monitor and application users.
+   * @default - the cluster's own secret (`cluster.secret`), when it has one
+   */
+  readonly adminSecret?: secretsmanager.ISecret;
+}
+
+/** A MySQL endpoint given by host name and port. */
+export interface MySqlEndpoint {
+  /** DNS name or IP address. */
+  readonly hostname: string;
+  /** @default 3306 */
+  readonly port?: number;
+}
+
+/** Options for {@link ProxySqlBackend.endpoints}. */
+export interface EndpointsBackendOptions {
+  /** The server that takes writes. */
+  readonly writer: MySqlEndpoint;
+  /** Read replicas. @default [] (every read goes to the writer) */
+  readonly readers?: MySqlEndpoint[];
+  /**
+   * Which server variable tells a writer (0) from a replica (1). RDS for MySQL replicas run with `read_only=ON`.
+   * @default 'read_only'
+   */
+  readonly checkType?: ReplicationCheckType;
+  /**
+   * The database's security group(s): when given, ProxySQL's tasks get ingress on the database port.
+   * @default - none: allow `ProxySqlService.taskConnections` into the database yourself
+   */
+  readonly databaseConnections?: ec2.IConnectable;
+  /**
+   * Credentials with which the bootstrap step creates the monitor and application users.
+   * @default - no bootstrap: create the monitor user yourself
+   */
+  readonly adminSecret?: secretsmanager.ISecret;
+}
+
+/** Per-deployment settings the construct passes to {@link ProxySqlBackend.bind}. */
+export interface ProxySqlBackendBindOptions {
+  readonly useTls: boolean;
+  readonly maxReplicaLagSeconds: number;
+}
+
+/** What a backend contributes to the service. */
+export interface ProxySqlBackendConfig {
+  /** The pure config-model description of the backend (CloudFormation tokens as strings). */
+  readonly spec: BackendSpec;
+  /** Where the bootstrap step connects: the writer. */
+  readonly writerEndpoint: HostPort;
+  /** The database port, for security-group rules. */
+  readonly port: number;
+  /** The database's security groups, when known. */
+  readonly databaseConnections?: ec2.IConnectable;
+  /** Admin credentials for the bootstrap step, when known. */
+  readonly adminSecret?: secretsmanager.ISecret;
+}
+
+/**
+ * The database behind ProxySQL: one typed choice. An Aurora MySQL cluster (ProxySQL discovers its instances
+ * and follows failovers itself), or explicit endpoints (RDS for MySQL with read replicas, any MySQL).
+ */
+export abstract class ProxySqlBackend {
+  /** A new or existing Aurora MySQL cluster: `mysql_aws_aurora_hostgroups` auto-discovery. */
+  public static auroraCluster(cluster: rds.IDatabaseCluster, options: AuroraClusterBackendOptions = {}): ProxySqlBackend {
+    return new AuroraClusterBackend(cluster, options);
+  }
+
+  /** A writer and zero or more replicas: `mysql_replication_hostgroups`, roles follow `read_only`. */
+  public static endpoints(options: EndpointsBackendOptions): ProxySqlBackend {
+    return new EndpointsBackend(options);
+  }
+
+  /** Called once by the construct. */
+  public abstract bind(options: ProxySqlBackendBindOptions): ProxySqlBackendConfig;
+}
+
+class AuroraClusterBackend extends ProxySqlBackend {
+  constructor(
+    private readonly cluster: rds.IDatabaseCluster,
+    private readonly options: AuroraClusterBackendOptions,
+  ) {
+    super();
+  }
+
+  public bind(options: ProxySqlBackendBindOptions): ProxySqlBackendConfig {
+    const endpoint = this.cluster.clusterEndpoint;
+    const endpointPort = endpoint.port;
+    const port = this.options.port ?? (Token.isUnresolved(endpointPort) ? MYSQL_DEFAULT_PORT : endpointPort);
+    const domainName = auroraDomainName(endpoint.hostname);
+    return {
+      spec: {
+        kind: 'aurora',
+        domainName,
+        port,
+        instanceEndpoints: this.instanceEndpoints(domainName),
+        maxReplicaLagMs: options.maxReplicaLagSeconds * 1000,
+        useTls: options.useTls,
+      },
+      writerEndpoint: { host: endpoint.hostname, port },
+      port,
+      databaseConnections: this.cluster,
+      adminSecret: this.options.adminSecret ?? clusterSecret(this.cluster),
+    };
+  }
+
+  /**
+   * ProxySQL's Aurora monitor only talks to servers already in its tables, so it needs at least one instance
+   * endpoint to start from (the cluster endpoint's name never equals SERVER_ID + domain_name, so it would
+   * stay behind as an unmanaged server). A new cluster knows its instances; an imported one must say.
+   */
+  private instanceEndpoints(domainName: string): string[] {
+    let endpoints: string[] = [];
+    try {
+      endpoints = this.cluster.instanceEndpoints.map((e) => e.hostname);
+    } catch {
+      try {
+        endpoints = this.cluster.instanceIdentifiers.map((id) => Fn.join('', [id, domainName]));
+      } catch {
+        endpoints = [];
+      }
+    }
+    if (endpoints.length === 0) {
+      throw new Error(
+        'ProxySqlServiceProps.backend: the Aurora cluster has no known instances. Import it with ' +
+          '`instanceIdentifiers` (or `instanceEndpointAddresses`) so ProxySQL has an instance to start discovery from.',
+      );
+    }
+    return endpoints;
+  }
+}
+
+/** `.<hash>.<region>.rds.amazonaws.com` from the cluster endpoint, at synth when known, else at deploy time. */
+export function auroraDomainName(clusterHostname: string): string {
+  if (!Token.isUnresolved(clusterHostname)) {
+    try {
+      return auroraInstanceDomain(clusterHostname);
+    } catch (error) {
+      throw new Error(`ProxySqlServiceProps.backend: ${(error as Error).message}`);
+    }
+  }
+  return Fn.join('', ['.', Fn.select(1, Fn.split(AURORA_CLUSTER_ENDPOINT_SEPARATOR, clusterHostname))]);
+}
+
+function clusterSecret(cluster: rds.IDatabaseCluster): secretsmanager.ISecret | undefined {
+  // IDatabaseCluster does not declare `secret`; a DatabaseCluster with generated credentials has one.
+  return (cluster as Partial<Pick<rds.DatabaseCluster, 'secret'>>).secret;
+}
+
+class EndpointsBackend extends ProxySqlBackend {
+  constructor(private readonly options: EndpointsBackendOptions) {
+    super();
+  }
+
+  public bind(options: ProxySqlBackendBindOptions): ProxySqlBackendConfig {
+    const writer = hostPort(this.options.writer, 'ProxySqlServiceProps.backend.writer');
+    const readers = (this.options.readers ?? []).map((r, i) => hostPort(r, `ProxySqlServiceProps.backend.readers[${i}]`));
+    const all = [writer, ...readers];
+    const keys = all.map((e) => `${e.host}:${e.port}`);
+    const duplicate = keys.find((k, i) => keys.indexOf(k) !== i && !Token.isUnresolved(k));
+    if (duplicate) {
+      throw new Error(`ProxySqlServiceProps.backend: endpoint ${duplicate} is listed twice; list each server once`);
+    }
+    const ports = new Set(all.map((e) => e.port));
+    if (this.options.databaseConnections && ports.size > 1) {
+      throw new Error(
+        'ProxySqlServiceProps.backend.databaseConnections: the endpoints use different ports; give one port for all or open the ports yourself',
+      );
+    }
+    const checkType = this.options.checkType ?? 'read_only';
+    if (!['read_only', 'innodb_read_only', 'super_read_only'].includes(checkType)) {
+      throw new Error(
+        `ProxySqlServiceProps.backend.checkType: '${checkType}' is not one of read_only, innodb_read_only, super_read_only (the values ProxySQL's config loader keeps)`,
+      );
+    }
+    return {
+      spec: {
+        kind: 'endpoints',
+        writer,
+        readers,
+        checkType,
+        maxReplicaLagSeconds: options.maxReplicaLagSeconds,
+        useTls: options.useTls,
+      },
+      writerEndpoint: writer,
+      port: writer.port,
+      databaseConnections: this.options.databaseConnections,
+      adminSecret: this.options.adminSecret,
+    };
+  }
+}
+
+function hostPort(endpoint: MySqlEndpoint, path: string): HostPort {
+  const port = endpoint.port ?? MYSQL_DEFAULT_PORT;
+  if (!Token.isUnresolved(port) && (!Number.isInteger(port) || port < 1 || port > 65535)) {
+    throw new Error(`${path}.port: must be a whole number from 1 to 65535, got ${port}`);
+  }
+  const host = endpoint.hostname;
+  if (!Token.isUnresolved(host) && !/^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/.test(host)) {
+    throw new Error(`${path}.hostname: '${host}' is not a DNS name or IPv4 address`);
+  }
+  return { host, port };
+}

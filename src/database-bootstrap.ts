@@ -1,13 +1,15 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CustomResource, Duration, Stack, Token, Tokenization } from 'aws-cdk-lib';
+import { CfnElement, CustomResource, Duration, Stack, Token, Tokenization } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { acknowledge } from './nag';
 import { privilegesProblem, schemaProblem, usernameProblem } from '../runtime/bootstrap/validation';
+import { lambdaBundlingPaths } from './lambda-bundling';
 import { LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME } from './lambda-runtime';
 
 export interface BootstrapApplicationUser {
@@ -121,6 +123,7 @@ export class DatabaseBootstrap extends Construct {
 
     const fn = new nodejs.NodejsFunction(this, 'Function', {
       entry: handlerEntry(),
+      ...lambdaBundlingPaths(),
       handler: 'handler',
       runtime: LAMBDA_RUNTIME,
       architecture: LAMBDA_ARCHITECTURE,
@@ -146,6 +149,18 @@ export class DatabaseBootstrap extends Construct {
     for (const secret of secrets) secret.grantRead(fn);
 
     const provider = new cr.Provider(this, 'Provider', { onEventHandler: fn });
+    const lambdaLogs = 'The AWS managed policy only lets the function write its own CloudWatch Logs';
+    acknowledge(fn, {
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]': `${lambdaLogs}.`,
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]':
+        `${lambdaLogs} and manage the ENIs it needs to reach the database inside the VPC.`,
+    });
+    acknowledge(provider, {
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]':
+        `aws-cdk-lib's custom-resource provider framework function: ${lambdaLogs.toLowerCase()}.`,
+      [`AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(fn.node.defaultChild as CfnElement)}.Arn>:*]`]:
+        'The provider framework may invoke any version of the bootstrap function (lambda:InvokeFunction on <arn>:*), and only that function.',
+    });
 
     const users = props.users.map((u) => ({ username: u.username, secretArn: u.secret.secretArn, schema: u.schema, privileges: u.privileges }));
     this.resource = new CustomResource(this, 'Resource', {

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { Duration, RemovalPolicy, Token, Tokenization } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -13,6 +14,8 @@ import { Construct } from 'constructs';
 import { schemaProblem } from '../runtime/bootstrap/validation';
 import { DEMO_ENV } from '../runtime/demo/env-names';
 import { CLIENT_PORT } from './constants';
+import { acknowledge } from './nag';
+import { lambdaBundlingPaths } from './lambda-bundling';
 import { LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME } from './lambda-runtime';
 
 export interface DemoApiProps {
@@ -27,6 +30,12 @@ export interface DemoApiProps {
   readonly userSecret: secretsmanager.ISecret;
   /** The schema the demo's `items` table lives in (created by the function on first use if absent). */
   readonly databaseName: string;
+  /**
+   * Who may call the API. `iam`: SigV4-signed requests from principals allowed `execute-api:Invoke` (e.g.
+   * `awscurl --service execute-api <url>whoami`); `none`: anyone who knows the URL (throttled).
+   * @default 'iam'
+   */
+  readonly authorization?: 'iam' | 'none';
 }
 
 /** Default throttling of the API's stage: a public demo endpoint must not be able to run up the bill. */
@@ -97,6 +106,7 @@ export class DemoApi extends Construct implements ec2.IConnectable {
 
     const fn = new nodejs.NodejsFunction(this, 'Function', {
       entry: handlerEntry(),
+      ...lambdaBundlingPaths(),
       handler: 'handler',
       runtime: LAMBDA_RUNTIME,
       architecture: LAMBDA_ARCHITECTURE,
@@ -141,8 +151,25 @@ export class DemoApi extends Construct implements ec2.IConnectable {
       createDefaultStage: false,
     });
     const integration = new HttpLambdaIntegration('Integration', fn);
-    this.api.addRoutes({ path: '/items', methods: [apigwv2.HttpMethod.GET, apigwv2.HttpMethod.POST], integration });
-    this.api.addRoutes({ path: '/whoami', methods: [apigwv2.HttpMethod.GET], integration });
+    const authorization = props.authorization ?? 'iam';
+    if (authorization !== 'iam' && authorization !== 'none') {
+      throw new Error(`DemoApiProps.authorization: must be 'iam' or 'none', got '${String(authorization)}'`);
+    }
+    // A demo that writes to the database is not left open to the internet by default.
+    const authorizer = authorization === 'iam' ? new HttpIamAuthorizer() : undefined;
+    this.api.addRoutes({ path: '/items', methods: [apigwv2.HttpMethod.GET, apigwv2.HttpMethod.POST], integration, authorizer });
+    this.api.addRoutes({ path: '/whoami', methods: [apigwv2.HttpMethod.GET], integration, authorizer });
+    if (authorization === 'none') {
+      acknowledge(this.api, {
+        'AwsSolutions-APIG4': "authorization: 'none' was chosen for this demo API; its stage is throttled and it only reads and writes the demo table.",
+      });
+    }
+    const lambdaLogs = 'The AWS managed policy only lets the demo function write its own CloudWatch Logs';
+    acknowledge(fn, {
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]': `${lambdaLogs}.`,
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]':
+        `${lambdaLogs} and manage the ENIs it needs to reach ProxySQL inside the VPC.`,
+    });
 
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
       retention: logs.RetentionDays.ONE_MONTH,

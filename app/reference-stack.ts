@@ -4,6 +4,7 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import { Construct } from 'constructs';
 import { DemoApi, ProxySqlBackend, ProxySqlService } from '../src';
+import { acknowledge } from '../src/nag';
 
 /** The Aurora MySQL engine of the reference app: 3.10, the current long-term-support release line. */
 export const REFERENCE_AURORA_ENGINE = rds.AuroraMysqlEngineVersion.VER_3_10_3;
@@ -48,8 +49,20 @@ export class ReferenceStack extends Stack {
       vpc,
       vpcSubnets: { subnetType: props.vpcId ? ec2.SubnetType.PRIVATE_WITH_EGRESS : ec2.SubnetType.PRIVATE_ISOLATED },
       storageEncrypted: true,
+      iamAuthentication: true,
       removalPolicy: RemovalPolicy.SNAPSHOT,
       cloudwatchLogsExports: ['error', 'slowquery'],
+    });
+    // The admin secret is only read by the bootstrap step, which fetches it on every run: rotating it needs
+    // no restart of anything.
+    database.addRotationSingleUser();
+    acknowledge(database, {
+      'AwsSolutions-RDS10':
+        'The reference app is meant to be torn down with cdk destroy; removalPolicy SNAPSHOT keeps a final snapshot instead of deletion protection.',
+      'AwsSolutions-RDS11':
+        "Port 3306 is what ProxySQL's Aurora discovery (aurora_port) and MySQL clients expect; only the proxy's, the bootstrap's and the rotation function's security groups can reach it.",
+      'AwsSolutions-RDS14':
+        'Backtrack must be chosen at cluster creation and is billed per change record; the reference app relies on continuous backups and point-in-time restore.',
     });
 
     const zone = new route53.PrivateHostedZone(this, 'Zone', { zoneName: 'proxysql.internal', vpc });

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { Annotations, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -30,6 +30,7 @@ import { QueryRuleSpec } from './config/query-rules';
 import { renderProxySqlConfig } from './config/render';
 import { GENERATED_SECRET_EXCLUDED_CHARACTERS } from './config/secrets';
 import { DatabaseBootstrap } from './database-bootstrap';
+import { acknowledge } from './nag';
 import { ProxySqlBackend, ProxySqlBackendConfig } from './proxysql-backend';
 
 /** An application user: a login ProxySQL accepts from clients and uses on the backend. */
@@ -396,6 +397,8 @@ export class ProxySqlService extends Construct {
       );
     }
 
+    this.acknowledgeNagFindings();
+
     // --- DNS ---
     if (props.dnsName) {
       const record = new route53.ARecord(this, 'DnsRecord', {
@@ -464,6 +467,32 @@ export class ProxySqlService extends Construct {
     }
     this.connections.allowDefaultPortFrom(client, 'client of ProxySQL');
     secret.grantRead(client);
+  }
+
+  /** cdk-nag AwsSolutions findings that are deliberate here, each with its reason. */
+  private acknowledgeNagFindings(): void {
+    const noRotationFunction =
+      'No rotation function exists for this secret; rotate it by replacing the secret (a new deployment restarts the tasks), see docs/operations.md. A rotation you add elsewhere triggers a rolling restart through the RestartOnSecretRotation rule.';
+    for (const secret of [this.adminSecret, this.monitorSecret, ...this.userSecrets]) {
+      if (secret instanceof secretsmanager.Secret && secret.node.scope === this) acknowledge(secret, { 'AwsSolutions-SMG4': noRotationFunction });
+    }
+    acknowledge(this.taskDefinition, {
+      'AwsSolutions-ECS2':
+        'The environment holds no secret: the config template with {{secret:…}} placeholders, the drain bound, the admin port and user, and secret ARNs. Passwords arrive through ECS secrets.',
+      'AwsSolutions-IAM5[Resource::*]':
+        'ECS Exec: ssmmessages:CreateControlChannel/CreateDataChannel/OpenControlChannel/OpenDataChannel do not support resource-level permissions.',
+    });
+    acknowledge(this.loadBalancer, {
+      'AwsSolutions-ELB2': 'NLB access logs are only written for TLS listeners; this NLB has a plain TCP listener (MySQL protocol).',
+    });
+    // The AwsApi rule target is a stack-wide singleton function that aws-cdk-lib creates.
+    const apiCaller = Stack.of(this).node.tryFindChild('AWSb4cf1abd4e4f4bc699441af7ccd9ec37');
+    if (apiCaller) {
+      acknowledge(apiCaller, {
+        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]':
+          "aws-cdk-lib's AwsApi event target function: the managed policy only lets it write its own CloudWatch Logs.",
+      });
+    }
   }
 
   private resolveUsers(users: ProxySqlUser[] | undefined, backend: ProxySqlBackendConfig): ResolvedUser[] {

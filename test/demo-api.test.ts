@@ -197,3 +197,26 @@ describe('DemoApi validation', () => {
     expect(() => new DemoApi(stack, 'Demo', { ...p, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } })).not.toThrow();
   });
 });
+
+describe('DemoApi authorization', () => {
+  test('routes require IAM (SigV4) by default', () => {
+    const { stack, vpc } = givenStack();
+    new DemoApi(stack, 'Demo', { vpc, proxyHostname: 'proxy.internal', userSecret: new secretsmanager.Secret(stack, 'S'), databaseName: 'app' });
+    const routes = Template.fromStack(stack).findResources('AWS::ApiGatewayV2::Route');
+    expect(Object.values(routes).map((r) => (r as { Properties: { AuthorizationType: string } }).Properties.AuthorizationType)).toEqual(['AWS_IAM', 'AWS_IAM', 'AWS_IAM']);
+  });
+
+  test("'none' leaves the routes open", () => {
+    const { stack, vpc } = givenStack();
+    new DemoApi(stack, 'Demo', { vpc, proxyHostname: 'proxy.internal', userSecret: new secretsmanager.Secret(stack, 'S'), databaseName: 'app', authorization: 'none' });
+    const routes = Template.fromStack(stack).findResources('AWS::ApiGatewayV2::Route');
+    expect(Object.values(routes).map((r) => (r as { Properties: { AuthorizationType?: string } }).Properties.AuthorizationType ?? 'NONE')).toEqual(['NONE', 'NONE', 'NONE']);
+  });
+
+  test('an unknown authorization is rejected naming the prop', () => {
+    const { stack, vpc } = givenStack();
+    expect(
+      () => new DemoApi(stack, 'Demo', { vpc, proxyHostname: 'proxy.internal', userSecret: new secretsmanager.Secret(stack, 'S'), databaseName: 'app', authorization: 'cognito' as never }),
+    ).toThrow(/DemoApiProps\.authorization/);
+  });
+});

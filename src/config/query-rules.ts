@@ -62,7 +62,7 @@ export const DEFAULT_QUERY_RULES: readonly MySqlQueryRule[] = [
     ruleId: DEFAULT_RULE_ID_START,
     active: true,
     matchDigest:
-      '(?i)\\bFOR\\s+(UPDATE|SHARE)\\b|\\bLOCK\\s+IN\\s+SHARE\\s+MODE\\b|\\b(GET_LOCK|RELEASE_LOCK|RELEASE_ALL_LOCKS|IS_FREE_LOCK|IS_USED_LOCK|LAST_INSERT_ID|FOUND_ROWS|ROW_COUNT)\\s*\\(|\\bSQL_CALC_FOUND_ROWS\\b|\\bINTO\\b',
+      '(?i)\\bFOR\\s+(UPDATE|SHARE)\\b|\\bLOCK\\s+IN\\s+SHARE\\s+MODE\\b|\\b(GET_LOCK|RELEASE_LOCK|RELEASE_ALL_LOCKS|IS_FREE_LOCK|IS_USED_LOCK|LAST_INSERT_ID|FOUND_ROWS|ROW_COUNT)\\s*\\(|\\bSQL_CALC_FOUND_ROWS\\b|^[(\\s]*SELECT\\b.*\\bINTO\\b',
     destinationHostgroup: WRITER_HOSTGROUP,
     apply: true,
     comment: 'locking reads, named locks, session results and SELECT INTO go to the writer',

@@ -1,3 +1,5 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -357,5 +359,80 @@ describe('secret rotation', () => {
   test('can be turned off', () => {
     const { stack } = auroraProxy({ restartOnSecretRotation: false });
     Template.fromStack(stack).resourceCountIs('AWS::Events::Rule', 0);
+  });
+});
+
+describe('production defaults', () => {
+  // GIVEN the proxy with defaults
+  const { stack } = auroraProxy();
+  const template = Template.fromStack(stack);
+  const container = () =>
+    (Object.values(template.findResources('AWS::ECS::TaskDefinition'))[0] as {
+      Properties: { ContainerDefinitions: Array<Record<string, unknown>> };
+    }).Properties.ContainerDefinitions[0];
+
+  test('scales on CPU between 2 and 6 tasks', () => {
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: 2, MaxCapacity: 6 });
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      TargetTrackingScalingPolicyConfiguration: Match.objectLike({
+        PredefinedMetricSpecification: { PredefinedMetricType: 'ECSServiceAverageCPUUtilization' },
+        TargetValue: 60,
+      }),
+    });
+  });
+
+  test('drain timing lines up: NLB deregistration delay = drain bound, stopTimeout = bound + 10 s', () => {
+    const c = container();
+    expect(c.StopTimeout).toBe(40);
+    expect(c.Environment).toEqual(expect.arrayContaining([{ Name: 'PROXYSQL_DRAIN_SECONDS', Value: '30' }]));
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+      TargetGroupAttributes: Match.arrayWith([
+        { Key: 'deregistration_delay.timeout_seconds', Value: '30' },
+        { Key: 'deregistration_delay.connection_termination.enabled', Value: 'false' },
+      ]),
+    });
+  });
+
+  test('an init process forwards SIGTERM to the entrypoint, which is the repository script verbatim', () => {
+    const c = container();
+    expect(c.LinuxParameters).toEqual({ InitProcessEnabled: true, Capabilities: {} });
+    const entryPoint = c.EntryPoint as string[];
+    expect(entryPoint[0]).toBe('/bin/sh');
+    expect(entryPoint[2]).toBe(fs.readFileSync(path.join(__dirname, '..', 'runtime', 'proxysql', 'entrypoint.sh'), 'utf8'));
+  });
+
+  test('the container health check asks ProxySQL itself over HTTP; the NLB checks the client port over TCP', () => {
+    const c = container();
+    expect(c.HealthCheck).toMatchObject({ Command: ['CMD-SHELL', expect.stringContaining('/dev/tcp/127.0.0.1/6070')], Interval: 15, Retries: 3 });
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', { HealthCheckProtocol: 'TCP', HealthyThresholdCount: 2 });
+    expect(renderedConfig(template).mysql_variables).toMatchObject({ log_unhealthy_connections: false });
+  });
+
+  test('the NLB idle timeout is stated and ProxySQL ends idle client sessions 10 s before it', () => {
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      ListenerAttributes: [{ Key: 'tcp.idle_timeout.seconds', Value: '350' }],
+    });
+    expect(renderedConfig(template).mysql_variables).toMatchObject({ wait_timeout: 340000 });
+  });
+
+  test('the tasks spread over the private subnets of both AZs, without public IPs', () => {
+    const service = Object.values(template.findResources('AWS::ECS::Service'))[0] as {
+      Properties: { NetworkConfiguration: { AwsvpcConfiguration: { Subnets: unknown[]; AssignPublicIp: string } } };
+    };
+    expect(service.Properties.NetworkConfiguration.AwsvpcConfiguration.Subnets).toHaveLength(2);
+    expect(service.Properties.NetworkConfiguration.AwsvpcConfiguration.AssignPublicIp).toBe('DISABLED');
+  });
+
+  test('client TLS is an option: ProxySQL offers TLS and the users must use it', () => {
+    const { stack: tlsStack } = auroraProxy({ clientTls: true, users: [{ username: 'app' }] });
+    const cnf = renderedConfig(Template.fromStack(tlsStack));
+    expect((cnf.mysql_variables as Record<string, unknown>).have_ssl).toBe(true);
+    expect((cnf.mysql_users as Array<Record<string, unknown>>)[0].use_ssl).toBe(1);
+  });
+
+  test('backend TLS is on by default, for seeded and discovered servers', () => {
+    const cnf = renderedConfig(template);
+    expect((cnf.mysql_servers as Array<Record<string, unknown>>).every((s) => s.use_ssl === 1)).toBe(true);
+    expect((cnf.mysql_hostgroup_attributes as Array<{ servers_defaults: string }>).map((a) => JSON.parse(a.servers_defaults).use_ssl)).toEqual([1, 1]);
   });
 });

@@ -211,7 +211,7 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     }));
   } catch (err) {
     // parseArgs' messages name the option ("Unknown option '--x'", "Option '--sessions <value>' argument missing").
-    throw new BenchArgError(`${(err as Error).message}. Run with --help for the list of options.`);
+    throw new BenchArgError(`${(err as Error).message.replace(/\.$/, '')}. Run with --help for the list of options.`);
   }
   if (values.help) return 'help';
 

@@ -1,0 +1,180 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { assertOpenFileLimit, descriptorsNeeded, openFileLimit } from './limits';
+import { BenchArgError, parseBenchArgs, parseEndpoint, parseMix } from './options';
+
+const target = ['--target', '127.0.0.1:6033', '--user', 'app'];
+const env = { APP_PW: 'pw-from-env', ADMIN_PW: 'admin-pw' };
+
+function rejects(argv: string[], message: RegExp): void {
+  let caught: unknown;
+  try {
+    parseBenchArgs(argv, env);
+  } catch (err) {
+    caught = err;
+  }
+  expect(caught, `expected ${argv.join(' ')} to be rejected`).toBeInstanceOf(BenchArgError);
+  expect((caught as Error).message).toMatch(message);
+}
+
+describe('parseBenchArgs: accepted command lines', () => {
+  it('applies the documented defaults', () => {
+    const o = parseBenchArgs(target, env);
+    expect(o).toMatchObject({
+      target: { host: '127.0.0.1', port: 6033 },
+      local: false,
+      user: 'app',
+      password: '',
+      database: 'bench',
+      sessions: 100,
+      mode: 'warm',
+      mix: { read: 80, write: 15, tx: 5 },
+      durationS: 30,
+      thinkMs: 200,
+      rampS: 0,
+      failover: false,
+      writerDiscovery: 'none',
+      setup: true,
+    });
+  });
+
+  it('reads passwords from the named environment variables and parses every option', () => {
+    const o = parseBenchArgs(
+      [
+        ...target,
+        '--password-env', 'APP_PW', '--database', 'b2', '--sessions', '5000', '--mode', 'cold', '--mix', 'writes=100',
+        '--duration', '2.5', '--think-ms', '0', '--ramp', '1', '--admin', 'db1:3306', '--backend', 'db2:3306',
+        '--backend', '[::1]:3307', '--admin-user', 'mon', '--admin-password-env', 'ADMIN_PW',
+        '--writer-discovery', 'read_only', '--also', 'db2:3306', '--json', '-', '--no-setup',
+      ],
+      env,
+    );
+    expect(o).toMatchObject({
+      password: 'pw-from-env',
+      database: 'b2',
+      sessions: 5000,
+      mode: 'cold',
+      mix: { read: 0, write: 100, tx: 0 },
+      durationS: 2.5,
+      thinkMs: 0,
+      rampS: 1,
+      admin: {
+        backends: [
+          { host: 'db1', port: 3306 },
+          { host: 'db2', port: 3306 },
+          { host: '::1', port: 3307 },
+        ],
+        user: 'mon',
+        password: 'admin-pw',
+      },
+      writerDiscovery: 'read_only',
+      also: [{ host: 'db2', port: 3306 }],
+      json: '-',
+      setup: false,
+    });
+  });
+
+  it('puts the failover at half the duration unless told otherwise', () => {
+    expect(parseBenchArgs(['--local', '--duration', '20', '--failover'], env)).toMatchObject({ local: true, failover: true, failoverAtS: 10 });
+    expect(parseBenchArgs(['--local', '--duration', '20', '--failover', '--failover-at', '3'], env)).toMatchObject({ failoverAtS: 3 });
+  });
+
+  it('returns help for -h', () => {
+    expect(parseBenchArgs(['-h'], env)).toBe('help');
+  });
+});
+
+describe('parseBenchArgs: rejected command lines name the problem and the fix', () => {
+  it('needs an endpoint, and not two kinds of it', () => {
+    rejects([], /No endpoint: give --target HOST:PORT .* or --local/);
+    rejects(['--local', '--target', 'h:1'], /--local and --target exclude each other/);
+    rejects(['--target', 'h:1'], /--user is required with --target/);
+    rejects(['--local', '--user', 'x'], /--user has no effect with --local/);
+  });
+
+  it('validates HOST:PORT', () => {
+    rejects(['--target', 'localhost', '--user', 'a'], /--target 'localhost' is not HOST:PORT.*e\.g\. --target 127\.0\.0\.1:3306/);
+    rejects(['--target', 'h:70000', '--user', 'a'], /port 70000, outside 1\.\.65535/);
+    rejects([...target, '--also', 'h:'], /--also 'h:' is not HOST:PORT/);
+  });
+
+  it('keeps --sessions within 1..5000 and whole', () => {
+    rejects([...target, '--sessions', '0'], /--sessions '0' must be a whole number from 1 to 5000/);
+    rejects([...target, '--sessions', '5001'], /--sessions '5001' must be a whole number from 1 to 5000/);
+    rejects([...target, '--sessions', '2.5'], /--sessions '2\.5' must be a whole number/);
+    rejects([...target, '--sessions', 'many'], /--sessions 'many'/);
+  });
+
+  it('accepts only cold or warm', () => {
+    rejects([...target, '--mode', 'hot'], /--mode 'hot' is not cold or warm/);
+  });
+
+  it('validates the mix', () => {
+    rejects([...target, '--mix', 'reads=80,writes=15'], /sums to 95%, not 100%/);
+    rejects([...target, '--mix', 'reads=80,deletes=20'], /--mix part 'deletes=20' is not one of reads=N, writes=N, tx=N/);
+    rejects([...target, '--mix', 'reads=50,reads=50'], /names 'reads' twice/);
+    rejects([...target, '--mix', 'reads=-5,writes=105'], /--mix part 'reads=-5'/);
+  });
+
+  it('validates durations, ramp and think time', () => {
+    rejects([...target, '--duration', '0'], /--duration '0' must be a number of seconds > 0/);
+    rejects([...target, '--duration=-3'], /--duration '-3' must be a number of seconds > 0/);
+    rejects([...target, '--duration', '5', '--ramp', '5'], /--ramp 5 must be shorter than --duration 5/);
+    rejects([...target, '--think-ms', 'x'], /--think-ms 'x' must be a whole number from 0/);
+  });
+
+  it('keeps the failover to the local topology and inside the run', () => {
+    rejects([...target, '--failover'], /--failover needs --local/);
+    rejects(['--local', '--duration', '10', '--failover', '--failover-at', '10'], /--failover-at 10 is not before the end of the run/);
+    rejects(['--local', '--failover-at', '3'], /--failover-at without --failover/);
+  });
+
+  it('checks writer discovery and sampling options', () => {
+    rejects([...target, '--writer-discovery', 'dns'], /--writer-discovery 'dns' is not none or read_only/);
+    rejects([...target, '--writer-discovery', 'read_only'], /needs at least one --also HOST:PORT/);
+    rejects([...target, '--admin', 'db:3306'], /--admin\/--backend need --admin-user/);
+    rejects([...target, '--admin-user', 'mon'], /without a server to sample: add --admin HOST:PORT/);
+  });
+
+  it('names unset or malformed password variables without printing any secret', () => {
+    rejects([...target, '--password-env', 'NOT_SET_ANYWHERE'], /environment variable NOT_SET_ANYWHERE is not set/);
+    rejects([...target, '--password-env', 'hunter2!'], /takes the NAME of an environment variable/);
+  });
+
+  it('rejects unknown options and missing values via parseArgs, pointing at --help', () => {
+    rejects([...target, '--sesions', '5'], /Unknown option '--sesions'.*--help/);
+    rejects([...target, '--sessions'], /--sessions.*argument missing.*--help/);
+    rejects([...target, '--database', 'x;drop'], /--database 'x;drop' must be 1-64 characters/);
+  });
+
+  it('exposes the pieces on their own', () => {
+    expect(parseEndpoint('[::1]:3306', '--x')).toEqual({ host: '::1', port: 3306 });
+    expect(parseMix('tx=100')).toEqual({ read: 0, write: 0, tx: 100 });
+  });
+});
+
+describe('open-file limit', () => {
+  it('reads the same limit the shell reports', () => {
+    const shell = execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim();
+    expect(openFileLimit()).toBe(shell === 'unlimited' ? Number.POSITIVE_INFINITY : Number(shell));
+  });
+
+  it('explains how to raise a limit that is too low', () => {
+    expect(() => assertOpenFileLimit(5000, 4, 1024)).toThrow(
+      /ulimit -n\) is 1024, but 5000 sessions need about 5132 file descriptors.*'ulimit -n 8192'/,
+    );
+    expect(() => assertOpenFileLimit(500, 4, descriptorsNeeded(500, 4))).not.toThrow();
+  });
+});
+
+describe('bench CLI', () => {
+  it('exits 2 with the reason and the usage on invalid arguments', () => {
+    const tsx = path.join(__dirname, '..', 'node_modules', '.bin', 'tsx');
+    const res = spawnSync(tsx, [path.join(__dirname, 'main.ts'), '--local', '--sessions', '9000'], { encoding: 'utf8' });
+    expect(res.status).toBe(2);
+    expect(res.stderr).toMatch(/--sessions '9000' must be a whole number from 1 to 5000/);
+    expect(res.stderr).toMatch(/Usage: npm run bench/);
+    expect(res.stdout).toBe('');
+  });
+});

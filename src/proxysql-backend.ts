@@ -64,8 +64,8 @@ export interface ProxySqlBackendConfig {
   readonly spec: BackendSpec;
   /** Where the bootstrap step connects: the writer. */
   readonly writerEndpoint: HostPort;
-  /** The database port, for security-group rules. */
-  readonly port: number;
+  /** The database ports ProxySQL connects to, for security-group rules. */
+  readonly ports: number[];
   /** The database's security groups, when known. */
   readonly databaseConnections?: ec2.IConnectable;
   /** Admin credentials for the bootstrap step, when known. */
@@ -114,7 +114,7 @@ class AuroraClusterBackend extends ProxySqlBackend {
         useTls: options.useTls,
       },
       writerEndpoint: { host: endpoint.hostname, port },
-      port,
+      ports: [port],
       databaseConnections: this.cluster,
       adminSecret: this.options.adminSecret ?? clusterSecret(this.cluster),
     };
@@ -177,12 +177,6 @@ class EndpointsBackend extends ProxySqlBackend {
     if (duplicate) {
       throw new Error(`ProxySqlServiceProps.backend: endpoint ${duplicate} is listed twice; list each server once`);
     }
-    const ports = new Set(all.map((e) => e.port));
-    if (this.options.databaseConnections && ports.size > 1) {
-      throw new Error(
-        'ProxySqlServiceProps.backend.databaseConnections: the endpoints use different ports; give one port for all or open the ports yourself',
-      );
-    }
     const checkType = this.options.checkType ?? 'read_only';
     if (!['read_only', 'innodb_read_only', 'super_read_only'].includes(checkType)) {
       throw new Error(
@@ -199,7 +193,7 @@ class EndpointsBackend extends ProxySqlBackend {
         useTls: options.useTls,
       },
       writerEndpoint: writer,
-      port: writer.port,
+      ports: [...new Set(all.map((e) => e.port))],
       databaseConnections: this.options.databaseConnections,
       adminSecret: this.options.adminSecret,
     };

@@ -252,14 +252,16 @@ export class ProxySqlService extends Construct {
     taskSecurityGroup.addIngressRule(lbSecurityGroup, ec2.Port.tcp(PROXYSQL_MYSQL_PORT), 'from the NLB (traffic and health checks)');
     // Image pull from Docker Hub, Secrets Manager, CloudWatch Logs and ECS Exec all speak HTTPS; no other egress.
     taskSecurityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS: image pull, Secrets Manager, logs, ECS Exec');
-    if (backend.databaseConnections) {
-      backend.databaseConnections.connections.allowFrom(taskSecurityGroup, ec2.Port.tcp(backend.port), 'from ProxySQL tasks');
-    } else {
-      taskSecurityGroup.addEgressRule(
-        ec2.Peer.ipv4(props.vpc.vpcCidrBlock),
-        ec2.Port.tcp(backend.port),
-        'to the database endpoints (no database security group given)',
-      );
+    for (const port of backend.ports) {
+      if (backend.databaseConnections) {
+        backend.databaseConnections.connections.allowFrom(taskSecurityGroup, ec2.Port.tcp(port), 'from ProxySQL tasks');
+      } else {
+        taskSecurityGroup.addEgressRule(
+          ec2.Peer.ipv4(props.vpc.vpcCidrBlock),
+          ec2.Port.tcp(port),
+          'to the database endpoints (no database security group given)',
+        );
+      }
     }
 
     this.loadBalancer = new elbv2.NetworkLoadBalancer(this, 'LoadBalancer', {

@@ -3,14 +3,12 @@ import * as path from 'node:path';
 import { CfnElement, CustomResource, Duration, Stack, Token, Tokenization } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { acknowledge } from './nag';
 import { privilegesProblem, schemaProblem, usernameProblem } from '../runtime/bootstrap/validation';
-import { lambdaBundlingPaths } from './lambda-bundling';
-import { LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME } from './lambda-runtime';
+import { newLibraryFunction } from './library-function';
 
 export interface BootstrapApplicationUser {
   /** The database user name (1-32 of A-Z a-z 0-9 _). */
@@ -121,27 +119,15 @@ export class DatabaseBootstrap extends Construct {
     props.database.connections.allowFrom(this.securityGroup, ec2.Port.tcp(props.endpoint.port), 'ProxySQL database bootstrap Lambda');
     this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'Secrets Manager API (HTTPS)');
 
-    const fn = new nodejs.NodejsFunction(this, 'Function', {
+    const fn = newLibraryFunction(this, 'Function', {
       entry: handlerEntry(),
-      ...lambdaBundlingPaths(),
-      handler: 'handler',
-      runtime: LAMBDA_RUNTIME,
-      architecture: LAMBDA_ARCHITECTURE,
       description: 'Creates/updates the ProxySQL monitor and application users on the database writer',
       vpc: props.vpc,
-      vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
-      securityGroups: [this.securityGroup],
+      vpcSubnets: props.vpcSubnets,
+      securityGroup: this.securityGroup,
       timeout: Duration.seconds(Math.min(waitForDatabase.toSeconds() + WORK_MARGIN.toSeconds(), 900)),
-      memorySize: 256,
       environment: { POWERTOOLS_SERVICE_NAME: 'serverless-proxysql-db-bootstrap' },
-      bundling: {
-        // Local esbuild (a devDependency), never Docker. mysql2 and Powertools are bundled; the AWS SDK v3
-        // comes with the Node.js runtime.
-        forceDockerBundling: false,
-        minify: true,
-        sourceMap: true,
-        externalModules: ['@aws-sdk/*'],
-      },
+      reaches: 'the database',
     });
     this.function = fn;
 
@@ -149,15 +135,9 @@ export class DatabaseBootstrap extends Construct {
     for (const secret of secrets) secret.grantRead(fn);
 
     const provider = new cr.Provider(this, 'Provider', { onEventHandler: fn });
-    const lambdaLogs = 'The AWS managed policy only lets the function write its own CloudWatch Logs';
-    acknowledge(fn, {
-      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]': `${lambdaLogs}.`,
-      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]':
-        `${lambdaLogs} and manage the ENIs it needs to reach the database inside the VPC.`,
-    });
     acknowledge(provider, {
       'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]':
-        `aws-cdk-lib's custom-resource provider framework function: ${lambdaLogs.toLowerCase()}.`,
+        "aws-cdk-lib's custom-resource provider framework function: the AWS managed policy only lets it write its own CloudWatch Logs.",
       [`AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(fn.node.defaultChild as CfnElement)}.Arn>:*]`]:
         'The provider framework may invoke any version of the bootstrap function (lambda:InvokeFunction on <arn>:*), and only that function.',
     });

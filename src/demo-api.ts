@@ -7,7 +7,6 @@ import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
@@ -15,8 +14,7 @@ import { schemaProblem } from '../runtime/bootstrap/validation';
 import { DEMO_ENV } from '../runtime/demo/env-names';
 import { CLIENT_PORT } from './constants';
 import { acknowledge } from './nag';
-import { lambdaBundlingPaths } from './lambda-bundling';
-import { LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME } from './lambda-runtime';
+import { newLibraryFunction } from './library-function';
 
 export interface DemoApiProps {
   readonly vpc: ec2.IVpc;
@@ -104,19 +102,14 @@ export class DemoApi extends Construct implements ec2.IConnectable {
     });
     this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'Secrets Manager API (HTTPS)');
 
-    const fn = new nodejs.NodejsFunction(this, 'Function', {
+    const fn = newLibraryFunction(this, 'Function', {
       entry: handlerEntry(),
-      ...lambdaBundlingPaths(),
-      handler: 'handler',
-      runtime: LAMBDA_RUNTIME,
-      architecture: LAMBDA_ARCHITECTURE,
       description: 'serverless-proxysql demo API: items through ProxySQL, and which backend served them',
       vpc: props.vpc,
-      vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
-      securityGroups: [this.securityGroup],
+      vpcSubnets: props.vpcSubnets,
+      securityGroup: this.securityGroup,
       // Covers the handler's worst case: 3 connection attempts of 2 s each plus backoff, or a 5 s statement.
       timeout: Duration.seconds(10),
-      memorySize: 256,
       environment: {
         [DEMO_ENV.host]: props.proxyHostname,
         [DEMO_ENV.port]: Tokenization.stringifyNumber(port),
@@ -132,14 +125,7 @@ export class DemoApi extends Construct implements ec2.IConnectable {
         // A demo: its logs go when it goes.
         removalPolicy: RemovalPolicy.DESTROY,
       }),
-      bundling: {
-        // Local esbuild (a devDependency), never Docker. mysql2 and Powertools are bundled; the AWS SDK v3
-        // comes with the Node.js runtime.
-        forceDockerBundling: false,
-        minify: true,
-        sourceMap: true,
-        externalModules: ['@aws-sdk/*'],
-      },
+      reaches: 'ProxySQL',
     });
     props.userSecret.grantRead(fn);
     this.function = fn;
@@ -164,12 +150,6 @@ export class DemoApi extends Construct implements ec2.IConnectable {
         'AwsSolutions-APIG4': "authorization: 'none' was chosen for this demo API; its stage is throttled and it only reads and writes the demo table.",
       });
     }
-    const lambdaLogs = 'The AWS managed policy only lets the demo function write its own CloudWatch Logs';
-    acknowledge(fn, {
-      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]': `${lambdaLogs}.`,
-      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]':
-        `${lambdaLogs} and manage the ENIs it needs to reach ProxySQL inside the VPC.`,
-    });
 
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
       retention: logs.RetentionDays.ONE_MONTH,

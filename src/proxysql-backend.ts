@@ -115,7 +115,9 @@ class AuroraClusterBackend extends ProxySqlBackend {
       },
       writerEndpoint: { host: endpoint.hostname, port },
       ports: [port],
-      databaseConnections: this.cluster,
+      // An imported cluster without security groups has nothing to open: the service falls back to egress
+      // to the VPC's CIDR, and the bootstrap step needs them (it says so).
+      databaseConnections: this.cluster.connections.securityGroups.length > 0 ? this.cluster : undefined,
       adminSecret: this.options.adminSecret ?? clusterSecret(this.cluster),
     };
   }

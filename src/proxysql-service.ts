@@ -97,6 +97,12 @@ export interface ProxySqlServiceProps {
   readonly bootstrap?: boolean;
   /** Drop the users the bootstrap step created when the stack is deleted. @default false */
   readonly dropUsersOnDelete?: boolean;
+  /**
+   * Change this string to run the bootstrap step again although nothing in the template changed, e.g. after
+   * putting a new password into a user's secret by hand (the template never holds secret values).
+   * @default - the bootstrap runs when its inputs (users, grants, secret ARNs) change
+   */
+  readonly bootstrapRevision?: string;
   /** Custom query rules, evaluated before the default read/write split. @default [] */
   readonly queryRules?: QueryRuleSpec[];
   /** Keep the default read/write-split rules. @default true */
@@ -438,6 +444,7 @@ export class ProxySqlService extends Construct {
           .filter((u) => u.createOnBackend)
           .map((u) => ({ username: u.username as string, secret: u.secret, schema: u.schema, privileges: u.privileges })),
         dropUsersOnDelete: props.dropUsersOnDelete ?? false,
+        revision: props.bootstrapRevision,
       });
       this.service.node.addDependency(this.bootstrap);
     } else {
@@ -606,7 +613,7 @@ function validateProps(props: ProxySqlServiceProps): Settings {
     throw new Error(`ProxySqlServiceProps.autoScaling.targetCpuUtilizationPercent: ${targetCpu} must be from 10 to 90`);
   }
   const drainTimeout = props.drainTimeout ?? Duration.seconds(30);
-  const drainSeconds = drainTimeout.toSeconds();
+  const drainSeconds = wholeSeconds(drainTimeout, 'ProxySqlServiceProps.drainTimeout');
   if (!(drainSeconds >= 0 && drainSeconds <= 110)) {
     throw new Error(
       `ProxySqlServiceProps.drainTimeout: ${drainSeconds} s must be from 0 to 110 s (Fargate stops a container at most 120 s after SIGTERM)`,
@@ -621,15 +628,11 @@ function validateProps(props: ProxySqlServiceProps): Settings {
       throw new Error(`ProxySqlServiceProps.${name}: must be a whole number from ${min} to ${max}, got ${value}`);
     }
   }
-  const lag = props.maxReplicaLag?.toSeconds();
+  const lag = props.maxReplicaLag === undefined ? undefined : wholeSeconds(props.maxReplicaLag, 'ProxySqlServiceProps.maxReplicaLag');
   if (lag !== undefined && !(lag >= 1 && lag <= 600)) {
     throw new Error(`ProxySqlServiceProps.maxReplicaLag: ${lag} s must be from 1 to 600 s`);
   }
-  for (const name of Object.keys(props.mysqlVariables ?? {})) {
-    if (name.startsWith('mysql-') || !/^[a-z][a-z0-9_]*$/.test(name)) {
-      throw new Error(`ProxySqlServiceProps.mysqlVariables: '${name}' must be a variable name without the mysql- prefix (e.g. 'wait_timeout')`);
-    }
-  }
+  validateMysqlVariables(props.mysqlVariables ?? {});
   return {
     cpu,
     memoryLimitMiB,
@@ -640,6 +643,46 @@ function validateProps(props: ProxySqlServiceProps): Settings {
     cpuArchitecture: props.cpuArchitecture ?? ecs.CpuArchitecture.ARM64,
     drainTimeout,
   };
+}
+
+/** Variables the construct sets from its own props or secrets: overriding them would break an invariant. */
+const CONSTRUCT_OWNED_VARIABLES: Readonly<Record<string, string>> = {
+  monitor_username: 'set monitorUsername instead',
+  monitor_password: 'it is the generated MonitorSecret, injected at task start; a value here would sit in the template in clear text',
+  interfaces: 'the load balancer forwards to port 6033',
+  query_processor_regex: 'query rules are validated with RE2 at synth, so ProxySQL must run RE2',
+  have_ssl: 'set clientTls instead',
+};
+
+function validateMysqlVariables(variables: Readonly<Record<string, string | number | boolean>>): void {
+  for (const [name, value] of Object.entries(variables)) {
+    const at = `ProxySqlServiceProps.mysqlVariables.${name}`;
+    if (name.startsWith('mysql-') || !/^[a-z][a-z0-9_]*$/.test(name)) {
+      throw new Error(`ProxySqlServiceProps.mysqlVariables: '${name}' must be a variable name without the mysql- prefix (e.g. 'wait_timeout')`);
+    }
+    if (name in CONSTRUCT_OWNED_VARIABLES) {
+      throw new Error(`${at}: set by the construct (${CONSTRUCT_OWNED_VARIABLES[name]})`);
+    }
+    if (typeof value === 'number' && !(Number.isInteger(value) && Math.abs(value) <= 2_147_483_647)) {
+      throw new Error(`${at}: ${value} must be a whole number that fits 32 bits (ProxySQL's config loader reads an int)`);
+    }
+    if (typeof value === 'string' && (/["\n\r]/.test(value) || value.includes('{{secret:'))) {
+      // The 3.0-era loader splices variable values into SQL between double quotes, unescaped.
+      throw new Error(`${at}: must not contain a double quote, a line break or '{{secret:'`);
+    }
+    if (!['string', 'number', 'boolean'].includes(typeof value)) {
+      throw new Error(`${at}: must be a string, a number or a boolean`);
+    }
+  }
+}
+
+/** A duration as whole seconds, or an error naming the prop (Duration.toSeconds throws a message without one). */
+function wholeSeconds(duration: Duration, at: string): number {
+  const ms = duration.toMilliseconds({ integral: false });
+  if (!Number.isFinite(ms) || ms % 1000 !== 0) {
+    throw new Error(`${at}: ${duration.toHumanString()} must be a whole number of seconds`);
+  }
+  return ms / 1000;
 }
 
 function checkCount(value: number, at: string, min: number): void {

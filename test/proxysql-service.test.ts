@@ -261,6 +261,32 @@ describe('ProxySqlService on explicit endpoints', () => {
     ]);
   });
 
+  test('an imported Aurora cluster without security groups gets egress to the VPC on its port, and bootstrap says what it needs', () => {
+    const { stack, vpc } = givenStack();
+    const attrs = { clusterIdentifier: 'c', clusterEndpointAddress: 'c.cluster-abc.us-east-1.rds.amazonaws.com', port: 3306, instanceIdentifiers: ['c-1'] };
+    const proxy = new ProxySqlService(stack, 'Proxy', {
+      vpc,
+      backend: ProxySqlBackend.auroraCluster(rds.DatabaseCluster.fromDatabaseClusterAttributes(stack, 'C', attrs)),
+      users: [{ username: 'app', secret: new secretsmanager.Secret(stack, 'S') }],
+    });
+    const taskSg = stack.resolve(proxy.taskConnections.securityGroups[0].securityGroupId);
+    Template.fromStack(stack).hasResourceProperties('AWS::EC2::SecurityGroup', {
+      SecurityGroupEgress: Match.arrayWith([Match.objectLike({ FromPort: 3306, ToPort: 3306, CidrIp: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Vpc'), 'CidrBlock'] } })]),
+    });
+    expect(taskSg).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^ProxyTaskSecurityGroup/), 'GroupId'] });
+    const { stack: stack2, vpc: vpc2 } = givenStack();
+    expect(
+      () =>
+        new ProxySqlService(stack2, 'Proxy', {
+          vpc: vpc2,
+          backend: ProxySqlBackend.auroraCluster(rds.DatabaseCluster.fromDatabaseClusterAttributes(stack2, 'C', attrs), {
+            adminSecret: new secretsmanager.Secret(stack2, 'Admin'),
+          }),
+          users: [{ username: 'app', secret: new secretsmanager.Secret(stack2, 'S') }],
+        }),
+    ).toThrow(/ProxySqlServiceProps\.bootstrap: the backend has no databaseConnections/);
+  });
+
   test('a private DNS name becomes the endpoint', () => {
     const { stack, vpc } = givenStack();
     const cluster = givenAuroraCluster(stack, vpc);
@@ -295,6 +321,13 @@ describe('validation', () => {
     ['maxReplicaLag out of range', () => ({ maxReplicaLag: Duration.minutes(20) }), /ProxySqlServiceProps\.maxReplicaLag/],
     ['prefixed variable', () => ({ mysqlVariables: { 'mysql-wait_timeout': 1 } }), /ProxySqlServiceProps\.mysqlVariables: 'mysql-wait_timeout'/],
     ['invalid query rule', () => ({ queryRules: [{ matchDigest: '(?<=x)', destination: 'reader' }] }), /queryRules\[0\]\.matchDigest: not a valid RE2 pattern/],
+    ['sub-second drain timeout', () => ({ drainTimeout: Duration.millis(1500) }), /ProxySqlServiceProps\.drainTimeout: .* must be a whole number of seconds/],
+    ['sub-second replica lag', () => ({ maxReplicaLag: Duration.millis(500) }), /ProxySqlServiceProps\.maxReplicaLag: .* must be a whole number of seconds/],
+    ['variable set by the construct', () => ({ mysqlVariables: { monitor_password: 'hunter2' } }), /ProxySqlServiceProps\.mysqlVariables\.monitor_password: set by the construct/],
+    ['variable with a double quote', () => ({ mysqlVariables: { server_version: 'a"b' } }), /ProxySqlServiceProps\.mysqlVariables\.server_version: must not contain a double quote/],
+    ['variable with a line break', () => ({ mysqlVariables: { init_connect: 'a\nb' } }), /ProxySqlServiceProps\.mysqlVariables\.init_connect/],
+    ['fractional variable', () => ({ mysqlVariables: { wait_timeout: 1.5 } }), /ProxySqlServiceProps\.mysqlVariables\.wait_timeout: 1\.5 must be a whole number/],
+    ['variable beyond 32 bits', () => ({ mysqlVariables: { wait_timeout: 2 ** 40 } }), /ProxySqlServiceProps\.mysqlVariables\.wait_timeout/],
     ['bootstrap without admin secret', (s, vpc) => ({
       backend: ProxySqlBackend.endpoints({ writer: { hostname: 'db.example.internal' }, databaseConnections: new ec2.SecurityGroup(s, 'Sg', { vpc }) }),
       users: [{ username: 'app', secret: new secretsmanager.Secret(s, 'Y') }],

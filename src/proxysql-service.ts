@@ -99,7 +99,8 @@ export interface ProxySqlServiceProps {
   readonly dropUsersOnDelete?: boolean;
   /**
    * Change this string to run the bootstrap step again although nothing in the template changed, e.g. after
-   * putting a new password into a user's secret by hand (the template never holds secret values).
+   * putting a new password into a user's secret by hand (the template never holds secret values). The tasks
+   * are replaced after the bootstrap has run, so ProxySQL gets the same new passwords.
    * @default - the bootstrap runs when its inputs (users, grants, secret ARNs) change
    */
   readonly bootstrapRevision?: string;
@@ -302,6 +303,9 @@ export class ProxySqlService extends Construct {
       PROXYSQL_ADMIN_USER: PROXYSQL_ADMIN_USER,
       [`${ADMIN_PASSWORD_ENV}_SOURCE`]: this.adminSecret.secretArn,
       [`${MONITOR_PASSWORD_ENV}_SOURCE`]: this.monitorSecret.secretArn,
+      // A new revision also changes the task definition, so the tasks are replaced (after the bootstrap,
+      // which the service depends on) and pick up the new passwords.
+      ...(props.bootstrapRevision !== undefined ? { PROXYSQL_BOOTSTRAP_REVISION: props.bootstrapRevision } : {}),
     };
     users.forEach((user, index) => {
       secrets[userPasswordEnv(index)] = ecs.Secret.fromSecretsManager(user.secret, 'password');

@@ -469,3 +469,14 @@ describe('production defaults', () => {
     expect((cnf.mysql_hostgroup_attributes as Array<{ servers_defaults: string }>).map((a) => JSON.parse(a.servers_defaults).use_ssl)).toEqual([1, 1]);
   });
 });
+
+describe('bootstrapRevision', () => {
+  test('re-runs the bootstrap and replaces the tasks after it', () => {
+    const { stack } = auroraProxy({ users: [{ username: 'app' }], bootstrapRevision: 'rotated-2026-11-25' });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('Custom::ProxySqlDatabaseBootstrap', { Revision: 'rotated-2026-11-25' });
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: [Match.objectLike({ Environment: Match.arrayWith([{ Name: 'PROXYSQL_BOOTSTRAP_REVISION', Value: 'rotated-2026-11-25' }]) })],
+    });
+  });
+});

@@ -58,12 +58,11 @@ describe('benchmark against the local topology', () => {
     expect(primary.samples).toBeGreaterThanOrEqual(10); // 250 ms over 5 s is 20; the loaded event loop may skip some
     const max = primary.serverMax!;
     // Sampling sees Threads_connected at instants 250 ms apart; the server raises Max_used_connections on every
-    // connect, so a sample can never exceed it but can miss short-lived peaks (cold connections live ~100 ms).
+    // connect, so a sample can never exceed it, but it misses short-lived peaks: a cold connection lives ~1-100 ms
+    // here and sessions' timers fire in bursts, so with 200 ms think time the sampled peak was 23-96% of the server
+    // max over eleven 5-s runs on this machine. No lower bound holds for such churn; the steady cases below pin it down.
     expect(primary.peakSampled).toBeLessThanOrEqual(max);
-    // Stated tolerance: with 500 sessions cycling, the sampled peak is within 50% of the true peak (observed on
-    // this 2-core machine: 459 sampled vs 485 max), and well above the pre-run baseline.
-    expect(primary.peakSampled).toBeGreaterThanOrEqual(max * 0.5);
-    expect(primary.peakSampled).toBeGreaterThan(primary.baseline + 100);
+    expect(primary.peakSampled).toBeGreaterThan(primary.baseline); // the fleet's connections were seen
     // The fleet never holds more than one connection per session (plus the sampler and replication threads).
     expect(max).toBeLessThanOrEqual(500 + primary.baseline);
 
@@ -80,6 +79,18 @@ describe('benchmark against the local topology', () => {
     } finally {
       await admin.end();
     }
+  });
+
+  it('with a steady cold population (no think time), the sampled peak is within 5% of the server max', async () => {
+    // Every session is always connecting, querying or closing, so the server count stays at its maximum and a
+    // 250 ms sample can only miss the few sessions between two connections (observed: equal, 502 of 502).
+    const r = await runBenchmark(localOptions({ sessions: 500, mode: 'cold', durationS: 3, thinkMs: 0 }), { topology });
+    expect(r.totals.errors).toBe(0);
+    const primary = r.connections.find((c) => c.backend === `127.0.0.1:${topology.primary.port}`)!;
+    const max = primary.serverMax!;
+    expect(max).toBeLessThanOrEqual(500 + primary.baseline);
+    expect(primary.peakSampled).toBeLessThanOrEqual(max);
+    expect(primary.peakSampled).toBeGreaterThanOrEqual(max * 0.95);
   });
 
   it('with steady warm connections, the sampled peak equals the server max exactly (sessions + baseline)', async () => {

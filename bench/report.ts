@@ -12,8 +12,8 @@ export function table(rows: string[][]): string {
   return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ')).join('\n');
 }
 
-function latencyRow(name: string, ok: number, errors: number, opsPerSec: number, l: LatencySummary): string[] {
-  return [name, String(ok), String(errors), f1(opsPerSec), f1(l.p50), f1(l.p95), f1(l.p99), f1(l.max)];
+function latencyRow(name: string, ok: number, errors: number | undefined, opsPerSec: number, l: LatencySummary): string[] {
+  return [name, String(ok), errors === undefined ? '-' : String(errors), f1(opsPerSec), f1(l.p50), f1(l.p95), f1(l.p99), f1(l.max)];
 }
 
 function errorLines(errors: Record<string, number>, indent: string): string[] {
@@ -42,10 +42,10 @@ export function formatReport(r: BenchResult): string {
       ['op', 'ok', 'errors', 'ops/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms'],
       ...OP_KINDS.map((k) => latencyRow(k, r.perKind[k].ok, r.perKind[k].errors, r.perKind[k].opsPerSec, r.perKind[k].latencyMs)),
       latencyRow('all', r.totals.ok, r.totals.errors, r.totals.opsPerSec, r.latencyMs.overall),
-      latencyRow('connect', r.latencyMs.connect.count, 0, r.latencyMs.connect.count / r.elapsedS, r.latencyMs.connect),
+      latencyRow('connect', r.latencyMs.connect.count, undefined, r.latencyMs.connect.count / r.elapsedS, r.latencyMs.connect),
     ]),
     '',
-    `elapsed ${r.elapsedS.toFixed(2)} s; ${r.totals.connects} connections opened; cold-mode latency includes the connect`,
+    `elapsed ${r.elapsedS.toFixed(2)} s; ${r.totals.connects} connections opened (failed connects count as errors of their op); latency includes the connect in cold mode and on a warm reconnect`,
     'errors by code:',
     ...errorLines(r.errors.byCode, '  '),
   );

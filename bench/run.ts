@@ -109,7 +109,15 @@ export async function runBenchmark(opts: BenchOptions, hooks: RunHooks = {}): Pr
       also = opts.also;
       creds = { user: opts.user, password: opts.password, database: opts.database };
       backends = (opts.admin?.backends ?? []).map((endpoint) => ({ endpoint, user: opts.admin!.user, password: opts.admin!.password }));
-      if (opts.setup) await ensureSchema(target, creds);
+      if (opts.setup) {
+        await ensureSchema(target, creds).catch((err: { code?: string; errno?: number }) => {
+          throw new Error(
+            `cannot prepare the benchmark tables in '${creds.database}' on ${formatEndpoint(target)} as '${creds.user}' ` +
+              `(${err.code ?? 'error'}${err.errno && err.errno > 0 ? ` ${err.errno}` : ''}). Check --target, --user, --password-env ` +
+              'and --database; the user needs CREATE, SELECT, INSERT and UPDATE on that database (or create the tables once and use --no-setup).',
+          );
+        });
+      }
     }
     if (opts.failover) promoter = await preparePromotion(topology!, creds.user);
 

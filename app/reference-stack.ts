@@ -6,7 +6,7 @@ import { Construct } from 'constructs';
 import { DemoApi, ProxySqlBackend, ProxySqlService } from '../src';
 import { acknowledge } from '../src/nag';
 
-/** The Aurora MySQL engine of the reference app: 3.10, the current long-term-support release line. */
+/** The Aurora MySQL engine of the reference app: 3.10 (MySQL 8.0.42), the current long-term-support release line. */
 export const REFERENCE_AURORA_ENGINE = rds.AuroraMysqlEngineVersion.VER_3_10_3;
 
 export interface ReferenceStackProps extends StackProps {
@@ -42,8 +42,10 @@ export class ReferenceStack extends Stack {
     const database = new rds.DatabaseCluster(this, 'Database', {
       engine: rds.DatabaseClusterEngine.auroraMysql({ version: REFERENCE_AURORA_ENGINE }),
       credentials: rds.Credentials.fromGeneratedSecret('admin'),
-      writer: rds.ClusterInstance.serverlessV2('writer'),
-      readers: [rds.ClusterInstance.serverlessV2('reader', { scaleWithWriter: true })],
+      // AWS recommends no automatic minor version upgrades on LTS releases: they can move a cluster off LTS
+      // (Aurora MySQL 3.10.0 release notes).
+      writer: rds.ClusterInstance.serverlessV2('writer', { autoMinorVersionUpgrade: false }),
+      readers: [rds.ClusterInstance.serverlessV2('reader', { scaleWithWriter: true, autoMinorVersionUpgrade: false })],
       serverlessV2MinCapacity: 0.5,
       serverlessV2MaxCapacity: 4,
       vpc,

@@ -203,6 +203,11 @@ function mysqlVariables(spec: ProxySqlConfigSpec, listen: HostPort): Record<stri
       reason:
         "just under the NLB's 350 s idle timeout: ProxySQL closes idle client sessions cleanly before the NLB drops the flow, and frozen or reaped Lambda sandboxes free their slot",
     },
+    use_tcp_keepalive: { value: true },
+    tcp_keepalive_time: {
+      value: 120,
+      reason: 'keepalive probes on client sockets well inside the NLB idle timeout, for clients that stay connected and awake',
+    },
     connect_timeout_server: { value: 1000, reason: 'one backend connect attempt' },
     connect_timeout_server_max: {
       value: 10000,

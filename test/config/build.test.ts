@@ -122,10 +122,32 @@ describe('endpoints backend', () => {
 
   test('the default rules send locking reads to the writer and reads to the readers, in that order', () => {
     const rules = render(spec).mysql_query_rules as Array<Record<string, unknown>>;
-    expect(rules.map((r) => [r.rule_id, r.destination_hostgroup, r.apply, r.active])).toEqual([
-      [1000, 10, 1, 1],
-      [1010, 10, 1, 1],
-      [1020, 20, 1, 1],
+    expect(rules).toEqual([
+      {
+        rule_id: 1000,
+        active: 1,
+        match_digest:
+          '(?i)\\bFOR\\s+(UPDATE|SHARE)\\b|\\bLOCK\\s+IN\\s+SHARE\\s+MODE\\b|\\b(GET_LOCK|RELEASE_LOCK|RELEASE_ALL_LOCKS|IS_FREE_LOCK|IS_USED_LOCK|LAST_INSERT_ID|FOUND_ROWS|ROW_COUNT)\\s*\\(|\\bSQL_CALC_FOUND_ROWS\\b|^[(\\s]*SELECT\\b.*\\bINTO\\b',
+        destination_hostgroup: 10,
+        apply: 1,
+        comment: 'locking reads, named locks, session results and SELECT INTO go to the writer',
+      },
+      {
+        rule_id: 1010,
+        active: 1,
+        match_digest: '(?i)^WITH\\b.*\\b(INSERT|UPDATE|DELETE|REPLACE)\\b',
+        destination_hostgroup: 10,
+        apply: 1,
+        comment: 'a CTE that writes goes to the writer',
+      },
+      {
+        rule_id: 1020,
+        active: 1,
+        match_digest: '(?i)^[(\\s]*(SELECT|WITH)\\b',
+        destination_hostgroup: 20,
+        apply: 1,
+        comment: 'plain reads (SELECT, (SELECT ...) UNION, read-only CTE) go to the readers',
+      },
     ]);
   });
 });
@@ -151,6 +173,8 @@ describe('variables', () => {
     ['interfaces', '0.0.0.0:6033'],
     ['log_unhealthy_connections', false],
     ['max_transaction_idle_time', 30000],
+    ['use_tcp_keepalive', true],
+    ['tcp_keepalive_time', 120],
   ])('mysql-%s = %s', (name, value) => {
     expect(mysql[name]).toEqual(value);
   });

@@ -15,4 +15,13 @@ npx tsc -p tsconfig.json --noEmit
 echo "lint (eslint)…"
 npx eslint .
 echo "tests (vitest)…"
-npx vitest run "$@"
+report=$(mktemp)
+trap 'rm -f "$report"' EXIT
+status=0
+npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@" || status=$?
+# One plain closing line with the counts (vitest's own summary is decorated).
+node -e '
+  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`);
+' "$report" || true
+exit "$status"

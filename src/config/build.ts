@@ -333,6 +333,19 @@ function endpointRows(backend: EndpointsBackendSpec, maxConnections: number): Ba
       },
     ],
     auroraHostgroups: [],
-    hostgroupAttributes: [],
+    // A promoted replica keeps its max_replication_lag in its copy in the writer hostgroup, and with
+    // replication stopped its lag reads NULL, which ProxySQL counts as mysql-monitor_slave_lag_when_null (60 s):
+    // the new writer would be shunned and every write would fail (sysown/proxysql#4107, #3897). In the writer
+    // hostgroup a missing lag counts as 0 instead; readers with broken replication are still shunned.
+    hostgroupAttributes:
+      backend.maxReplicaLagSeconds > 0
+        ? [
+            {
+              hostgroupId: WRITER_HOSTGROUP,
+              hostgroupSettings: JSON.stringify({ monitor_slave_lag_when_null: 0 }),
+              comment: 'never shun the writer for a NULL replication lag after a promotion',
+            },
+          ]
+        : [],
   };
 }

@@ -130,6 +130,8 @@ export interface MySqlHostgroupAttributes {
    * auto-discovered instances do not inherit `use_ssl` from the seed row (sysown/proxysql#2861, PR #4207).
    */
   readonly serversDefaults?: string;
+  /** JSON object of per-hostgroup monitor settings, e.g. `monitor_slave_lag_when_null` (sysown/proxysql PR #4528). */
+  readonly hostgroupSettings?: string;
   readonly comment?: string;
 }
 

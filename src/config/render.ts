@@ -180,6 +180,7 @@ function auroraRow(a: MySqlAwsAuroraHostgroup): Row {
 function hostgroupAttributesRow(h: MySqlHostgroupAttributes): Row {
   return [
     ['hostgroup_id', h.hostgroupId],
+    ['hostgroup_settings', h.hostgroupSettings],
     ['servers_defaults', h.serversDefaults],
     ['comment', h.comment],
   ];

@@ -114,6 +114,10 @@ describe('endpoints backend', () => {
       { writer_hostgroup: 10, reader_hostgroup: 20, check_type: 'read_only', comment: expect.any(String) },
     ]);
     expect(cnf.mysql_aws_aurora_hostgroups).toBeUndefined();
+    // a promoted replica (replication stopped, lag NULL) must not be shunned as the writer
+    expect(cnf.mysql_hostgroup_attributes).toEqual([
+      { hostgroup_id: 10, hostgroup_settings: '{"monitor_slave_lag_when_null":0}', comment: expect.any(String) },
+    ]);
     expect((cnf.mysql_users as Array<Record<string, unknown>>).map((u) => [u.username, u.password, u.max_connections])).toEqual([
       ['app', '{{secret:mysql_user:PROXYSQL_USER_PASSWORD_0}}', 10000],
       ['reporting', '{{secret:mysql_user:PROXYSQL_USER_PASSWORD_1}}', 50],

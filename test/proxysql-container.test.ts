@@ -1,0 +1,112 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { afterAll, describe, expect, test } from 'vitest';
+import { ProxySqlBackend } from '../src/proxysql-backend';
+import { ProxySqlService } from '../src/proxysql-service';
+import { parseLibconfig } from './support/libconfig';
+import { givenStack } from './support/stack';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'spx-container-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+interface ContainerDefinition {
+  EntryPoint: string[];
+  Environment: Array<{ Name: string; Value: unknown }>;
+  Secrets: Array<{ Name: string; ValueFrom: unknown }>;
+}
+
+/**
+ * The contract between the construct and the container: run the task definition's own entry point the way
+ * the container runtime does (`/bin/sh -c <script> proxysql-entrypoint`), with its environment and a value for
+ * each secret ECS would inject, and check the file ProxySQL would read. A stand-in records what would start.
+ */
+describe('the task definition runs as ECS would run it', () => {
+  // GIVEN a proxy whose users' login names come from their secrets (the cluster-secret default) and by name
+  const { stack, vpc } = givenStack();
+  new ProxySqlService(stack, 'Proxy', {
+    vpc,
+    backend: ProxySqlBackend.endpoints({
+      writer: { hostname: 'primary.abc.us-east-1.rds.amazonaws.com' },
+      readers: [{ hostname: 'replica-1.abc.us-east-1.rds.amazonaws.com' }],
+      databaseConnections: new ec2.SecurityGroup(stack, 'Db', { vpc }),
+    }),
+    users: [{ secret: new secretsmanager.Secret(stack, 'Owner') }, { username: 'app', secret: new secretsmanager.Secret(stack, 'App') }],
+  });
+  const container = (
+    Object.values(Template.fromStack(stack).findResources('AWS::ECS::TaskDefinition'))[0] as { Properties: { ContainerDefinitions: ContainerDefinition[] } }
+  ).Properties.ContainerDefinitions[0];
+
+  function environment(secretValues: Record<string, string>): Record<string, string> {
+    const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
+    for (const { Name, Value } of container.Environment) {
+      // Deploy-time values (secret ARNs for messages) become readable placeholders here.
+      env[Name] = typeof Value === 'string' ? Value : `arn:aws:secretsmanager:us-east-1:111111111111:secret:${Name}`;
+    }
+    for (const { Name } of container.Secrets) env[Name] = secretValues[Name];
+    const bin = path.join(tmp, 'proxysql');
+    fs.writeFileSync(bin, `#!/bin/sh\nprintf '%s\\n' "$@" > "${path.join(tmp, 'argv')}"\n`, { mode: 0o755 });
+    env.PROXYSQL_BIN = bin;
+    env.PROXYSQL_CONFIG_PATH = path.join(tmp, 'proxysql.cnf');
+    env.PROXYSQL_DATADIR = path.join(tmp, 'data');
+    env.PROXYSQL_DRAIN_SECONDS = '0';
+    return env;
+  }
+
+  function run(secretValues: Record<string, string>) {
+    fs.rmSync(path.join(tmp, 'proxysql.cnf'), { force: true });
+    const [shell, flag, script, name] = container.EntryPoint;
+    return spawnSync(shell, [flag, script, name], { env: environment(secretValues), encoding: 'utf8' });
+  }
+
+  test('every placeholder has a secret or variable behind it, and the written file has the real values', () => {
+    // WHEN ECS injects these secrets (hostile but legal for each kind)
+    const secrets = {
+      PROXYSQL_ADMIN_PASSWORD: 'Adm1n $HOME `id` & / # ü',
+      PROXYSQL_MONITOR_PASSWORD: "m0n'itor \\ €",
+      PROXYSQL_USER_NAME_0: 'owner',
+      PROXYSQL_USER_PASSWORD_0: 'Own"er\\pw',
+      PROXYSQL_USER_PASSWORD_1: 'app pw; with spaces',
+    };
+    expect(container.Secrets.map((s) => s.Name).sort()).toEqual(Object.keys(secrets).sort());
+    const result = run(secrets);
+    // THEN ProxySQL starts with --initial on the written file, which holds the values exactly
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    const argv = fs.readFileSync(path.join(tmp, 'argv'), 'utf8').trim().split('\n');
+    expect(argv).toEqual(['-f', '--initial', '--idle-threads', '--no-version-check', '-c', path.join(tmp, 'proxysql.cnf'), '-D', path.join(tmp, 'data')]);
+    const cnf = parseLibconfig(fs.readFileSync(path.join(tmp, 'proxysql.cnf'), 'utf8'));
+    expect((cnf.admin_variables as Record<string, string>).admin_credentials).toBe(`admin:${secrets.PROXYSQL_ADMIN_PASSWORD}`);
+    expect((cnf.mysql_variables as Record<string, string>).monitor_password).toBe(secrets.PROXYSQL_MONITOR_PASSWORD);
+    expect((cnf.mysql_users as Array<Record<string, unknown>>).map((u) => [u.username, u.password])).toEqual([
+      ['owner', secrets.PROXYSQL_USER_PASSWORD_0],
+      ['app', secrets.PROXYSQL_USER_PASSWORD_1],
+    ]);
+    expect(JSON.stringify(cnf)).not.toContain('{{secret:');
+  });
+
+  test('a secret ProxySQL cannot take stops the task, naming the secret by its ARN and never its value', () => {
+    const result = run({
+      PROXYSQL_ADMIN_PASSWORD: 'fine',
+      PROXYSQL_MONITOR_PASSWORD: 'fine',
+      PROXYSQL_USER_NAME_0: 'owner',
+      PROXYSQL_USER_PASSWORD_0: "it's-secret",
+      PROXYSQL_USER_PASSWORD_1: 'fine',
+    });
+    expect(result.status).toBe(78);
+    expect(result.stderr).toMatch(/secret PROXYSQL_USER_PASSWORD_0 \(arn:aws:secretsmanager:.*PROXYSQL_USER_PASSWORD_0_SOURCE\) \(mysql_user password\) holds a single quote/);
+    expect(result.stderr).not.toContain("it's-secret");
+    expect(fs.existsSync(path.join(tmp, 'proxysql.cnf'))).toBe(false);
+  });
+
+  test('the template itself carries no deploy-time token for this backend: it is the rendered file', () => {
+    const template = container.Environment.find((e) => e.Name === 'PROXYSQL_CONFIG_TEMPLATE');
+    expect(typeof template?.Value).toBe('string');
+    expect(Stack.of(stack).resolve(template?.Value)).toContain('mysql_replication_hostgroups=');
+  });
+});

@@ -7,7 +7,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { startTopology, Topology } from '../local/topology';
 import { assertOpenFileLimit } from './limits';
 import { preparePromotion, prepareLocal, Promoter, PromotionTimes } from './local';
-import { BenchOptions, Endpoint, formatEndpoint, Mix, Mode, OP_KINDS, OpKind, WriterDiscovery } from './options';
+import { BenchOptions, Endpoint, formatEndpoint, OP_KINDS, OpKind, WriterDiscovery } from './options';
 import { BackendConnections, SampledBackend, startSampler } from './sampler';
 import { LatencySummary, rate, summarize } from './stats';
 import { Credentials, ensureSchema, now, Recorder, runFleet, TimelineBucket, WriterChange, WriterResolver } from './workload';
@@ -38,21 +38,11 @@ export interface FailoverResult {
 export interface BenchResult {
   startedAt: string;
   machine: { cpus: number; cpuModel: string; memoryGb: number; platform: string; node: string };
-  config: {
-    target: string;
-    local: boolean;
-    database: string;
-    sessions: number;
-    mode: Mode;
-    mix: Mix;
-    durationS: number;
-    thinkMs: number;
-    rampS: number;
-    queryTimeoutMs: number;
-    writerDiscovery: WriterDiscovery;
-    endpoints: string[];
-    maxConnections?: number;
-  };
+  /** The options that shaped the run (no passwords), with endpoints as HOST:PORT. */
+  config: Pick<
+    BenchOptions,
+    'local' | 'database' | 'sessions' | 'mode' | 'mix' | 'durationS' | 'thinkMs' | 'rampS' | 'queryTimeoutMs' | 'writerDiscovery'
+  > & { target: string; endpoints: string[]; maxConnections?: number };
   /** Wall time from the first session start to the last session's end (includes draining in-flight work). */
   elapsedS: number;
   totals: { ok: number; errors: number; opsPerSec: number; connects: number };

@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import { parseArgs, ParseArgsConfig } from 'node:util';
-import { MYSQL_DEFAULT_PORT } from '../src/constants';
+import { MYSQL_DEFAULT_PORT, USERNAME_PATTERN } from '../src/constants';
 import { HostPort } from '../src/config/build';
 import { ReplicationCheckType } from '../src/config/model';
 import { QueryRuleSpec } from '../src/config/query-rules';
@@ -35,9 +35,6 @@ export class UsageError extends Error {
 export type Environment = Readonly<Record<string, string | undefined>>;
 
 export const CLI_NAME = 'serverless-proxysql';
-
-/** MySQL / ProxySQL user names we accept: what the bootstrap creates and the config loader takes unescaped. */
-export const USER_NAME_PATTERN = /^[A-Za-z0-9_]{1,32}$/;
 
 /** Environment variable names (POSIX portable, upper case as our placeholders require). */
 export const ENV_NAME_PATTERN = /^[A-Z_][A-Z0-9_]*$/;
@@ -107,7 +104,7 @@ export function parsePort(text: string, what: string, allowZero = false): number
 }
 
 export function checkUserName(name: string, option: string): string {
-  if (!USER_NAME_PATTERN.test(name)) {
+  if (!USERNAME_PATTERN.test(name)) {
     throw new UsageError(`${option} '${name}': a user name is 1-32 letters, digits or underscores`);
   }
   return name;

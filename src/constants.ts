@@ -58,6 +58,8 @@ export const ADMIN_PASSWORD_ENV = 'PROXYSQL_ADMIN_PASSWORD';
 export const MONITOR_PASSWORD_ENV = 'PROXYSQL_MONITOR_PASSWORD';
 /** Application user N's password: `PROXYSQL_USER_PASSWORD_<N>` (N = position in the users list). */
 export const USER_PASSWORD_ENV_PREFIX = 'PROXYSQL_USER_PASSWORD_';
+/** Application user N's login name, when it is read from its secret: `PROXYSQL_USER_NAME_<N>`. */
+export const USER_NAME_ENV_PREFIX = 'PROXYSQL_USER_NAME_';
 
 /**
  * The NLB's idle timeout for TCP flows (AWS default, seconds). ProxySQL's client `wait_timeout` is set just
@@ -67,3 +69,9 @@ export const NLB_TCP_IDLE_TIMEOUT_SECONDS = 350;
 
 /** The MySQL version ProxySQL announces to clients: Aurora MySQL 3.10 (LTS) is compatible with MySQL 8.0.42. */
 export const ANNOUNCED_SERVER_VERSION = '8.0.42';
+
+/** MySQL user names we accept: MySQL 8 caps them at 32 characters; the character set needs no quoting anywhere. */
+export const USERNAME_PATTERN = /^[A-Za-z0-9_]{1,32}$/;
+
+/** Schema names we accept: 64 characters at most (MySQL identifier limit), nothing that needs quoting. */
+export const SCHEMA_PATTERN = /^[A-Za-z0-9_]{1,64}$/;

@@ -24,8 +24,10 @@ import {
   PROXYSQL_IMAGE,
   PROXYSQL_MYSQL_PORT,
   PROXYSQL_RESTAPI_PORT,
+  SCHEMA_PATTERN,
+  USERNAME_PATTERN,
 } from './constants';
-import { buildProxySqlConfig, userPasswordEnv } from './config/build';
+import { buildProxySqlConfig, userNameEnv, userPasswordEnv } from './config/build';
 import { QueryRuleSpec } from './config/query-rules';
 import { renderProxySqlConfig } from './config/render';
 import { GENERATED_SECRET_EXCLUDED_CHARACTERS } from './config/secrets';
@@ -204,16 +206,10 @@ export class ProxySqlService extends Construct {
   /** The EventBridge rule that restarts the tasks after a secret rotation, when enabled. */
   public readonly rotationRestartRule?: events.Rule;
 
-  private readonly backendConfig: ProxySqlBackendConfig;
-
   constructor(scope: Construct, id: string, props: ProxySqlServiceProps) {
     super(scope, id);
     const settings = validateProps(props);
-    this.backendConfig = props.backend.bind({
-      useTls: props.backendTls ?? true,
-      maxReplicaLagSeconds: (props.maxReplicaLag ?? Duration.seconds(30)).toSeconds(),
-    });
-    const backend = this.backendConfig;
+    const backend = props.backend.bind({ useTls: props.backendTls ?? true, maxReplicaLagSeconds: settings.maxReplicaLagSeconds });
     const users = this.resolveUsers(props.users, backend);
     const monitorUsername = props.monitorUsername ?? DEFAULT_MONITOR_USER;
     validateUsername(monitorUsername, 'ProxySqlServiceProps.monitorUsername');
@@ -290,7 +286,7 @@ export class ProxySqlService extends Construct {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    const drainSeconds = settings.drainTimeout.toSeconds();
+    const drainSeconds = settings.drainSeconds;
     const secrets: Record<string, ecs.Secret> = {
       [ADMIN_PASSWORD_ENV]: ecs.Secret.fromSecretsManager(this.adminSecret, 'password'),
       [MONITOR_PASSWORD_ENV]: ecs.Secret.fromSecretsManager(this.monitorSecret, 'password'),
@@ -365,7 +361,7 @@ export class ProxySqlService extends Construct {
       port: PROXYSQL_MYSQL_PORT,
       protocol: elbv2.Protocol.TCP,
       targets: [this.service.loadBalancerTarget({ containerName: container.containerName, containerPort: PROXYSQL_MYSQL_PORT })],
-      deregistrationDelay: settings.drainTimeout,
+      deregistrationDelay: Duration.seconds(drainSeconds),
       // TCP on the port clients use: proves the listener accepts. The connect-and-close would be logged as an
       // unhealthy client by ProxySQL (#2293, #3060); mysql-log_unhealthy_connections=false silences exactly that.
       healthCheck: {
@@ -533,7 +529,7 @@ export class ProxySqlService extends Construct {
         throw new Error(`${at}.username: required when createOnBackend is true`);
       }
       const schema = user.schema ?? 'app';
-      if (!/^[A-Za-z0-9_]{1,64}$/.test(schema)) {
+      if (!SCHEMA_PATTERN.test(schema)) {
         throw new Error(`${at}.schema: '${schema}' must be 1-64 letters, digits or underscores`);
       }
       if (user.maxConnections !== undefined && (!Number.isInteger(user.maxConnections) || user.maxConnections < 1)) {
@@ -554,13 +550,8 @@ interface ResolvedUser {
   readonly maxConnections?: number;
 }
 
-/** Environment variable for application user `index`'s login name, when it is read from its secret. */
-function userNameEnv(index: number): string {
-  return `PROXYSQL_USER_NAME_${index}`;
-}
-
 function validateUsername(username: string, at: string): void {
-  if (!/^[A-Za-z0-9_]{1,32}$/.test(username)) {
+  if (!USERNAME_PATTERN.test(username)) {
     throw new Error(`${at}: '${username}' must be 1-32 letters, digits or underscores`);
   }
 }
@@ -586,7 +577,8 @@ interface Settings {
   maxCapacity: number;
   targetCpu: number;
   cpuArchitecture: ecs.CpuArchitecture;
-  drainTimeout: Duration;
+  drainSeconds: number;
+  maxReplicaLagSeconds: number;
 }
 
 function validateProps(props: ProxySqlServiceProps): Settings {
@@ -616,8 +608,7 @@ function validateProps(props: ProxySqlServiceProps): Settings {
   if (!(targetCpu >= 10 && targetCpu <= 90)) {
     throw new Error(`ProxySqlServiceProps.autoScaling.targetCpuUtilizationPercent: ${targetCpu} must be from 10 to 90`);
   }
-  const drainTimeout = props.drainTimeout ?? Duration.seconds(30);
-  const drainSeconds = wholeSeconds(drainTimeout, 'ProxySqlServiceProps.drainTimeout');
+  const drainSeconds = wholeSeconds(props.drainTimeout ?? Duration.seconds(30), 'ProxySqlServiceProps.drainTimeout');
   if (!(drainSeconds >= 0 && drainSeconds <= 110)) {
     throw new Error(
       `ProxySqlServiceProps.drainTimeout: ${drainSeconds} s must be from 0 to 110 s (Fargate stops a container at most 120 s after SIGTERM)`,
@@ -632,8 +623,8 @@ function validateProps(props: ProxySqlServiceProps): Settings {
       throw new Error(`ProxySqlServiceProps.${name}: must be a whole number from ${min} to ${max}, got ${value}`);
     }
   }
-  const lag = props.maxReplicaLag === undefined ? undefined : wholeSeconds(props.maxReplicaLag, 'ProxySqlServiceProps.maxReplicaLag');
-  if (lag !== undefined && !(lag >= 1 && lag <= 600)) {
+  const lag = wholeSeconds(props.maxReplicaLag ?? Duration.seconds(30), 'ProxySqlServiceProps.maxReplicaLag');
+  if (!(lag >= 1 && lag <= 600)) {
     throw new Error(`ProxySqlServiceProps.maxReplicaLag: ${lag} s must be from 1 to 600 s`);
   }
   validateMysqlVariables(props.mysqlVariables ?? {});
@@ -645,7 +636,8 @@ function validateProps(props: ProxySqlServiceProps): Settings {
     maxCapacity,
     targetCpu,
     cpuArchitecture: props.cpuArchitecture ?? ecs.CpuArchitecture.ARM64,
-    drainTimeout,
+    drainSeconds,
+    maxReplicaLagSeconds: lag,
   };
 }
 

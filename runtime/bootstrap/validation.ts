@@ -1,14 +1,12 @@
 /**
  * Naming and privilege rules shared by the bootstrap (runtime, checks before any SQL) and the
- * DatabaseBootstrap construct (synth time, fails the build early). No imports: the construct must not
- * load mysql2 at synth time.
+ * DatabaseBootstrap construct (synth time, fails the build early). It imports only the dependency-free
+ * constants: the construct must not load mysql2 at synth time.
  */
 
-/** MySQL 8 caps user names at 32 characters; the character set keeps names out of quoting trouble. */
-export const USERNAME_PATTERN = /^[A-Za-z0-9_]{1,32}$/;
+import { SCHEMA_PATTERN, USERNAME_PATTERN } from '../../src/constants';
 
-/** Schema names: 64 characters max (MySQL identifier limit), no character that needs quoting. */
-export const SCHEMA_PATTERN = /^[A-Za-z0-9_]{1,64}$/;
+export { SCHEMA_PATTERN, USERNAME_PATTERN };
 
 /** Schema-level privileges an application user may be given (MySQL 8.0 reference, "Privileges Provided by MySQL"). */
 export const ALLOWED_PRIVILEGES: readonly string[] = [

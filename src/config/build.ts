@@ -15,6 +15,7 @@ import {
   PROXYSQL_MYSQL_PORT,
   PROXYSQL_RESTAPI_PORT,
   READER_HOSTGROUP,
+  USER_NAME_ENV_PREFIX,
   USER_PASSWORD_ENV_PREFIX,
   WRITER_HOSTGROUP,
 } from '../constants';
@@ -108,6 +109,11 @@ export interface ProxySqlConfigSpec {
 /** The environment variable that carries application user `index`'s password into the container. */
 export function userPasswordEnv(index: number): string {
   return `${USER_PASSWORD_ENV_PREFIX}${index}`;
+}
+
+/** The environment variable that carries application user `index`'s login name, when it comes from its secret. */
+export function userNameEnv(index: number): string {
+  return `${USER_NAME_ENV_PREFIX}${index}`;
 }
 
 /** Weight of replicas in the reader hostgroup, against the writer's 1 there: the writer serves reads only when no replica can. */

@@ -6,7 +6,7 @@
  * unmatched queries go to the user's `default_hostgroup`).
  */
 import { RE2JS } from 're2js';
-import { READER_HOSTGROUP, WRITER_HOSTGROUP } from '../constants';
+import { READER_HOSTGROUP, USERNAME_PATTERN, WRITER_HOSTGROUP } from '../constants';
 import { MySqlQueryRule } from './model';
 
 /** Where a rule sends a query. */
@@ -122,7 +122,7 @@ function customRuleRow(spec: QueryRuleSpec, path: string, ruleId: number): MySql
   if (spec.destination === undefined && spec.cacheTtlMs === undefined && spec.multiplex === undefined) {
     throw new QueryRuleError(`${path}: the rule does nothing; set destination, cacheTtlMs or multiplex`);
   }
-  if (spec.username !== undefined && !/^[A-Za-z0-9_]{1,32}$/.test(spec.username)) {
+  if (spec.username !== undefined && !USERNAME_PATTERN.test(spec.username)) {
     throw new QueryRuleError(`${path}.username: must be 1-32 letters, digits or underscores`);
   }
   if (spec.comment !== undefined && /['"\n\r]/.test(spec.comment)) {

@@ -5,6 +5,8 @@
  */
 import {
   ADMIN_PASSWORD_ENV,
+  DEFAULT_BACKEND_TLS,
+  DEFAULT_MAX_REPLICA_LAG_SECONDS,
   DEFAULT_MONITOR_USER,
   MONITOR_PASSWORD_ENV,
   PROXYSQL_ADMIN_PORT,
@@ -33,13 +35,6 @@ import {
   stringOption,
   UsageError,
 } from './common';
-
-/**
- * The construct's defaults for settings the CLI takes from --config (src/proxysql-service.ts: `backendTls`
- * defaults to true, `maxReplicaLag` to 30 s), so `render` prints what a deploy with the same input renders.
- */
-export const DEFAULT_BACKEND_TLS = true;
-export const DEFAULT_MAX_REPLICA_LAG_SECONDS = 30;
 
 /** Prefix of the environment variable holding an application user's password for `render`. */
 export const CLI_USER_PASSWORD_ENV_PREFIX = 'PROXYSQL_PASSWORD_';

@@ -75,3 +75,9 @@ export const USERNAME_PATTERN = /^[A-Za-z0-9_]{1,32}$/;
 
 /** Schema names we accept: 64 characters at most (MySQL identifier limit), nothing that needs quoting. */
 export const SCHEMA_PATTERN = /^[A-Za-z0-9_]{1,64}$/;
+
+/** ProxySQL talks to the database over TLS unless told otherwise (construct and CLI alike). */
+export const DEFAULT_BACKEND_TLS = true;
+
+/** Replicas lagging more than this many seconds are shunned (construct and CLI alike). */
+export const DEFAULT_MAX_REPLICA_LAG_SECONDS = 30;

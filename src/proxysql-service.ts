@@ -16,6 +16,8 @@ import {
   ADMIN_PASSWORD_ENV,
   CLIENT_PORT,
   CONFIG_TEMPLATE_ENV,
+  DEFAULT_BACKEND_TLS,
+  DEFAULT_MAX_REPLICA_LAG_SECONDS,
   DEFAULT_MONITOR_USER,
   MONITOR_PASSWORD_ENV,
   NLB_TCP_IDLE_TIMEOUT_SECONDS,
@@ -209,7 +211,7 @@ export class ProxySqlService extends Construct {
   constructor(scope: Construct, id: string, props: ProxySqlServiceProps) {
     super(scope, id);
     const settings = validateProps(props);
-    const backend = props.backend.bind({ useTls: props.backendTls ?? true, maxReplicaLagSeconds: settings.maxReplicaLagSeconds });
+    const backend = props.backend.bind({ useTls: props.backendTls ?? DEFAULT_BACKEND_TLS, maxReplicaLagSeconds: settings.maxReplicaLagSeconds });
     const users = this.resolveUsers(props.users, backend);
     const monitorUsername = props.monitorUsername ?? DEFAULT_MONITOR_USER;
     validateUsername(monitorUsername, 'ProxySqlServiceProps.monitorUsername');
@@ -453,7 +455,7 @@ export class ProxySqlService extends Construct {
         `No bootstrap step: create the monitor user '${monitorUsername}' (password in the MonitorSecret) and the application users on the database yourself.`,
       );
     }
-    if (!(props.backendTls ?? true)) {
+    if (!(props.backendTls ?? DEFAULT_BACKEND_TLS)) {
       Annotations.of(this).addWarningV2('serverless-proxysql:backendTlsOff', 'backendTls is false: ProxySQL talks to the database in clear text.');
     }
     if (settings.desiredCount < 2) {
@@ -623,7 +625,7 @@ function validateProps(props: ProxySqlServiceProps): Settings {
       throw new Error(`ProxySqlServiceProps.${name}: must be a whole number from ${min} to ${max}, got ${value}`);
     }
   }
-  const lag = wholeSeconds(props.maxReplicaLag ?? Duration.seconds(30), 'ProxySqlServiceProps.maxReplicaLag');
+  const lag = wholeSeconds(props.maxReplicaLag ?? Duration.seconds(DEFAULT_MAX_REPLICA_LAG_SECONDS), 'ProxySqlServiceProps.maxReplicaLag');
   if (!(lag >= 1 && lag <= 600)) {
     throw new Error(`ProxySqlServiceProps.maxReplicaLag: ${lag} s must be from 1 to 600 s`);
   }

@@ -9,6 +9,18 @@ export type Mode = 'cold' | 'warm';
 export type OpKind = 'read' | 'write' | 'tx';
 export const OP_KINDS: readonly OpKind[] = ['read', 'write', 'tx'];
 export type WriterDiscovery = 'none' | 'read_only';
+/** How statements reach the server: client-interpolated text (COM_QUERY) or binary-protocol prepared statements. */
+export type StatementMode = 'text' | 'prepared';
+
+/** `--proxysql`: run the local topology behind a real ProxySQL with the project's own rendered configuration. */
+export interface ProxySqlRunOptions {
+  /** The proxysql binary. */
+  bin: string;
+  /** Backend TLS as deployed (on), or off for a side-by-side comparison. */
+  backendTls: boolean;
+  /** `--proxysql-var NAME=VALUE` overrides of mysql_variables, for probing a setting. */
+  variables: Record<string, string | number>;
+}
 
 export interface Endpoint {
   host: string;
@@ -54,6 +66,10 @@ export interface BenchOptions {
   setup: boolean;
   /** Per-statement client timeout; a statement that takes longer counts as an error (PROTOCOL_SEQUENCE_TIMEOUT). */
   queryTimeoutMs: number;
+  /** @default 'text' */
+  statements?: StatementMode;
+  /** With `--local --proxysql FILE`: the sessions go through a real ProxySQL. */
+  proxysql?: ProxySqlRunOptions;
 }
 
 export const MIN_SESSIONS = 1;
@@ -87,6 +103,12 @@ Load
   --think-ms MS             pause between a session's invocations, jittered +-50% (default ${DEFAULT_THINK_MS})
   --ramp S                  start the sessions evenly over the first S seconds (default 0)
   --query-timeout-ms MS     client-side statement timeout (default 10000)
+  --statements text|prepared   text: mysql2 query() (COM_QUERY); prepared: execute() (binary protocol)
+Through a real ProxySQL (with --local only; none ships with the project)
+  --proxysql FILE           run ProxySQL FILE with the project's rendered config in front of the local topology,
+                            started through the container entrypoint; reports its backend connections, CPU and RSS
+  --backend-tls on|off      TLS from ProxySQL to MariaDB (default on, as deployed; the app user has REQUIRE SSL)
+  --proxysql-var NAME=VALUE override one mysql_variables setting (without mysql-), repeatable: to probe a choice
 Server connections
   --admin HOST:PORT         a backend MySQL server whose connections are sampled (Threads_connected, 250 ms)
   --backend HOST:PORT       another backend to sample (repeatable)
@@ -206,6 +228,10 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
         'writer-discovery': { type: 'string' },
         also: { type: 'string', multiple: true },
         json: { type: 'string' },
+        statements: { type: 'string' },
+        proxysql: { type: 'string' },
+        'backend-tls': { type: 'string' },
+        'proxysql-var': { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -292,6 +318,14 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     );
   }
   if (values.json === '') throw new BenchArgError('--json needs a file path, or - for stdout.');
+  const statements = (values.statements ?? 'text') as StatementMode;
+  if (statements !== 'text' && statements !== 'prepared') {
+    throw new BenchArgError(`--statements '${values.statements}' is not text or prepared.`);
+  }
+  const proxysql = parseProxySqlOptions(values.proxysql, values['backend-tls'], values['proxysql-var'] ?? [], local);
+  if (proxysql && writerDiscovery !== 'none') {
+    throw new BenchArgError('--writer-discovery has no use with --proxysql: finding the writer is ProxySQL’s job. Drop it.');
+  }
 
   return {
     target,
@@ -313,7 +347,39 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     json: values.json,
     setup: values['no-setup'] !== true,
     queryTimeoutMs,
+    statements,
+    proxysql,
   };
+}
+
+function parseProxySqlOptions(
+  bin: string | undefined,
+  backendTls: string | undefined,
+  vars: string[],
+  local: boolean,
+): ProxySqlRunOptions | undefined {
+  if (bin === undefined) {
+    if (backendTls !== undefined || vars.length > 0) {
+      throw new BenchArgError(`--${backendTls !== undefined ? 'backend-tls' : 'proxysql-var'} needs --proxysql FILE (a proxysql binary).`);
+    }
+    return undefined;
+  }
+  if (!local) {
+    throw new BenchArgError('--proxysql needs --local: it puts a real ProxySQL in front of the local topology. For a deployed proxy, use --target.');
+  }
+  if (bin === '') throw new BenchArgError('--proxysql needs the path of a proxysql binary.');
+  if (backendTls !== undefined && backendTls !== 'on' && backendTls !== 'off') {
+    throw new BenchArgError(`--backend-tls '${backendTls}' is not on or off.`);
+  }
+  const variables: Record<string, string | number> = {};
+  for (const item of vars) {
+    const m = /^([a-z][a-z0-9_]*)=(.*)$/.exec(item);
+    if (!m || m[2] === '') {
+      throw new BenchArgError(`--proxysql-var '${item}' is not NAME=VALUE with a mysql_variables name without 'mysql-', e.g. --proxysql-var threads=4.`);
+    }
+    variables[m[1]] = /^-?\d+$/.test(m[2]) ? Number(m[2]) : m[2];
+  }
+  return { bin, backendTls: backendTls !== 'off', variables };
 }
 
 function validateDatabase(name: string): string {

@@ -89,6 +89,28 @@ export function formatReport(r: BenchResult): string {
       table([['  second', 'ok', 'errors', 'writes ok'], ...around.map((t) => [`  ${t.second}`, String(t.ok), String(t.errors), String(t.writesOk)])]),
     );
   }
+  if (r.proxysql) {
+    const p = r.proxysql;
+    const vars = Object.entries(p.variables).map(([k, v]) => `${k}=${v}`).join(' ');
+    out.push(
+      '',
+      `through ProxySQL ${p.version} (the project's rendered config, started by the entrypoint), backend TLS ${p.backendTls ? 'on' : 'off'}, ` +
+        `${p.statements} statements${vars ? `, overrides: ${vars}` : ''}`,
+      `  backend connections (ConnUsed+ConnFree, all hostgroups, every 250 ms): steady ${p.pool.steady}, peak ${p.pool.peak} (${p.pool.samples} samples)`,
+      table([
+        ['  hostgroup', 'server', 'peak', 'ConnERR', 'queries'],
+        ...p.pool.servers.map((s) => [`  ${s.hostgroup}`, s.server, String(s.peak), String(s.connErrors), String(s.queries)]),
+      ]),
+      `  counters over the run: ${Object.entries(p.pool.global).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+      `  ProxySQL CPU ${p.cpuSeconds.toFixed(1)} s (${f0(p.cpuPercent)}% of one core), peak RSS ${p.peakRssMb} MB`,
+    );
+    if (p.probe) {
+      out.push(
+        `  write probe every 20 ms: first write on the new primary ${p.probe.flipToFirstWriteMs === null ? 'never' : `${f0(p.probe.flipToFirstWriteMs)} ms`} ` +
+          `after it became writable; ${p.probe.failedWrites} probe writes failed in between (${Object.entries(p.probe.errors).map(([k, v]) => `${k} x${v}`).join(', ') || 'none'})`,
+      );
+    }
+  }
   out.push(
     '',
     `client: ${f0(r.client.cpuPercent)}% CPU (100% = one core), event-loop delay p99 ${f1(r.client.eventLoopDelayP99Ms)} ms, max RSS ${r.client.maxRssMb} MB`,

@@ -4,10 +4,12 @@
  */
 import * as os from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { LocalProxySql, startLocalProxySql } from '../local/proxysql';
 import { startTopology, Topology } from '../local/topology';
 import { assertOpenFileLimit } from './limits';
 import { preparePromotion, prepareLocal, Promoter, PromotionTimes } from './local';
 import { BenchOptions, Endpoint, formatEndpoint, OP_KINDS, OpKind, WriterDiscovery } from './options';
+import { PoolFigures, probeFigures, ProbeFigures, startPoolSampler, startWriteProbe } from './proxysql-stats';
 import { BackendConnections, SampledBackend, startSampler } from './sampler';
 import { LatencySummary, rate, summarize } from './stats';
 import { Credentials, ensureSchema, now, Recorder, runFleet, TimelineBucket, WriterChange, WriterResolver } from './workload';
@@ -54,6 +56,22 @@ export interface BenchResult {
   failover: FailoverResult | null;
   /** Per second of the run: completed operations, failed operations, completed writes. */
   timeline: Array<{ second: number } & TimelineBucket>;
+  /** With `--proxysql`: what the real ProxySQL in front of the topology did. */
+  proxysql: ProxySqlFigures | null;
+}
+
+export interface ProxySqlFigures {
+  version: string;
+  backendTls: boolean;
+  statements: string;
+  variables: Record<string, string | number>;
+  pool: PoolFigures;
+  /** CPU seconds of the ProxySQL processes over the run, and as % of one core. */
+  cpuSeconds: number;
+  cpuPercent: number;
+  peakRssMb: number;
+  /** With --failover: the 20 ms write probe through the proxy. */
+  probe: ProbeFigures | null;
 }
 
 export interface RunHooks {
@@ -76,10 +94,11 @@ export async function runBenchmark(opts: BenchOptions, hooks: RunHooks = {}): Pr
   let topology = hooks.topology;
   const ownTopology = opts.local && !topology;
   let promoter: Promoter | undefined;
+  let proxy: LocalProxySql | undefined;
   try {
     if (ownTopology) {
       log('starting the local MariaDB topology (primary + replica)…');
-      topology = await startTopology({ replica: true, log });
+      topology = await startTopology({ replica: true, log, tls: opts.proxysql?.backendTls });
     }
 
     let target: Endpoint;
@@ -90,6 +109,19 @@ export async function runBenchmark(opts: BenchOptions, hooks: RunHooks = {}): Pr
     if (opts.local) {
       const local = await prepareLocal(topology!, opts.database, opts.user, opts.sessions);
       ({ target, also, creds, backends, maxConnections } = local);
+      if (opts.proxysql) {
+        log(`starting ProxySQL ${opts.proxysql.bin} through the entrypoint (backend TLS ${opts.proxysql.backendTls ? 'on' : 'off'})…`);
+        proxy = await startLocalProxySql({
+          bin: opts.proxysql.bin,
+          topology: topology!,
+          backendTls: opts.proxysql.backendTls,
+          mysqlVariables: opts.proxysql.variables,
+          baseDir: os.tmpdir(),
+        });
+        target = { host: proxy.host, port: proxy.port };
+        also = [];
+        creds = { user: proxy.user, password: proxy.password, database: proxy.database };
+      }
       if (opts.setup) {
         await ensureSchema(target, creds);
         await topology!.waitForReplication();
@@ -110,8 +142,13 @@ export async function runBenchmark(opts: BenchOptions, hooks: RunHooks = {}): Pr
       }
     }
     if (opts.failover) promoter = await preparePromotion(topology!, creds.user);
+    // The endpoint that becomes the writer: with --proxysql the sessions keep talking to the proxy.
+    const newWriter = proxy && topology?.replica ? { host: topology.replica.host, port: topology.replica.port } : also[0];
 
     const sampler = await startSampler(backends);
+    const pool = proxy ? await startPoolSampler(proxy.admin) : undefined;
+    const proxyCpu0 = proxy?.cpuSeconds() ?? 0;
+    const probe = proxy && promoter ? startWriteProbe(target, creds) : undefined;
     const loopDelay = monitorEventLoopDelay({ resolution: 10 });
     loopDelay.enable();
     const cpu0 = process.cpuUsage();
@@ -128,14 +165,15 @@ export async function runBenchmark(opts: BenchOptions, hooks: RunHooks = {}): Pr
     let promotion: Promise<PromotionTimes | undefined> = Promise.resolve(undefined);
     let failoverTimer: NodeJS.Timeout | undefined;
     let notPromoted = () => undefined as void;
-    if (promoter && also.length > 0) {
+    if (promoter && newWriter) {
       const p = promoter;
+      const oldWriter = proxy ? `${topology!.primary.host}:${topology!.primary.port}` : formatEndpoint(target);
       promotion = new Promise((resolve, reject) => {
         notPromoted = () => resolve(undefined);
         failoverTimer = setTimeout(() => {
           notPromoted = () => undefined;
-          log(`failover: demoting ${formatEndpoint(target)}, promoting ${formatEndpoint(also[0])}`);
-          recorder.failoverStarted(also[0]);
+          log(`failover: demoting ${oldWriter}, promoting ${formatEndpoint(newWriter)}`);
+          recorder.failoverStarted(newWriter);
           p.promote().then(resolve, reject);
         }, opts.failoverAtS * 1000);
       });
@@ -149,6 +187,7 @@ export async function runBenchmark(opts: BenchOptions, hooks: RunHooks = {}): Pr
         thinkMs: opts.thinkMs,
         rampS: opts.rampS,
         queryTimeoutMs: opts.queryTimeoutMs,
+        statements: opts.statements ?? 'text',
         creds,
         resolver,
         recorder,
@@ -162,6 +201,8 @@ export async function runBenchmark(opts: BenchOptions, hooks: RunHooks = {}): Pr
     const elapsedMs = now() - t0;
     const promoted = await promotion;
     const connections = await sampler.stop();
+    const poolFigures = await pool?.stop();
+    const probeWrites = await probe?.stop();
     const cpu = process.cpuUsage(cpu0);
     loopDelay.disable();
 
@@ -174,8 +215,8 @@ export async function runBenchmark(opts: BenchOptions, hooks: RunHooks = {}): Pr
       const fromStart = (t: number) => t - t0;
       failover = {
         startedAtS: fromStart(promoted.startedAt) / 1000,
-        oldPrimary: formatEndpoint(target),
-        newPrimary: formatEndpoint(also[0]),
+        oldPrimary: proxy ? `${topology!.primary.host}:${topology!.primary.port}` : formatEndpoint(target),
+        newPrimary: formatEndpoint(newWriter!),
         demoteMs: promoted.demotedAt - promoted.startedAt,
         promoteMs: promoted.promotedAt - promoted.startedAt,
         replicaCaughtUp: promoted.caughtUp,
@@ -235,8 +276,23 @@ export async function runBenchmark(opts: BenchOptions, hooks: RunHooks = {}): Pr
       },
       failover,
       timeline: [...recorder.timeline].sort((a, b) => a[0] - b[0]).map(([second, b]) => ({ second, ...b })),
+      proxysql:
+        proxy && poolFigures && opts.proxysql
+          ? {
+              version: await proxy.version(),
+              backendTls: opts.proxysql.backendTls,
+              statements: opts.statements ?? 'text',
+              variables: opts.proxysql.variables,
+              pool: poolFigures,
+              cpuSeconds: proxy.cpuSeconds() - proxyCpu0,
+              cpuPercent: ((proxy.cpuSeconds() - proxyCpu0) / elapsedS) * 100,
+              peakRssMb: Math.round(proxy.peakRssMb()),
+              probe: promoted && probeWrites ? probeFigures(probeWrites, promoted.demotedAt, promoted.promotedAt) : null,
+            }
+          : null,
     };
   } finally {
+    await proxy?.stop();
     await promoter?.close();
     if (ownTopology) await topology?.stop();
   }

@@ -6,7 +6,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import * as mysql from 'mysql2/promise';
-import { Endpoint, formatEndpoint, Mix, Mode, OP_KINDS, OpKind, WriterDiscovery } from './options';
+import { Endpoint, formatEndpoint, Mix, Mode, OP_KINDS, OpKind, StatementMode, WriterDiscovery } from './options';
 import { Counter, errorKey, isConnectionLoss, isReadOnlyError, Samples } from './stats';
 
 export const ITEMS_TABLE = 'bench_items';
@@ -104,24 +104,27 @@ export function pickOp(mix: Mix, r = Math.random() * 100): OpKind {
 
 const randomId = (max: number) => 1 + Math.floor(Math.random() * max);
 
-/** Runs one operation of the given kind on the connection. */
-export async function runOp(conn: mysql.Connection, kind: OpKind, sessionId: number, timeout: number): Promise<void> {
+/**
+ * Runs one operation of the given kind on the connection: with 'text' mysql2 interpolates the values client-side
+ * (COM_QUERY), with 'prepared' it uses the binary protocol (COM_STMT_PREPARE once per connection, then
+ * COM_STMT_EXECUTE), as ORMs with server-side prepared statements do.
+ */
+export async function runOp(conn: mysql.Connection, kind: OpKind, sessionId: number, timeout: number, statements: StatementMode = 'text'): Promise<void> {
+  const run = (sql: string, values?: Array<string | number>) =>
+    statements === 'prepared' && values ? conn.execute({ sql, timeout }, values) : conn.query({ sql, timeout }, values);
   switch (kind) {
     case 'read':
-      await conn.query({ sql: `SELECT id, payload FROM ${ITEMS_TABLE} WHERE id = ?`, timeout }, [randomId(SEED_ROWS)]);
+      await run(`SELECT id, payload FROM ${ITEMS_TABLE} WHERE id = ?`, [randomId(SEED_ROWS)]);
       return;
     case 'write':
-      await conn.query({ sql: `INSERT INTO ${ITEMS_TABLE} (session_id, payload) VALUES (?, ?)`, timeout }, [
-        sessionId,
-        `s${sessionId}-${Date.now()}`,
-      ]);
+      await run(`INSERT INTO ${ITEMS_TABLE} (session_id, payload) VALUES (?, ?)`, [sessionId, `s${sessionId}-${Date.now()}`]);
       return;
     case 'tx': {
       const id = randomId(ACCOUNT_ROWS);
       await conn.query({ sql: 'BEGIN', timeout });
       try {
-        await conn.query({ sql: `SELECT balance FROM ${ACCOUNTS_TABLE} WHERE id = ? FOR UPDATE`, timeout }, [id]);
-        await conn.query({ sql: `UPDATE ${ACCOUNTS_TABLE} SET balance = balance + 1 WHERE id = ?`, timeout }, [id]);
+        await run(`SELECT balance FROM ${ACCOUNTS_TABLE} WHERE id = ? FOR UPDATE`, [id]);
+        await run(`UPDATE ${ACCOUNTS_TABLE} SET balance = balance + 1 WHERE id = ?`, [id]);
         await conn.query({ sql: 'COMMIT', timeout });
       } catch (err) {
         // Leave no open transaction on a connection that is reused (warm mode); a dead one needs nothing.
@@ -296,6 +299,7 @@ export interface FleetOptions {
   thinkMs: number;
   rampS: number;
   queryTimeoutMs: number;
+  statements: StatementMode;
   creds: Credentials;
   resolver: WriterResolver;
   recorder: Recorder;
@@ -341,7 +345,7 @@ async function runSession(id: number, fleet: FleetOptions, startDelayMs: number)
       try {
         c = await connectTimed(endpoint, fleet);
         c.on('error', () => undefined); // a kill between statements must not crash the process
-        await runOp(c, kind, id, fleet.queryTimeoutMs);
+        await runOp(c, kind, id, fleet.queryTimeoutMs, fleet.statements);
         fleet.recorder.ok(kind, now() - t0, endpoint);
       } catch (err) {
         fleet.recorder.error(kind, err);
@@ -365,7 +369,7 @@ async function runSession(id: number, fleet: FleetOptions, startDelayMs: number)
           conn = c;
           connEndpoint = endpoint;
         }
-        await runOp(conn, kind, id, fleet.queryTimeoutMs);
+        await runOp(conn, kind, id, fleet.queryTimeoutMs, fleet.statements);
         fleet.recorder.ok(kind, now() - t0, connEndpoint!);
       } catch (err) {
         fleet.recorder.error(kind, err);

@@ -31,10 +31,12 @@ describe('explain: the default read/write split', () => {
     ['FOR UPDATE', 'SELECT * FROM items WHERE id = 7 FOR UPDATE', 10, 1000],
     ['FOR SHARE', 'SELECT * FROM items WHERE id = 7 FOR SHARE', 10, 1000],
     ['LOCK IN SHARE MODE', 'SELECT * FROM items WHERE id = 7 LOCK IN SHARE MODE', 10, 1000],
-    ['GET_LOCK(', "SELECT GET_LOCK('nightly-job', 10)", 10, 1000],
+    // A named lock and a user variable are session state: rules 60 and 50 keep the session on the writer.
+    ['GET_LOCK(', "SELECT GET_LOCK('nightly-job', 10)", 10, 60],
     ['LAST_INSERT_ID()', 'SELECT LAST_INSERT_ID()', 10, 1000],
     ['SQL_CALC_FOUND_ROWS', 'SELECT SQL_CALC_FOUND_ROWS * FROM items LIMIT 10', 10, 1000],
-    ['SELECT … INTO @x', 'SELECT id INTO @x FROM items LIMIT 1', 10, 1000],
+    ['SELECT … INTO @x', 'SELECT id INTO @x FROM items LIMIT 1', 10, 50],
+    ['SELECT … INTO OUTFILE', "SELECT id INTO OUTFILE '/tmp/x' FROM items", 10, 1000],
     // No rule decides writes: they go to the user's default hostgroup (the writer).
     ['INSERT', "INSERT INTO items (name) VALUES ('a')", 10, undefined],
     ['UPDATE', "UPDATE items SET name = 'b' WHERE id = 1", 10, undefined],
@@ -83,7 +85,7 @@ describe('explain: output', () => {
     expect(result.stdout).toContain('hostgroup:   10 (writer)\n');
     expect(result.stdout).toMatch(/rule: {8}1000, match_digest \(\?i\)\\bFOR\\s\+\(UPDATE\|SHARE\)\\b.* \(RE2, case-insensitive\)\n/);
     expect(result.stdout).toContain('transaction: outside a transaction\n');
-    expect(result.stdout).toMatch(/why: {9}rule 1000 \(match_digest .*\) matched the digest: locking reads/);
+    expect(result.stdout).toMatch(/why: {9}rule 1000 \(match_digest .* matched the digest\): locking reads/);
   });
 
   test('--json gives the rule pattern, engine and matched rules', () => {
@@ -138,5 +140,64 @@ describe('explain: custom rules from --config', () => {
     const result = explainCommand(['--config', file, 'SELECT 1'], noStdin);
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toContain(`--config ${file}: queryRules[0].matchPattern: not a valid RE2 pattern`);
+  });
+});
+
+describe('explain --session: statements that leave state keep the session where the state is', () => {
+  function session(sql: string): Array<[number, number, number]> {
+    const result = explainCommand(['--session', '--json', sql], noStdin);
+    expect(result.stderr).toBe('');
+    const { session: steps } = JSON.parse(result.stdout) as { session: ExplainJson[] };
+    return steps.map((s) => [s.hostgroup, s.rule?.ruleId ?? 0, s.nextChain]);
+  }
+
+  // [hostgroup, deciding rule, rule chain of the next statement]: chain 1 = state for good, 2 = locks
+  test.each([
+    ['SET @x = 1; SELECT @x', [[10, 50, 1], [10, 2000, 1]]],
+    ['SET @z := 7; SELECT @z + 0', [[10, 50, 1], [10, 2000, 1]]],
+    ['SELECT @y := 5; SELECT @y', [[10, 50, 1], [10, 2000, 1]]],
+    ["SET @`quoted` = 1; SELECT * FROM items", [[10, 50, 1], [10, 2000, 1]]],
+    ['CREATE TEMPORARY TABLE t1 (id INT); INSERT INTO t1 VALUES (1); SELECT COUNT(*) FROM t1', [[10, 50, 1], [10, 2000, 1], [10, 2000, 1]]],
+    ["PREPARE s FROM 'SELECT 1'; EXECUTE s; SELECT * FROM items", [[10, 50, 1], [10, 2000, 1], [10, 2000, 1]]],
+    ["SELECT GET_LOCK('job', 5); SELECT * FROM jobs; SELECT RELEASE_ALL_LOCKS(); SELECT * FROM jobs", [[10, 60, 2], [10, 2120, 2], [10, 2110, 0], [20, 1020, 0]]],
+    ['LOCK TABLES items WRITE; SELECT * FROM items; UNLOCK TABLES; SELECT * FROM items', [[10, 60, 2], [10, 2120, 2], [10, 2110, 0], [20, 1020, 0]]],
+    ["LOCK TABLES items READ; SET @n = 1; UNLOCK TABLES; SELECT * FROM items", [[10, 60, 2], [10, 2100, 1], [10, 2000, 1], [10, 2000, 1]]],
+    // No state: reads stay on the readers.
+    ['SELECT * FROM items; SELECT @@server_id, @@read_only; SELECT 1', [[20, 1020, 0], [20, 1020, 0], [20, 1020, 0]]],
+    ["CREATE USER 'u'@'%'; SELECT * FROM items", [[10, 0, 0], [20, 1020, 0]]],
+    ["SET NAMES utf8mb4; SELECT * FROM items WHERE email = 'a@b.c'", [[10, 0, 0], [20, 1020, 0]]],
+  ])('%s', (sql, expected) => {
+    expect(session(sql)).toEqual(expected);
+  });
+
+  test('a transaction keeps its statements on the writer and ends with COMMIT', () => {
+    const result = explainCommand(['--session', '--json', 'BEGIN; SELECT * FROM items; COMMIT; SELECT * FROM items'], noStdin);
+    const steps = (JSON.parse(result.stdout) as { session: ExplainJson[] }).session;
+    expect(steps.map((s) => [s.hostgroup, s.inTransaction])).toEqual([[10, false], [10, true], [10, true], [20, false]]);
+  });
+
+  test('text output numbers the statements and says when and why the session stays on the writer', () => {
+    const result = explainCommand(['--session', 'SET @x = 1', 'SELECT @x'], noStdin);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain('1. SET @x = 1\n   -> hostgroup 10 (writer): rule 50 ');
+    expect(result.stdout).toContain('   state: the session holds state on its writer connection (user variable, temporary table or prepared statement)');
+    expect(result.stdout).toContain('2. SELECT @x\n   -> hostgroup 10 (writer): rule 2000 (in rule chain 1, no pattern: matches every statement)');
+  });
+
+  test('statements are split at semicolons outside quotes and comments; stdin works too', () => {
+    const steps = (JSON.parse(explainCommand(['--session', '--json', '-'], { readStdin: () => "SELECT ';' /* ; */; -- ;\nSELECT 2;" }).stdout) as {
+      session: ExplainJson[];
+    }).session;
+    expect(steps.map((s) => s.sql)).toEqual(["SELECT ';' /* ; */", '-- ;\nSELECT 2']);
+  });
+
+  test.each([
+    [['--session'], /give the session's statements/],
+    [['--session', ' ; ; '], /the session has no statements/],
+    [['--session', '--in-transaction', 'SELECT 1'], /--session and --in-transaction exclude each other/],
+  ])('%j is refused with a clear message', (args, message) => {
+    const result = explainCommand(args, noStdin);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toMatch(message);
   });
 });

@@ -5,7 +5,8 @@
  */
 import { READER_HOSTGROUP, WRITER_HOSTGROUP } from '../src/constants';
 import { MySqlQueryRule } from '../src/config/model';
-import { buildQueryRules, explainQuery, QueryExplanation, QueryRuleError } from '../src/config/query-rules';
+import { explainQuery, explainSession, QueryExplanation, SessionStepExplanation, splitStatements } from '../src/config/explain';
+import { buildQueryRules, QueryRuleError } from '../src/config/query-rules';
 import {
   checkUserName,
   CLI_NAME,
@@ -20,15 +21,19 @@ import {
 
 export const EXPLAIN_HELP = `Usage: ${CLI_NAME} explain [options] [--] "<SQL>"
        echo "<SQL>" | ${CLI_NAME} explain [options] -
+       ${CLI_NAME} explain --session [options] "<SQL>; <SQL>; …"   (or one statement per argument, or -)
 
 Shows where ProxySQL sends a statement: the digest it matches rules against, the rule that decided (id,
 pattern, RE2, case-insensitive like ProxySQL), the hostgroup (${WRITER_HOSTGROUP} = writer, ${READER_HOSTGROUP} = readers) and why.
-The rules are the ones a deploy renders: the default read/write split plus the custom rules of --config.
-A statement that starts with '-' (a -- comment) goes after '--', which ends the options.
+The rules are the ones a deploy renders: the session-state rules, the default read/write split and the custom
+rules of --config. With --session the statements are one client session, in order: a statement that leaves
+state on its connection (SET @var, a temporary table, PREPARE, LOCK TABLES, GET_LOCK) keeps every later one on
+the writer, and explain says when and why. A statement that starts with '-' (a -- comment) goes after '--'.
 
 Options:
   --config FILE        the JSON file given to 'render' (its queryRules and defaultQueryRules are used)
   --in-transaction     the statement runs inside a transaction (transaction_persistent keeps it on the writer)
+  --session            explain a sequence of statements as one session (split at ';' outside quotes)
   --user NAME          the ProxySQL user running it (rules restricted to a user match only that user)
   --json               machine-readable output
   -h, --help           this help
@@ -37,11 +42,13 @@ Examples:
   ${CLI_NAME} explain "SELECT * FROM orders WHERE id = 7"
   ${CLI_NAME} explain --in-transaction "SELECT balance FROM accounts WHERE id = 1"
   ${CLI_NAME} explain --config proxysql.json --json "SELECT * FROM reports"
+  ${CLI_NAME} explain --session "SET @x = 1; SELECT @x; SELECT * FROM items"
 `;
 
 const EXPLAIN_OPTIONS = {
   config: { type: 'string' },
   'in-transaction': { type: 'boolean' },
+  session: { type: 'boolean' },
   user: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -82,6 +89,11 @@ export interface ExplainJson {
   /** Result-set caching a matching rule asks for (ProxySQL: the last matching rule with a cache_ttl). */
   readonly cache: null | { readonly ruleId: number; readonly ttlMs: number };
   readonly reason: string;
+  /** The rule chain (flagIN) the statement was matched in, and the one the next statement of the session starts in. */
+  readonly chain: number;
+  readonly nextChain: number;
+  /** With --session: set when this statement changed the session's state. */
+  readonly stateChange?: string;
 }
 
 export function explainToJson(sql: string, rules: readonly MySqlQueryRule[], explanation: QueryExplanation, inTransaction: boolean): ExplainJson {
@@ -109,6 +121,11 @@ export function explainToJson(sql: string, rules: readonly MySqlQueryRule[], exp
     // Caching applies to statements that return rows; ProxySQL keeps the TTL of the rule, we only report it.
     cache: cacheRule ? { ruleId: cacheRule.ruleId, ttlMs: cacheRule.cacheTtl as number } : null,
     reason: explanation.reason,
+    chain: explanation.chain,
+    nextChain: explanation.nextChain,
+    ...((explanation as Partial<SessionStepExplanation>).stateChange !== undefined
+      ? { stateChange: (explanation as SessionStepExplanation).stateChange }
+      : {}),
   };
 }
 
@@ -125,8 +142,23 @@ function explainText(result: ExplainJson): string {
     `transaction: ${result.inTransaction ? 'inside a transaction' : 'outside a transaction'}`,
     ...(result.cache ? [`cache:       result sets cached for ${result.cache.ttlMs} ms (rule ${result.cache.ruleId})`] : []),
     `why:         ${result.reason}`,
+    ...(result.stateChange ? [`state:       ${result.stateChange}`] : []),
   ];
   return lines.join('\n') + '\n';
+}
+
+function sessionText(results: ExplainJson[]): string {
+  return results
+    .map((result, i) => {
+      const where = result.destination === 'writer' ? 'writer' : result.destination === 'reader' ? 'readers' : 'other';
+      const lines = [
+        `${i + 1}. ${result.sql.replace(/\s+/g, ' ').trim()}`,
+        `   -> hostgroup ${result.hostgroup} (${where})${result.inTransaction ? ', inside a transaction' : ''}: ${result.reason}`,
+        ...(result.stateChange ? [`   state: ${result.stateChange}`] : []),
+      ];
+      return lines.join('\n');
+    })
+    .join('\n') + '\n';
 }
 
 /** `explain` without a process. */
@@ -134,6 +166,7 @@ export function explainCommand(args: readonly string[], io: ExplainIo): CommandR
   try {
     const parsed = parseCommandArgs('explain', args, EXPLAIN_OPTIONS, true);
     if (flagOption(parsed, 'help')) return { stdout: EXPLAIN_HELP, stderr: '', exitCode: 0 };
+    if (flagOption(parsed, 'session')) return explainSessionCommand(parsed, io);
     if (parsed.positionals.length !== 1) {
       throw new UsageError(
         parsed.positionals.length === 0
@@ -157,4 +190,22 @@ export function explainCommand(args: readonly string[], io: ExplainIo): CommandR
     if (error instanceof UsageError) return { stdout: '', stderr: `${CLI_NAME} explain: ${error.message}\n`, exitCode: error.exitCode };
     throw error;
   }
+}
+
+function explainSessionCommand(parsed: ReturnType<typeof parseCommandArgs>, io: ExplainIo): CommandResult {
+  if (flagOption(parsed, 'in-transaction')) {
+    throw new UsageError('--session and --in-transaction exclude each other: in a session, BEGIN opens the transaction');
+  }
+  if (parsed.positionals.length === 0) throw new UsageError("give the session's statements, separated by ';', or '-' to read them from standard input");
+  const text = parsed.positionals.length === 1 && parsed.positionals[0] === '-' ? io.readStdin() : parsed.positionals.join(';\n');
+  const statements = splitStatements(text);
+  if (statements.length === 0) throw new UsageError('the session has no statements');
+  const configPath = stringOption(parsed, 'config');
+  const config = configPath !== undefined ? readConfigFile(configPath) : {};
+  const rules = rulesForConfig(config, `--config ${configPath ?? ''}`.trim());
+  const userText = stringOption(parsed, 'user');
+  const username = userText === undefined ? undefined : checkUserName(userText, '--user');
+  const results = explainSession(rules, statements, { username }).map((step) => explainToJson(step.sql, rules, step, step.inTransaction));
+  const stdout = flagOption(parsed, 'json') ? `${JSON.stringify({ session: results }, null, 2)}\n` : sessionText(results);
+  return { stdout, stderr: '', exitCode: 0 };
 }

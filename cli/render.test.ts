@@ -154,8 +154,8 @@ describe('render', () => {
     const result = renderCommand([...ENDPOINT_ARGS, '--config', file], ENV);
     expect(result.stderr).toBe('');
     const cnf = parseLibconfig(result.stdout) as Record<string, Record<string, unknown> & Array<Record<string, unknown>>>;
-    expect(cnf.mysql_query_rules.map((r) => r.rule_id)).toEqual([100, 1000, 1010, 1020]);
-    expect(cnf.mysql_query_rules[0]).toMatchObject({ match_digest: '^SELECT .* FROM reports', destination_hostgroup: 10 });
+    expect(cnf.mysql_query_rules.map((r) => r.rule_id)).toEqual([50, 60, 100, 1000, 1010, 1020, 2000, 2100, 2110, 2120]);
+    expect(cnf.mysql_query_rules.find((r) => r.rule_id === 100)).toMatchObject({ match_digest: '^SELECT .* FROM reports', destination_hostgroup: 10 });
     expect(cnf.mysql_replication_hostgroups[0]).toMatchObject({ check_type: 'innodb_read_only' });
     expect(cnf.mysql_servers[2]).toMatchObject({ max_replication_lag: 12, use_ssl: 0 });
     expect(cnf.mysql_variables).toMatchObject({ threads: 4, max_connections: 500, max_transaction_idle_time: 10000 });

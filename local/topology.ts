@@ -29,6 +29,8 @@ export interface MariaDbInstance {
 export interface Topology {
   primary: MariaDbInstance;
   replica?: MariaDbInstance;
+  /** With `tls`: the PEM file of the private CA that signed every instance's certificate. */
+  caFile?: string;
   /** Stops every instance and removes the topology's private directory. Idempotent. */
   stop(): Promise<void>;
   /** waits until the replica has applied everything the primary has written (GTID), bounded by timeoutMs */
@@ -41,6 +43,11 @@ export interface StartTopologyOptions {
   /** Directory under which the topology's private temp dir is created. @default os.tmpdir() */
   baseDir?: string;
   log?: (msg: string) => void;
+  /**
+   * Offer TLS the way RDS and Aurora do: a certificate signed by a private CA (generated per topology with
+   * the openssl CLI), TLS optional per connection unless an account says `REQUIRE SSL`. @default false
+   */
+  tls?: boolean;
 }
 
 export interface MariaDbBinaries {
@@ -221,6 +228,36 @@ interface InstanceOptions {
   serverId: number;
   readOnly: boolean;
   log: (msg: string) => void;
+  tls?: TlsFiles;
+}
+
+/** The certificate files a TLS-capable instance is started with. */
+interface TlsFiles {
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+/**
+ * A private CA and one server certificate for 127.0.0.1 (RSA 2048, 2 days), made with the openssl CLI: what
+ * an RDS instance presents, minus the public chain. The key files are 0600 in the topology's private dir.
+ */
+function makeTlsFiles(dir: string): TlsFiles {
+  const file = (name: string) => path.join(dir, name);
+  const openssl = (args: string[]) => execFileSync('openssl', args, { stdio: 'pipe', timeout: 60_000 });
+  try {
+    openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=serverless-proxysql test CA',
+      '-keyout', file('ca-key.pem'), '-out', file('ca.pem')]);
+    openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', file('server-key.pem'), '-out', file('server.csr')]);
+    fs.writeFileSync(file('server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
+    openssl(['x509', '-req', '-in', file('server.csr'), '-CA', file('ca.pem'), '-CAkey', file('ca-key.pem'), '-CAcreateserial',
+      '-days', '2', '-extfile', file('server.ext'), '-out', file('server-cert.pem')]);
+  } catch (err) {
+    const e = err as { stderr?: Buffer; message: string };
+    throw new Error(`could not make the test TLS certificates with the openssl CLI (apt-get install openssl): ${e.stderr?.toString().trim() || e.message}`);
+  }
+  for (const name of ['ca-key.pem', 'server-key.pem']) fs.chmodSync(file(name), 0o600);
+  return { ca: file('ca.pem'), cert: file('server-cert.pem'), key: file('server-key.pem') };
 }
 
 function exited(child: ChildProcess): boolean {
@@ -275,6 +312,7 @@ async function startInstance(opts: InstanceOptions): Promise<MariaDbInstance> {
         'binlog_format=ROW',
         'log_slave_updates=ON',
         ...(opts.readOnly ? ['read_only=ON'] : []),
+        ...(opts.tls ? [`ssl_ca=${opts.tls.ca}`, `ssl_cert=${opts.tls.cert}`, `ssl_key=${opts.tls.key}`] : []),
         '',
       ].join('\n'),
     );
@@ -416,6 +454,7 @@ export async function startTopology(opts: StartTopologyOptions = {}): Promise<To
   const base = opts.baseDir ?? os.tmpdir();
   fs.mkdirSync(base, { recursive: true });
   const root = fs.mkdtempSync(path.join(base, 'serverless-proxysql-mariadb-'));
+  fs.chmodSync(root, 0o700);
 
   const instances: MariaDbInstance[] = [];
   let stopping: Promise<void> | undefined;
@@ -429,9 +468,10 @@ export async function startTopology(opts: StartTopologyOptions = {}): Promise<To
   };
 
   try {
+    const tls = opts.tls ? makeTlsFiles(root) : undefined;
     // Started in parallel; each is recorded as soon as it is up so a failure of the other still stops it.
     const launch = async (name: string, serverId: number, readOnly: boolean) => {
-      const inst = await startInstance({ bins, template, dir: path.join(root, name), name, serverId, readOnly, log });
+      const inst = await startInstance({ bins, template, dir: path.join(root, name), name, serverId, readOnly, log, tls });
       instances.push(inst);
       return inst;
     };
@@ -470,7 +510,7 @@ export async function startTopology(opts: StartTopologyOptions = {}): Promise<To
       }
     };
 
-    return { primary, replica, stop, waitForReplication };
+    return { primary, replica, caFile: tls?.ca, stop, waitForReplication };
   } catch (err) {
     await stop();
     throw err;

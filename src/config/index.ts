@@ -4,3 +4,5 @@ export * from './secrets';
 export * from './query-rules';
 export * from './aurora';
 export * from './build';
+export * from './session-state';
+export * from './explain';

@@ -70,7 +70,18 @@ export interface MySqlUser {
 export interface MySqlQueryRule {
   readonly ruleId: number;
   readonly active: boolean;
-  /** RE2 pattern matched against the query digest (literals replaced by `?`, comments removed). */
+  /**
+   * The rule chain it belongs to: a query is matched only against rules whose flagIN equals the session's current
+   * flag (0 unless a rule's next_query_flagIN changed it; lib/Query_Processor.cpp). @default 0
+   */
+  readonly flagIn?: number;
+  /**
+   * The flag every later query of this session starts with. ProxySQL keeps it on the session until another rule
+   * sets it (MySQL_Session.cpp: `if (qpo->next_query_flagIN >= 0) next_query_flagIN = …`): a session state machine.
+   * @default - unchanged
+   */
+  readonly nextQueryFlagIn?: number;
+  /** RE2 pattern matched against the query digest (literals replaced by `?`, comments removed). No pattern matches every query. */
   readonly matchDigest?: string;
   /** RE2 pattern matched against the raw query text. */
   readonly matchPattern?: string;

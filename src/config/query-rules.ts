@@ -1,13 +1,12 @@
 /**
- * Query routing: the default read/write-split rules, typed custom rules, their validation with an RE2
- * implementation (the engine we tell ProxySQL to use, `mysql-query_processor_regex=2`), and `explainQuery`,
- * which evaluates the rules the way ProxySQL's query processor does (lib/Query_Processor.cpp: rules in
- * rule_id order, the first matching rule with `apply=1` ends the walk, the last destination set wins,
- * unmatched queries go to the user's `default_hostgroup`).
+ * Query routing: the session-state rules (./session-state.ts), the default read/write-split rules, typed custom
+ * rules and their validation with an RE2 implementation (the engine we tell ProxySQL to use,
+ * `mysql-query_processor_regex=2`). ./explain.ts evaluates them the way ProxySQL's query processor does.
  */
 import { RE2JS } from 're2js';
 import { READER_HOSTGROUP, USERNAME_PATTERN, WRITER_HOSTGROUP } from '../constants';
 import { MySqlQueryRule } from './model';
+import { SESSION_STATE_RULES } from './session-state';
 
 /** Where a rule sends a query. */
 export type QueryDestination = 'writer' | 'reader';
@@ -99,7 +98,9 @@ export function buildQueryRules(
     throw new QueryRuleError(`${path}: at most ${maxCustom} custom rules are supported, got ${custom.length}`);
   }
   const rows = custom.map((spec, i) => customRuleRow(spec, `${path}[${i}]`, CUSTOM_RULE_ID_START + i * CUSTOM_RULE_ID_STEP));
-  return options.includeDefaults ? [...rows, ...DEFAULT_QUERY_RULES] : rows;
+  // The session-state rules come first and always: without them a read after `SET @x` or a temporary table is
+  // sent to a replica that lacks the state (an error or a wrong answer), whatever the other rules say.
+  return [...SESSION_STATE_RULES, ...rows, ...(options.includeDefaults ? DEFAULT_QUERY_RULES : [])].sort((a, b) => a.ruleId - b.ruleId);
 }
 
 function customRuleRow(spec: QueryRuleSpec, path: string, ruleId: number): MySqlQueryRule {
@@ -161,121 +162,3 @@ export function validateRe2Pattern(pattern: string, path: string): void {
   }
 }
 
-/**
- * An approximation of ProxySQL's query digest (lib/c_tokenizer.cpp): comments removed, string and number
- * literals replaced by `?`, runs of white space folded to one space, trimmed. Case is kept
- * (`mysql-query_digests_lowercase=false`). ASSUMPTION: close enough for the patterns above, which only
- * look at keywords; ProxySQL also folds `IN (?,?,?)` lists, which no default rule depends on.
- */
-export function queryDigest(sql: string): string {
-  let out = '';
-  let i = 0;
-  while (i < sql.length) {
-    const c = sql[i];
-    const next = sql[i + 1];
-    if (c === '/' && next === '*') {
-      const end = sql.indexOf('*/', i + 2);
-      i = end < 0 ? sql.length : end + 2;
-      out += ' ';
-    } else if ((c === '-' && next === '-' && /\s/.test(sql[i + 2] ?? ' ')) || c === '#') {
-      const end = sql.indexOf('\n', i);
-      i = end < 0 ? sql.length : end + 1;
-      out += ' ';
-    } else if (c === "'" || c === '"') {
-      i = skipQuoted(sql, i, c);
-      out += '?';
-    } else if (c === '`') {
-      const end = sql.indexOf('`', i + 1);
-      const stop = end < 0 ? sql.length : end + 1;
-      out += sql.slice(i, stop);
-      i = stop;
-    } else if (/[0-9]/.test(c) && !/[A-Za-z0-9_$]/.test(out.slice(-1))) {
-      while (i < sql.length && /[0-9.eE+xXa-fA-F]/.test(sql[i])) i++;
-      out += '?';
-    } else {
-      out += c;
-      i++;
-    }
-  }
-  return out.replace(/\s+/g, ' ').trim();
-}
-
-function skipQuoted(sql: string, start: number, quote: string): number {
-  let i = start + 1;
-  while (i < sql.length) {
-    if (sql[i] === '\\') i += 2;
-    else if (sql[i] === quote && sql[i + 1] === quote) i += 2;
-    else if (sql[i] === quote) return i + 1;
-    else i++;
-  }
-  return sql.length;
-}
-
-/** The result of {@link explainQuery}. */
-export interface QueryExplanation {
-  readonly digest: string;
-  readonly hostgroup: number;
-  readonly destination: QueryDestination | 'other';
-  /** The rule that decided the destination, or undefined when the user's default hostgroup did. */
-  readonly rule?: MySqlQueryRule;
-  /** Every rule that matched, in evaluation order. */
-  readonly matchedRuleIds: number[];
-  readonly reason: string;
-}
-
-/**
- * Where ProxySQL sends `sql` for a user whose `default_hostgroup` is the writer and who has
- * `transaction_persistent=1`. Inside a transaction every statement stays on the hostgroup the transaction
- * began on (the writer: BEGIN matches no read rule), whatever the rules say.
- */
-export function explainQuery(
-  rules: readonly MySqlQueryRule[],
-  sql: string,
-  options: { inTransaction?: boolean; username?: string; defaultHostgroup?: number } = {},
-): QueryExplanation {
-  const digest = queryDigest(sql);
-  const defaultHostgroup = options.defaultHostgroup ?? WRITER_HOSTGROUP;
-  const matchedRuleIds: number[] = [];
-  let hostgroup: number | undefined;
-  let decidingRule: MySqlQueryRule | undefined;
-  const ordered = [...rules].sort((a, b) => a.ruleId - b.ruleId);
-  for (const rule of ordered) {
-    if (!rule.active) continue;
-    if (rule.username !== undefined && rule.username !== options.username) continue;
-    const [subject, pattern] = rule.matchDigest !== undefined ? [digest, rule.matchDigest] : [sql, rule.matchPattern];
-    if (pattern === undefined) continue;
-    // re_modifiers defaults to CASELESS in ProxySQL, so compile case-insensitively like it does.
-    if (!RE2JS.compile(pattern, RE2JS.CASE_INSENSITIVE).matcher(subject).find()) continue;
-    matchedRuleIds.push(rule.ruleId);
-    if (rule.destinationHostgroup !== undefined) {
-      hostgroup = rule.destinationHostgroup;
-      decidingRule = rule;
-    }
-    if (rule.apply) break;
-  }
-  const ruleHostgroup = hostgroup ?? defaultHostgroup;
-  if (options.inTransaction) {
-    return {
-      digest,
-      hostgroup: defaultHostgroup,
-      destination: destinationOf(defaultHostgroup),
-      rule: undefined,
-      matchedRuleIds,
-      reason:
-        `inside a transaction: transaction_persistent=1 keeps every statement on the hostgroup the transaction began on ` +
-        `(${defaultHostgroup}); outside one the rules would send it to ${ruleHostgroup}`,
-    };
-  }
-  const reason = decidingRule
-    ? `rule ${decidingRule.ruleId} (${decidingRule.matchDigest !== undefined ? 'match_digest' : 'match_pattern'} ` +
-      `${decidingRule.matchDigest ?? decidingRule.matchPattern}) matched the ${decidingRule.matchDigest !== undefined ? 'digest' : 'query text'}` +
-      (decidingRule.comment ? `: ${decidingRule.comment}` : '')
-    : `no rule with a destination matched: the user's default_hostgroup ${defaultHostgroup}`;
-  return { digest, hostgroup: ruleHostgroup, destination: destinationOf(ruleHostgroup), rule: decidingRule, matchedRuleIds, reason };
-}
-
-function destinationOf(hostgroup: number): QueryDestination | 'other' {
-  if (hostgroup === WRITER_HOSTGROUP) return 'writer';
-  if (hostgroup === READER_HOSTGROUP) return 'reader';
-  return 'other';
-}

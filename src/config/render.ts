@@ -138,12 +138,14 @@ function queryRuleRow(r: MySqlQueryRule): Row {
   return [
     ['rule_id', r.ruleId],
     ['active', flag(r.active)],
+    ['flagIN', r.flagIn],
     ['username', r.username],
     ['match_digest', r.matchDigest],
     ['match_pattern', r.matchPattern],
     ['destination_hostgroup', r.destinationHostgroup],
     ['cache_ttl', r.cacheTtl],
     ['multiplex', r.multiplex],
+    ['next_query_flagIN', r.nextQueryFlagIn],
     ['apply', flag(r.apply)],
     ['comment', r.comment],
   ];

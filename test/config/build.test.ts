@@ -124,8 +124,21 @@ describe('endpoints backend', () => {
     ]);
   });
 
-  test('the default rules send locking reads to the writer and reads to the readers, in that order', () => {
-    const rules = render(spec).mysql_query_rules as Array<Record<string, unknown>>;
+  test('the session-state rules come first, then the default rules send locking reads to the writer and reads to the readers, in that order', () => {
+    const all = render(spec).mysql_query_rules as Array<Record<string, unknown>>;
+    // rule_id order is ProxySQL's evaluation order within a chain (flagIN)
+    expect(all.map((r) => [r.rule_id, r.flagIN ?? 0, r.next_query_flagIN ?? null])).toEqual([
+      [50, 0, 1],
+      [60, 0, 2],
+      [1000, 0, null],
+      [1010, 0, null],
+      [1020, 0, null],
+      [2000, 1, null],
+      [2100, 2, 1],
+      [2110, 2, 0],
+      [2120, 2, null],
+    ]);
+    const rules = all.filter((r) => Number(r.rule_id) >= 1000 && Number(r.rule_id) < 2000);
     expect(rules).toEqual([
       {
         rule_id: 1000,

@@ -65,7 +65,7 @@ describe('digest', () => {
 describe('custom rules', () => {
   test('come before the defaults and can override them', () => {
     const rules = buildQueryRules([{ matchDigest: '^SELECT .* FROM reports', destination: 'writer' }], { includeDefaults: true });
-    expect(rules.map((r) => r.ruleId)).toEqual([100, 1000, 1010, 1020]);
+    expect(rules.map((r) => r.ruleId)).toEqual([50, 60, 100, 1000, 1010, 1020, 2000, 2100, 2110, 2120]);
     expect(explainQuery(rules, 'SELECT * FROM reports').hostgroup).toBe(10);
     expect(explainQuery(rules, 'SELECT * FROM items').hostgroup).toBe(20);
   });
@@ -75,7 +75,7 @@ describe('custom rules', () => {
     const result = explainQuery(rules, 'SELECT * FROM countries');
     expect(result.matchedRuleIds).toEqual([100, 1020]);
     expect(result.hostgroup).toBe(20);
-    expect(rules[0]).toMatchObject({ cacheTtl: 60000, apply: false });
+    expect(rules.find((r) => r.ruleId === 100)).toMatchObject({ cacheTtl: 60000, apply: false });
   });
 
   test('a rule for another user does not apply', () => {

@@ -1,0 +1,341 @@
+/**
+ * A real ProxySQL in front of the local MariaDB topology, configured exactly as a task is: the deploy's own model
+ * (src/config: buildProxySqlConfig + renderProxySqlConfig, endpoints backend, writer + replica), the users created
+ * by the deploy's bootstrap code, and started through the container entrypoint (runtime/proxysql/entrypoint.sh
+ * under /bin/sh, with the template and the passwords in the environment as ECS injects them). Used by the opt-in
+ * real-ProxySQL tests (`npm run test:proxysql`) and `npm run bench -- --local --proxysql PATH`.
+ *
+ * No ProxySQL ships with the project or CI: the caller names a binary (PROXYSQL_BIN / --proxysql). Everything
+ * listens on 127.0.0.1 only, on ports picked free per run.
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import * as mysql from 'mysql2/promise';
+import { bootstrapDatabase } from '../runtime/bootstrap/bootstrap';
+import { buildProxySqlConfig, ProxySqlConfigSpec, userPasswordEnv } from '../src/config/build';
+import { renderProxySqlConfig } from '../src/config/render';
+import {
+  ADMIN_PASSWORD_ENV,
+  CONFIG_TEMPLATE_ENV,
+  DEFAULT_MONITOR_USER,
+  MONITOR_PASSWORD_ENV,
+  PROXYSQL_ADMIN_USER,
+} from '../src/constants';
+import { findMariaDbBinaries, Topology } from './topology';
+
+const ENTRYPOINT = path.join(__dirname, '..', 'runtime', 'proxysql', 'entrypoint.sh');
+const START_TIMEOUT_MS = 30_000;
+
+/** The application user the harness creates (no SUPER: read_only applies to it, as to an RDS/Aurora app user). */
+export const HARNESS_APP_USER = 'app';
+export const HARNESS_APP_SCHEMA = 'app';
+
+export interface LocalProxySqlOptions {
+  /** The proxysql binary. */
+  bin: string;
+  topology: Topology;
+  /** Backend TLS as deployed (`use_ssl=1`); needs a topology started with `tls`. The app user then has REQUIRE SSL. */
+  backendTls: boolean;
+  /** Extra or overriding `mysql_variables` (names without `mysql-`), e.g. for a probe. @default {} */
+  mysqlVariables?: Readonly<Record<string, string | number | boolean>>;
+  /** Spec fields to override (threads, maxBackendConnectionsPerServer, queryRules, …). @default {} */
+  spec?: Partial<Omit<ProxySqlConfigSpec, 'backend' | 'users' | 'monitorUsername'>>;
+  /** PROXYSQL_DRAIN_SECONDS for the entrypoint. @default 0 (no drain: SIGTERM stops ProxySQL at once) */
+  drainSeconds?: number;
+  /** Where the config, data dir and log go (a private dir is made below it). */
+  baseDir: string;
+}
+
+export interface LocalProxySql {
+  host: '127.0.0.1';
+  port: number;
+  adminPort: number;
+  user: string;
+  password: string;
+  database: string;
+  adminPassword: string;
+  /** The rendered template (placeholders, no secrets), as the task definition carries it. */
+  template: string;
+  logFile: string;
+  /** The entrypoint shell's pid (the task's PID 1 equivalent). */
+  pid: number;
+  entrypoint: ChildProcess;
+  /** An admin-interface connection (127.0.0.1:adminPort). */
+  admin(): Promise<mysql.Connection>;
+  /** CPU seconds (user + system) used so far by the entrypoint, ProxySQL's angel and its worker. */
+  cpuSeconds(): number;
+  /** Peak resident memory of the largest process of the tree (ProxySQL's worker), in MB. */
+  peakRssMb(): number;
+  /** The version ProxySQL reports on its admin interface. */
+  version(): Promise<string>;
+  /** Sends SIGTERM to the entrypoint (what ECS does on a stop) and resolves with its exit code. */
+  terminate(): Promise<number | null>;
+  /** Stops everything (SIGTERM, then SIGKILL of the whole group) and removes the private dir. Idempotent. */
+  stop(): Promise<void>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => (port ? resolve(port) : reject(new Error('could not pick a free TCP port'))));
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Throws unless `bin` is an executable file: a real-ProxySQL run fails, never skips, without one. */
+export function requireProxySqlBinary(bin: string | undefined, where: string): string {
+  if (!bin) {
+    throw new Error(
+      `${where}: no ProxySQL binary given. This tier needs a real ProxySQL: set PROXYSQL_BIN=/path/to/proxysql ` +
+        '(none ships with the project; build one from sysown/proxysql, see docs/real-proxysql.md).',
+    );
+  }
+  try {
+    fs.accessSync(bin, fs.constants.X_OK);
+  } catch {
+    throw new Error(`${where}: '${bin}' is not an executable file; give the path of a proxysql binary`);
+  }
+  return bin;
+}
+
+/** pid → [ppid, utime+stime ticks] for every process, from /proc. */
+function processTable(): Map<number, [number, number]> {
+  const table = new Map<number, [number, number]>();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // Fields after the ")" that closes the command name: state ppid … utime(14) stime(15), 1-based overall.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      table.set(Number(entry), [Number(fields[1]), Number(fields[11]) + Number(fields[12])]);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return table;
+}
+
+function descendants(root: number): number[] {
+  const table = processTable();
+  const out = [root];
+  for (let i = 0; i < out.length; i++) {
+    for (const [pid, [ppid]] of table) if (ppid === out[i]) out.push(pid);
+  }
+  return out.filter((pid) => table.has(pid));
+}
+
+/** Starts ProxySQL through the entrypoint against `topology`; resolves once the app user can log in and query. */
+export async function startLocalProxySql(options: LocalProxySqlOptions): Promise<LocalProxySql> {
+  const { topology } = options;
+  const replica = topology.replica;
+  if (!replica) throw new Error('the real-ProxySQL harness needs the topology with its replica');
+  if (options.backendTls && !topology.caFile) throw new Error('backendTls needs a topology started with { tls: true }');
+  const { client } = findMariaDbBinaries();
+
+  const dir = fs.mkdtempSync(path.join(options.baseDir, 'proxysql-'));
+  fs.chmodSync(dir, 0o700);
+  const dataDir = path.join(dir, 'data');
+  fs.mkdirSync(dataDir, { mode: 0o700 });
+  const passwords = {
+    admin: randomBytes(18).toString('base64url'),
+    monitor: randomBytes(18).toString('base64url'),
+    app: randomBytes(18).toString('base64url'),
+  };
+
+  const { primary } = topology;
+  await bootstrapDatabase({
+    host: primary.host,
+    port: primary.port,
+    admin: { username: primary.rootUser, password: primary.rootPassword },
+    monitor: { username: DEFAULT_MONITOR_USER, password: passwords.monitor },
+    users: [{ username: HARNESS_APP_USER, password: passwords.app, schema: HARNESS_APP_SCHEMA, privileges: ['ALL PRIVILEGES'] }],
+  });
+  if (options.backendTls) {
+    // Proof that the backend hop is encrypted: this account cannot log in without TLS.
+    const root = await mysql.createConnection({ host: primary.host, port: primary.port, user: primary.rootUser, password: primary.rootPassword });
+    try {
+      await root.query("ALTER USER ?@'%' REQUIRE SSL", [HARNESS_APP_USER]);
+    } finally {
+      await root.end();
+    }
+  }
+  await topology.waitForReplication();
+
+  const [port, adminPort, restPort] = [await freePort(), await freePort(), await freePort()];
+  const spec: ProxySqlConfigSpec = {
+    ...options.spec,
+    backend: {
+      kind: 'endpoints',
+      writer: { host: primary.host, port: primary.port },
+      readers: [{ host: replica.host, port: replica.port }],
+      checkType: 'read_only',
+      maxReplicaLagSeconds: 30,
+      useTls: options.backendTls,
+    },
+    users: [{ username: HARNESS_APP_USER, defaultSchema: HARNESS_APP_SCHEMA }],
+    monitorUsername: DEFAULT_MONITOR_USER,
+    listen: { host: '127.0.0.1', port },
+    admin: { host: '127.0.0.1', port: adminPort },
+    datadir: dataDir,
+    mysqlVariableOverrides: { ...options.spec?.mysqlVariableOverrides, ...options.mysqlVariables },
+  };
+  const built = buildProxySqlConfig(spec);
+  // The REST API port is fixed in a task (6070); here it must not clash with another run on this machine.
+  const config = { ...built, adminVariables: { ...built.adminVariables, restapi_port: { value: restPort } } };
+  const template = renderProxySqlConfig(config);
+
+  const logFile = path.join(dir, 'proxysql.log');
+  const log = fs.openSync(logFile, 'a', 0o600);
+  const entrypoint = spawn('/bin/sh', ['-c', fs.readFileSync(ENTRYPOINT, 'utf8'), 'proxysql-entrypoint'], {
+    stdio: ['ignore', log, log],
+    detached: true,
+    env: {
+      PATH: process.env.PATH,
+      [CONFIG_TEMPLATE_ENV]: template,
+      [ADMIN_PASSWORD_ENV]: passwords.admin,
+      [MONITOR_PASSWORD_ENV]: passwords.monitor,
+      [userPasswordEnv(0)]: passwords.app,
+      PROXYSQL_CONFIG_PATH: path.join(dir, 'proxysql.cnf'),
+      PROXYSQL_DATADIR: dataDir,
+      PROXYSQL_BIN: options.bin,
+      PROXYSQL_DRAIN_SECONDS: String(options.drainSeconds ?? 0),
+      PROXYSQL_ADMIN_PORT: String(adminPort),
+      PROXYSQL_ADMIN_USER: PROXYSQL_ADMIN_USER,
+      PROXYSQL_ADMIN_CLIENT: client,
+    },
+  });
+  fs.closeSync(log);
+  if (entrypoint.pid === undefined) throw new Error(`could not spawn /bin/sh for the entrypoint`);
+  const pid = entrypoint.pid;
+  const exitCode: Promise<number | null> = new Promise((resolve) => entrypoint.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : null))));
+  const exited = () => entrypoint.exitCode !== null || entrypoint.signalCode !== null;
+  let peakRss = 0;
+  const readRss = () => {
+    for (const p of descendants(pid)) {
+      try {
+        const match = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${p}/status`, 'utf8'));
+        if (match) peakRss = Math.max(peakRss, Number(match[1]) / 1024);
+      } catch {
+        // gone meanwhile
+      }
+    }
+    return peakRss;
+  };
+  let cpuTicks = 0;
+  const readCpu = () => {
+    const table = processTable();
+    const ticks = descendants(pid).reduce((sum, p) => sum + (table.get(p)?.[1] ?? 0), 0);
+    cpuTicks = Math.max(cpuTicks, ticks);
+    return cpuTicks / 100; // USER_HZ is 100 on Linux
+  };
+
+  const admin = () =>
+    mysql.createConnection({ host: '127.0.0.1', port: adminPort, user: PROXYSQL_ADMIN_USER, password: passwords.admin, connectTimeout: 2000 });
+  let stopping: Promise<void> | undefined;
+  const signalGroup = (signal: NodeJS.Signals) => {
+    try {
+      process.kill(-pid, signal);
+    } catch {
+      // the group is gone
+    }
+  };
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      if (!exited()) {
+        try {
+          process.kill(pid, 'SIGTERM');
+        } catch {
+          // gone
+        }
+        await Promise.race([exitCode, sleep(5000)]);
+      }
+      signalGroup('SIGKILL');
+      await sleep(100);
+      fs.rmSync(dir, { recursive: true, force: true });
+    })();
+    return stopping;
+  };
+
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  let lastError = '';
+  for (;;) {
+    if (exited()) {
+      const text = fs.readFileSync(logFile, 'utf8').trim().split('\n').slice(-20).join('\n');
+      await stop();
+      throw new Error(`ProxySQL (through the entrypoint) exited while starting; last lines of its log:\n${text}`);
+    }
+    try {
+      const conn = await mysql.createConnection({
+        host: '127.0.0.1',
+        port,
+        user: HARNESS_APP_USER,
+        password: passwords.app,
+        database: HARNESS_APP_SCHEMA,
+        connectTimeout: 2000,
+      });
+      try {
+        // A write proves the writer hostgroup is populated; a read, the reader hostgroup.
+        await conn.query('DO 1');
+        await conn.query('SELECT 1');
+      } finally {
+        await conn.end();
+      }
+      break;
+    } catch (error) {
+      lastError = (error as Error).message;
+      if (Date.now() > deadline) {
+        const text = fs.readFileSync(logFile, 'utf8').trim().split('\n').slice(-20).join('\n');
+        await stop();
+        throw new Error(`ProxySQL did not accept a login within ${START_TIMEOUT_MS} ms (${lastError}); last lines of its log:\n${text}`);
+      }
+      await sleep(200);
+    }
+  }
+
+  return {
+    host: '127.0.0.1',
+    port,
+    adminPort,
+    user: HARNESS_APP_USER,
+    password: passwords.app,
+    database: HARNESS_APP_SCHEMA,
+    adminPassword: passwords.admin,
+    template,
+    logFile,
+    pid,
+    entrypoint,
+    admin,
+    cpuSeconds: readCpu,
+    peakRssMb: readRss,
+    async version() {
+      const conn = await admin();
+      try {
+        const [rows] = await conn.query<mysql.RowDataPacket[]>("SELECT variable_value AS v FROM global_variables WHERE variable_name = 'admin-version'");
+        return String(rows[0]?.v ?? 'unknown');
+      } finally {
+        await conn.end();
+      }
+    },
+    terminate() {
+      readRss();
+      readCpu();
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+      return exitCode;
+    },
+    stop,
+  };
+}

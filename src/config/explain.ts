@@ -1,0 +1,209 @@
+/**
+ * `explain`'s engine: an approximation of ProxySQL's query digest, and the evaluation of the rendered rules the way
+ * ProxySQL's query processor does it (lib/Query_Processor.cpp, process_mysql_query: only rules whose flagIN is
+ * the session's current flag, in rule_id order; a rule without a pattern matches every query; the first matching
+ * rule with apply=1 ends the walk; the last destination and next_query_flagIN set win; unmatched queries go to the
+ * user's default_hostgroup), one statement or a whole session.
+ */
+import { RE2JS } from 're2js';
+import { READER_HOSTGROUP, WRITER_HOSTGROUP } from '../constants';
+import { MySqlQueryRule } from './model';
+import { QueryDestination } from './query-rules';
+import { describeChain, SESSION_CHAIN } from './session-state';
+
+/**
+ * An approximation of ProxySQL's query digest (lib/c_tokenizer.cpp): comments removed, string and number
+ * literals replaced by `?`, runs of white space folded to one space, trimmed. Case is kept
+ * (`mysql-query_digests_lowercase=false`). ASSUMPTION: close enough for the patterns above, which only
+ * look at keywords; ProxySQL also folds `IN (?,?,?)` lists, which no default rule depends on.
+ */
+export function queryDigest(sql: string): string {
+  let out = '';
+  let i = 0;
+  while (i < sql.length) {
+    const c = sql[i];
+    const next = sql[i + 1];
+    if (c === '/' && next === '*') {
+      const end = sql.indexOf('*/', i + 2);
+      i = end < 0 ? sql.length : end + 2;
+      out += ' ';
+    } else if ((c === '-' && next === '-' && /\s/.test(sql[i + 2] ?? ' ')) || c === '#') {
+      const end = sql.indexOf('\n', i);
+      i = end < 0 ? sql.length : end + 1;
+      out += ' ';
+    } else if (c === "'" || c === '"') {
+      i = skipQuoted(sql, i, c);
+      out += '?';
+    } else if (c === '`') {
+      const end = sql.indexOf('`', i + 1);
+      const stop = end < 0 ? sql.length : end + 1;
+      out += sql.slice(i, stop);
+      i = stop;
+    } else if (/[0-9]/.test(c) && !/[A-Za-z0-9_$]/.test(out.slice(-1))) {
+      while (i < sql.length && /[0-9.eE+xXa-fA-F]/.test(sql[i])) i++;
+      out += '?';
+    } else {
+      out += c;
+      i++;
+    }
+  }
+  return out.replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * Splits text into statements at `;` outside quotes, backticks and comments (the way the mysql client does
+ * without DELIMITER), dropping empty ones.
+ */
+export function splitStatements(text: string): string[] {
+  const out: string[] = [];
+  let start = 0;
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i];
+    const next = text[i + 1];
+    if (c === "'" || c === '"') i = skipQuoted(text, i, c);
+    else if (c === '`') {
+      const end = text.indexOf('`', i + 1);
+      i = end < 0 ? text.length : end + 1;
+    } else if (c === '/' && next === '*') {
+      const end = text.indexOf('*/', i + 2);
+      i = end < 0 ? text.length : end + 2;
+    } else if ((c === '-' && next === '-' && /\s/.test(text[i + 2] ?? ' ')) || c === '#') {
+      const end = text.indexOf('\n', i);
+      i = end < 0 ? text.length : end + 1;
+    } else if (c === ';') {
+      out.push(text.slice(start, i));
+      start = ++i;
+    } else i++;
+  }
+  out.push(text.slice(start));
+  return out.map((statement) => statement.trim()).filter((statement) => statement !== '');
+}
+
+function skipQuoted(sql: string, start: number, quote: string): number {
+  let i = start + 1;
+  while (i < sql.length) {
+    if (sql[i] === '\\') i += 2;
+    else if (sql[i] === quote && sql[i + 1] === quote) i += 2;
+    else if (sql[i] === quote) return i + 1;
+    else i++;
+  }
+  return sql.length;
+}
+
+/** The result of {@link explainQuery}. */
+export interface QueryExplanation {
+  readonly digest: string;
+  readonly hostgroup: number;
+  readonly destination: QueryDestination | 'other';
+  /** The rule that decided the destination, or undefined when the user's default hostgroup did. */
+  readonly rule?: MySqlQueryRule;
+  /** Every rule that matched, in evaluation order. */
+  readonly matchedRuleIds: number[];
+  readonly reason: string;
+  /** The rule chain the statement was matched in, and the one the session's next statement starts in. */
+  readonly chain: number;
+  readonly nextChain: number;
+}
+
+/**
+ * Where ProxySQL sends `sql` for a user whose `default_hostgroup` is the writer and who has
+ * `transaction_persistent=1`. Inside a transaction every statement stays on the hostgroup the transaction
+ * began on (the writer: BEGIN matches no read rule), whatever the rules say.
+ */
+export function explainQuery(
+  rules: readonly MySqlQueryRule[],
+  sql: string,
+  options: { inTransaction?: boolean; username?: string; defaultHostgroup?: number; chain?: number } = {},
+): QueryExplanation {
+  const digest = queryDigest(sql);
+  const defaultHostgroup = options.defaultHostgroup ?? WRITER_HOSTGROUP;
+  const chain = options.chain ?? SESSION_CHAIN.stateless;
+  const matchedRuleIds: number[] = [];
+  let hostgroup: number | undefined;
+  let decidingRule: MySqlQueryRule | undefined;
+  let nextChain = chain;
+  const ordered = [...rules].sort((a, b) => a.ruleId - b.ruleId);
+  for (const rule of ordered) {
+    if (!rule.active) continue;
+    if ((rule.flagIn ?? SESSION_CHAIN.stateless) !== chain) continue;
+    if (rule.username !== undefined && rule.username !== options.username) continue;
+    const [subject, pattern] = rule.matchDigest !== undefined ? [digest, rule.matchDigest] : [sql, rule.matchPattern];
+    // re_modifiers defaults to CASELESS in ProxySQL, so compile case-insensitively like it does.
+    if (pattern !== undefined && !RE2JS.compile(pattern, RE2JS.CASE_INSENSITIVE).matcher(subject).find()) continue;
+    matchedRuleIds.push(rule.ruleId);
+    if (rule.destinationHostgroup !== undefined) {
+      hostgroup = rule.destinationHostgroup;
+      decidingRule = rule;
+    }
+    if (rule.nextQueryFlagIn !== undefined) nextChain = rule.nextQueryFlagIn;
+    if (rule.apply) break;
+  }
+  const ruleHostgroup = hostgroup ?? defaultHostgroup;
+  if (options.inTransaction) {
+    return {
+      digest,
+      hostgroup: defaultHostgroup,
+      destination: destinationOf(defaultHostgroup),
+      rule: undefined,
+      matchedRuleIds,
+      reason:
+        `inside a transaction: transaction_persistent=1 keeps every statement on the hostgroup the transaction began on ` +
+        `(${defaultHostgroup}); outside one the rules would send it to ${ruleHostgroup}`,
+      chain,
+      nextChain,
+    };
+  }
+  const reason = decidingRule
+    ? `rule ${decidingRule.ruleId} (${describeMatch(decidingRule)})` + (decidingRule.comment ? `: ${decidingRule.comment}` : '')
+    : `no rule with a destination matched: the user's default_hostgroup ${defaultHostgroup}`;
+  return { digest, hostgroup: ruleHostgroup, destination: destinationOf(ruleHostgroup), rule: decidingRule, matchedRuleIds, reason, chain, nextChain };
+}
+
+function describeMatch(rule: MySqlQueryRule): string {
+  const chain = rule.flagIn ? `in rule chain ${rule.flagIn}, ` : '';
+  if (rule.matchDigest !== undefined) return `${chain}match_digest ${rule.matchDigest} matched the digest`;
+  if (rule.matchPattern !== undefined) return `${chain}match_pattern ${rule.matchPattern} matched the query text`;
+  return `${chain}no pattern: matches every statement`;
+}
+
+/** One statement of {@link explainSession}: where it goes, and the session's state after it. */
+export interface SessionStepExplanation extends QueryExplanation {
+  readonly sql: string;
+  readonly inTransaction: boolean;
+  /** Set when the statement changed the session's rule chain: what that means for later statements. */
+  readonly stateChange?: string;
+}
+
+const BEGIN = /^\s*(BEGIN|START\s+TRANSACTION)\b/i;
+const END = /^\s*(COMMIT|ROLLBACK)\b/i;
+
+/**
+ * Where each statement of one client session goes, in order: the rule chain carried from statement to statement
+ * (next_query_flagIN), and transactions opened with BEGIN / START TRANSACTION and ended by COMMIT / ROLLBACK
+ * (transaction_persistent keeps them on the hostgroup they began on: the writer, where BEGIN goes).
+ * ASSUMPTION: autocommit=0 and implicit commits (DDL) are not modelled; ProxySQL follows the server's status flags.
+ */
+export function explainSession(
+  rules: readonly MySqlQueryRule[],
+  statements: readonly string[],
+  options: { username?: string; defaultHostgroup?: number } = {},
+): SessionStepExplanation[] {
+  let chain: number = SESSION_CHAIN.stateless;
+  let inTransaction = false;
+  return statements.map((sql) => {
+    const inside = inTransaction;
+    const step = explainQuery(rules, sql, { ...options, chain, inTransaction: inside });
+    if (BEGIN.test(step.digest)) inTransaction = true;
+    else if (END.test(step.digest)) inTransaction = false;
+    const changed = step.nextChain !== chain;
+    chain = step.nextChain;
+    return { ...step, sql, inTransaction: inside, ...(changed ? { stateChange: describeChain(chain) } : {}) };
+  });
+}
+
+function destinationOf(hostgroup: number): QueryDestination | 'other' {
+  if (hostgroup === WRITER_HOSTGROUP) return 'writer';
+  if (hostgroup === READER_HOSTGROUP) return 'reader';
+  return 'other';
+}

@@ -1,16 +1,14 @@
 # proxysql-entrypoint: fills secrets into proxysql.cnf, starts ProxySQL, drains it on SIGTERM.
 # Run as: /bin/sh -c "<this text>" proxysql-entrypoint [extra proxysql args], in the unmodified image
-# proxysql/proxysql:3.0.12. POSIX sh (dash) builtins plus mkdir, chmod, mv, rm, sleep; nothing sourced.
-# Image (evidence in docs/research/entrypoint-notes.md): Debian-based (sysown/proxysql#5450), /bin/sh is
-# dash (#5274); a mysql client ships since 2.4.1 (#3842) and third parties run `mysql` in 3.0 images,
-# unverified for 3.0.12: without one the drain degrades to a timed wait.
+# proxysql/proxysql:3.0.x. POSIX sh (dash) builtins plus mkdir, chmod, mv, rm, sleep, date; nothing sourced.
+# Image (docs/research/entrypoint-notes.md): Debian-based (#5450), /bin/sh is dash (#5274); a mysql client
+# ships since 2.4.1 (#3842), unverified for 3.0.x: without one the drain degrades to a timed wait.
 # Secrets: each {{secret:<kind>:<ENV>}} in $PROXYSQL_CONFIG_TEMPLATE becomes $ENV, checked and escaped
 # exactly as secretValueProblem()/substituteSecrets() in src/config/secrets.ts. A value is never eval'd,
 # echoed, logged or put in argv; the variables are unset before ProxySQL starts.
 # Drain (PROXYSQL_DRAIN_SECONDS=N>0): ProxySQL exits at once on SIGTERM, so on TERM/INT we send PROXYSQL
-# PAUSE (closes the listeners and idle sessions; transactions may finish: sysown/proxysql#337), poll
-# Client_Connections_connected each second until 0 or N s (the graceful stop advised in #4297), then
-# TERM ProxySQL and exit with its status.
+# PAUSE (closes the listener: #337) and a 1 ms wait_timeout (idle sessions outside a transaction close),
+# poll Client_Connections_connected every 0.2 s until 0 or N s of wall-clock time (#4297), then TERM it.
 # Timing contract: NLB deregistration delay >= N; ECS stopTimeout = N + 10 s (Fargate max 120 s).
 # Exit: 78 bad template/secret/setting, 73 cannot write config or data dir, else ProxySQL's status.
 umask 077
@@ -114,35 +112,51 @@ alive() {
   case ${stat##*) } in Z*) return 1 ;; esac
 }
 
+# Wall-clock ms (GNU date; whole seconds elsewhere): the drain bound is time, not loop turns.
+now() {
+  t=$(date +%s%3N 2>/dev/null)
+  case $t in '' | *[!0-9]*) t=$(($(date +%s) * 1000)) ;; esac
+  echo "$t"
+}
+
 drain() {
   trap : TERM INT # a second signal must not restart the drain
   pid=${pid:-$!}
   [ -n "$pid" ] || { log "got SIG$1 before ProxySQL started"; exit 143; }
+  start=$(now) || start=0
+  deadline=$((start + drain * 1000))
   log "got SIG$1: draining ProxySQL for at most $drain s"
-  n=0 last=
+  last= left=
   if [ -n "$client" ]; then
     # MariaDB >= 11.4 clients verify TLS certificates by default; loopback needs no TLS.
     case $("$client" --version 2>/dev/null) in *MariaDB* | *mariadb*) tls=--skip-ssl ;; *) tls=--ssl-mode=DISABLED ;; esac
-    if admin 'PROXYSQL PAUSE' >/dev/null; then
-      log 'sent PROXYSQL PAUSE: listeners closed, open transactions may finish'
+    # wait_timeout=1: ProxySQL closes sessions idle outside a transaction (MySQL_Thread.cpp
+    # ProcessAllSessions_MaintenanceLoop); one running a statement is not idle (MySQL_Session::IdleTime).
+    if admin 'PROXYSQL PAUSE; SET mysql-wait_timeout=1; LOAD MYSQL VARIABLES TO RUNTIME' >/dev/null; then
+      log 'sent PROXYSQL PAUSE: listener closed; idle sessions are closed, statements and transactions may finish'
     else
       log "PROXYSQL PAUSE failed (client error above); waiting for clients anyway"
     fi
-    while [ "$n" -lt "$drain" ] && alive; do
+    while alive; do
+      t=$(now) || t=$deadline
+      [ "$t" -lt "$deadline" ] || break
       c=$(admin "SELECT Variable_Value FROM stats_mysql_global WHERE Variable_Name='Client_Connections_connected'" 2>/dev/null)
       case $c in '' | *[!0-9]*) c=unknown ;; esac
-      [ "$c" = 0 ] && { log "no client connections left after $n s"; break; }
-      [ "$c" = "$last" ] || log "$c client connection(s) open after $n s"
+      [ "$c" = 0 ] && { left=0; log "no client connections left after $(((t - start) / 1000)) s"; break; }
+      [ "$c" = "$last" ] || log "$c client connection(s) open after $(((t - start) / 1000)) s"
       last=$c
-      sleep 1
-      n=$((n + 1))
+      sleep 0.2 2>/dev/null || sleep 1
     done
   else
     [ -n "$want" ] && why="admin client '$want' not found" || why='no mysql or mariadb client on PATH'
     log "drain degraded: $why (set PROXYSQL_ADMIN_CLIENT): waiting $drain s without PROXYSQL PAUSE"
-    while [ "$n" -lt "$drain" ] && alive; do sleep 1; n=$((n + 1)); done
+    while alive; do
+      t=$(now) || t=$deadline
+      [ "$t" -lt "$deadline" ] || break
+      sleep 1
+    done
   fi
-  [ "$n" -ge "$drain" ] && log "drain bound of $drain s reached"
+  [ "$left" = 0 ] || ! alive || log "drain bound of $drain s reached"
   if alive; then
     log "sending TERM to proxysql (pid $pid)"
     kill -TERM "$pid"

@@ -285,7 +285,13 @@ interface Started {
   exited: Promise<{ code: number | null; stderr: string; at: number }>;
 }
 
-/** A stand-in admin client: records argv, MYSQL_PWD and SQL, answers the connection count from a file. */
+/** What the drain sends first: close the listener, then let ProxySQL close idle sessions outside transactions. */
+const PAUSE_SQL = 'PROXYSQL PAUSE; SET mysql-wait_timeout=1; LOAD MYSQL VARIABLES TO RUNTIME';
+
+/**
+ * A stand-in admin client: records argv, MYSQL_PWD and SQL, answers the connection count from a file, and takes
+ * as many seconds per call as the file `slow` says, if there is one.
+ */
 function adminClient(dir: string): string {
   fs.writeFileSync(path.join(dir, 'connections'), '3\n');
   return writeExecutable(
@@ -299,8 +305,9 @@ function adminClient(dir: string): string {
       'sql=',
       'while [ $# -gt 0 ]; do [ "$1" = -e ] && sql=$2; shift; done',
       'printf "%s\\n" "$sql" >> "$dir/admin-sql"',
+      '[ -f "$dir/slow" ] && sleep "$(cat "$dir/slow")"',
       'case $sql in',
-      "  'PROXYSQL PAUSE') exit 0 ;;",
+      `  '${PAUSE_SQL}') exit 0 ;;`,
       "  \"SELECT Variable_Value FROM stats_mysql_global WHERE Variable_Name='Client_Connections_connected'\") cat \"$dir/connections\"; exit 0 ;;",
       'esac',
       'echo "ERROR 1045: unexpected SQL" >&2; exit 1',
@@ -354,7 +361,7 @@ describe('entrypoint drain', () => {
     expect(result.code).toBe(7);
     expect(lines(path.join(run.dir, 'events'))).toEqual(['started', 'TERM']);
     const sql = lines(path.join(run.dir, 'admin-sql'));
-    expect(sql[0]).toBe('PROXYSQL PAUSE');
+    expect(sql[0]).toBe(PAUSE_SQL);
     expect(sql.slice(1).every((q) => q.includes("Variable_Name='Client_Connections_connected'"))).toBe(true);
     expect(sql.length).toBeGreaterThanOrEqual(3);
     expect(result.at - sentAt).toBeGreaterThan(1100);
@@ -368,7 +375,7 @@ describe('entrypoint drain', () => {
     }
     const log = result.stderr.trim().split('\n');
     expect(log[0]).toBe('proxysql-entrypoint: got SIGTERM: draining ProxySQL for at most 10 s');
-    expect(log).toContain('proxysql-entrypoint: sent PROXYSQL PAUSE: listeners closed, open transactions may finish');
+    expect(log).toContain('proxysql-entrypoint: sent PROXYSQL PAUSE: listener closed; idle sessions are closed, statements and transactions may finish');
     expect(log).toContain('proxysql-entrypoint: 3 client connection(s) open after 0 s');
     expect(log.some((l) => /^proxysql-entrypoint: no client connections left after [1-3] s$/.test(l))).toBe(true);
     expect(log.at(-1)).toBe('proxysql-entrypoint: proxysql exited with status 7');
@@ -385,8 +392,27 @@ describe('entrypoint drain', () => {
     expect(elapsed).toBeGreaterThan(1900);
     expect(elapsed).toBeLessThan(3500);
     expect(lines(path.join(run.dir, 'events'))).toEqual(['started', 'TERM']);
-    expect(lines(path.join(run.dir, 'admin-sql'))).toHaveLength(3); // PAUSE + polls at 0 s and 1 s
+    // PAUSE, then a poll every 0.2 s for about 2 s
+    expect(lines(path.join(run.dir, 'admin-sql')).length).toBeGreaterThanOrEqual(5);
     expect(result.stderr).toContain('proxysql-entrypoint: drain bound of 2 s reached\n');
+  });
+
+  it('keeps the bound in seconds of wall-clock time however slow the admin client is', async () => {
+    // Each admin call takes 2 s: a bound that counted loop turns would last (2 + 0.2) s per turn.
+    const run = await startDraining({ PROXYSQL_DRAIN_SECONDS: '3' }, (dir) => {
+      fs.writeFileSync(path.join(dir, 'slow'), '2\n');
+      return { PROXYSQL_ADMIN_CLIENT: adminClient(dir) };
+    });
+    const sentAt = Date.now();
+    run.child.kill('SIGTERM');
+    const result = await run.exited;
+    const elapsed = result.at - sentAt;
+    expect(result.code).toBe(0);
+    // PAUSE (2 s) and one poll (2 s) fit before the bound is checked again; a third call would start after 4 s.
+    expect(elapsed).toBeGreaterThan(2900);
+    expect(elapsed).toBeLessThan(5500);
+    expect(lines(path.join(run.dir, 'events'))).toEqual(['started', 'TERM']);
+    expect(result.stderr).toContain('proxysql-entrypoint: drain bound of 3 s reached\n');
   });
 
   it('exits with proxysql\'s own code when it exits by itself, without draining', async () => {
@@ -422,7 +448,7 @@ describe('entrypoint drain', () => {
     const run = await startDraining({ PROXYSQL_DRAIN_SECONDS: '1' }, (dir) => {
       const bin = path.join(dir, 'bin');
       fs.mkdirSync(bin);
-      for (const tool of ['sh', 'sleep', 'mkdir', 'chmod', 'mv', 'rm', 'cat', 'env']) {
+      for (const tool of ['sh', 'sleep', 'date', 'mkdir', 'chmod', 'mv', 'rm', 'cat', 'env']) {
         const found = spawnSync('/bin/sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim();
         fs.symlinkSync(found, path.join(bin, tool));
       }

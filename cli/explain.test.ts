@@ -153,15 +153,17 @@ describe('explain --session: statements that leave state keep the session where 
 
   // [hostgroup, deciding rule, rule chain of the next statement]: chain 1 = state for good, 2 = locks
   test.each([
-    ['SET @x = 1; SELECT @x', [[10, 50, 1], [10, 2000, 1]]],
-    ['SET @z := 7; SELECT @z + 0', [[10, 50, 1], [10, 2000, 1]]],
+    // ProxySQL runs an untracked SET without changing the chain; the read of the variable moves the session.
+    ['SET @x = 1; SELECT @x', [[10, 50, 0], [10, 50, 1]]],
+    ['SET @z := 7; SELECT @z + 0', [[10, 50, 0], [10, 50, 1]]],
+    ['SET @x = 1; SELECT * FROM items; SELECT @x', [[10, 50, 0], [20, 1020, 0], [10, 50, 1]]],
     ['SELECT @y := 5; SELECT @y', [[10, 50, 1], [10, 2000, 1]]],
-    ["SET @`quoted` = 1; SELECT * FROM items", [[10, 50, 1], [10, 2000, 1]]],
+    ['SELECT @`quoted` := 1; SELECT * FROM items', [[10, 50, 1], [10, 2000, 1]]],
     ['CREATE TEMPORARY TABLE t1 (id INT); INSERT INTO t1 VALUES (1); SELECT COUNT(*) FROM t1', [[10, 50, 1], [10, 2000, 1], [10, 2000, 1]]],
     ["PREPARE s FROM 'SELECT 1'; EXECUTE s; SELECT * FROM items", [[10, 50, 1], [10, 2000, 1], [10, 2000, 1]]],
     ["SELECT GET_LOCK('job', 5); SELECT * FROM jobs; SELECT RELEASE_ALL_LOCKS(); SELECT * FROM jobs", [[10, 60, 2], [10, 2120, 2], [10, 2110, 0], [20, 1020, 0]]],
     ['LOCK TABLES items WRITE; SELECT * FROM items; UNLOCK TABLES; SELECT * FROM items', [[10, 60, 2], [10, 2120, 2], [10, 2110, 0], [20, 1020, 0]]],
-    ["LOCK TABLES items READ; SET @n = 1; UNLOCK TABLES; SELECT * FROM items", [[10, 60, 2], [10, 2100, 1], [10, 2000, 1], [10, 2000, 1]]],
+    ["LOCK TABLES items READ; SELECT @n := 1; UNLOCK TABLES; SELECT * FROM items", [[10, 60, 2], [10, 2100, 1], [10, 2000, 1], [10, 2000, 1]]],
     // No state: reads stay on the readers.
     ['SELECT * FROM items; SELECT @@server_id, @@read_only; SELECT 1', [[20, 1020, 0], [20, 1020, 0], [20, 1020, 0]]],
     ["CREATE USER 'u'@'%'; SELECT * FROM items", [[10, 0, 0], [20, 1020, 0]]],
@@ -177,11 +179,12 @@ describe('explain --session: statements that leave state keep the session where 
   });
 
   test('text output numbers the statements and says when and why the session stays on the writer', () => {
-    const result = explainCommand(['--session', 'SET @x = 1', 'SELECT @x'], noStdin);
+    const result = explainCommand(['--session', 'SET @x = 1', 'SELECT @x', 'SELECT 1'], noStdin);
     expect(result.exitCode).toBe(0);
-    expect(result.stdout).toContain('1. SET @x = 1\n   -> hostgroup 10 (writer): rule 50 ');
+    expect(result.stdout).toContain('1. SET @x = 1\n   -> hostgroup 10 (writer): ProxySQL cannot track a SET of a user variable');
+    expect(result.stdout).toContain('2. SELECT @x\n   -> hostgroup 10 (writer): rule 50 ');
     expect(result.stdout).toContain('   state: the session holds state on its writer connection (user variable, temporary table or prepared statement)');
-    expect(result.stdout).toContain('2. SELECT @x\n   -> hostgroup 10 (writer): rule 2000 (in rule chain 1, no pattern: matches every statement)');
+    expect(result.stdout).toContain('3. SELECT 1\n   -> hostgroup 10 (writer): rule 2000 (in rule chain 1, no pattern: matches every statement)');
   });
 
   test('statements are split at semicolons outside quotes and comments; stdin works too', () => {

@@ -239,7 +239,7 @@ export async function startLocalProxySql(options: LocalProxySqlOptions): Promise
     return cpuTicks / 100; // USER_HZ is 100 on Linux
   };
 
-  const admin = () =>
+  const admin = (): Promise<mysql.Connection> =>
     mysql.createConnection({ host: '127.0.0.1', port: adminPort, user: PROXYSQL_ADMIN_USER, password: passwords.admin, connectTimeout: 2000 });
   let stopping: Promise<void> | undefined;
   const signalGroup = (signal: NodeJS.Signals) => {
@@ -290,6 +290,8 @@ export async function startLocalProxySql(options: LocalProxySqlOptions): Promise
       } finally {
         await conn.end();
       }
+      // The admin interface comes up after the MySQL listener.
+      await (await admin()).end();
       break;
     } catch (error) {
       lastError = (error as Error).message;

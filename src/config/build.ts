@@ -116,6 +116,31 @@ export function userNameEnv(index: number): string {
   return `${USER_NAME_ENV_PREFIX}${index}`;
 }
 
+/**
+ * The backend pool, measured through a real ProxySQL under a Lambda-like fleet with backend TLS on
+ * (docs/real-proxysql.md, BENCHMARKS.md). With ProxySQL's defaults (keep 10% of max_connections idle, open
+ * connections as fast as queries ask) every burst above the idle share opened new TLS connections and the
+ * surplus was closed again when returned (MySQL_HostGroups_Manager.cpp: free connections above
+ * free_connections_pct * max_connections / 100 are destroyed), a handshake storm that starved the proxy's CPU.
+ * Keeping every connection once opened, and opening at most a few per second per hostgroup, makes the pool grow
+ * to what the load needs and stay there.
+ */
+export const BACKEND_POOL = {
+  /** Idle connections kept per server, as % of its max_connections: all of them. */
+  freeConnectionsPct: 100,
+  /** New backend connections per second per hostgroup; queries past it wait for a pooled one. */
+  throttleConnectionsPerSec: 20,
+  /** Warming would open free_connections_pct of max_connections before reusing any: off with 100%. */
+  connectionWarming: false,
+} as const;
+
+/** The pool settings as a mysql_hostgroup_attributes row states them (a row overrides the globals). */
+const POOL_ATTRIBUTES = {
+  freeConnectionsPct: BACKEND_POOL.freeConnectionsPct,
+  connectionWarming: BACKEND_POOL.connectionWarming,
+  throttleConnectionsPerSec: BACKEND_POOL.throttleConnectionsPerSec,
+};
+
 /** Weight of replicas in the reader hostgroup, against the writer's 1 there: the writer serves reads only when no replica can. */
 export const REPLICA_READ_WEIGHT = 1000;
 export const WRITER_READ_WEIGHT = 1;
@@ -145,10 +170,6 @@ export function buildProxySqlConfig(spec: ProxySqlConfigSpec): ProxySqlConfig {
       restapi_enabled: { value: true, reason: 'Prometheus /metrics for scraping from inside the VPC (no ingress by default)' },
       restapi_port: { value: PROXYSQL_RESTAPI_PORT },
       web_enabled: { value: false, reason: 'no web UI on a production proxy' },
-      hash_passwords: {
-        value: false,
-        reason: 'keep clear-text passwords at runtime: caching_sha2_password backends need them (sysown/proxysql#4505)',
-      },
     },
     mysqlVariables: mysqlVariables(spec, listen),
     mysqlServers: backend.servers,
@@ -198,7 +219,15 @@ function mysqlVariables(spec: ProxySqlConfigSpec, listen: HostPort): Record<stri
       value: 'tx_isolation,transaction_isolation,version,version_comment,server_id,hostname,read_only,innodb_read_only,aurora_server_id,aurora_version,max_allowed_packet',
       reason: 'a SELECT of only these @@variables does not pin the session (any other @ in a digest does)',
     },
-    free_connections_pct: { value: 10, reason: 'idle pooled connections kept per server, as a share of its max_connections' },
+    free_connections_pct: {
+      value: BACKEND_POOL.freeConnectionsPct,
+      reason: 'keep every backend connection once opened: with 10% each burst opened new TLS connections and closed them again',
+    },
+    connection_warming: { value: BACKEND_POOL.connectionWarming, reason: 'with 100% free, warming would open max_connections per server up front' },
+    throttle_connections_per_sec_to_hostgroup: {
+      value: BACKEND_POOL.throttleConnectionsPerSec,
+      reason: 'open backend connections gradually; queries past the rate wait for a pooled one instead of a TLS handshake each',
+    },
     max_transaction_idle_time: {
       value: 30000,
       reason: 'a Lambda killed mid-transaction would pin a backend connection and hold its locks; end such sessions after 30 s',
@@ -300,8 +329,9 @@ function auroraRows(backend: AuroraBackendSpec, maxConnections: number): Backend
     // Discovered instances take these defaults; they do not inherit use_ssl from the seed (sysown/proxysql#2861).
     hostgroupAttributes: [WRITER_HOSTGROUP, READER_HOSTGROUP].map((hostgroupId) => ({
       hostgroupId,
+      ...POOL_ATTRIBUTES,
       serversDefaults: JSON.stringify({ use_ssl: backend.useTls ? 1 : 0, max_connections: maxConnections }),
-      comment: 'defaults for discovered Aurora instances',
+      comment: 'pool settings, and defaults for discovered Aurora instances',
     })),
   };
 }
@@ -343,15 +373,15 @@ function endpointRows(backend: EndpointsBackendSpec, maxConnections: number): Ba
     // replication stopped its lag reads NULL, which ProxySQL counts as mysql-monitor_slave_lag_when_null (60 s):
     // the new writer would be shunned and every write would fail (sysown/proxysql#4107, #3897). In the writer
     // hostgroup a missing lag counts as 0 instead; readers with broken replication are still shunned.
-    hostgroupAttributes:
-      backend.maxReplicaLagSeconds > 0
-        ? [
-            {
-              hostgroupId: WRITER_HOSTGROUP,
-              hostgroupSettings: JSON.stringify({ monitor_slave_lag_when_null: 0 }),
-              comment: 'never shun the writer for a NULL replication lag after a promotion',
-            },
-          ]
-        : [],
+    hostgroupAttributes: [
+      {
+        hostgroupId: WRITER_HOSTGROUP,
+        ...POOL_ATTRIBUTES,
+        ...(backend.maxReplicaLagSeconds > 0 ? { hostgroupSettings: JSON.stringify({ monitor_slave_lag_when_null: 0 }) } : {}),
+        comment:
+          backend.maxReplicaLagSeconds > 0 ? 'pool settings; never shun the writer for a NULL replication lag after a promotion' : 'pool settings',
+      },
+      { hostgroupId: READER_HOSTGROUP, ...POOL_ATTRIBUTES, comment: 'pool settings' },
+    ],
   };
 }

@@ -9,7 +9,7 @@ import { RE2JS } from 're2js';
 import { READER_HOSTGROUP, WRITER_HOSTGROUP } from '../constants';
 import { MySqlQueryRule } from './model';
 import { QueryDestination } from './query-rules';
-import { describeChain, SESSION_CHAIN } from './session-state';
+import { describeChain, isUntrackedSet, SESSION_CHAIN } from './session-state';
 
 /**
  * An approximation of ProxySQL's query digest (lib/c_tokenizer.cpp): comments removed, string and number
@@ -138,6 +138,22 @@ export function explainQuery(
     }
     if (rule.nextQueryFlagIn !== undefined) nextChain = rule.nextQueryFlagIn;
     if (rule.apply) break;
+  }
+  if (isUntrackedSet(digest)) {
+    // ProxySQL returns before applying the destination and next_query_flagIN (see ./session-state.ts).
+    return {
+      digest,
+      hostgroup: defaultHostgroup,
+      destination: destinationOf(defaultHostgroup),
+      rule: decidingRule,
+      matchedRuleIds,
+      reason:
+        `ProxySQL cannot track a SET of a user variable: it runs it on the session's current hostgroup (${defaultHostgroup}) ` +
+        `without changing the rule chain; ${decidingRule ? `rule ${decidingRule.ruleId}'s multiplex=0 keeps that connection, and ` : ''}` +
+        'every later statement that reads the variable matches rule 50 and goes there',
+      chain,
+      nextChain: chain,
+    };
   }
   const ruleHostgroup = hostgroup ?? defaultHostgroup;
   if (options.inTransaction) {

@@ -143,6 +143,15 @@ export interface MySqlHostgroupAttributes {
   readonly serversDefaults?: string;
   /** JSON object of per-hostgroup monitor settings, e.g. `monitor_slave_lag_when_null` (sysown/proxysql PR #4528). */
   readonly hostgroupSettings?: string;
+  /**
+   * Pool settings of the hostgroup. A row in this table takes priority over mysql-free_connections_pct,
+   * mysql-connection_warming and mysql-throttle_connections_per_sec_to_hostgroup (lib/MySrvConnList.cpp:
+   * `if (mysrvc->myhgc->attributes.configured == true)`), with the column defaults (10, 0, 1000000) for what a row
+   * leaves out: so every row states them.
+   */
+  readonly freeConnectionsPct?: number;
+  readonly connectionWarming?: boolean;
+  readonly throttleConnectionsPerSec?: number;
   readonly comment?: string;
 }
 

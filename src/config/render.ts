@@ -182,6 +182,9 @@ function auroraRow(a: MySqlAwsAuroraHostgroup): Row {
 function hostgroupAttributesRow(h: MySqlHostgroupAttributes): Row {
   return [
     ['hostgroup_id', h.hostgroupId],
+    ['free_connections_pct', h.freeConnectionsPct],
+    ['connection_warming', flag(h.connectionWarming)],
+    ['throttle_connections_per_sec', h.throttleConnectionsPerSec],
     ['hostgroup_settings', h.hostgroupSettings],
     ['servers_defaults', h.serversDefaults],
     ['comment', h.comment],

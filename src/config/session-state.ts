@@ -20,6 +20,13 @@
  * The state-creating rules also say multiplex=0: ProxySQL then keeps the session's writer connection (the state
  * lives on it) and, because such a rule sets multiplex, it does not lock the session for an unparsable `SET @x`
  * (MySQL_Session::unable_to_parse_set_statement locks only `if (qpo->multiplex == -1)`).
+ *
+ * One exception, from the source and seen on ProxySQL 2.7.1: a `SET` that ProxySQL's SET parser cannot track
+ * (a user variable, an unknown variable) returns from the query handler before the destination and
+ * next_query_flagIN are applied (MySQL_Session.cpp: `unable_to_parse_set_statement(lock_hostgroup); return false;`).
+ * It runs on the session's current hostgroup (the writer: the users' default_hostgroup) and does not change the
+ * chain. `SET @x = 1` still keeps its connection (rule 50's multiplex=0 applies) and every later statement that
+ * reads `@x` matches rule 50 and goes there; a statement that does not name the variable cannot read it.
  * Checked with ProxySQL 2.7.1 built from source: docs/real-proxysql.md.
  */
 import { WRITER_HOSTGROUP } from '../constants';
@@ -72,6 +79,8 @@ export const SESSION_STATE_RULES: readonly MySqlQueryRule[] = [
     active: true,
     flagIn: SESSION_CHAIN.state,
     destinationHostgroup: WRITER_HOSTGROUP,
+    // The session is pinned already; saying so also keeps an unparsable SET from locking it (see above).
+    multiplex: 0,
     apply: true,
     comment: 'a session with state: every statement on the writer, where the state is',
   },
@@ -105,6 +114,11 @@ export const SESSION_STATE_RULES: readonly MySqlQueryRule[] = [
     comment: 'a session holding locks: every statement on the writer',
   },
 ];
+
+/** A `SET` statement whose variables ProxySQL's SET parser cannot track: a user variable. */
+export function isUntrackedSet(digest: string): boolean {
+  return /^SET\b/i.test(digest) && new RegExp(USER_VARIABLE_DIGEST).test(digest);
+}
 
 /** What the state a statement moves the session into means for the user, for `explain`. */
 export function describeChain(flag: number): string {

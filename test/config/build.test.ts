@@ -115,8 +115,11 @@ describe('endpoints backend', () => {
     ]);
     expect(cnf.mysql_aws_aurora_hostgroups).toBeUndefined();
     // a promoted replica (replication stopped, lag NULL) must not be shunned as the writer
+    // every row states the pool settings (a row overrides the globals with its column defaults otherwise)
+    const pool = { free_connections_pct: 100, connection_warming: 0, throttle_connections_per_sec: 20 };
     expect(cnf.mysql_hostgroup_attributes).toEqual([
-      { hostgroup_id: 10, hostgroup_settings: '{"monitor_slave_lag_when_null":0}', comment: expect.any(String) },
+      { hostgroup_id: 10, ...pool, hostgroup_settings: '{"monitor_slave_lag_when_null":0}', comment: expect.any(String) },
+      { hostgroup_id: 20, ...pool, comment: 'pool settings' },
     ]);
     expect((cnf.mysql_users as Array<Record<string, unknown>>).map((u) => [u.username, u.password, u.max_connections])).toEqual([
       ['app', '{{secret:mysql_user:PROXYSQL_USER_PASSWORD_0}}', 10000],

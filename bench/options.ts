@@ -20,6 +20,8 @@ export interface ProxySqlRunOptions {
   backendTls: boolean;
   /** `--proxysql-var NAME=VALUE` overrides of mysql_variables, for probing a setting. */
   variables: Record<string, string | number>;
+  /** `--max-backend-connections N`: the per-server cap (the construct's maxBackendConnectionsPerServer). */
+  maxBackendConnectionsPerServer?: number;
 }
 
 export interface Endpoint {
@@ -109,6 +111,7 @@ Through a real ProxySQL (with --local only; none ships with the project)
                             started through the container entrypoint; reports its backend connections, CPU and RSS
   --backend-tls on|off      TLS from ProxySQL to MariaDB (default on, as deployed; the app user has REQUIRE SSL)
   --proxysql-var NAME=VALUE override one mysql_variables setting (without mysql-), repeatable: to probe a choice
+  --max-backend-connections N   the per-server pool cap (mysql_servers.max_connections; default the construct's)
 Server connections
   --admin HOST:PORT         a backend MySQL server whose connections are sampled (Threads_connected, 250 ms)
   --backend HOST:PORT       another backend to sample (repeatable)
@@ -232,6 +235,7 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
         proxysql: { type: 'string' },
         'backend-tls': { type: 'string' },
         'proxysql-var': { type: 'string', multiple: true },
+        'max-backend-connections': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -323,6 +327,10 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     throw new BenchArgError(`--statements '${values.statements}' is not text or prepared.`);
   }
   const proxysql = parseProxySqlOptions(values.proxysql, values['backend-tls'], values['proxysql-var'] ?? [], local);
+  if (values['max-backend-connections'] !== undefined) {
+    if (!proxysql) throw new BenchArgError('--max-backend-connections needs --proxysql FILE (a proxysql binary).');
+    proxysql.maxBackendConnectionsPerServer = parseIntIn(values['max-backend-connections'], '--max-backend-connections', 1, 10_000);
+  }
   if (proxysql && writerDiscovery !== 'none') {
     throw new BenchArgError('--writer-discovery has no use with --proxysql: finding the writer is ProxySQL’s job. Drop it.');
   }
@@ -379,7 +387,8 @@ function parseProxySqlOptions(
     }
     variables[m[1]] = /^-?\d+$/.test(m[2]) ? Number(m[2]) : m[2];
   }
-  return { bin, backendTls: backendTls !== 'off', variables };
+  const options: ProxySqlRunOptions = { bin, backendTls: backendTls !== 'off', variables };
+  return options;
 }
 
 function validateDatabase(name: string): string {

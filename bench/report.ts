@@ -31,7 +31,7 @@ export function formatReport(r: BenchResult): string {
   const out: string[] = [];
   out.push(
     `serverless-proxysql Lambda-fleet benchmark — ${r.startedAt}`,
-    `target ${c.target}${c.local ? ' (local MariaDB primary)' : ''}, ${c.sessions} ${c.mode} sessions, ` +
+    `target ${c.target}${r.proxysql ? ' (a local ProxySQL in front of the local MariaDB primary + replica)' : c.local ? ' (local MariaDB primary)' : ''}, ${c.sessions} ${c.mode} sessions, ` +
       `mix reads=${c.mix.read},writes=${c.mix.write},tx=${c.mix.tx}, ${c.durationS} s, think ${c.thinkMs} ms ±50%, ramp ${c.rampS} s` +
       (c.writerDiscovery !== 'none' ? `, writer discovery ${c.writerDiscovery} over ${c.endpoints.join(' ')}` : ''),
     `machine ${r.machine.cpus} CPU (${r.machine.cpuModel}), ${r.machine.memoryGb} GB, ${r.machine.platform}, node ${r.machine.node}`,
@@ -91,11 +91,15 @@ export function formatReport(r: BenchResult): string {
   }
   if (r.proxysql) {
     const p = r.proxysql;
-    const vars = Object.entries(p.variables).map(([k, v]) => `${k}=${v}`).join(' ');
+    const vars = [
+      ...Object.entries(p.variables).map(([k, v]) => `${k}=${v}`),
+      ...(p.maxBackendConnectionsPerServer ? [`max_connections per server ${p.maxBackendConnectionsPerServer}`] : []),
+    ].join(' ');
     out.push(
       '',
       `through ProxySQL ${p.version} (the project's rendered config, started by the entrypoint), backend TLS ${p.backendTls ? 'on' : 'off'}, ` +
-        `${p.statements} statements${vars ? `, overrides: ${vars}` : ''}`,
+        `${p.statements} statements${vars ? `, overrides: ${vars}` : ''}` +
+        (p.hostgroupAttributesViaAdmin ? '\n  (this ProxySQL ignores mysql_hostgroup_attributes in the file: the rendered rows were loaded through the admin interface, as 3.0.x reads them)' : ''),
       `  backend connections (ConnUsed+ConnFree, all hostgroups, every 250 ms): steady ${p.pool.steady}, peak ${p.pool.peak} (${p.pool.samples} samples)`,
       table([
         ['  hostgroup', 'server', 'peak', 'ConnERR', 'queries'],

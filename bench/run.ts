@@ -62,9 +62,12 @@ export interface BenchResult {
 
 export interface ProxySqlFigures {
   version: string;
+  /** The harness loaded mysql_hostgroup_attributes through the admin interface (a ProxySQL that ignores them in the file). */
+  hostgroupAttributesViaAdmin: boolean;
   backendTls: boolean;
   statements: string;
   variables: Record<string, string | number>;
+  maxBackendConnectionsPerServer?: number;
   pool: PoolFigures;
   /** CPU seconds of the ProxySQL processes over the run, and as % of one core. */
   cpuSeconds: number;
@@ -116,7 +119,9 @@ export async function runBenchmark(opts: BenchOptions, hooks: RunHooks = {}): Pr
           topology: topology!,
           backendTls: opts.proxysql.backendTls,
           mysqlVariables: opts.proxysql.variables,
+          spec: opts.proxysql.maxBackendConnectionsPerServer ? { maxBackendConnectionsPerServer: opts.proxysql.maxBackendConnectionsPerServer } : {},
           baseDir: os.tmpdir(),
+          keepLogAs: opts.json && opts.json !== '-' ? `${opts.json}.proxysql.log` : undefined,
         });
         target = { host: proxy.host, port: proxy.port };
         also = [];
@@ -280,9 +285,11 @@ export async function runBenchmark(opts: BenchOptions, hooks: RunHooks = {}): Pr
         proxy && poolFigures && opts.proxysql
           ? {
               version: await proxy.version(),
+              hostgroupAttributesViaAdmin: proxy.hostgroupAttributesViaAdmin,
               backendTls: opts.proxysql.backendTls,
               statements: opts.statements ?? 'text',
               variables: opts.proxysql.variables,
+              maxBackendConnectionsPerServer: opts.proxysql.maxBackendConnectionsPerServer,
               pool: poolFigures,
               cpuSeconds: proxy.cpuSeconds() - proxyCpu0,
               cpuPercent: ((proxy.cpuSeconds() - proxyCpu0) / elapsedS) * 100,

@@ -16,6 +16,7 @@ import * as path from 'node:path';
 import * as mysql from 'mysql2/promise';
 import { bootstrapDatabase } from '../runtime/bootstrap/bootstrap';
 import { buildProxySqlConfig, ProxySqlConfigSpec, userPasswordEnv } from '../src/config/build';
+import type { ProxySqlConfig } from '../src/config/model';
 import { renderProxySqlConfig } from '../src/config/render';
 import {
   ADMIN_PASSWORD_ENV,
@@ -45,8 +46,10 @@ export interface LocalProxySqlOptions {
   spec?: Partial<Omit<ProxySqlConfigSpec, 'backend' | 'users' | 'monitorUsername'>>;
   /** PROXYSQL_DRAIN_SECONDS for the entrypoint. @default 0 (no drain: SIGTERM stops ProxySQL at once) */
   drainSeconds?: number;
-  /** Where the config, data dir and log go (a private dir is made below it). */
+  /** Where the config, data dir and log go (a private dir is made below it, removed by stop()). */
   baseDir: string;
+  /** Copy ProxySQL's log here when stopping (it holds no secret: the entrypoint never prints one). @default - not kept */
+  keepLogAs?: string;
 }
 
 export interface LocalProxySql {
@@ -71,6 +74,11 @@ export interface LocalProxySql {
   peakRssMb(): number;
   /** The version ProxySQL reports on its admin interface. */
   version(): Promise<string>;
+  /**
+   * Whether the harness loaded the rendered mysql_hostgroup_attributes rows through the admin interface because
+   * this ProxySQL did not read them from the file (2.7.1 and older: sysown/proxysql#4552; read since PR #4704).
+   */
+  hostgroupAttributesViaAdmin: boolean;
   /** Sends SIGTERM to the entrypoint (what ECS does on a stop) and resolves with its exit code. */
   terminate(): Promise<number | null>;
   /** Stops everything (SIGTERM, then SIGKILL of the whole group) and removes the private dir. Idempotent. */
@@ -132,6 +140,36 @@ function descendants(root: number): number[] {
     for (const [pid, [ppid]] of table) if (ppid === out[i]) out.push(pid);
   }
   return out.filter((pid) => table.has(pid));
+}
+
+/**
+ * ProxySQL before PR #4704 (2.7.1 among them) ignores the mysql_hostgroup_attributes section of proxysql.cnf;
+ * 3.0.x reads it. So that a run with such a binary measures what the pinned release does with the same file, the
+ * rows are then inserted through the admin interface, exactly as rendered, and loaded to runtime.
+ */
+async function loadHostgroupAttributesIfIgnored(
+  admin: () => Promise<mysql.Connection>,
+  rows: ProxySqlConfig['mysqlHostgroupAttributes'],
+): Promise<boolean> {
+  if (rows.length === 0) return false;
+  const conn = await admin();
+  try {
+    const [loaded] = await conn.query<mysql.RowDataPacket[]>('SELECT COUNT(*) AS n FROM runtime_mysql_hostgroup_attributes');
+    if (Number(loaded[0].n) > 0) return false;
+    for (const row of rows) {
+      // The admin interface is SQLite: '' doubles a quote, a backslash is an ordinary character.
+      const q = (v: string | undefined) => `'${(v ?? '').replace(/'/g, "''")}'`;
+      await conn.query(
+        'INSERT INTO mysql_hostgroup_attributes (hostgroup_id, free_connections_pct, connection_warming, throttle_connections_per_sec, ' +
+          `hostgroup_settings, servers_defaults, comment) VALUES (${row.hostgroupId}, ${row.freeConnectionsPct ?? 10}, ` +
+          `${row.connectionWarming ? 1 : 0}, ${row.throttleConnectionsPerSec ?? 1000000}, ${q(row.hostgroupSettings)}, ${q(row.serversDefaults)}, ${q(row.comment)})`,
+      );
+    }
+    await conn.query('LOAD MYSQL SERVERS TO RUNTIME');
+    return true;
+  } finally {
+    await conn.end();
+  }
 }
 
 /** Starts ProxySQL through the entrypoint against `topology`; resolves once the app user can log in and query. */
@@ -261,6 +299,7 @@ export async function startLocalProxySql(options: LocalProxySqlOptions): Promise
       }
       signalGroup('SIGKILL');
       await sleep(100);
+      if (options.keepLogAs) fs.copyFileSync(logFile, options.keepLogAs);
       fs.rmSync(dir, { recursive: true, force: true });
     })();
     return stopping;
@@ -304,10 +343,19 @@ export async function startLocalProxySql(options: LocalProxySqlOptions): Promise
     }
   }
 
+  let hostgroupAttributesViaAdmin: boolean;
+  try {
+    hostgroupAttributesViaAdmin = await loadHostgroupAttributesIfIgnored(admin, config.mysqlHostgroupAttributes);
+  } catch (error) {
+    await stop();
+    throw new Error(`could not load the rendered mysql_hostgroup_attributes through the admin interface: ${(error as Error).message}`);
+  }
+
   return {
     host: '127.0.0.1',
     port,
     adminPort,
+    hostgroupAttributesViaAdmin,
     user: HARNESS_APP_USER,
     password: passwords.app,
     database: HARNESS_APP_SCHEMA,

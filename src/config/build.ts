@@ -7,6 +7,7 @@
 import {
   ADMIN_PASSWORD_ENV,
   ANNOUNCED_SERVER_VERSION,
+  DEFAULT_MAX_BACKEND_CONNECTIONS_PER_SERVER,
   MONITOR_PASSWORD_ENV,
   NLB_TCP_IDLE_TIMEOUT_SECONDS,
   PROXYSQL_ADMIN_PORT,
@@ -92,7 +93,7 @@ export interface ProxySqlConfigSpec {
   readonly threads?: number;
   /** Client connections one ProxySQL task accepts (`mysql-max_connections`). @default 10000 */
   readonly maxClientConnections?: number;
-  /** Backend connections one ProxySQL task opens to each server at most. @default 200 */
+  /** Backend connections one ProxySQL task opens to each server at most. @default DEFAULT_MAX_BACKEND_CONNECTIONS_PER_SERVER (20) */
   readonly maxBackendConnectionsPerServer?: number;
   /** @default 0.0.0.0:6033 */
   readonly listen?: HostPort;
@@ -141,6 +142,15 @@ const POOL_ATTRIBUTES = {
   throttleConnectionsPerSec: BACKEND_POOL.throttleConnectionsPerSec,
 };
 
+/**
+ * How often ProxySQL asks the backends who the writer is: read_only on every server (endpoints), or Aurora's
+ * replica_host_status on one instance (Aurora: it queries one instance per check, lib/MySQL_Monitor.cpp). With the
+ * default 1000 ms the first write on a new writer came up to ~0.7-1.1 s after the flip; detection waits for the
+ * next check, so the interval bounds it. The cost is one small query per interval per task (and per server
+ * for read_only): 10 per second, negligible for any RDS or Aurora instance.
+ */
+export const FAILOVER_CHECK = { intervalMs: 100, timeoutMs: 80 } as const;
+
 /** Weight of replicas in the reader hostgroup, against the writer's 1 there: the writer serves reads only when no replica can. */
 export const REPLICA_READ_WEIGHT = 1000;
 export const WRITER_READ_WEIGHT = 1;
@@ -150,7 +160,7 @@ export function buildProxySqlConfig(spec: ProxySqlConfigSpec): ProxySqlConfig {
   const listen = spec.listen ?? { host: '0.0.0.0', port: PROXYSQL_MYSQL_PORT };
   const admin = spec.admin ?? { host: '127.0.0.1', port: PROXYSQL_ADMIN_PORT };
   const adminPassword = spec.adminPassword ?? { kind: 'admin', env: ADMIN_PASSWORD_ENV };
-  const maxBackend = spec.maxBackendConnectionsPerServer ?? 200;
+  const maxBackend = spec.maxBackendConnectionsPerServer ?? DEFAULT_MAX_BACKEND_CONNECTIONS_PER_SERVER;
   const backend = buildBackend(spec.backend, maxBackend);
   return {
     datadir: spec.datadir ?? PROXYSQL_DATADIR,
@@ -256,8 +266,11 @@ function mysqlVariables(spec: ProxySqlConfigSpec, listen: HostPort): Record<stri
     monitor_password: { value: spec.monitorPassword ?? { kind: 'monitor', env: MONITOR_PASSWORD_ENV } },
     monitor_connect_interval: { value: 60000 },
     monitor_ping_interval: { value: 8000 },
-    monitor_read_only_interval: { value: 1000, reason: 'how fast a read_only flip (failover) moves servers between hostgroups' },
-    monitor_read_only_timeout: { value: 800 },
+    monitor_read_only_interval: {
+      value: FAILOVER_CHECK.intervalMs,
+      reason: 'a read_only flip (failover) is seen within 100 ms; costs 10 SELECT @@global.read_only per second per task and server',
+    },
+    monitor_read_only_timeout: { value: FAILOVER_CHECK.timeoutMs, reason: 'a check answers within the interval or counts as failed' },
     monitor_replication_lag_interval: { value: 2000, reason: 'lagging replicas are shunned within 2 s' },
     monitor_writer_is_also_reader: {
       value: true,
@@ -319,8 +332,8 @@ function auroraRows(backend: AuroraBackendSpec, maxConnections: number): Backend
         auroraPort: backend.port,
         domainName: backend.domainName,
         maxLagMs: backend.maxReplicaLagMs,
-        checkIntervalMs: 1000,
-        checkTimeoutMs: 800,
+        checkIntervalMs: FAILOVER_CHECK.intervalMs,
+        checkTimeoutMs: FAILOVER_CHECK.timeoutMs,
         writerIsAlsoReader: true,
         newReaderWeight: REPLICA_READ_WEIGHT,
         comment: 'Aurora auto-discovery: instances and the writer from information_schema.replica_host_status',

@@ -35,9 +35,9 @@ describe('Aurora backend', () => {
     const cnf = render(spec);
     // THEN mysql_servers is exactly this
     expect(cnf.mysql_servers).toEqual([
-      { hostgroup: 10, address: `writer${DOMAIN}`, port: 3306, weight: 1, max_connections: 200, use_ssl: 1, comment: expect.any(String) },
-      { hostgroup: 20, address: `writer${DOMAIN}`, port: 3306, weight: 1, max_connections: 200, use_ssl: 1, comment: expect.any(String) },
-      { hostgroup: 20, address: `reader${DOMAIN}`, port: 3306, weight: 1000, max_connections: 200, use_ssl: 1, comment: expect.any(String) },
+      { hostgroup: 10, address: `writer${DOMAIN}`, port: 3306, weight: 1, max_connections: 20, use_ssl: 1, comment: expect.any(String) },
+      { hostgroup: 20, address: `writer${DOMAIN}`, port: 3306, weight: 1, max_connections: 20, use_ssl: 1, comment: expect.any(String) },
+      { hostgroup: 20, address: `reader${DOMAIN}`, port: 3306, weight: 1000, max_connections: 20, use_ssl: 1, comment: expect.any(String) },
     ]);
   });
 
@@ -51,8 +51,9 @@ describe('Aurora backend', () => {
         aurora_port: 3306,
         domain_name: DOMAIN,
         max_lag_ms: 30000,
-        check_interval_ms: 1000,
-        check_timeout_ms: 800,
+        // detection within one 100 ms check (costs 10 small queries/s per task against one instance)
+        check_interval_ms: 100,
+        check_timeout_ms: 80,
         writer_is_also_reader: 1,
         new_reader_weight: 1000,
         comment: expect.any(String),
@@ -65,8 +66,8 @@ describe('Aurora backend', () => {
     const cnf = render(spec);
     const attributes = cnf.mysql_hostgroup_attributes as Array<{ hostgroup_id: number; servers_defaults: string }>;
     expect(attributes.map((a) => [a.hostgroup_id, JSON.parse(a.servers_defaults)])).toEqual([
-      [10, { use_ssl: 1, max_connections: 200 }],
-      [20, { use_ssl: 1, max_connections: 200 }],
+      [10, { use_ssl: 1, max_connections: 20 }],
+      [20, { use_ssl: 1, max_connections: 20 }],
     ]);
   });
 
@@ -105,10 +106,10 @@ describe('endpoints backend', () => {
   test('renders the servers, the replication hostgroup and the users', () => {
     const cnf = render(spec);
     expect(cnf.mysql_servers).toEqual([
-      { hostgroup: 10, address: 'primary.example.internal', port: 3306, weight: 1000, max_connections: 200, use_ssl: 0, comment: 'writer' },
-      { hostgroup: 20, address: 'primary.example.internal', port: 3306, weight: 1, max_connections: 200, use_ssl: 0, comment: expect.any(String) },
-      { hostgroup: 20, address: 'replica1.example.internal', port: 3306, weight: 1000, max_connections: 200, max_replication_lag: 30, use_ssl: 0, comment: 'reader' },
-      { hostgroup: 20, address: '10.0.3.7', port: 3307, weight: 1000, max_connections: 200, max_replication_lag: 30, use_ssl: 0, comment: 'reader' },
+      { hostgroup: 10, address: 'primary.example.internal', port: 3306, weight: 1000, max_connections: 20, use_ssl: 0, comment: 'writer' },
+      { hostgroup: 20, address: 'primary.example.internal', port: 3306, weight: 1, max_connections: 20, use_ssl: 0, comment: expect.any(String) },
+      { hostgroup: 20, address: 'replica1.example.internal', port: 3306, weight: 1000, max_connections: 20, max_replication_lag: 30, use_ssl: 0, comment: 'reader' },
+      { hostgroup: 20, address: '10.0.3.7', port: 3307, weight: 1000, max_connections: 20, max_replication_lag: 30, use_ssl: 0, comment: 'reader' },
     ]);
     expect(cnf.mysql_replication_hostgroups).toEqual([
       { writer_hostgroup: 10, reader_hostgroup: 20, check_type: 'read_only', comment: expect.any(String) },
@@ -172,6 +173,17 @@ describe('endpoints backend', () => {
   });
 });
 
+describe('failover detection', () => {
+  test('read_only is polled every 100 ms with an 80 ms timeout', () => {
+    const cnf = render({
+      backend: { kind: 'endpoints', writer: { host: 'db', port: 3306 }, readers: [], checkType: 'read_only', maxReplicaLagSeconds: 0, useTls: true },
+      users: [{ username: 'app' }],
+      monitorUsername: 'mon',
+    });
+    expect(cnf.mysql_variables).toMatchObject({ monitor_read_only_interval: 100, monitor_read_only_timeout: 80 });
+  });
+});
+
 describe('variables', () => {
   const cnf = render({
     backend: { kind: 'endpoints', writer: { host: 'db', port: 3306 }, readers: [], checkType: 'read_only', maxReplicaLagSeconds: 0, useTls: true },
@@ -195,8 +207,16 @@ describe('variables', () => {
     ['max_transaction_idle_time', 30000],
     ['use_tcp_keepalive', true],
     ['tcp_keepalive_time', 120],
+    // the backend pool, measured through a real ProxySQL with backend TLS (BENCHMARKS.md)
+    ['free_connections_pct', 100],
+    ['connection_warming', false],
+    ['throttle_connections_per_sec_to_hostgroup', 20],
   ])('mysql-%s = %s', (name, value) => {
     expect(mysql[name]).toEqual(value);
+  });
+
+  test('no removed variable is rendered (admin-hash_passwords is gone since ProxySQL 2.6, #4218)', () => {
+    expect(admin).not.toHaveProperty('hash_passwords');
   });
 
   test('the admin interface is on loopback with a generated password, and no default credential is left', () => {

@@ -1,0 +1,61 @@
+/**
+ * The task definition's own entrypoint with a real ProxySQL: on SIGTERM the in-flight statement and the open
+ * transaction finish, idle sessions are closed at once, and the task exits soon after its last statement.
+ */
+import * as mysql from 'mysql2/promise';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, Lab, startLab } from './harness';
+
+describe('drain through a real ProxySQL', () => {
+  let lab: Lab;
+  beforeAll(async () => {
+    lab = await startLab({ drainSeconds: 20 });
+  });
+  afterAll(async () => lab?.stop());
+
+  it('finishes the running statement and the open transaction, closes idle sessions within 2 s, exits within 3 s of the last statement', async () => {
+    const { proxy } = lab;
+    const setup = await connect(proxy);
+    await setup.query('CREATE TABLE IF NOT EXISTS drain_t (id INT PRIMARY KEY, n INT)');
+    await setup.query('INSERT INTO drain_t VALUES (1, 0) ON DUPLICATE KEY UPDATE n = 0');
+    await setup.end();
+
+    const idle = await Promise.all(Array.from({ length: 20 }, () => connect(proxy)));
+    await Promise.all(idle.map((c) => c.query('SELECT 1')));
+    const closedAt: number[] = [];
+    for (const c of idle) {
+      c.on('error', () => undefined);
+      c.on('end', () => closedAt.push(Date.now()));
+    }
+    const inTransaction = await connect(proxy);
+    await inTransaction.query('BEGIN');
+    await inTransaction.query('UPDATE drain_t SET n = n + 1 WHERE id = 1');
+    const running = await connect(proxy);
+    const sleeping = running.query('SELECT SLEEP(2) AS s');
+
+    await new Promise((r) => setTimeout(r, 200));
+    const exited = proxy.terminate();
+    const termAt = Date.now();
+    // The transaction goes on after SIGTERM and commits.
+    await new Promise((r) => setTimeout(r, 1000));
+    await inTransaction.query('UPDATE drain_t SET n = n + 1 WHERE id = 1');
+    await inTransaction.query('COMMIT');
+    const [slept] = (await sleeping) as [mysql.RowDataPacket[], unknown];
+    const lastStatementAt = Date.now();
+    expect(Number(slept[0].s)).toBe(0);
+    const code = await exited;
+    const exitAt = Date.now();
+
+    expect(closedAt).toHaveLength(idle.length);
+    expect(Math.max(...closedAt) - termAt).toBeLessThan(2000);
+    expect(exitAt - lastStatementAt).toBeLessThan(3000);
+    expect(code).toBe(0);
+    // The committed transaction is there (read from the primary directly).
+    const { primary } = lab.topology;
+    const root = await mysql.createConnection({ host: primary.host, port: primary.port, user: primary.rootUser, password: primary.rootPassword });
+    const [rows] = await root.query<mysql.RowDataPacket[]>('SELECT n FROM app.drain_t WHERE id = 1');
+    await root.end();
+    expect(Number(rows[0].n)).toBe(2);
+    for (const c of [inTransaction, running]) c.destroy();
+  });
+});

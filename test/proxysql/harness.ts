@@ -1,0 +1,49 @@
+/**
+ * The opt-in real-ProxySQL tier (`npm run test:proxysql`, PROXYSQL_BIN=/path/to/proxysql). CI has no ProxySQL and
+ * `npm test` never runs these; without a binary every test here fails, it never skips.
+ */
+import * as os from 'node:os';
+import * as mysql from 'mysql2/promise';
+import { LocalProxySql, LocalProxySqlOptions, requireProxySqlBinary, startLocalProxySql } from '../../local/proxysql';
+import { startTopology, Topology } from '../../local/topology';
+
+export function proxySqlBinary(): string {
+  return requireProxySqlBinary(process.env.PROXYSQL_BIN, 'npm run test:proxysql');
+}
+
+export interface Lab {
+  topology: Topology;
+  proxy: LocalProxySql;
+  stop(): Promise<void>;
+}
+
+/** A TLS topology (primary + replica) behind a real ProxySQL started through the entrypoint, backend TLS on. */
+export async function startLab(options: Partial<Omit<LocalProxySqlOptions, 'bin' | 'topology' | 'baseDir'>> = {}): Promise<Lab> {
+  const bin = proxySqlBinary();
+  const topology = await startTopology({ replica: true, tls: true });
+  try {
+    const proxy = await startLocalProxySql({ bin, topology, backendTls: true, baseDir: os.tmpdir(), ...options });
+    return {
+      topology,
+      proxy,
+      async stop() {
+        await proxy.stop();
+        await topology.stop();
+      },
+    };
+  } catch (error) {
+    await topology.stop();
+    throw error;
+  }
+}
+
+/** A client session through the proxy, as the application user. */
+export function connect(proxy: LocalProxySql): Promise<mysql.Connection> {
+  return mysql.createConnection({ host: proxy.host, port: proxy.port, user: proxy.user, password: proxy.password, database: proxy.database });
+}
+
+/** The single value of the first row. */
+export async function scalar(conn: mysql.Connection, sql: string): Promise<unknown> {
+  const [rows] = await conn.query<mysql.RowDataPacket[]>({ sql, rowsAsArray: true });
+  return (rows[0] as unknown as unknown[])[0];
+}

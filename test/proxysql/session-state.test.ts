@@ -1,0 +1,80 @@
+/**
+ * Through a real ProxySQL running the project's own rendered configuration (backend TLS on, the app user with
+ * REQUIRE SSL): sessions that set state read it back, and sessions without state still read from the replica.
+ */
+import * as mysql from 'mysql2/promise';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, Lab, scalar, startLab } from './harness';
+
+const PRIMARY_SERVER_ID = 1;
+const REPLICA_SERVER_ID = 2;
+
+describe('session state through a real ProxySQL', () => {
+  let lab: Lab;
+  beforeAll(async () => {
+    lab = await startLab();
+  });
+  afterAll(async () => lab?.stop());
+
+  async function session(statements: string[]): Promise<unknown[]> {
+    const conn = await connect(lab.proxy);
+    try {
+      const out: unknown[] = [];
+      for (const sql of statements) {
+        const [rows] = await conn.query({ sql, rowsAsArray: true });
+        out.push(Array.isArray(rows) ? (rows[0] as unknown[] | undefined)?.[0] : 'ok');
+      }
+      return out;
+    } finally {
+      await conn.end();
+    }
+  }
+
+  it.each([
+    [['SET @x = 1', 'SELECT @x'], 1],
+    [['SET @z := 7', 'SELECT @z + 0'], 7],
+    [['SELECT @y := 5', 'SELECT @y'], 5],
+    [['SET @x = 3', 'SELECT COUNT(*) FROM information_schema.tables', 'SELECT @x * 2'], 6],
+    [['CREATE TEMPORARY TABLE t1 (id INT)', 'INSERT INTO t1 VALUES (1), (2), (3)', 'SELECT COUNT(*) FROM t1'], 3],
+    [["PREPARE s FROM 'SELECT 40 + 2'", 'EXECUTE s'], 42],
+  ])('%j returns the value it set, without an error', async (statements, expected) => {
+    const results = await session(statements);
+    expect(Number(results.at(-1))).toBe(expected);
+  });
+
+  it('a session without state reads from the replica; after a temporary table, from the writer', async () => {
+    expect(await session(['SELECT @@server_id'])).toEqual([REPLICA_SERVER_ID]);
+    const stateful = await session(['CREATE TEMPORARY TABLE t2 (id INT)', 'SELECT @@server_id']);
+    expect(stateful[1]).toBe(PRIMARY_SERVER_ID);
+  });
+
+  it('reads under a named lock go to the writer, and back to the replica once every lock is released', async () => {
+    const results = await session(["SELECT GET_LOCK('job', 1)", 'SELECT @@server_id', 'SELECT RELEASE_ALL_LOCKS()', 'SELECT @@server_id']);
+    expect(results).toEqual([1, PRIMARY_SERVER_ID, 1, REPLICA_SERVER_ID]);
+  });
+
+  it('the backend hop is encrypted: the app user cannot log in to the database without TLS, but can through ProxySQL', async () => {
+    const { primary } = lab.topology;
+    await expect(
+      mysql.createConnection({ host: primary.host, port: primary.port, user: lab.proxy.user, password: lab.proxy.password }),
+    ).rejects.toThrow(/Access denied/);
+    const conn = await connect(lab.proxy);
+    try {
+      expect(await scalar(conn, "SELECT VARIABLE_VALUE <> '' FROM information_schema.SESSION_STATUS WHERE VARIABLE_NAME = 'Ssl_cipher'")).toBe(1);
+    } finally {
+      await conn.end();
+    }
+  });
+
+  it('ProxySQL took every variable of the rendered file (none unknown to this version)', async () => {
+    const names = [...lab.proxy.template.matchAll(/^ {2}([a-z_0-9]+)=/gm)].map((m) => m[1]);
+    const admin = await lab.proxy.admin();
+    try {
+      const [rows] = await admin.query<mysql.RowDataPacket[]>('SELECT variable_name AS n FROM runtime_global_variables');
+      const known = new Set(rows.map((r) => String(r.n).replace(/^(mysql|admin)-/, '')));
+      expect(names.filter((n) => !known.has(n) && n !== 'admin_credentials' && n !== 'stats_credentials')).toEqual([]);
+    } finally {
+      await admin.end();
+    }
+  });
+});

@@ -118,20 +118,23 @@ export function userNameEnv(index: number): string {
 }
 
 /**
- * The backend pool, measured through a real ProxySQL under a Lambda-like fleet with backend TLS on
- * (docs/real-proxysql.md, BENCHMARKS.md). With ProxySQL's defaults (keep 10% of max_connections idle, open
- * connections as fast as queries ask) every burst above the idle share opened new TLS connections and the
- * surplus was closed again when returned (MySQL_HostGroups_Manager.cpp: free connections above
- * free_connections_pct * max_connections / 100 are destroyed), a handshake storm that starved the proxy's CPU.
- * Keeping every connection once opened, and opening at most a few per second per hostgroup, makes the pool grow
- * to what the load needs and stay there.
+ * The backend pool, chosen by measuring through a real ProxySQL (2.7.1) with backend TLS under a Lambda-like
+ * fleet (BENCHMARKS.md, "Through a real ProxySQL"). Together with the per-server cap
+ * (DEFAULT_MAX_BACKEND_CONNECTIONS_PER_SERVER) and the last-resort reader cap below:
+ * - free_connections_pct 50: keep half the cap idle per server. At 100 every connection a burst opened stayed
+ *   (2,000 sessions starting in one second: 59 kept for good); at 10 a burst above 2 per server opened new TLS
+ *   connections that were closed again on return (MySQL_HostGroups_Manager.cpp destroys free connections above
+ *   free_connections_pct * max_connections / 100).
+ * - no connection throttle: ProxySQL counts every request that finds no free connection against
+ *   throttle_connections_per_sec (MySrvConnList.cpp, new_connections_now++ before the check), so at 20/s the
+ *   requests queued behind a failover used the budget up and the first write on the new writer came 779 ms after
+ *   the flip instead of 133 ms. The cap bounds the connection count instead.
+ * - no warming: it would open free_connections_pct of the cap per server before reusing any connection.
  */
 export const BACKEND_POOL = {
-  /** Idle connections kept per server, as % of its max_connections: all of them. */
-  freeConnectionsPct: 100,
-  /** New backend connections per second per hostgroup; queries past it wait for a pooled one. */
-  throttleConnectionsPerSec: 20,
-  /** Warming would open free_connections_pct of max_connections before reusing any: off with 100%. */
+  freeConnectionsPct: 50,
+  /** ProxySQL's own default (no throttle); stated because a hostgroup_attributes row needs a value. */
+  throttleConnectionsPerSec: 1_000_000,
   connectionWarming: false,
 } as const;
 
@@ -150,6 +153,16 @@ const POOL_ATTRIBUTES = {
  * for read_only): 10 per second, negligible for any RDS or Aurora instance.
  */
 export const FAILOVER_CHECK = { intervalMs: 100, timeoutMs: 80 } as const;
+
+/**
+ * The writer's pool as a last-resort reader: a quarter of the cap (at least 2). With the full cap, every read burst
+ * that found the replicas' pools busy opened connections to the writer for a handful of reads (20 connections
+ * for 189 reads of 47,000 in a measured cold start of 2,000 sessions); when every replica is down, reads still
+ * have the writer, queued on these connections.
+ */
+export function lastResortReaderCap(maxConnections: number): number {
+  return Math.max(2, Math.ceil(maxConnections / 4));
+}
 
 /** Weight of replicas in the reader hostgroup, against the writer's 1 there: the writer serves reads only when no replica can. */
 export const REPLICA_READ_WEIGHT = 1000;
@@ -231,12 +244,12 @@ function mysqlVariables(spec: ProxySqlConfigSpec, listen: HostPort): Record<stri
     },
     free_connections_pct: {
       value: BACKEND_POOL.freeConnectionsPct,
-      reason: 'keep every backend connection once opened: with 10% each burst opened new TLS connections and closed them again',
+      reason: 'keep half the per-server cap idle: at 10% bursts opened TLS connections only to close them again',
     },
-    connection_warming: { value: BACKEND_POOL.connectionWarming, reason: 'with 100% free, warming would open max_connections per server up front' },
+    connection_warming: { value: BACKEND_POOL.connectionWarming, reason: 'warming would open half the cap per server before reusing any' },
     throttle_connections_per_sec_to_hostgroup: {
       value: BACKEND_POOL.throttleConnectionsPerSec,
-      reason: 'open backend connections gradually; queries past the rate wait for a pooled one instead of a TLS handshake each',
+      reason: 'no throttle: it counts waiting requests too and delayed the first write after a failover; the per-server cap bounds the pool',
     },
     max_transaction_idle_time: {
       value: 30000,
@@ -308,19 +321,19 @@ function buildBackend(backend: BackendSpec, maxConnections: number): BackendRows
  */
 function auroraRows(backend: AuroraBackendSpec, maxConnections: number): BackendRows {
   const [writer, ...readers] = backend.instanceEndpoints;
-  const server = (hostgroup: number, address: string, weight: number, comment: string): MySqlServer => ({
+  const server = (hostgroup: number, address: string, weight: number, comment: string, cap = maxConnections): MySqlServer => ({
     hostgroup,
     address,
     port: backend.port,
     weight,
-    maxConnections,
+    maxConnections: cap,
     useSsl: backend.useTls,
     comment,
   });
   return {
     servers: [
       server(WRITER_HOSTGROUP, writer, WRITER_READ_WEIGHT, 'seed: writer at deploy time; the Aurora monitor follows failovers'),
-      server(READER_HOSTGROUP, writer, WRITER_READ_WEIGHT, 'writer as last-resort reader'),
+      server(READER_HOSTGROUP, writer, WRITER_READ_WEIGHT, 'writer as last-resort reader', lastResortReaderCap(maxConnections)),
       ...readers.map((reader) => server(READER_HOSTGROUP, reader, REPLICA_READ_WEIGHT, 'reader')),
     ],
     replicationHostgroups: [],
@@ -361,6 +374,7 @@ function endpointRows(backend: EndpointsBackendSpec, maxConnections: number): Ba
         address: backend.writer.host,
         port: backend.writer.port,
         weight: WRITER_READ_WEIGHT,
+        maxConnections: lastResortReaderCap(maxConnections),
         comment: 'writer as last-resort reader',
       },
       ...backend.readers.map((reader) => ({

@@ -36,7 +36,7 @@ describe('Aurora backend', () => {
     // THEN mysql_servers is exactly this
     expect(cnf.mysql_servers).toEqual([
       { hostgroup: 10, address: `writer${DOMAIN}`, port: 3306, weight: 1, max_connections: 20, use_ssl: 1, comment: expect.any(String) },
-      { hostgroup: 20, address: `writer${DOMAIN}`, port: 3306, weight: 1, max_connections: 20, use_ssl: 1, comment: expect.any(String) },
+      { hostgroup: 20, address: `writer${DOMAIN}`, port: 3306, weight: 1, max_connections: 5, use_ssl: 1, comment: expect.any(String) },
       { hostgroup: 20, address: `reader${DOMAIN}`, port: 3306, weight: 1000, max_connections: 20, use_ssl: 1, comment: expect.any(String) },
     ]);
   });
@@ -107,7 +107,8 @@ describe('endpoints backend', () => {
     const cnf = render(spec);
     expect(cnf.mysql_servers).toEqual([
       { hostgroup: 10, address: 'primary.example.internal', port: 3306, weight: 1000, max_connections: 20, use_ssl: 0, comment: 'writer' },
-      { hostgroup: 20, address: 'primary.example.internal', port: 3306, weight: 1, max_connections: 20, use_ssl: 0, comment: expect.any(String) },
+      // the writer as last-resort reader: a quarter of the cap, so read bursts do not spill onto it
+      { hostgroup: 20, address: 'primary.example.internal', port: 3306, weight: 1, max_connections: 5, use_ssl: 0, comment: expect.any(String) },
       { hostgroup: 20, address: 'replica1.example.internal', port: 3306, weight: 1000, max_connections: 20, max_replication_lag: 30, use_ssl: 0, comment: 'reader' },
       { hostgroup: 20, address: '10.0.3.7', port: 3307, weight: 1000, max_connections: 20, max_replication_lag: 30, use_ssl: 0, comment: 'reader' },
     ]);
@@ -117,7 +118,7 @@ describe('endpoints backend', () => {
     expect(cnf.mysql_aws_aurora_hostgroups).toBeUndefined();
     // a promoted replica (replication stopped, lag NULL) must not be shunned as the writer
     // every row states the pool settings (a row overrides the globals with its column defaults otherwise)
-    const pool = { free_connections_pct: 100, connection_warming: 0, throttle_connections_per_sec: 20 };
+    const pool = { free_connections_pct: 50, connection_warming: 0, throttle_connections_per_sec: 1000000 };
     expect(cnf.mysql_hostgroup_attributes).toEqual([
       { hostgroup_id: 10, ...pool, hostgroup_settings: '{"monitor_slave_lag_when_null":0}', comment: expect.any(String) },
       { hostgroup_id: 20, ...pool, comment: 'pool settings' },
@@ -208,9 +209,9 @@ describe('variables', () => {
     ['use_tcp_keepalive', true],
     ['tcp_keepalive_time', 120],
     // the backend pool, measured through a real ProxySQL with backend TLS (BENCHMARKS.md)
-    ['free_connections_pct', 100],
+    ['free_connections_pct', 50],
     ['connection_warming', false],
-    ['throttle_connections_per_sec_to_hostgroup', 20],
+    ['throttle_connections_per_sec_to_hostgroup', 1000000],
   ])('mysql-%s = %s', (name, value) => {
     expect(mysql[name]).toEqual(value);
   });

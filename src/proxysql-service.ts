@@ -20,6 +20,7 @@ import {
   DEFAULT_MAX_REPLICA_LAG_SECONDS,
   DEFAULT_MONITOR_USER,
   MONITOR_PASSWORD_ENV,
+  NLB_DEREGISTRATION_DELAY_SECONDS,
   NLB_TCP_IDLE_TIMEOUT_SECONDS,
   PROXYSQL_ADMIN_PORT,
   PROXYSQL_ADMIN_USER,
@@ -153,8 +154,10 @@ export interface ProxySqlServiceProps {
   /** Extra or overriding `mysql_variables`, names without the `mysql-` prefix. @default {} */
   readonly mysqlVariables?: Record<string, string | number | boolean>;
   /**
-   * How long a stopping task waits for in-flight work (NLB deregistration delay and the drain bound of
-   * the entrypoint; the container stop timeout is this plus 10 s, at most 120 s on Fargate).
+   * The most a stopping task waits for statements and transactions in flight after SIGTERM (the entrypoint's
+   * drain bound; idle sessions are closed at once and the task stops as soon as none remain). The container stop
+   * timeout is this plus 10 s, at most 120 s on Fargate. ECS signals the task after the NLB's 5 s
+   * deregistration delay.
    * @default Duration.seconds(30)
    */
   readonly drainTimeout?: Duration;
@@ -369,7 +372,7 @@ export class ProxySqlService extends Construct {
       port: PROXYSQL_MYSQL_PORT,
       protocol: elbv2.Protocol.TCP,
       targets: [this.service.loadBalancerTarget({ containerName: container.containerName, containerPort: PROXYSQL_MYSQL_PORT })],
-      deregistrationDelay: Duration.seconds(drainSeconds),
+      deregistrationDelay: Duration.seconds(NLB_DEREGISTRATION_DELAY_SECONDS),
       // TCP on the port clients use: proves the listener accepts. The connect-and-close would be logged as an
       // unhealthy client by ProxySQL (#2293, #3060); mysql-log_unhealthy_connections=false silences exactly that.
       healthCheck: {

@@ -55,7 +55,7 @@ describe('ProxySqlService on a new Aurora cluster', () => {
       Protocol: 'TCP',
       TargetType: 'ip',
       HealthCheckProtocol: 'TCP',
-      TargetGroupAttributes: Match.arrayWith([{ Key: 'deregistration_delay.timeout_seconds', Value: '30' }]),
+      TargetGroupAttributes: Match.arrayWith([{ Key: 'deregistration_delay.timeout_seconds', Value: '5' }]),
     });
   });
 
@@ -414,13 +414,13 @@ describe('production defaults', () => {
     });
   });
 
-  test('drain timing lines up: NLB deregistration delay = drain bound, stopTimeout = bound + 10 s', () => {
+  test('drain timing lines up: a 5 s NLB deregistration delay (ECS signals after it), stopTimeout = drain bound + 10 s', () => {
     const c = container();
     expect(c.StopTimeout).toBe(40);
     expect(c.Environment).toEqual(expect.arrayContaining([{ Name: 'PROXYSQL_DRAIN_SECONDS', Value: '30' }]));
     template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
       TargetGroupAttributes: Match.arrayWith([
-        { Key: 'deregistration_delay.timeout_seconds', Value: '30' },
+        { Key: 'deregistration_delay.timeout_seconds', Value: '5' },
         { Key: 'deregistration_delay.connection_termination.enabled', Value: 'false' },
       ]),
     });

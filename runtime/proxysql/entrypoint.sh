@@ -1,15 +1,13 @@
-# proxysql-entrypoint: fills secrets into proxysql.cnf, starts ProxySQL, drains it on SIGTERM.
-# Run as: /bin/sh -c "<this text>" proxysql-entrypoint [extra proxysql args], in the unmodified image
-# proxysql/proxysql:3.0.x. POSIX sh (dash) builtins plus mkdir, chmod, mv, rm, sleep, date; nothing sourced.
-# Image (docs/research/entrypoint-notes.md): Debian-based (#5450), /bin/sh is dash (#5274); a mysql client
-# ships since 2.4.1 (#3842), unverified for 3.0.x: without one the drain degrades to a timed wait.
-# Secrets: each {{secret:<kind>:<ENV>}} in $PROXYSQL_CONFIG_TEMPLATE becomes $ENV, checked and escaped
-# exactly as secretValueProblem()/substituteSecrets() in src/config/secrets.ts. A value is never eval'd,
-# echoed, logged or put in argv; the variables are unset before ProxySQL starts.
-# Drain (PROXYSQL_DRAIN_SECONDS=N>0): ProxySQL exits at once on SIGTERM, so on TERM/INT we send PROXYSQL
-# PAUSE (closes the listener: #337) and a 1 ms wait_timeout (idle sessions outside a transaction close),
-# poll Client_Connections_connected every 0.2 s until 0 or N s of wall-clock time (#4297), then TERM it.
-# Timing contract: NLB deregistration delay >= N; ECS stopTimeout = N + 10 s (Fargate max 120 s).
+# proxysql-entrypoint: fills secrets into proxysql.cnf, starts ProxySQL, drains it on SIGTERM. Run as
+# /bin/sh -c "<this text>" proxysql-entrypoint [proxysql args] in the unmodified proxysql/proxysql:3.0.x image
+# (Debian, dash: #5450, #5274; a mysql client since 2.4.1, #3842, unverified for 3.0.x: without one the drain
+# is a timed wait). POSIX sh builtins plus mkdir chmod mv rm sleep date; docs/research/entrypoint-notes.md.
+# Secrets: each {{secret:<kind>:<ENV>}} in $PROXYSQL_CONFIG_TEMPLATE becomes $ENV, checked and escaped as
+# secretValueProblem()/substituteSecrets() (src/config/secrets.ts) do; never eval'd, echoed, logged or in argv.
+# Drain (PROXYSQL_DRAIN_SECONDS=N>0): ProxySQL exits at once on SIGTERM, so on TERM/INT we KILL idle
+# sessions, send PROXYSQL PAUSE (closes the listener: #337), poll every 0.2 s until no session runs a
+# statement or holds a transaction, or N s of wall-clock time passed (#4297), then TERM it.
+# ECS sends SIGTERM after the NLB deregistration delay; stopTimeout = N + 10 s (Fargate max 120 s).
 # Exit: 78 bad template/secret/setting, 73 cannot write config or data dir, else ProxySQL's status.
 umask 077
 me=proxysql-entrypoint
@@ -26,7 +24,7 @@ case $drain in *[!0-9]*) die 78 "PROXYSQL_DRAIN_SECONDS='$drain' must be a whole
 [ -n "${PROXYSQL_CONFIG_TEMPLATE:-}" ] ||
   die 78 'PROXYSQL_CONFIG_TEMPLATE is missing or empty: set it to the rendered proxysql.cnf (the ProxySqlService construct does)'
 
-# esc := $1 with a backslash before every $2 (prefix/suffix stripping: safe for any byte)
+# esc := $1 with a backslash before every $2 (safe for any byte)
 escape() {
   s=$1 esc=
   while :; do
@@ -37,7 +35,7 @@ escape() {
   done
 }
 
-# v := value of secret $2 (kind $1), or exit 78 naming the variable (never the value)
+# v := secret $2 (kind $1), or exit 78 naming the variable (never the value)
 check() {
   eval "v=\${$2-}" # $2 matched [A-Z_][A-Z0-9_]*: only a name is eval'd
   why=
@@ -65,7 +63,7 @@ check() {
   die 78 "secret $2${src:+ ($src)} ($1 password) $why"
 }
 
-# Same scan as substituteSecrets(): text that is not a well-formed placeholder is kept as it is.
+# Same scan as substituteSecrets(): text that is not a well-formed placeholder is kept.
 open='{{secret:' rest=$PROXYSQL_CONFIG_TEMPLATE out= names=
 while :; do
   case $rest in *"$open"*) ;; *) break ;; esac
@@ -93,7 +91,7 @@ fi
 out=
 mkdir -p "$datadir" || die 73 "cannot create data dir $datadir: set PROXYSQL_DATADIR to a writable path"
 
-# Keep the admin password in an unexported variable for the drain; ProxySQL itself needs no secret env.
+# The admin password stays in an unexported variable for the drain; ProxySQL needs no secret env.
 pw=${PROXYSQL_ADMIN_PASSWORD-}
 for n in $names; do unset "$n"; done
 unset PROXYSQL_ADMIN_PASSWORD
@@ -103,20 +101,31 @@ set -- -f --initial --idle-threads --no-version-check -c "$cfg" -D "$datadir" "$
 port=${PROXYSQL_ADMIN_PORT:-6032} user=${PROXYSQL_ADMIN_USER:-admin}
 want=${PROXYSQL_ADMIN_CLIENT:-}
 client=$(command -v "${want:-mysql}" || { [ -z "$want" ] && command -v mariadb; })
+pause='PROXYSQL PAUSE; SET mysql-wait_timeout=1; SET mysql-show_processlist_extended=1; LOAD MYSQL VARIABLES TO RUNTIME'
+busy="SELECT COUNT(*) FROM stats_mysql_processlist WHERE command<>'Sleep' OR coalesce(json_extract(extended_info,'$.active_transactions'),srv_host IS NOT NULL)>0"
 admin() { MYSQL_PWD=$pw "$client" $tls -h 127.0.0.1 -P "$port" -u "$user" --connect-timeout=2 -N -B -e "$1"; }
 
-# Alive and not an unreaped zombie (the trap runs outside `wait`).
+# Alive and not an unreaped zombie.
 alive() {
   kill -0 "$pid" 2>/dev/null || return 1
   read -r stat <"/proc/$pid/stat" 2>/dev/null || return 0
   case ${stat##*) } in Z*) return 1 ;; esac
 }
 
-# Wall-clock ms (GNU date; whole seconds elsewhere): the drain bound is time, not loop turns.
+# Wall-clock ms (GNU date; else whole seconds): the bound is time, not loop turns.
 now() {
   t=$(date +%s%3N 2>/dev/null)
   case $t in '' | *[!0-9]*) t=$(($(date +%s) * 1000)) ;; esac
   echo "$t"
+}
+
+# KILL every idle session holding no backend connection (no transaction, no statement).
+closeidle() {
+  k=
+  for i in $(admin "SELECT SessionID FROM stats_mysql_processlist WHERE command='Sleep' AND srv_host IS NULL" 2>/dev/null); do
+    case $i in *[!0-9]*) ;; *) k="${k}KILL CONNECTION $i;" ;; esac
+  done
+  [ -z "$k" ] || admin "$k" >/dev/null 2>&1
 }
 
 drain() {
@@ -128,11 +137,13 @@ drain() {
   log "got SIG$1: draining ProxySQL for at most $drain s"
   last= left=
   if [ -n "$client" ]; then
-    # MariaDB >= 11.4 clients verify TLS certificates by default; loopback needs no TLS.
+    # no TLS on loopback (MariaDB >= 11.4 clients verify certificates by default)
     case $("$client" --version 2>/dev/null) in *MariaDB* | *mariadb*) tls=--skip-ssl ;; *) tls=--ssl-mode=DISABLED ;; esac
-    # wait_timeout=1: ProxySQL closes sessions idle outside a transaction (MySQL_Thread.cpp
-    # ProcessAllSessions_MaintenanceLoop); one running a statement is not idle (MySQL_Session::IdleTime).
-    if admin 'PROXYSQL PAUSE; SET mysql-wait_timeout=1; LOAD MYSQL VARIABLES TO RUNTIME' >/dev/null; then
+    closeidle
+    # Idle sessions on idle threads close only every 2 s, ~half per pass (MySQL_Thread.cpp
+    # idle_thread_to_kill_idle_sessions), so the drain ends when no session runs a statement or holds a
+    # transaction; TERM then closes the rest at once. The extended processlist says which hold one.
+    if admin "$pause" >/dev/null; then
       log 'sent PROXYSQL PAUSE: listener closed; idle sessions are closed, statements and transactions may finish'
     else
       log "PROXYSQL PAUSE failed (client error above); waiting for clients anyway"
@@ -140,11 +151,12 @@ drain() {
     while alive; do
       t=$(now) || t=$deadline
       [ "$t" -lt "$deadline" ] || break
-      c=$(admin "SELECT Variable_Value FROM stats_mysql_global WHERE Variable_Name='Client_Connections_connected'" 2>/dev/null)
+      c=$(admin "$busy" 2>/dev/null)
       case $c in '' | *[!0-9]*) c=unknown ;; esac
-      [ "$c" = 0 ] && { left=0; log "no client connections left after $(((t - start) / 1000)) s"; break; }
-      [ "$c" = "$last" ] || log "$c client connection(s) open after $(((t - start) / 1000)) s"
+      [ "$c" = 0 ] && { left=0; log "no statement or transaction left after $(((t - start) / 1000)) s"; break; }
+      [ "$c" = "$last" ] || log "$c session(s) in a statement or transaction after $(((t - start) / 1000)) s"
       last=$c
+      closeidle
       sleep 0.2 2>/dev/null || sleep 1
     done
   else

@@ -158,7 +158,8 @@ const CASES = HOSTILE.flatMap(([label, value]) =>
 
 describe('entrypoint secret substitution', () => {
   it('is small, self-contained POSIX sh (it is passed inline to /bin/sh -c)', () => {
-    expect(Buffer.byteLength(SCRIPT)).toBeLessThan(8192);
+    // It travels in the task definition (with the config template; ECS caps a task definition at 64 KiB).
+    expect(Buffer.byteLength(SCRIPT)).toBeLessThan(9216);
     expect(SCRIPT).not.toMatch(/^\s*(\.|source)\s/m);
     expect(SCRIPT).not.toMatch(/set -x|\[\[|\blocal\b|\bfunction\b/);
     expect(spawnSync('/bin/sh', ['-n', '-c', SCRIPT]).status).toBe(0);
@@ -286,7 +287,12 @@ interface Started {
 }
 
 /** What the drain sends first: close the listener, then let ProxySQL close idle sessions outside transactions. */
-const PAUSE_SQL = 'PROXYSQL PAUSE; SET mysql-wait_timeout=1; LOAD MYSQL VARIABLES TO RUNTIME';
+const PAUSE_SQL = 'PROXYSQL PAUSE; SET mysql-wait_timeout=1; SET mysql-show_processlist_extended=1; LOAD MYSQL VARIABLES TO RUNTIME';
+/** The sessions the drain closes at once: idle and holding no backend connection. */
+const IDLE_SQL = "SELECT SessionID FROM stats_mysql_processlist WHERE command='Sleep' AND srv_host IS NULL";
+/** Sessions that keep the drain going: running a statement, or holding a transaction. */
+const COUNT_SQL =
+  "SELECT COUNT(*) FROM stats_mysql_processlist WHERE command<>'Sleep' OR coalesce(json_extract(extended_info,'$.active_transactions'),srv_host IS NOT NULL)>0";
 
 /**
  * A stand-in admin client: records argv, MYSQL_PWD and SQL, answers the connection count from a file, and takes
@@ -308,7 +314,9 @@ function adminClient(dir: string): string {
       '[ -f "$dir/slow" ] && sleep "$(cat "$dir/slow")"',
       'case $sql in',
       `  '${PAUSE_SQL}') exit 0 ;;`,
-      "  \"SELECT Variable_Value FROM stats_mysql_global WHERE Variable_Name='Client_Connections_connected'\") cat \"$dir/connections\"; exit 0 ;;",
+      `  "${IDLE_SQL}") cat "$dir/idle" 2>/dev/null; exit 0 ;;`,
+      "  'KILL CONNECTION '*) exit 0 ;;",
+      `  "${COUNT_SQL.replace(/\$/g, '\\$')}") cat "$dir/connections"; exit 0 ;;`,
       'esac',
       'echo "ERROR 1045: unexpected SQL" >&2; exit 1',
       '',
@@ -352,7 +360,7 @@ describe('entrypoint drain', () => {
     }));
     const sentAt = Date.now();
     run.child.kill('SIGTERM');
-    await waitFor(() => lines(path.join(run.dir, 'admin-sql')).length >= 2, 'PAUSE and a first poll');
+    await waitFor(() => lines(path.join(run.dir, 'admin-sql')).includes(COUNT_SQL), 'PAUSE and a first poll');
     expect(lines(path.join(run.dir, 'events'))).toEqual(['started']); // still serving while clients remain
     await new Promise((r) => setTimeout(r, 1200));
     fs.writeFileSync(path.join(run.dir, 'connections'), '0\n');
@@ -361,9 +369,11 @@ describe('entrypoint drain', () => {
     expect(result.code).toBe(7);
     expect(lines(path.join(run.dir, 'events'))).toEqual(['started', 'TERM']);
     const sql = lines(path.join(run.dir, 'admin-sql'));
-    expect(sql[0]).toBe(PAUSE_SQL);
-    expect(sql.slice(1).every((q) => q.includes("Variable_Name='Client_Connections_connected'"))).toBe(true);
-    expect(sql.length).toBeGreaterThanOrEqual(3);
+    // idle sessions are closed first, then PAUSE; each turn counts busy sessions and closes idle ones again
+    expect(sql.slice(0, 4)).toEqual([IDLE_SQL, PAUSE_SQL, COUNT_SQL, IDLE_SQL]);
+    expect(sql.filter((q) => q === PAUSE_SQL)).toHaveLength(1);
+    expect(sql.every((q) => [IDLE_SQL, PAUSE_SQL, COUNT_SQL].includes(q))).toBe(true);
+    expect(sql.filter((q) => q === COUNT_SQL).length).toBeGreaterThanOrEqual(2);
     expect(result.at - sentAt).toBeGreaterThan(1100);
     expect(result.at - sentAt).toBeLessThan(4000);
     // The admin password travels in MYSQL_PWD, never in argv (which /proc shows to everyone).
@@ -376,8 +386,8 @@ describe('entrypoint drain', () => {
     const log = result.stderr.trim().split('\n');
     expect(log[0]).toBe('proxysql-entrypoint: got SIGTERM: draining ProxySQL for at most 10 s');
     expect(log).toContain('proxysql-entrypoint: sent PROXYSQL PAUSE: listener closed; idle sessions are closed, statements and transactions may finish');
-    expect(log).toContain('proxysql-entrypoint: 3 client connection(s) open after 0 s');
-    expect(log.some((l) => /^proxysql-entrypoint: no client connections left after [1-3] s$/.test(l))).toBe(true);
+    expect(log).toContain('proxysql-entrypoint: 3 session(s) in a statement or transaction after 0 s');
+    expect(log.some((l) => /^proxysql-entrypoint: no statement or transaction left after [1-3] s$/.test(l))).toBe(true);
     expect(log.at(-1)).toBe('proxysql-entrypoint: proxysql exited with status 7');
     for (const secret of Object.values(SAFE)) expect(result.stderr).not.toContain(secret);
   });
@@ -393,8 +403,20 @@ describe('entrypoint drain', () => {
     expect(elapsed).toBeLessThan(3500);
     expect(lines(path.join(run.dir, 'events'))).toEqual(['started', 'TERM']);
     // PAUSE, then a poll every 0.2 s for about 2 s
-    expect(lines(path.join(run.dir, 'admin-sql')).length).toBeGreaterThanOrEqual(5);
+    expect(lines(path.join(run.dir, 'admin-sql')).filter((q) => q === COUNT_SQL).length).toBeGreaterThanOrEqual(4);
     expect(result.stderr).toContain('proxysql-entrypoint: drain bound of 2 s reached\n');
+  });
+
+  it('kills the idle sessions ProxySQL lists, in one admin call, ignoring anything that is not a session id', async () => {
+    const run = await startDraining({ PROXYSQL_DRAIN_SECONDS: '1' }, (dir) => {
+      fs.writeFileSync(path.join(dir, 'idle'), '12\n15\n7; DROP\n');
+      return { PROXYSQL_ADMIN_CLIENT: adminClient(dir) };
+    });
+    run.child.kill('SIGTERM');
+    await run.exited;
+    const kills = lines(path.join(run.dir, 'admin-sql')).filter((q) => q.startsWith('KILL'));
+    expect(kills.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(kills)).toEqual(new Set(['KILL CONNECTION 12;KILL CONNECTION 15;']));
   });
 
   it('keeps the bound in seconds of wall-clock time however slow the admin client is', async () => {
@@ -498,7 +520,7 @@ describe('entrypoint drain', () => {
     expect(result.stderr).not.toMatch(/unknown (variable|option)/i);
     expect(result.stderr).toMatch(/Can't connect to (MySQL |MariaDB )?server on '127\.0\.0\.1'/);
     expect(result.stderr).toContain('PROXYSQL PAUSE failed (client error above); waiting for clients anyway');
-    expect(result.stderr).toContain('unknown client connection(s) open after 0 s');
+    expect(result.stderr).toContain('unknown session(s) in a statement or transaction after 0 s');
     expect(lines(path.join(run.dir, 'events'))).toEqual(['started', 'TERM']);
   });
 });

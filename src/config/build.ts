@@ -266,6 +266,10 @@ function mysqlVariables(spec: ProxySqlConfigSpec, listen: HostPort): Record<stri
       value: 120,
       reason: 'keepalive probes on client sockets well inside the NLB idle timeout, for clients that stay connected and awake',
     },
+    poll_timeout: {
+      value: 200,
+      reason: 'idle worker threads wake every 200 ms instead of 2 s: a drain (PAUSE, closing idle sessions) takes effect within it',
+    },
     connect_timeout_server: { value: 1000, reason: 'one backend connect attempt' },
     connect_timeout_server_max: {
       value: 10000,

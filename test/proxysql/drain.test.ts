@@ -31,13 +31,13 @@ describe('drain through a real ProxySQL', () => {
     await inTransaction.query('BEGIN');
     await inTransaction.query('UPDATE drain_t SET n = n + 1 WHERE id = 1');
     const running = await connect(proxy);
-    const sleeping = running.query('SELECT SLEEP(2) AS s');
+    const sleeping = running.query('SELECT SLEEP(1.2) AS s');
 
     await new Promise((r) => setTimeout(r, 200));
     const exited = proxy.terminate();
     const termAt = Date.now();
     // The transaction goes on after SIGTERM and commits.
-    await new Promise((r) => setTimeout(r, 1000));
+    await new Promise((r) => setTimeout(r, 700));
     await inTransaction.query('UPDATE drain_t SET n = n + 1 WHERE id = 1');
     await inTransaction.query('COMMIT');
     const [slept] = (await sleeping) as [mysql.RowDataPacket[], unknown];
@@ -46,6 +46,9 @@ describe('drain through a real ProxySQL', () => {
     const code = await exited;
     const exitAt = Date.now();
 
+    console.log(
+      `drain: idle sessions closed ${Math.max(...closedAt) - termAt} ms after SIGTERM; exit ${exitAt - lastStatementAt} ms after the last statement`,
+    );
     expect(closedAt).toHaveLength(idle.length);
     expect(Math.max(...closedAt) - termAt).toBeLessThan(2000);
     expect(exitAt - lastStatementAt).toBeLessThan(3000);
@@ -57,5 +60,39 @@ describe('drain through a real ProxySQL', () => {
     await root.end();
     expect(Number(rows[0].n)).toBe(2);
     for (const c of [inTransaction, running]) c.destroy();
+  });
+});
+
+describe('drain through a real ProxySQL: a long transaction', () => {
+  let lab: Lab;
+  beforeAll(async () => {
+    lab = await startLab({ drainSeconds: 20 });
+  });
+  afterAll(async () => lab?.stop());
+
+  it('waits for a transaction that commits 4 s after SIGTERM, then exits within 3 s of the commit', async () => {
+    const { proxy } = lab;
+    const idle = await Promise.all(Array.from({ length: 10 }, () => connect(proxy)));
+    await Promise.all(idle.map((c) => c.query('SELECT 1')));
+    let idleClosed = 0;
+    for (const c of idle) {
+      c.on('error', () => undefined);
+      c.on('end', () => idleClosed++);
+    }
+    const tx = await connect(proxy);
+    await tx.query('CREATE TABLE IF NOT EXISTS drain_long (id INT PRIMARY KEY)');
+    await tx.query('BEGIN');
+    await tx.query('INSERT INTO drain_long VALUES (1) ON DUPLICATE KEY UPDATE id = id');
+    const exited = proxy.terminate();
+    await new Promise((r) => setTimeout(r, 4000));
+    await tx.query('COMMIT');
+    const committedAt = Date.now();
+    const code = await exited;
+    console.log(`drain: exit ${Date.now() - committedAt} ms after the COMMIT of a transaction open 4 s into the drain`);
+    expect(Date.now() - committedAt).toBeLessThan(3000);
+    expect(code).toBe(0);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(idleClosed).toBe(idle.length);
+    tx.destroy();
   });
 });

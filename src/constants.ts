@@ -9,10 +9,14 @@
 export const PROXYSQL_IMAGE_REPOSITORY = 'proxysql/proxysql';
 
 /**
- * The ProxySQL release we pin and test the rendered configuration against. 3.0.12 is the current stable
- * release line with the 2026 security fixes; override with `ProxySqlServiceProps.image`.
+ * The ProxySQL release we pin: 3.0.13, the current stable release (2026-11-28). Its notes and those of 3.0.12 add
+ * variables (admin-restapi_use_ssl, admin-restapi_ssl_verify_client, admin-restapi_interface; 3.0.12 fixed eight
+ * security advisories) and, as far as they say, rename, remove or re-default none we render
+ * (https://github.com/sysown/proxysql/releases/tag/v3.0.13, …/v3.0.12). The rendered configuration was measured
+ * with ProxySQL 2.7.1 built from source (docs/real-proxysql.md): the newest source available here.
+ * Override with `ProxySqlServiceProps.image`.
  */
-export const PROXYSQL_VERSION = '3.0.12';
+export const PROXYSQL_VERSION = '3.0.13';
 
 /** `proxysql/proxysql:<PROXYSQL_VERSION>`. */
 export const PROXYSQL_IMAGE = `${PROXYSQL_IMAGE_REPOSITORY}:${PROXYSQL_VERSION}`;

@@ -113,7 +113,7 @@ export interface ProxySqlServiceProps {
   readonly queryRules?: QueryRuleSpec[];
   /** Keep the default read/write-split rules. @default true */
   readonly defaultQueryRules?: boolean;
-  /** The ProxySQL image. @default - `proxysql/proxysql:3.0.12` from Docker Hub */
+  /** The ProxySQL image. @default - `proxysql/proxysql:3.0.13` from Docker Hub */
   readonly image?: ecs.ContainerImage;
   /**
    * CPU architecture of the tasks. The official 3.0.x images are published for linux/amd64 and linux/arm64

@@ -60,12 +60,12 @@ describe('ProxySqlService on a new Aurora cluster', () => {
   });
 
   test('the task runs the pinned official image on ARM64, right-sized', () => {
-    expect(PROXYSQL_IMAGE).toBe('proxysql/proxysql:3.0.12');
+    expect(PROXYSQL_IMAGE).toBe('proxysql/proxysql:3.0.13');
     template.hasResourceProperties('AWS::ECS::TaskDefinition', {
       Cpu: '512',
       Memory: '1024',
       RuntimePlatform: { CpuArchitecture: 'ARM64', OperatingSystemFamily: 'LINUX' },
-      ContainerDefinitions: [Match.objectLike({ Image: 'proxysql/proxysql:3.0.12', EntryPoint: Match.arrayWith(['/bin/sh', '-c']) })],
+      ContainerDefinitions: [Match.objectLike({ Image: 'proxysql/proxysql:3.0.13', EntryPoint: Match.arrayWith(['/bin/sh', '-c']) })],
     });
   });
 

@@ -178,3 +178,34 @@ describe('bench CLI', () => {
     expect(res.stdout).toBe('');
   });
 });
+
+describe('parseBenchArgs: through a real ProxySQL', () => {
+  it('takes the binary, backend TLS (on by default), overrides, the pool cap, prepared statements and stateful sessions', () => {
+    const o = parseBenchArgs(['--local', '--proxysql', '/opt/p/proxysql', '--proxysql-var', 'threads=4', '--proxysql-var', 'poll_timeout=500',
+      '--max-backend-connections', '30', '--statements', 'prepared', '--stateful-sessions', '10'], env);
+    expect(o).toMatchObject({
+      local: true,
+      statements: 'prepared',
+      statefulPercent: 10,
+      proxysql: { bin: '/opt/p/proxysql', backendTls: true, variables: { threads: 4, poll_timeout: 500 }, maxBackendConnectionsPerServer: 30 },
+    });
+    expect(parseBenchArgs(['--local', '--proxysql', '/p', '--backend-tls', 'off'], env)).toMatchObject({ proxysql: { backendTls: false } });
+  });
+
+  it.each([
+    [['--target', '127.0.0.1:6033', '--user', 'app', '--proxysql', '/p'], /--proxysql needs --local/],
+    [['--local', '--backend-tls', 'off'], /--backend-tls needs --proxysql FILE/],
+    [['--local', '--proxysql-var', 'threads=4'], /--proxysql-var needs --proxysql FILE/],
+    [['--local', '--max-backend-connections', '5'], /--max-backend-connections needs --proxysql FILE/],
+    [['--local', '--proxysql', '/p', '--backend-tls', 'maybe'], /--backend-tls 'maybe' is not on or off/],
+    [['--local', '--proxysql', '/p', '--proxysql-var', 'mysql-threads=4'], /--proxysql-var 'mysql-threads=4' is not NAME=VALUE/],
+    [['--local', '--proxysql', '/p', '--proxysql-var', 'threads='], /is not NAME=VALUE/],
+    [['--local', '--proxysql', '/p', '--max-backend-connections', '0'], /--max-backend-connections '0' must be a whole number from 1/],
+    [['--local', '--proxysql', '/p', '--writer-discovery', 'read_only'], /finding the writer is ProxySQL’s job/],
+    [['--local', '--statements', 'binary'], /--statements 'binary' is not text or prepared/],
+    [['--local', '--mode', 'cold', '--stateful-sessions', '10'], /--stateful-sessions needs --mode warm/],
+    [['--local', '--stateful-sessions', '101'], /--stateful-sessions '101' must be a whole number from 0 to 100/],
+  ])('%j is refused with a message that names the option', (argv, message) => {
+    rejects(argv, message);
+  });
+});

@@ -70,6 +70,8 @@ export interface BenchOptions {
   queryTimeoutMs: number;
   /** @default 'text' */
   statements?: StatementMode;
+  /** `--stateful-sessions PCT`: that share of sessions sets a user variable on each new connection. @default 0 */
+  statefulPercent?: number;
   /** With `--local --proxysql FILE`: the sessions go through a real ProxySQL. */
   proxysql?: ProxySqlRunOptions;
 }
@@ -106,6 +108,8 @@ Load
   --ramp S                  start the sessions evenly over the first S seconds (default 0)
   --query-timeout-ms MS     client-side statement timeout (default 10000)
   --statements text|prepared   text: mysql2 query() (COM_QUERY); prepared: execute() (binary protocol)
+  --stateful-sessions PCT   that share of sessions sets a user variable once per connection (warm mode), as ORMs
+                            do: through ProxySQL those sessions then stay on the writer (the cost of session state)
 Through a real ProxySQL (with --local only; none ships with the project)
   --proxysql FILE           run ProxySQL FILE with the project's rendered config in front of the local topology,
                             started through the container entrypoint; reports its backend connections, CPU and RSS
@@ -232,6 +236,7 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
         also: { type: 'string', multiple: true },
         json: { type: 'string' },
         statements: { type: 'string' },
+        'stateful-sessions': { type: 'string' },
         proxysql: { type: 'string' },
         'backend-tls': { type: 'string' },
         'proxysql-var': { type: 'string', multiple: true },
@@ -326,6 +331,11 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   if (statements !== 'text' && statements !== 'prepared') {
     throw new BenchArgError(`--statements '${values.statements}' is not text or prepared.`);
   }
+  const statefulPercent =
+    values['stateful-sessions'] === undefined ? 0 : parseIntIn(values['stateful-sessions'], '--stateful-sessions', 0, 100);
+  if (statefulPercent > 0 && mode !== 'warm') {
+    throw new BenchArgError('--stateful-sessions needs --mode warm: session state lives as long as a session connection.');
+  }
   const proxysql = parseProxySqlOptions(values.proxysql, values['backend-tls'], values['proxysql-var'] ?? [], local);
   if (values['max-backend-connections'] !== undefined) {
     if (!proxysql) throw new BenchArgError('--max-backend-connections needs --proxysql FILE (a proxysql binary).');
@@ -356,6 +366,7 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     setup: values['no-setup'] !== true,
     queryTimeoutMs,
     statements,
+    statefulPercent,
     proxysql,
   };
 }

@@ -107,6 +107,8 @@ export function formatReport(r: BenchResult): string {
       ]),
       `  counters over the run: ${Object.entries(p.pool.global).map(([k, v]) => `${k} ${v}`).join(', ')}`,
       `  ProxySQL CPU ${p.cpuSeconds.toFixed(1)} s (${f0(p.cpuPercent)}% of one core), peak RSS ${p.peakRssMb} MB`,
+      `  reads served by the replicas: ${f1(p.readOffloadPercent)}%` +
+        (c.statefulPercent ? ` (${c.statefulPercent}% of the sessions set a user variable: they read from the writer)` : ''),
     );
     if (p.probe) {
       out.push(

@@ -4,7 +4,8 @@
  */
 import * as os from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { LocalProxySql, startLocalProxySql } from '../local/proxysql';
+import { LocalProxySql, requireProxySqlBinary, startLocalProxySql } from '../local/proxysql';
+import { READER_HOSTGROUP } from '../src/constants';
 import { startTopology, Topology } from '../local/topology';
 import { assertOpenFileLimit } from './limits';
 import { preparePromotion, prepareLocal, Promoter, PromotionTimes } from './local';
@@ -43,7 +44,7 @@ export interface BenchResult {
   /** The options that shaped the run (no passwords), with endpoints as HOST:PORT. */
   config: Pick<
     BenchOptions,
-    'local' | 'database' | 'sessions' | 'mode' | 'mix' | 'durationS' | 'thinkMs' | 'rampS' | 'queryTimeoutMs' | 'writerDiscovery'
+    'local' | 'database' | 'sessions' | 'mode' | 'mix' | 'durationS' | 'thinkMs' | 'rampS' | 'queryTimeoutMs' | 'writerDiscovery' | 'statefulPercent'
   > & { target: string; endpoints: string[]; maxConnections?: number };
   /** Wall time from the first session start to the last session's end (includes draining in-flight work). */
   elapsedS: number;
@@ -75,6 +76,8 @@ export interface ProxySqlFigures {
   peakRssMb: number;
   /** With --failover: the 20 ms write probe through the proxy. */
   probe: ProbeFigures | null;
+  /** Share of the successful reads that the reader hostgroup's replicas served (the read offload). */
+  readOffloadPercent: number;
 }
 
 export interface RunHooks {
@@ -85,6 +88,13 @@ export interface RunHooks {
 
 function byKind<T>(f: (k: OpKind) => T): Record<OpKind, T> {
   return { read: f('read'), write: f('write'), tx: f('tx') };
+}
+
+/** Reads served by replicas (reader hostgroup, not the writer's last-resort row) as % of the successful reads. */
+function readOffload(pool: PoolFigures, topology: Topology, reads: number): number {
+  const writer = `${topology.primary.host}:${topology.primary.port}`;
+  const onReplicas = pool.servers.filter((s) => s.hostgroup === READER_HOSTGROUP && s.server !== writer).reduce((n, s) => n + s.queries, 0);
+  return reads > 0 ? Math.min(100, (onReplicas / reads) * 100) : 0;
 }
 
 export async function runBenchmark(opts: BenchOptions, hooks: RunHooks = {}): Promise<BenchResult> {
@@ -99,6 +109,7 @@ export async function runBenchmark(opts: BenchOptions, hooks: RunHooks = {}): Pr
   let promoter: Promoter | undefined;
   let proxy: LocalProxySql | undefined;
   try {
+    if (opts.proxysql) requireProxySqlBinary(opts.proxysql.bin, '--proxysql');
     if (ownTopology) {
       log('starting the local MariaDB topology (primary + replica)…');
       topology = await startTopology({ replica: true, log, tls: opts.proxysql?.backendTls });
@@ -193,6 +204,7 @@ export async function runBenchmark(opts: BenchOptions, hooks: RunHooks = {}): Pr
         rampS: opts.rampS,
         queryTimeoutMs: opts.queryTimeoutMs,
         statements: opts.statements ?? 'text',
+        statefulPercent: opts.statefulPercent,
         creds,
         resolver,
         recorder,
@@ -256,6 +268,7 @@ export async function runBenchmark(opts: BenchOptions, hooks: RunHooks = {}): Pr
         rampS: opts.rampS,
         queryTimeoutMs: opts.queryTimeoutMs,
         writerDiscovery: opts.writerDiscovery,
+        statefulPercent: opts.statefulPercent,
         endpoints: [target, ...also].map(formatEndpoint),
         ...(maxConnections !== undefined ? { maxConnections } : {}),
       },
@@ -295,6 +308,7 @@ export async function runBenchmark(opts: BenchOptions, hooks: RunHooks = {}): Pr
               cpuPercent: ((proxy.cpuSeconds() - proxyCpu0) / elapsedS) * 100,
               peakRssMb: Math.round(proxy.peakRssMb()),
               probe: promoted && probeWrites ? probeFigures(probeWrites, promoted.demotedAt, promoted.promotedAt) : null,
+              readOffloadPercent: readOffload(poolFigures, topology!, recorder.okCount('read')),
             }
           : null,
     };

@@ -300,6 +300,8 @@ export interface FleetOptions {
   rampS: number;
   queryTimeoutMs: number;
   statements: StatementMode;
+  /** Share of sessions (0-100) that set a user variable once per connection, as ORMs do: session state. @default 0 */
+  statefulPercent?: number;
   creds: Credentials;
   resolver: WriterResolver;
   recorder: Recorder;
@@ -360,6 +362,8 @@ async function runSession(id: number, fleet: FleetOptions, startDelayMs: number)
         if (!conn) {
           const endpoint = fleet.resolver.current;
           const c = await connectTimed(endpoint, fleet);
+          // Session state, as an ORM's `SELECT @x := …` leaves it: through ProxySQL the session stays on the writer.
+          if (id % 100 < (fleet.statefulPercent ?? 0)) await c.query({ sql: 'SELECT @bench_session := ?', timeout: fleet.queryTimeoutMs }, [id]);
           // The server can close an idle connection (KILL, restart, wait_timeout): forget it, reconnect next time.
           const forget = () => {
             if (conn === c) conn = undefined;

@@ -51,6 +51,9 @@ export const PROXYSQL_CONFIG_PATH = '/etc/proxysql.cnf';
 /** The ProxySQL admin user name (its password is a generated secret). */
 export const PROXYSQL_ADMIN_USER = 'admin';
 
+/** The application user (and its schema) the construct creates when no `users` are given: never the master login. */
+export const DEFAULT_APP_USER = 'app';
+
 /** The default name of the ProxySQL monitor user created on the backend by the bootstrap step. */
 export const DEFAULT_MONITOR_USER = 'proxysql_monitor';
 

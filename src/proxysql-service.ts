@@ -18,6 +18,7 @@ import {
   CONFIG_TEMPLATE_ENV,
   DEFAULT_BACKEND_TLS,
   DEFAULT_MAX_REPLICA_LAG_SECONDS,
+  DEFAULT_APP_USER,
   DEFAULT_MONITOR_USER,
   MONITOR_PASSWORD_ENV,
   NLB_DEREGISTRATION_DELAY_SECONDS,
@@ -88,8 +89,10 @@ export interface ProxySqlServiceProps {
   /** The database behind the proxy. */
   readonly backend: ProxySqlBackend;
   /**
-   * Application users.
-   * @default - one user: the backend's admin secret (for an Aurora cluster, the cluster's own secret)
+   * Application users. To serve the database's admin (master) login through the proxy, list it explicitly:
+   * `{ secret: cluster.secret! }` (synth warns `serverless-proxysql:adminUser`): an application should not hold it.
+   * @default - one least-privilege user `app` with a generated secret and ALL PRIVILEGES on schema `app` only,
+   * created by the bootstrap step (which needs the backend's admin secret)
    */
   readonly users?: ProxySqlUser[];
   /** Name of the monitor user the bootstrap step creates on the backend. @default 'proxysql_monitor' */
@@ -210,6 +213,8 @@ export class ProxySqlService extends Construct {
   public readonly monitorSecret: secretsmanager.ISecret;
   /** The application users' secrets, in the order of `users`. */
   public readonly userSecrets: secretsmanager.ISecret[];
+  /** The users' names as given (undefined where the name is read from the secret at task start), as `userSecrets`. */
+  private readonly userNames: Array<string | undefined>;
   /** The rendered proxysql.cnf with `{{secret:…}}` placeholders (CloudFormation tokens inside). */
   public readonly configTemplate: string;
   /** The bootstrap step, when enabled. */
@@ -221,13 +226,15 @@ export class ProxySqlService extends Construct {
     super(scope, id);
     const settings = validateProps(props);
     const backend = props.backend.bind({ useTls: props.backendTls ?? DEFAULT_BACKEND_TLS, maxReplicaLagSeconds: settings.maxReplicaLagSeconds });
-    const users = this.resolveUsers(props.users, backend);
+    const bootstrapEnabled = props.bootstrap ?? backend.adminSecret !== undefined;
+    const users = this.resolveUsers(props.users, backend, bootstrapEnabled);
     const monitorUsername = props.monitorUsername ?? DEFAULT_MONITOR_USER;
     validateUsername(monitorUsername, 'ProxySqlServiceProps.monitorUsername');
 
     this.adminSecret = generatedSecret(this, 'AdminSecret', PROXYSQL_ADMIN_USER, 'ProxySQL admin interface (inside the task only)');
     this.monitorSecret = generatedSecret(this, 'MonitorSecret', monitorUsername, 'ProxySQL monitor user on the database');
     this.userSecrets = users.map((u) => u.secret);
+    this.userNames = users.map((u) => u.username);
 
     // --- configuration: one model, rendered once ---
     this.configTemplate = renderProxySqlConfig(
@@ -431,7 +438,6 @@ export class ProxySqlService extends Construct {
     }
 
     // --- bootstrap: users on the backend before any task starts ---
-    const bootstrapEnabled = props.bootstrap ?? backend.adminSecret !== undefined;
     if (bootstrapEnabled) {
       if (!backend.adminSecret) {
         throw new Error(
@@ -478,15 +484,19 @@ export class ProxySqlService extends Construct {
   /**
    * Lets a client (a Lambda function, an ECS service…) connect through the proxy: ingress from its security
    * group on port 3306, and read access to the secret of the user it logs in as.
-   * @param userIndex which of `users` the client logs in as. @default 0
+   * @param username the user (by name, as given in `users`) the client logs in as. @default - the first user
+   * @returns the grant of read access to that user's secret
    */
-  public grantConnect(client: ec2.IConnectable & iam.IGrantable, userIndex = 0): void {
-    const secret = this.userSecrets[userIndex];
-    if (!secret) {
-      throw new Error(`ProxySqlService.grantConnect: userIndex ${userIndex} is out of range (${this.userSecrets.length} users)`);
+  public grantConnect(client: ec2.IConnectable & iam.IGrantable, username?: string): iam.Grant {
+    const index = username === undefined ? 0 : this.userNames.indexOf(username);
+    if (index < 0) {
+      const known = this.userNames.filter((n): n is string => n !== undefined);
+      throw new Error(
+        `ProxySqlService.grantConnect: no user named '${username}'; the users with a name are: ${known.length ? known.join(', ') : 'none'}`,
+      );
     }
     this.connections.allowDefaultPortFrom(client, 'client of ProxySQL');
-    secret.grantRead(client);
+    return this.userSecrets[index].grantRead(client);
   }
 
   /** cdk-nag AwsSolutions findings that are deliberate here, each with its reason. */
@@ -515,15 +525,28 @@ export class ProxySqlService extends Construct {
     }
   }
 
-  private resolveUsers(users: ProxySqlUser[] | undefined, backend: ProxySqlBackendConfig): ResolvedUser[] {
+  private resolveUsers(users: ProxySqlUser[] | undefined, backend: ProxySqlBackendConfig, bootstrapEnabled: boolean): ResolvedUser[] {
     if (users === undefined) {
       if (!backend.adminSecret) {
-        throw new Error('ProxySqlServiceProps.users: required when the backend has no admin secret to default to');
+        throw new Error(
+          'ProxySqlServiceProps.users: required when the backend has no admin secret: the default user is created on the database by the bootstrap step, which needs it',
+        );
       }
-      return [{ secret: backend.adminSecret, createOnBackend: false, schema: 'app', privileges: ['ALL PRIVILEGES'] }];
+      if (!bootstrapEnabled) {
+        throw new Error(
+          `ProxySqlServiceProps.users: required with bootstrap: false: nothing would create the default '${DEFAULT_APP_USER}' user; list the users that exist on the database`,
+        );
+      }
+      users = [{ username: DEFAULT_APP_USER, schema: DEFAULT_APP_USER }];
     }
     if (users.length === 0) {
-      throw new Error('ProxySqlServiceProps.users: must hold at least one user (or leave it out to use the backend admin secret)');
+      throw new Error(`ProxySqlServiceProps.users: must hold at least one user (or leave it out for a generated '${DEFAULT_APP_USER}' user)`);
+    }
+    if (backend.adminSecret && users.some((u) => u.secret === backend.adminSecret)) {
+      Annotations.of(this).addWarningV2(
+        'serverless-proxysql:adminUser',
+        "ProxySqlServiceProps.users: the database's admin secret is served through the proxy; clients given it with grantConnect can read it. Prefer a least-privilege user.",
+      );
     }
     const seen = new Set<string>();
     return users.map((user, i) => {

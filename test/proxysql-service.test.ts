@@ -23,6 +23,14 @@ function auroraProxy(extra: Partial<ProxySqlServiceProps> = {}) {
   return { stack, vpc, cluster, proxy };
 }
 
+/** The opt-in to serve the cluster's master login: its secret listed as a user. */
+function auroraProxyWithAdminUser() {
+  const { stack, vpc } = givenStack();
+  const cluster = givenAuroraCluster(stack, vpc);
+  const proxy = new ProxySqlService(stack, 'Proxy', { vpc, backend: ProxySqlBackend.auroraCluster(cluster), users: [{ secret: cluster.secret! }] });
+  return { stack, vpc, cluster, proxy };
+}
+
 function logicalId(stack: Stack, construct: { node: { defaultChild?: unknown } }): string {
   return stack.getLogicalId(construct.node.defaultChild as never);
 }
@@ -190,9 +198,45 @@ describe('ProxySqlService on a new Aurora cluster', () => {
   });
 });
 
-describe('ProxySqlService with the cluster secret as the default user', () => {
-  test('reads the username from the secret at task start and bootstraps only the monitor', () => {
+describe('ProxySqlService without users: a generated least-privilege user, never the master login', () => {
+  test("serves one user 'app' with a generated secret, created by the bootstrap on schema app only", () => {
     const { stack } = auroraProxy();
+    const template = Template.fromStack(stack);
+    const cnf = renderedConfig(template);
+    expect((cnf.mysql_users as Array<Record<string, unknown>>).map((u) => u.username)).toEqual(['app']);
+    // the bootstrap creates it (the master secret is read by the bootstrap only)
+    const [bootstrap] = Object.values(template.findResources('Custom::ProxySqlDatabaseBootstrap'));
+    const users = JSON.stringify(bootstrap.Properties.Users);
+    expect(users).toContain('\\"username\\":\\"app\\"');
+    expect(users).toContain('\\"schema\\":\\"app\\",\\"privileges\\":[\\"ALL PRIVILEGES\\"]');
+    Annotations.fromStack(stack).hasNoWarning('*', Match.stringLikeRegexp('adminUser'));
+  });
+
+  test('bootstrap: false without users is refused naming the prop', () => {
+    expect(() => auroraProxy({ bootstrap: false })).toThrow(/ProxySqlServiceProps\.users: required with bootstrap: false/);
+  });
+
+  test('grantConnect by user name returns the grant on that user\'s secret; an unknown name is refused', () => {
+    const { stack, vpc, proxy } = auroraProxy({ users: [{ username: 'app' }, { username: 'reporting' }] });
+    const fn = new lambda.Function(stack, 'Fn', { runtime: lambda.Runtime.NODEJS_24_X, handler: 'i.h', code: lambda.Code.fromInline('x'), vpc });
+    const grant = proxy.grantConnect(fn, 'reporting');
+    expect(grant.success).toBe(true);
+    const statements = stack.resolve(grant.principalStatements.map((st) => st.toStatementJson()));
+    expect(statements).toEqual([
+      expect.objectContaining({ Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Resource: stack.resolve(proxy.userSecrets[1].secretArn) }),
+    ]);
+    expect(() => proxy.grantConnect(fn, 'nobody')).toThrow(/ProxySqlService\.grantConnect: no user named 'nobody'; the users with a name are: app, reporting/);
+  });
+
+  test("serving the master secret is an explicit choice, with a warning", () => {
+    const { stack } = auroraProxyWithAdminUser();
+    Annotations.fromStack(stack).hasWarning('*', Match.stringLikeRegexp('serverless-proxysql:adminUser'));
+  });
+});
+
+describe('ProxySqlService with the cluster secret as a user', () => {
+  test('reads the username from the secret at task start and bootstraps only the monitor', () => {
+    const { stack } = auroraProxyWithAdminUser();
     const template = Template.fromStack(stack);
     const cnf = renderedConfig(template);
     expect((cnf.mysql_users as Array<Record<string, unknown>>)[0].username).toBe('{{secret:mysql_user:PROXYSQL_USER_NAME_0}}');

@@ -123,7 +123,7 @@ now() {
 closeidle() {
   k=
   for i in $(admin "SELECT SessionID FROM stats_mysql_processlist WHERE command='Sleep' AND srv_host IS NULL" 2>/dev/null); do
-    case $i in *[!0-9]*) ;; *) k="${k}KILL CONNECTION $i;" ;; esac
+    case $i in *[!0-9]*) ;; *) k=$k"KILL CONNECTION $i;" ;; esac
   done
   [ -z "$k" ] || admin "$k" >/dev/null 2>&1
 }

@@ -22,7 +22,7 @@ import { ProxySqlBackend } from '../../src/proxysql-backend';
 import { ProxySqlService, ProxySqlServiceProps } from '../../src/proxysql-service';
 import { findTemplateLeaks } from '../support/hygiene';
 import { renderedConfig } from '../support/stack';
-import { buildProps, durationSeconds, isFargateSize, judge, Scenario, scenarioArbitrary, Verdict } from './scenario';
+import { buildProps, DEFAULT_USERS, durationSeconds, isFargateSize, judge, Scenario, scenarioArbitrary, Verdict } from './scenario';
 
 const SEED = 20260517;
 /** 200 asked for; 500 fit in a few seconds. */
@@ -139,7 +139,7 @@ function templateProblems(template: Template, s: Scenario, verdict: Verdict): st
   }
   const users = cnf.mysql_users as Array<Record<string, unknown>>;
   check(users.length === verdict.userCount, `${users.length} mysql_users for ${verdict.userCount} users`);
-  (s.users ?? [{ withSecret: true }]).forEach((u, i) => {
+  (s.users ?? DEFAULT_USERS).forEach((u, i) => {
     const expected = u.username ?? `{{secret:mysql_user:PROXYSQL_USER_NAME_${i}}}`;
     check(users[i]?.username === expected, `mysql_users[${i}].username ${String(users[i]?.username)}, expected ${expected}`);
     check(users[i]?.password === `{{secret:mysql_user:PROXYSQL_USER_PASSWORD_${i}}}`, `mysql_users[${i}].password is not its placeholder`);

@@ -26,6 +26,9 @@ export interface DurationSpec {
   readonly amount: number;
 }
 
+/** What a ProxySqlService without `users` serves: a generated user `app`, created by the bootstrap step. */
+export const DEFAULT_USERS: readonly UserScenario[] = [{ username: 'app', withSecret: false }];
+
 export interface UserScenario {
   readonly username?: string;
   readonly withSecret: boolean;
@@ -484,8 +487,10 @@ export function judge(s: Scenario): Verdict {
   }
 
   // Users: at least one; each with a name or a secret; names valid and unique; schema/maxConnections valid.
-  const users = s.users;
-  if (users === undefined && !hasAdminSecret) invalid.push('users left out and no admin secret to default to');
+  // Left out, they are one generated least-privilege user 'app', which the bootstrap step must create.
+  const users = s.users ?? (hasAdminSecret ? DEFAULT_USERS : undefined);
+  if (s.users === undefined && !hasAdminSecret) invalid.push('users left out and no admin secret for the bootstrap that creates the default user');
+  if (s.users === undefined && s.bootstrap === false) invalid.push('users left out with bootstrap: false: nothing would create the default user');
   if (users !== undefined && users.length === 0) invalid.push('empty users');
   const names = new Set<string>();
   for (const u of users ?? []) {

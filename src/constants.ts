@@ -94,7 +94,9 @@ export const DEFAULT_MAX_REPLICA_LAG_SECONDS = 30;
  * MaxConnectionsPercent. Measured through a real ProxySQL with backend TLS (BENCHMARKS.md): 2,000 warm Lambda-like
  * sessions (~1,900 queries/s) ran with 0 errors on 22-25 backend connections (45 at the peak of a cold start)
  * and a lower p99 than with 200 (37-58 connections kept); past the cap a query waits for a pooled connection
- * instead of a new TLS handshake. Size it as (peak queries/s per task to one server) x (p99 query seconds) x 2.
+ * instead of a new TLS handshake. A session with state (a user variable, a temporary table…) holds a writer
+ * connection for its life: size it as (such sessions per task) + (peak queries/s per task to one server) x (p99
+ * query seconds) x 2.
  */
 export const DEFAULT_MAX_BACKEND_CONNECTIONS_PER_SERVER = 20;
 

@@ -149,9 +149,11 @@ export interface ProxySqlServiceProps {
   /**
    * Backend connections one task opens to each database server at most (per hostgroup): the pool cap. Past it a
    * query waits for a pooled connection (up to 10 s, then error 9001) instead of opening another TLS connection.
-   * Size it as (peak queries/s per task to one server) x (p99 query seconds) x 2, at least; each task holds up to
-   * this many connections per server, so tasks x this must stay under the database's max_connections.
-   * @default 20 - measured: 2,000 warm Lambda sessions at ~1,900 queries/s per task with 0 errors (BENCHMARKS.md)
+   * Size it as (sessions with state per task: each holds a writer connection for its life, see `explain --session`)
+   * + (peak queries/s per task to one server) x (p99 query seconds) x 2; each task holds up to this many
+   * connections per server, so tasks x this must stay under the database's max_connections.
+   * @default 20 - measured: 2,000 warm Lambda sessions at ~1,900 queries/s per task with 0 errors; 10 sessions
+   * with state per task fit, 100 need about 120 (BENCHMARKS.md)
    */
   readonly maxBackendConnectionsPerServer?: number;
   /** Extra or overriding `mysql_variables`, names without the `mysql-` prefix. @default {} */

@@ -188,6 +188,7 @@ const FARGATE_MEMORY: Record<number, (memory: number) => boolean> = {
 };
 
 const ENTRYPOINT_SCRIPT = path.join(__dirname, '..', 'runtime', 'proxysql', 'entrypoint.sh');
+const HEALTH_CHECK_SCRIPT = path.join(__dirname, '..', 'runtime', 'proxysql', 'healthcheck.sh');
 
 /**
  * ProxySQL on Fargate behind an internal Network Load Balancer: pooled, read/write-split, failover-aware
@@ -323,7 +324,13 @@ export class ProxySqlService extends Construct {
       // which the service depends on) and pick up the new passwords.
       ...(props.bootstrapRevision !== undefined ? { PROXYSQL_BOOTSTRAP_REVISION: props.bootstrapRevision } : {}),
     };
+    // The health check (runtime/proxysql/healthcheck.sh) logs in as every user: it needs their count and names.
+    environment.PROXYSQL_HEALTH_CHECK = fs.readFileSync(HEALTH_CHECK_SCRIPT, 'utf8');
+    environment.PROXYSQL_EXPECTED_USERS = String(users.length);
+    environment.PROXYSQL_MYSQL_PORT = String(PROXYSQL_MYSQL_PORT);
+    environment.PROXYSQL_RESTAPI_PORT = String(PROXYSQL_RESTAPI_PORT);
     users.forEach((user, index) => {
+      if (user.username !== undefined) environment[`PROXYSQL_USER_LOGIN_${index}`] = user.username;
       secrets[userPasswordEnv(index)] = ecs.Secret.fromSecretsManager(user.secret, 'password');
       environment[`${userPasswordEnv(index)}_SOURCE`] = user.secret.secretArn;
       if (user.username === undefined) {
@@ -343,13 +350,14 @@ export class ProxySqlService extends Construct {
       stopTimeout: Duration.seconds(Math.min(120, drainSeconds + 10)),
       linuxParameters: new ecs.LinuxParameters(this, 'LinuxParameters', { initProcessEnabled: true }),
       healthCheck: {
-        // A real HTTP answer from ProxySQL's own REST listener (bash is in the Debian-based image; no curl).
-        command: [
-          'CMD-SHELL',
-          `bash -c 'exec 3<>/dev/tcp/127.0.0.1/${PROXYSQL_RESTAPI_PORT} && printf "GET /metrics HTTP/1.0\\r\\n\\r\\n" >&3 && head -c 12 <&3 | grep -q " 200"'`,
-        ],
+        // The configuration that was deployed is the one running: every user loaded and able to log in through
+        // ProxySQL to the database, a writer configured, the monitor let in; a database that is down does not
+        // count (runtime/proxysql/healthcheck.sh, run with the container's environment). A task that fails it
+        // is replaced, and during a deployment the circuit breaker rolls back.
+        command: ['CMD-SHELL', 'eval "$PROXYSQL_HEALTH_CHECK"'],
         interval: Duration.seconds(15),
-        timeout: Duration.seconds(5),
+        // each user's login is bounded at 3 s
+        timeout: Duration.seconds(Math.min(60, 5 + 3 * users.length)),
         retries: 3,
         startPeriod: Duration.seconds(20),
       },

@@ -478,9 +478,13 @@ describe('production defaults', () => {
     expect(entryPoint[2]).toBe(fs.readFileSync(path.join(__dirname, '..', 'runtime', 'proxysql', 'entrypoint.sh'), 'utf8'));
   });
 
-  test('the container health check asks ProxySQL itself over HTTP; the NLB checks the client port over TCP', () => {
+  test('the container health check proves the deployed configuration works (runtime/proxysql/healthcheck.sh); the NLB checks the client port over TCP', () => {
     const c = container();
-    expect(c.HealthCheck).toMatchObject({ Command: ['CMD-SHELL', expect.stringContaining('/dev/tcp/127.0.0.1/6070')], Interval: 15, Retries: 3 });
+    // 5 s + 3 s for the one user's bounded login
+    expect(c.HealthCheck).toMatchObject({ Command: ['CMD-SHELL', 'eval "$PROXYSQL_HEALTH_CHECK"'], Interval: 15, Retries: 3, Timeout: 8 });
+    const env = Object.fromEntries((c.Environment as Array<{ Name: string; Value: string }>).map((e) => [e.Name, e.Value]));
+    expect(env.PROXYSQL_HEALTH_CHECK).toBe(fs.readFileSync(path.join(__dirname, '..', 'runtime', 'proxysql', 'healthcheck.sh'), 'utf8'));
+    expect(env).toMatchObject({ PROXYSQL_EXPECTED_USERS: '1', PROXYSQL_USER_LOGIN_0: 'app', PROXYSQL_MYSQL_PORT: '6033', PROXYSQL_RESTAPI_PORT: '6070' });
     template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', { HealthCheckProtocol: 'TCP', HealthyThresholdCount: 2 });
     expect(renderedConfig(template).mysql_variables).toMatchObject({ log_unhealthy_connections: false });
   });

@@ -297,6 +297,24 @@ describe('request validation', () => {
     expect(parse(res).field).toBe('limit');
   });
 
+  it('stores a hostile name verbatim even when the server runs with NO_BACKSLASH_ESCAPES (bound parameters)', async () => {
+    // Client-side escaping writes \' for a quote; with NO_BACKSLASH_ESCAPES the server reads that backslash as a
+    // character and the quote as the end of the string. Bound parameters are never parsed as SQL.
+    await rootPrimary.query("SET GLOBAL sql_mode = CONCAT(@@GLOBAL.sql_mode, ',NO_BACKSLASH_ESCAPES')");
+    const fresh = handlerFor(primary, await createSchema('demo_nbe'));
+    try {
+      const name = "x\\'), ('injected', 'k2') -- ";
+      const res = await fresh(post(name), lambdaContext());
+      expect(res.statusCode).toBe(201);
+      expect(parse(res).name).toBe(name);
+      const list = await fresh(apiEvent('GET', '/items', { query: { limit: '10' } }), lambdaContext());
+      expect((parse(list).items as { name: string }[]).map((i) => i.name)).toEqual([name]);
+    } finally {
+      await fresh.close();
+      await rootPrimary.query("SET GLOBAL sql_mode = REPLACE(@@GLOBAL.sql_mode, ',NO_BACKSLASH_ESCAPES', '')");
+    }
+  });
+
   it('lists newest first and honours limit', async () => {
     for (const name of ['first', 'second', 'third']) expect((await h(post(name), lambdaContext())).statusCode).toBe(201);
     const res = await h(apiEvent('GET', '/items', { query: { limit: '2' } }), lambdaContext());

@@ -301,13 +301,15 @@ export function createDemoHandler(deps: DemoDeps): DemoHandler {
         run: async (conn) => {
           await ensureSchema(conn);
           return inTransaction(conn, async () => {
-            await conn.query({
+            // Bound parameters (binary protocol), never text built from values: no escaping to get wrong, whatever
+            // the server's sql_mode (NO_BACKSLASH_ESCAPES defeats client-side escaping). ProxySQL multiplexes them.
+            await conn.execute({
               sql: 'INSERT INTO items (name, idempotency_key) VALUES (?, ?) ON DUPLICATE KEY UPDATE id = id',
               values: [req.name, key],
               timeout: queryTimeoutMs,
             });
             // In the transaction, so it reads the writer (not a possibly lagging reader).
-            const [rows] = await conn.query<mysql.RowDataPacket[]>({
+            const [rows] = await conn.execute<mysql.RowDataPacket[]>({
               sql: 'SELECT id, name, UNIX_TIMESTAMP(created_at) AS created_epoch FROM items WHERE idempotency_key = ?',
               values: [key],
               timeout: queryTimeoutMs,
@@ -333,9 +335,10 @@ export function createDemoHandler(deps: DemoDeps): DemoHandler {
         run: async (conn) => {
           await ensureSchema(conn);
           // A plain SELECT: ProxySQL's read rule sends it to a reader.
-          const [result] = await conn.query<mysql.RowDataPacket[]>({
+          const [result] = await conn.execute<mysql.RowDataPacket[]>({
             sql: 'SELECT id, name, UNIX_TIMESTAMP(created_at) AS created_epoch FROM items ORDER BY id DESC LIMIT ?',
-            values: [limit],
+            // as a string: mysql2 sends JS numbers as DOUBLE, which MySQL 8 refuses for LIMIT
+            values: [String(limit)],
             timeout: queryTimeoutMs,
           });
           return result;

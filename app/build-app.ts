@@ -2,7 +2,16 @@ import { App, Tags } from 'aws-cdk-lib';
 import { ReferenceStack } from './reference-stack';
 
 /** Adds the reference stack to `app`. `-c vpcId=vpc-…` deploys into an existing VPC (a lookup: needs credentials once). */
+/**
+ * Feature flags the reference app sets (also in cdk.json, for `cdk synth`): without the first, aws-cdk-lib gives
+ * an ECS Exec task role logs:* on every log group even when Exec session logging is off.
+ */
+export const REFERENCE_APP_FLAGS = { '@aws-cdk/aws-ecs:reduceEc2FargateCloudWatchPermissions': true } as const;
+
 export function buildReferenceApp(app: App): { app: App; stack: ReferenceStack } {
+  for (const [flag, value] of Object.entries(REFERENCE_APP_FLAGS)) {
+    if (app.node.tryGetContext(flag) === undefined) app.node.setContext(flag, value);
+  }
   const vpcId = app.node.tryGetContext('vpcId') as string | undefined;
   const stack = new ReferenceStack(app, 'ServerlessProxySql', {
     vpcId,

@@ -166,6 +166,18 @@ export interface ProxySqlServiceProps {
    * @default Duration.seconds(30)
    */
   readonly drainTimeout?: Duration;
+  /**
+   * ECS Exec into the tasks (the only way to the admin interface, which listens on 127.0.0.1 inside the task).
+   * @default true
+   */
+  readonly enableExecuteCommand?: boolean;
+  /**
+   * Where ECS Exec session output is logged, for the cluster this construct creates. An operator's
+   * `SELECT * FROM mysql_users` shows clear-text passwords, so give a log group only if you mean to keep that
+   * (encrypt it with a KMS key and limit who reads it).
+   * @default - session output is not logged (the cluster's executeCommandConfiguration logging is NONE)
+   */
+  readonly executeCommandLogGroup?: logs.ILogGroup;
   /** Retention of the ProxySQL log group. @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
   /**
@@ -297,7 +309,32 @@ export class ProxySqlService extends Construct {
     });
 
     // --- task ---
-    this.cluster = props.cluster ?? new ecs.Cluster(this, 'Cluster', { vpc: props.vpc, containerInsightsV2: ecs.ContainerInsights.ENABLED });
+    const exec = props.enableExecuteCommand ?? true;
+    if (props.executeCommandLogGroup && (props.cluster || !exec)) {
+      throw new Error(
+        'ProxySqlServiceProps.executeCommandLogGroup: applies to the cluster this construct creates with ECS Exec on; ' +
+          (props.cluster ? "configure your cluster's executeCommandConfiguration instead" : 'enableExecuteCommand is false'),
+      );
+    }
+    this.cluster =
+      props.cluster ??
+      new ecs.Cluster(this, 'Cluster', {
+        vpc: props.vpc,
+        containerInsightsV2: ecs.ContainerInsights.ENABLED,
+        // Exec sessions print what the operator sees, passwords included: not logged unless a log group is given.
+        executeCommandConfiguration: props.executeCommandLogGroup
+          ? {
+              logging: ecs.ExecuteCommandLogging.OVERRIDE,
+              logConfiguration: { cloudWatchLogGroup: props.executeCommandLogGroup, cloudWatchEncryptionEnabled: true },
+            }
+          : { logging: ecs.ExecuteCommandLogging.NONE },
+      });
+    if (props.cluster && exec) {
+      Annotations.of(this).addWarningV2(
+        'serverless-proxysql:execLogging',
+        "ECS Exec is on in a cluster you gave: its executeCommandConfiguration decides whether session output (which can show ProxySQL's clear-text passwords) is logged. Set logging NONE, or enableExecuteCommand: false.",
+      );
+    }
     this.taskDefinition = new ecs.FargateTaskDefinition(this, 'TaskDefinition', {
       cpu: settings.cpu,
       memoryLimitMiB: settings.memoryLimitMiB,
@@ -374,7 +411,7 @@ export class ProxySqlService extends Construct {
       minHealthyPercent: 100,
       maxHealthyPercent: 200,
       circuitBreaker: { enable: true, rollback: true },
-      enableExecuteCommand: true,
+      enableExecuteCommand: exec,
       platformVersion: ecs.FargatePlatformVersion.LATEST,
       propagateTags: ecs.PropagatedTagSource.SERVICE,
     });
@@ -433,7 +470,7 @@ export class ProxySqlService extends Construct {
       );
     }
 
-    this.acknowledgeNagFindings();
+    this.acknowledgeNagFindings(exec);
 
     // --- DNS ---
     if (props.dnsName) {
@@ -510,7 +547,7 @@ export class ProxySqlService extends Construct {
   }
 
   /** cdk-nag AwsSolutions findings that are deliberate here, each with its reason. */
-  private acknowledgeNagFindings(): void {
+  private acknowledgeNagFindings(exec: boolean): void {
     const noRotationFunction =
       'No rotation function exists for this secret; rotate it by replacing the secret (a new deployment restarts the tasks), see docs/operations.md. A rotation you add elsewhere triggers a rolling restart through the RestartOnSecretRotation rule.';
     for (const secret of [this.adminSecret, this.monitorSecret, ...this.userSecrets]) {
@@ -519,8 +556,12 @@ export class ProxySqlService extends Construct {
     acknowledge(this.taskDefinition, {
       'AwsSolutions-ECS2':
         'The environment holds no secret: the config template with {{secret:…}} placeholders, the drain bound, the admin port and user, and secret ARNs. Passwords arrive through ECS secrets.',
-      'AwsSolutions-IAM5[Resource::*]':
-        'ECS Exec: ssmmessages:CreateControlChannel/CreateDataChannel/OpenControlChannel/OpenDataChannel do not support resource-level permissions.',
+      ...(exec
+        ? {
+            'AwsSolutions-IAM5[Resource::*]':
+              'ECS Exec: ssmmessages:CreateControlChannel/CreateDataChannel/OpenControlChannel/OpenDataChannel do not support resource-level permissions; no logs permission is granted while Exec session logging is off (@aws-cdk/aws-ecs:reduceEc2FargateCloudWatchPermissions).',
+          }
+        : {}),
     });
     acknowledge(this.loadBalancer, {
       'AwsSolutions-ELB2': 'NLB access logs are only written for TLS listeners; this NLB has a plain TCP listener (MySQL protocol).',

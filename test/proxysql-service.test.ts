@@ -1,10 +1,11 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { Duration, Stack } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -526,5 +527,64 @@ describe('bootstrapRevision', () => {
     template.hasResourceProperties('AWS::ECS::TaskDefinition', {
       ContainerDefinitions: [Match.objectLike({ Environment: Match.arrayWith([{ Name: 'PROXYSQL_BOOTSTRAP_REVISION', Value: 'rotated-2026-11-25' }]) })],
     });
+  });
+});
+
+describe('ECS Exec: the only way to the admin interface, and its output is not logged by default', () => {
+  /** The actions granted to the task role (what code in the container, or an Exec session, may do). */
+  function taskRoleActions(template: Template): string[] {
+    const [taskDefinition] = Object.values(template.findResources('AWS::ECS::TaskDefinition'));
+    const taskRole = (taskDefinition.Properties.TaskRoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
+      (p.Properties.Roles as Array<{ Ref: string }>).some((r) => r.Ref === taskRole),
+    );
+    return policies.flatMap((p) => (p.Properties.PolicyDocument.Statement as Array<{ Action: string | string[] }>).flatMap((st) => st.Action));
+  }
+
+  test('the cluster does not log Exec session output, so the task role gets no logs permission at all (the reference app also sets the reduce-permissions flag)', () => {
+    const app = new App({ context: { '@aws-cdk/aws-ecs:reduceEc2FargateCloudWatchPermissions': true } });
+    const stack = new Stack(app, 'S', { env: { account: '111111111111', region: 'us-east-1' } });
+    const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
+    new ProxySqlService(stack, 'Proxy', { vpc, backend: ProxySqlBackend.auroraCluster(givenAuroraCluster(stack, vpc)) });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::ECS::Cluster', { Configuration: { ExecuteCommandConfiguration: { Logging: 'NONE' } } });
+    template.hasResourceProperties('AWS::ECS::Service', { EnableExecuteCommand: true });
+    const actions = taskRoleActions(template);
+    expect(actions).toEqual(expect.arrayContaining(['ssmmessages:CreateControlChannel']));
+    expect(actions.filter((a) => a.startsWith('logs:'))).toEqual([]);
+  });
+
+  test('enableExecuteCommand: false leaves no Exec permission on the task role', () => {
+    const { stack } = auroraProxy({ enableExecuteCommand: false });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::ECS::Service', { EnableExecuteCommand: false });
+    expect(taskRoleActions(template).filter((a) => a.startsWith('ssmmessages:'))).toEqual([]);
+  });
+
+  test('a log group given for Exec sessions is used, encrypted; with your own cluster it is refused, and Exec there warns', () => {
+    const { stack, vpc } = givenStack();
+    const group = new logs.LogGroup(stack, 'ExecLogs');
+    new ProxySqlService(stack, 'Proxy', { vpc, backend: ProxySqlBackend.auroraCluster(givenAuroraCluster(stack, vpc)), executeCommandLogGroup: group });
+    Template.fromStack(stack).hasResourceProperties('AWS::ECS::Cluster', {
+      Configuration: {
+        ExecuteCommandConfiguration: {
+          Logging: 'OVERRIDE',
+          LogConfiguration: { CloudWatchEncryptionEnabled: true, CloudWatchLogGroupName: stack.resolve(group.logGroupName) },
+        },
+      },
+    });
+    const other = givenStack();
+    const cluster = new ecs.Cluster(other.stack, 'Mine', { vpc: other.vpc });
+    const backend = () => ProxySqlBackend.auroraCluster(givenAuroraCluster(other.stack, other.vpc));
+    expect(() => new ProxySqlService(other.stack, 'P1', { vpc: other.vpc, backend: backend(), cluster, executeCommandLogGroup: new logs.LogGroup(other.stack, 'L') })).toThrow(
+      /ProxySqlServiceProps\.executeCommandLogGroup: applies to the cluster this construct creates .* configure your cluster's executeCommandConfiguration instead/,
+    );
+  });
+
+  test('ECS Exec in a cluster you give warns that its logging is yours to set', () => {
+    const { stack, vpc } = givenStack();
+    const cluster = new ecs.Cluster(stack, 'Mine', { vpc });
+    new ProxySqlService(stack, 'Proxy', { vpc, backend: ProxySqlBackend.auroraCluster(givenAuroraCluster(stack, vpc)), cluster });
+    Annotations.fromStack(stack).hasWarning('*', Match.stringLikeRegexp('serverless-proxysql:execLogging'));
   });
 });

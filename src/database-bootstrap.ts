@@ -159,5 +159,9 @@ export class DatabaseBootstrap extends Construct {
         ...(props.revision !== undefined ? { Revision: props.revision } : {}),
       },
     });
+    // The rules that let the function reach the database (ingress on the database's security groups, egress on
+    // ours) are resources of their own: created before the first run, and deleted only after the Delete event ran
+    // (dropUsersOnDelete needs the database then).
+    this.resource.node.addDependency(this.securityGroup, ...props.database.connections.securityGroups);
   }
 }

@@ -1,4 +1,5 @@
 import { Fn, Token } from 'aws-cdk-lib';
+import { IDependable } from 'constructs';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -70,6 +71,11 @@ export interface ProxySqlBackendConfig {
   readonly databaseConnections?: ec2.IConnectable;
   /** Admin credentials for the bootstrap step, when known. */
   readonly adminSecret?: secretsmanager.ISecret;
+  /**
+   * What must exist before the bootstrap step connects: a cluster created in this app (its instances are its
+   * children, so depending on it waits for the writer instance). @default - nothing (imported or external)
+   */
+  readonly dependables?: IDependable[];
 }
 
 /**
@@ -119,6 +125,8 @@ class AuroraClusterBackend extends ProxySqlBackend {
       // to the VPC's CIDR, and the bootstrap step needs them (it says so).
       databaseConnections: this.cluster.connections.securityGroups.length > 0 ? this.cluster : undefined,
       adminSecret: this.options.adminSecret ?? clusterSecret(this.cluster),
+      // A cluster defined in this app holds its instances as children; an imported one holds no resource.
+      dependables: [this.cluster],
     };
   }
 

@@ -511,6 +511,8 @@ export class ProxySqlService extends Construct {
         revision: props.bootstrapRevision,
       });
       this.service.node.addDependency(this.bootstrap);
+      // On first deploy the bootstrap's wait must not start before the writer instance exists.
+      for (const dependable of backend.dependables ?? []) this.bootstrap.resource.node.addDependency(dependable);
     } else {
       Annotations.of(this).addWarningV2(
         'serverless-proxysql:noBootstrap',

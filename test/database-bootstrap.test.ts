@@ -2,8 +2,11 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, test } from 'vitest';
 import { DatabaseBootstrap, DatabaseBootstrapProps } from '../src/database-bootstrap';
+import { ProxySqlBackend } from '../src/proxysql-backend';
+import { ProxySqlService } from '../src/proxysql-service';
+import { givenAuroraCluster, givenStack } from './support/stack';
 
 interface Fixture {
   stack: Stack;
@@ -165,5 +168,31 @@ describe('DatabaseBootstrap validation', () => {
     const g = fixture();
     // WHEN / THEN
     expect(() => new DatabaseBootstrap(g.stack, 'Bootstrap', mutate(g.props))).toThrow(message);
+  });
+});
+
+describe('DatabaseBootstrap ordering', () => {
+  test('waits for the writer instance and the security-group rules it needs, and is deleted before them', () => {
+    const { stack, vpc } = givenStack();
+    const cluster = givenAuroraCluster(stack, vpc);
+    new ProxySqlService(stack, 'Proxy', { vpc, backend: ProxySqlBackend.auroraCluster(cluster) });
+    const template = Template.fromStack(stack);
+    const [[, bootstrap]] = Object.entries(template.findResources('Custom::ProxySqlDatabaseBootstrap'));
+    const dependsOn = new Set(bootstrap.DependsOn as string[]);
+    const ids = (type: string) => Object.keys(template.findResources(type));
+    // every Aurora instance of the cluster
+    const instances = ids('AWS::RDS::DBInstance');
+    expect(instances.length).toBeGreaterThan(0);
+    for (const id of instances) expect(dependsOn).toContain(id);
+    // the ingress rule on the database's security group that lets the bootstrap function in, and its own egress rules
+    const ingress = Object.entries(template.findResources('AWS::EC2::SecurityGroupIngress')).filter(([, r]) =>
+      /bootstrap/i.test(String(r.Properties.Description)),
+    );
+    expect(ingress.length).toBeGreaterThan(0);
+    for (const [id] of ingress) expect(dependsOn).toContain(id);
+    const egress = Object.entries(template.findResources('AWS::EC2::SecurityGroupEgress')).filter(([, r]) =>
+      /bootstrap/i.test(String(r.Properties.Description)) || /Bootstrap/.test(JSON.stringify(r.Properties.GroupId)),
+    );
+    for (const [id] of egress) expect(dependsOn).toContain(id);
   });
 });

@@ -297,8 +297,9 @@ async function ensureUser(s: Session, conn: mysql.Connection, username: string, 
     log.info(`created user '${username}'@'%'`);
     return true;
   }
-  // Always set: this is how a rotated password reaches the database (same password again is harmless).
-  await s.run(`setting the password of user '${username}'`, `ALTER USER ${quoteUser(conn, username)} IDENTIFIED BY ?`, [password]);
+  // Always set: this is how a rotated password reaches the database (same password again is harmless). UNLOCK:
+  // a user that was removed from the list (and so locked, see lockRemovedUsers) and is listed again works again.
+  await s.run(`setting the password of user '${username}'`, `ALTER USER ${quoteUser(conn, username)} IDENTIFIED BY ? ACCOUNT UNLOCK`, [password]);
   log.info(`updated the password of user '${username}'@'%'`);
   return false;
 }
@@ -416,6 +417,35 @@ export async function bootstrapDatabase(spec: BootstrapSpec): Promise<BootstrapR
   } catch (err) {
     log.error((err as Error).message);
     throw err;
+  } finally {
+    await conn.end().catch(() => undefined);
+  }
+}
+
+/**
+ * Locks the accounts of users that were removed from the construct's `users` (an Update whose old list had them):
+ * their generated secret is deleted with them, and an account nobody manages must not stay usable. Locked, not
+ * dropped, on purpose: a removal by mistake is undone by listing the user again (the bootstrap unlocks it, grants
+ * intact); drop the account yourself once you are sure. A name that is also the monitor's, or listed again, is
+ * left alone; an account that does not exist is skipped.
+ */
+export async function lockRemovedUsers(spec: BootstrapSpec, removed: readonly string[]): Promise<string[]> {
+  const keep = new Set([spec.monitor.username, ...spec.users.map((u) => u.username)]);
+  const targets = removed.filter((u) => !keep.has(u));
+  if (targets.length === 0) return [];
+  // Never the admin login or a system account, whatever the old properties said.
+  targets.forEach((username, i) => checkUsername(`removed user [${i}]`, username, spec.admin.username));
+  const { conn, s, log } = await openSession(spec);
+  const locked: string[] = [];
+  try {
+    for (const username of targets) {
+      const existing = await s.run(`looking up user '${username}'`, "SELECT 1 FROM mysql.user WHERE User = ? AND Host = '%'", [username]);
+      if (existing.length === 0) continue;
+      await s.run(`locking user '${username}'`, `ALTER USER ${quoteUser(conn, username)} ACCOUNT LOCK`);
+      log.info(`locked user '${username}'@'%': it was removed from the users list (grants kept; list it again to unlock)`);
+      locked.push(username);
+    }
+    return locked;
   } finally {
     await conn.end().catch(() => undefined);
   }

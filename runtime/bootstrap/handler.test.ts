@@ -99,6 +99,36 @@ describe('onEvent handler in-process against MariaDB', () => {
     expect(await canLogin('proxysql_monitor', 'mon-2')).toBe(true);
   });
 
+  it('Update locks a user removed from the list (grants kept) and unlocks it when it is listed again', async () => {
+    secrets.set(ARN('reporting'), { username: 'reporting', password: 'rep-1' });
+    const both = props({
+      Users: JSON.stringify([
+        { username: 'app', secretArn: ARN('app'), schema: 'app', privileges: ['ALL PRIVILEGES'] },
+        { username: 'reporting', secretArn: ARN('reporting'), schema: 'reports', privileges: ['SELECT'] },
+      ]),
+    });
+    await onEvent(update('db-bootstrap-127.0.0.1', both, props()));
+    expect(await canLogin('reporting', 'rep-1')).toBe(true);
+
+    await onEvent(update('db-bootstrap-127.0.0.1', props(), both));
+    expect(await canLogin('reporting', 'rep-1')).toBe(false);
+    expect(await canLogin('app', 'app-2 ü')).toBe(true);
+    const root = await mysql.createConnection({ host: '127.0.0.1', port: topology.primary.port, user: 'root', password: topology.primary.rootPassword });
+    const [grants] = await root.query<mysql.RowDataPacket[]>("SHOW GRANTS FOR 'reporting'@'%'");
+    await root.end();
+    expect(grants.map((g) => String(Object.values(g)[0]))).toContain('GRANT SELECT ON `reports`.* TO `reporting`@`%`');
+    expect(stdout.join('')).toContain("locked user 'reporting'@'%': it was removed from the users list");
+
+    await onEvent(update('db-bootstrap-127.0.0.1', both, props()));
+    expect(await canLogin('reporting', 'rep-1')).toBe(true);
+  });
+
+  it('Update never locks the admin login or a system account, whatever the old properties said', async () => {
+    const withRoot = props({ Users: JSON.stringify([{ username: 'root', secretArn: ARN('app'), schema: 'app', privileges: ['SELECT'] }]) });
+    await expect(onEvent(update('db-bootstrap-127.0.0.1', props(), withRoot))).rejects.toThrow(/removed user \[0\] 'root' is reserved/);
+    expect(await canLogin('root', topology.primary.rootPassword)).toBe(true);
+  });
+
   it('Delete keeps the users by default', async () => {
     const res = await onEvent(del('db-bootstrap-127.0.0.1', props()));
     expect(res).toEqual({ PhysicalResourceId: 'db-bootstrap-127.0.0.1' });

@@ -8,7 +8,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { BootstrapLogger, BootstrapSpec, BootstrapUser, bootstrapDatabase, dropBootstrapUsers } from './bootstrap';
+import { BootstrapLogger, BootstrapSpec, BootstrapUser, bootstrapDatabase, dropBootstrapUsers, lockRemovedUsers } from './bootstrap';
 
 export interface SecretValue {
   username?: string;
@@ -163,6 +163,13 @@ export function createOnEventHandler(deps: OnEventHandlerDeps): (event: CloudFor
 
     const spec = await specFromProperties(props, deps.getSecret, log);
     const result = await bootstrapDatabase(spec);
+    if (event.RequestType === 'Update') {
+      // Users the previous deploy had and this one does not: locked (see lockRemovedUsers for why not dropped).
+      const old = event.OldResourceProperties as unknown as Partial<BootstrapResourceProperties>;
+      const before = old.Users === undefined ? [] : parseUsers(old.Users).map((u) => u.username);
+      const now = new Set(spec.users.map((u) => u.username));
+      await lockRemovedUsers(spec, before.filter((u) => !now.has(u)));
+    }
     // A new host (writer endpoint changed) gets a new id: CloudFormation then deletes the old resource.
     return {
       PhysicalResourceId: physicalResourceId(spec.host),

@@ -15,6 +15,7 @@ export function buildReferenceApp(app: App): { app: App; stack: ReferenceStack }
   const vpcId = app.node.tryGetContext('vpcId') as string | undefined;
   const stack = new ReferenceStack(app, 'ServerlessProxySql', {
     vpcId,
+    lean: ['true', true].includes(app.node.tryGetContext('lean') as string | boolean),
     description: 'serverless-proxysql reference architecture: Aurora MySQL behind ProxySQL on Fargate, with a demo Lambda',
     env: vpcId ? { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION } : undefined,
   });

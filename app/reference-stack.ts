@@ -12,6 +12,11 @@ export const REFERENCE_AURORA_ENGINE = rds.AuroraMysqlEngineVersion.VER_3_10_3;
 export interface ReferenceStackProps extends StackProps {
   /** An existing VPC to deploy into (looked up at synth). @default - a new VPC with 2 AZs */
   readonly vpcId?: string;
+  /**
+   * A cheaper demo network: one NAT gateway and no VPC endpoints (`-c lean=true`).
+   * @default false - a NAT per AZ, and endpoints for Secrets Manager, CloudWatch Logs and S3
+   */
+  readonly lean?: boolean;
 }
 
 /**
@@ -26,11 +31,14 @@ export class ReferenceStack extends Stack {
   constructor(scope: Construct, id: string, props: ReferenceStackProps = {}) {
     super(scope, id, props);
 
-    const vpc = props.vpcId
-      ? ec2.Vpc.fromLookup(this, 'Vpc', { vpcId: props.vpcId })
+    const lean = props.lean ?? false;
+    const newVpc = props.vpcId
+      ? undefined
       : new ec2.Vpc(this, 'Vpc', {
           maxAzs: 2,
-          natGateways: 1,
+          // A NAT per AZ: losing one AZ's NAT must not stop the other AZ's tasks from pulling the image (Docker
+          // Hub) during the scale-out or rollback that AZ loss triggers. `-c lean=true`: one NAT.
+          natGateways: lean ? 1 : 2,
           subnetConfiguration: [
             { name: 'public', subnetType: ec2.SubnetType.PUBLIC },
             { name: 'private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
@@ -38,6 +46,25 @@ export class ReferenceStack extends Stack {
           ],
           flowLogs: { all: { trafficType: ec2.FlowLogTrafficType.REJECT } },
         });
+    const vpc: ec2.IVpc = newVpc ?? ec2.Vpc.fromLookup(this, 'Vpc', { vpcId: props.vpcId as string });
+
+    // Secrets Manager and CloudWatch Logs without the NAT: a task starts (its secrets) and logs even while the NAT
+    // path is impaired; S3 (gateway, free) for Lambda code and ECR layers. ~$29/month for the two interface
+    // endpoints in 2 AZs; `-c lean=true` leaves them out.
+    if (newVpc && !lean) {
+      const privateSubnets = { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
+      for (const [id, service] of [
+        ['SecretsManagerEndpoint', ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER],
+        ['LogsEndpoint', ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS],
+      ] as const) {
+        const endpoint = newVpc.addInterfaceEndpoint(id, { service, subnets: privateSubnets });
+        acknowledge(endpoint, {
+          'AwsSolutions-EC23':
+            "The endpoint's security group admits HTTPS from the VPC's own CIDR (a token cdk-nag cannot read), not from the internet: every function and task in the VPC that calls the service, the secret-rotation function included, goes through it once private DNS is on.",
+        });
+      }
+      newVpc.addGatewayEndpoint('S3Endpoint', { service: ec2.GatewayVpcEndpointAwsService.S3 });
+    }
 
     const database = new rds.DatabaseCluster(this, 'Database', {
       engine: rds.DatabaseClusterEngine.auroraMysql({ version: REFERENCE_AURORA_ENGINE }),

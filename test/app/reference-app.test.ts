@@ -84,6 +84,18 @@ describe('the reference app', () => {
     expect(findings.filter((l) => /:W\d+:/.test(l) && !/:W3005:/.test(l))).toEqual([]);
   }, 180_000);
 
+  test('survives an AZ: a NAT gateway per AZ and endpoints for Secrets Manager, Logs and S3; -c lean=true trims them', () => {
+    const full = Template.fromStack(buildReferenceApp(new App({ outdir: path.join(tmp, 'net-full') })).stack);
+    full.resourceCountIs('AWS::EC2::NatGateway', 2);
+    const services = Object.values(full.findResources('AWS::EC2::VPCEndpoint')).map((e) => JSON.stringify(e.Properties.ServiceName));
+    expect(services.filter((n) => n.includes('secretsmanager'))).toHaveLength(1);
+    expect(services.filter((n) => n.includes('.logs'))).toHaveLength(1);
+    expect(services.filter((n) => n.includes('.s3'))).toHaveLength(1);
+    const lean = Template.fromStack(buildReferenceApp(new App({ outdir: path.join(tmp, 'net-lean'), context: { lean: 'true' } })).stack);
+    lean.resourceCountIs('AWS::EC2::NatGateway', 1);
+    lean.resourceCountIs('AWS::EC2::VPCEndpoint', 0);
+  });
+
   test('outputs what a user needs', () => {
     const app = new App({ outdir: path.join(tmp, 'outputs') });
     const { stack } = buildReferenceApp(app);

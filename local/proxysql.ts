@@ -48,6 +48,13 @@ export interface LocalProxySqlOptions {
   drainSeconds?: number;
   /** Where the config, data dir and log go (a private dir is made below it, removed by stop()). */
   baseDir: string;
+  /**
+   * The CA bundle ProxySQL verifies the backends with (ssl_p2s_ca), as the task gets the RDS CAs.
+   * @default - with backendTls, the topology's own CA
+   */
+  backendCa?: string;
+  /** Give up waiting for a working login after this long. @default 30000 */
+  startTimeoutMs?: number;
   /** Copy ProxySQL's log here when stopping (it holds no secret: the entrypoint never prints one). @default - not kept */
   keepLogAs?: string;
 }
@@ -225,6 +232,7 @@ export async function startLocalProxySql(options: LocalProxySqlOptions): Promise
     listen: { host: '127.0.0.1', port },
     admin: { host: '127.0.0.1', port: adminPort },
     datadir: dataDir,
+    backendCaFile: options.backendTls ? path.join(dataDir, 'backend-ca.pem') : undefined,
     mysqlVariableOverrides: { ...options.spec?.mysqlVariableOverrides, ...options.mysqlVariables },
   };
   const built = buildProxySqlConfig(spec);
@@ -250,6 +258,12 @@ export async function startLocalProxySql(options: LocalProxySqlOptions): Promise
       PROXYSQL_ADMIN_PORT: String(adminPort),
       PROXYSQL_ADMIN_USER: PROXYSQL_ADMIN_USER,
       PROXYSQL_ADMIN_CLIENT: client,
+      ...(options.backendTls
+        ? {
+            PROXYSQL_BACKEND_CA: options.backendCa ?? fs.readFileSync(topology.caFile as string, 'utf8').trim(),
+            PROXYSQL_BACKEND_CA_FILE: path.join(dataDir, 'backend-ca.pem'),
+          }
+        : {}),
     },
   });
   fs.closeSync(log);
@@ -305,7 +319,8 @@ export async function startLocalProxySql(options: LocalProxySqlOptions): Promise
     return stopping;
   };
 
-  const deadline = Date.now() + START_TIMEOUT_MS;
+  const startTimeoutMs = options.startTimeoutMs ?? START_TIMEOUT_MS;
+  const deadline = Date.now() + startTimeoutMs;
   let lastError = '';
   for (;;) {
     if (exited()) {
@@ -337,7 +352,7 @@ export async function startLocalProxySql(options: LocalProxySqlOptions): Promise
       if (Date.now() > deadline) {
         const text = fs.readFileSync(logFile, 'utf8').trim().split('\n').slice(-20).join('\n');
         await stop();
-        throw new Error(`ProxySQL did not accept a login within ${START_TIMEOUT_MS} ms (${lastError}); last lines of its log:\n${text}`);
+        throw new Error(`ProxySQL did not accept a login within ${startTimeoutMs} ms (${lastError}); last lines of its log:\n${text}`);
       }
       await sleep(200);
     }

@@ -109,3 +109,6 @@ export const DEFAULT_MAX_BACKEND_CONNECTIONS_PER_SERVER = 20;
  * the NLB does not cut them when the delay ends).
  */
 export const NLB_DEREGISTRATION_DELAY_SECONDS = 5;
+
+/** Where the entrypoint writes the database's CA bundle inside the container, for ProxySQL's ssl_p2s_ca. */
+export const BACKEND_CA_FILE = `${PROXYSQL_DATADIR}/backend-ca.pem`;

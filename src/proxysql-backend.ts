@@ -76,6 +76,8 @@ export interface ProxySqlBackendConfig {
    * children, so depending on it waits for the writer instance). @default - nothing (imported or external)
    */
   readonly dependables?: IDependable[];
+  /** The servers are Amazon RDS or Aurora instances, whose certificates the RDS CAs sign. */
+  readonly rdsManaged: boolean;
 }
 
 /**
@@ -127,6 +129,7 @@ class AuroraClusterBackend extends ProxySqlBackend {
       adminSecret: this.options.adminSecret ?? clusterSecret(this.cluster),
       // A cluster defined in this app holds its instances as children; an imported one holds no resource.
       dependables: [this.cluster],
+      rdsManaged: true,
     };
   }
 
@@ -206,6 +209,8 @@ class EndpointsBackend extends ProxySqlBackend {
       ports: [...new Set(all.map((e) => e.port))],
       databaseConnections: this.options.databaseConnections,
       adminSecret: this.options.adminSecret,
+      // RDS for MySQL endpoints end in .rds.amazonaws.com (.cn in China); a token or another host is not assumed.
+      rdsManaged: all.every((e) => !Token.isUnresolved(e.host) && /\.rds\.amazonaws\.com(\.cn)?\.?$/i.test(e.host)),
     };
   }
 }

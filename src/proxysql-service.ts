@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { Annotations, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -14,6 +14,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import {
   ADMIN_PASSWORD_ENV,
+  BACKEND_CA_FILE,
   CLIENT_PORT,
   CONFIG_TEMPLATE_ENV,
   DEFAULT_BACKEND_TLS,
@@ -36,6 +37,7 @@ import { QueryRuleSpec } from './config/query-rules';
 import { renderProxySqlConfig } from './config/render';
 import { GENERATED_SECRET_EXCLUDED_CHARACTERS } from './config/secrets';
 import { DatabaseBootstrap } from './database-bootstrap';
+import { rdsCaBundle } from './rds-ca';
 import { acknowledge } from './nag';
 import { ProxySqlBackend, ProxySqlBackendConfig } from './proxysql-backend';
 
@@ -144,6 +146,15 @@ export interface ProxySqlServiceProps {
   readonly clientTls?: boolean;
   /** Replicas lagging more than this are shunned; reads then go to other replicas or the writer. @default Duration.seconds(30) */
   readonly maxReplicaLag?: Duration;
+  /**
+   * The CA bundle (PEM) that signs the database servers' certificates: ProxySQL verifies the chain of every
+   * backend TLS connection against it (`mysql-ssl_p2s_ca`). For Aurora and RDS it is known: leave it out.
+   * @default - for Aurora, and for endpoints under .rds.amazonaws.com, the Amazon RDS CAs of the stack's region
+   * (taken at synth, delivered in the task definition: no fetch at start); otherwise, or when the stack's region is
+   * not known at synth, none: TLS is encrypted but the server is not authenticated (synth warns
+   * `serverless-proxysql:backendTlsUnverified`)
+   */
+  readonly backendCa?: string;
   /** Client connections one task accepts. @default 10000 */
   readonly maxClientConnections?: number;
   /**
@@ -251,6 +262,8 @@ export class ProxySqlService extends Construct {
     this.userSecrets = users.map((u) => u.secret);
     this.userNames = users.map((u) => u.username);
 
+    const backendCa = this.resolveBackendCa(props, backend);
+
     // --- configuration: one model, rendered once ---
     this.configTemplate = renderProxySqlConfig(
       buildProxySqlConfig({
@@ -267,6 +280,7 @@ export class ProxySqlService extends Construct {
         maxBackendConnectionsPerServer: props.maxBackendConnectionsPerServer,
         clientTls: props.clientTls,
         mysqlVariableOverrides: props.mysqlVariables,
+        backendCaFile: backendCa === undefined ? undefined : BACKEND_CA_FILE,
       }),
     );
 
@@ -362,6 +376,10 @@ export class ProxySqlService extends Construct {
       ...(props.bootstrapRevision !== undefined ? { PROXYSQL_BOOTSTRAP_REVISION: props.bootstrapRevision } : {}),
     };
     // The health check (runtime/proxysql/healthcheck.sh) logs in as every user: it needs their count and names.
+    if (backendCa !== undefined) {
+      environment.PROXYSQL_BACKEND_CA = backendCa;
+      environment.PROXYSQL_BACKEND_CA_FILE = BACKEND_CA_FILE;
+    }
     environment.PROXYSQL_HEALTH_CHECK = fs.readFileSync(HEALTH_CHECK_SCRIPT, 'utf8');
     environment.PROXYSQL_EXPECTED_USERS = String(users.length);
     environment.PROXYSQL_MYSQL_PORT = String(PROXYSQL_MYSQL_PORT);
@@ -546,6 +564,33 @@ export class ProxySqlService extends Construct {
     }
     this.connections.allowDefaultPortFrom(client, 'client of ProxySQL');
     return this.userSecrets[index].grantRead(client);
+  }
+
+  /** The CA bundle ProxySQL verifies the database with, or undefined (with a warning) when none is known. */
+  private resolveBackendCa(props: ProxySqlServiceProps, backend: ProxySqlBackendConfig): string | undefined {
+    const tls = props.backendTls ?? DEFAULT_BACKEND_TLS;
+    if (props.backendCa !== undefined) {
+      if (!tls) throw new Error('ProxySqlServiceProps.backendCa: set with backendTls false; turn TLS on or drop the CA');
+      if (!/-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/.test(props.backendCa) || props.backendCa.includes('{{')) {
+        throw new Error('ProxySqlServiceProps.backendCa: must be PEM text (-----BEGIN CERTIFICATE----- … -----END CERTIFICATE-----)');
+      }
+      if (Buffer.byteLength(props.backendCa) > 16 * 1024) {
+        throw new Error('ProxySqlServiceProps.backendCa: keep it under 16 KiB (it travels in the task definition, 64 KiB in all): the CAs that sign your servers only');
+      }
+      return props.backendCa.trim();
+    }
+    if (!tls) return undefined;
+    const region = Stack.of(this).region;
+    const ca = backend.rdsManaged && !Token.isUnresolved(region) ? rdsCaBundle(region) : undefined;
+    if (ca === undefined) {
+      Annotations.of(this).addWarningV2(
+        'serverless-proxysql:backendTlsUnverified',
+        backend.rdsManaged
+          ? "TLS to the database is encrypted but not authenticated: the stack's region is not known at synth, so the RDS CAs cannot be chosen; give the stack an env region or set backendCa."
+          : 'TLS to the database is encrypted but not authenticated: set backendCa to the CA that signs its certificates.',
+      );
+    }
+    return ca;
   }
 
   /** cdk-nag AwsSolutions findings that are deliberate here, each with its reason. */

@@ -54,6 +54,8 @@ describe('the task definition runs as ECS would run it', () => {
     env.PROXYSQL_BIN = bin;
     env.PROXYSQL_CONFIG_PATH = path.join(tmp, 'proxysql.cnf');
     env.PROXYSQL_DATADIR = path.join(tmp, 'data');
+    // like the other paths: the task's is /var/lib/proxysql/backend-ca.pem
+    if (env.PROXYSQL_BACKEND_CA_FILE) env.PROXYSQL_BACKEND_CA_FILE = path.join(tmp, 'data', 'backend-ca.pem');
     env.PROXYSQL_DRAIN_SECONDS = '0';
     return env;
   }
@@ -88,6 +90,10 @@ describe('the task definition runs as ECS would run it', () => {
       ['app', secrets.PROXYSQL_USER_PASSWORD_1],
     ]);
     expect(JSON.stringify(cnf)).not.toContain('{{secret:');
+    // the RDS CA bundle from the task definition is the file the config's ssl_p2s_ca names
+    const ca = container.Environment.find((e) => e.Name === 'PROXYSQL_BACKEND_CA')?.Value as string;
+    expect(ca).toContain('-----BEGIN CERTIFICATE-----');
+    expect(fs.readFileSync(path.join(tmp, 'data', 'backend-ca.pem'), 'utf8')).toBe(`${ca}\n`);
   });
 
   test('a secret ProxySQL cannot take stops the task, naming the secret by its ARN and never its value', () => {

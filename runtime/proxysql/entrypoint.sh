@@ -90,6 +90,11 @@ if ! { printf '%s' "$out" >"$tmp" && chmod 600 "$tmp" && mv -f "$tmp" "$cfg"; };
 fi
 out=
 mkdir -p "$datadir" || die 73 "cannot create data dir $datadir: set PROXYSQL_DATADIR to a writable path"
+# The database's CA bundle (not a secret), for the config's ssl_p2s_ca.
+if [ -n "${PROXYSQL_BACKEND_CA-}" ]; then
+  ca=${PROXYSQL_BACKEND_CA_FILE:-$datadir/backend-ca.pem}
+  printf '%s\n' "$PROXYSQL_BACKEND_CA" >"$ca" || die 73 "cannot write the backend CA to $ca"
+fi
 
 # The admin password stays in an unexported variable for the drain; ProxySQL needs no secret env.
 pw=${PROXYSQL_ADMIN_PASSWORD-}

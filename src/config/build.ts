@@ -105,6 +105,11 @@ export interface ProxySqlConfigSpec {
   readonly clientTls?: boolean;
   /** Override or add `mysql_variables` (names without the `mysql-` prefix). @default {} */
   readonly mysqlVariableOverrides?: Readonly<Record<string, string | number | boolean>>;
+  /**
+   * A PEM file of the CA(s) that sign the database's certificates: ProxySQL then verifies the chain on every
+   * backend TLS connection, the monitor's included (`mysql-ssl_p2s_ca`). @default - TLS is encrypted, not verified
+   */
+  readonly backendCaFile?: string;
 }
 
 /** The environment variable that carries application user `index`'s password into the container. */
@@ -152,7 +157,7 @@ const POOL_ATTRIBUTES = {
  * next check, so the interval bounds it. The cost is one small query per interval per task (and per server
  * for read_only): 10 per second, negligible for any RDS or Aurora instance.
  */
-export const FAILOVER_CHECK = { intervalMs: 100, timeoutMs: 80 } as const;
+export const FAILOVER_CHECK = { intervalMs: 100, timeoutMs: 80, timeoutsBeforeReadOnly: 10 } as const;
 
 /**
  * The writer's pool as a last-resort reader: a quarter of the cap (at least 2). With the full cap, every read burst
@@ -288,6 +293,10 @@ function mysqlVariables(spec: ProxySqlConfigSpec, listen: HostPort): Record<stri
       reason: 'a read_only flip (failover) is seen within 100 ms; costs 10 SELECT @@global.read_only per second per task and server',
     },
     monitor_read_only_timeout: { value: FAILOVER_CHECK.timeoutMs, reason: 'a check answers within the interval or counts as failed' },
+    monitor_read_only_max_timeout_count: {
+      value: FAILOVER_CHECK.timeoutsBeforeReadOnly,
+      reason: 'ProxySQL assumes read_only=1 after this many timed-out checks: 10 x 100 ms rides out a 1 s network blip (a real flip is read, not timed out)',
+    },
     monitor_replication_lag_interval: { value: 2000, reason: 'lagging replicas are shunned within 2 s' },
     monitor_writer_is_also_reader: {
       value: true,
@@ -298,6 +307,14 @@ function mysqlVariables(spec: ProxySqlConfigSpec, listen: HostPort): Record<stri
       reason: 'NLB TCP health checks connect and close without a handshake; ProxySQL would log each one (#2293, #3060)',
     },
     have_ssl: { value: spec.clientTls ?? false, reason: 'TLS from clients to ProxySQL (certificates generated in the datadir)' },
+    ...(spec.backendCaFile !== undefined
+      ? {
+          ssl_p2s_ca: {
+            value: spec.backendCaFile,
+            reason: "verify the database's certificate chain (RDS CA); a wrong CA fails with 'self-signed certificate in certificate chain'",
+          },
+        }
+      : {}),
     commands_stats: { value: true },
   };
   for (const [name, value] of Object.entries(spec.mysqlVariableOverrides ?? {})) {

@@ -204,3 +204,20 @@ describe('explain --session: statements that leave state keep the session where 
     expect(result.stderr).toMatch(message);
   });
 });
+
+describe('explain: what the rules do not show', () => {
+  test.each([
+    ['SET SESSION div_precision_increment = 6', true],
+    ['SET NAMES utf8mb4', false],
+    ["SET sql_mode = 'TRADITIONAL'", false],
+    ["SET @@SESSION.time_zone = '+00:00'", false],
+    ['SET autocommit = 0', false],
+    ['SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED', false],
+    ['SET @x = 1', false],
+    ['SELECT 1', false],
+  ])('%s → caveat about untracked SETs: %s', (sql, warned) => {
+    const result = explainJson([sql]);
+    if (warned) expect(result.caveat).toMatch(/one it cannot parse locks the session .* fails with 9006/);
+    else expect(result.caveat).toBeUndefined();
+  });
+});

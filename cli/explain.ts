@@ -94,6 +94,8 @@ export interface ExplainJson {
   readonly nextChain: number;
   /** With --session: set when this statement changed the session's state. */
   readonly stateChange?: string;
+  /** What ProxySQL may do that the rules do not show (e.g. a SET it cannot parse locks the session). */
+  readonly caveat?: string;
 }
 
 export function explainToJson(sql: string, rules: readonly MySqlQueryRule[], explanation: QueryExplanation, inTransaction: boolean): ExplainJson {
@@ -123,6 +125,7 @@ export function explainToJson(sql: string, rules: readonly MySqlQueryRule[], exp
     reason: explanation.reason,
     chain: explanation.chain,
     nextChain: explanation.nextChain,
+    ...(explanation.caveat !== undefined ? { caveat: explanation.caveat } : {}),
     ...((explanation as Partial<SessionStepExplanation>).stateChange !== undefined
       ? { stateChange: (explanation as SessionStepExplanation).stateChange }
       : {}),
@@ -143,6 +146,7 @@ function explainText(result: ExplainJson): string {
     ...(result.cache ? [`cache:       result sets cached for ${result.cache.ttlMs} ms (rule ${result.cache.ruleId})`] : []),
     `why:         ${result.reason}`,
     ...(result.stateChange ? [`state:       ${result.stateChange}`] : []),
+    ...(result.caveat ? [`caveat:      ${result.caveat}`] : []),
   ];
   return lines.join('\n') + '\n';
 }
@@ -155,6 +159,7 @@ function sessionText(results: ExplainJson[]): string {
         `${i + 1}. ${result.sql.replace(/\s+/g, ' ').trim()}`,
         `   -> hostgroup ${result.hostgroup} (${where})${result.inTransaction ? ', inside a transaction' : ''}: ${result.reason}`,
         ...(result.stateChange ? [`   state: ${result.stateChange}`] : []),
+        ...(result.caveat ? [`   caveat: ${result.caveat}`] : []),
       ];
       return lines.join('\n');
     })

@@ -104,6 +104,32 @@ export interface QueryExplanation {
   /** The rule chain the statement was matched in, and the one the session's next statement starts in. */
   readonly chain: number;
   readonly nextChain: number;
+  /** What ProxySQL may do that the rules do not show (a SET it cannot parse locks the session). */
+  readonly caveat?: string;
+}
+
+/**
+ * SETs ProxySQL tracks and replays on each backend connection without a lock (MySQL_Session.cpp: SET NAMES,
+ * autocommit, and the variables of mysql_tracked_variables in include/proxysql_structs.h, the common ones here).
+ * ASSUMPTION: the pinned 3.0.x tracks at least these; anything else may lock the session.
+ */
+const TRACKED_SET = new RegExp(
+  '^SET\\s+(NAMES|CHARACTER\\s+SET|CHARSET|(SESSION\\s+|@@SESSION\\.|@@|LOCAL\\s+)?(TRANSACTION|autocommit|sql_mode|time_zone|' +
+    'character_set_\\w+|collation_connection|wait_timeout|net_write_timeout|net_read_timeout|max_join_size|sql_select_limit|' +
+    'sql_safe_updates|sql_auto_is_null|group_concat_max_len|foreign_key_checks|unique_checks|innodb_lock_wait_timeout|' +
+    'max_execution_time|tx_isolation|transaction_isolation|transaction_read_only|tx_read_only|session_track_gtids|' +
+    'optimizer_switch|sql_log_bin|long_query_time|lc_time_names|default_storage_engine|timestamp|aurora_read_replica_read_committed)\\b)',
+  'i',
+);
+
+function setCaveat(digest: string): string | undefined {
+  if (!/^SET\b/i.test(digest) || isUntrackedSet(digest) || TRACKED_SET.test(digest)) return undefined;
+  return (
+    'ProxySQL replays a SET of the session variables it tracks on every backend connection; one it cannot parse ' +
+    'locks the session to the hostgroup it ran on (mysql-set_query_lock_on_hostgroup), and a later read the rules ' +
+    'send to the readers then fails with 9006. If this variable is not tracked, give the statement a rule with ' +
+    "destination 'writer' and multiplex 'disable' (docs/cli.md)"
+  );
 }
 
 /**
@@ -173,7 +199,18 @@ export function explainQuery(
   const reason = decidingRule
     ? `rule ${decidingRule.ruleId} (${describeMatch(decidingRule)})` + (decidingRule.comment ? `: ${decidingRule.comment}` : '')
     : `no rule with a destination matched: the user's default_hostgroup ${defaultHostgroup}`;
-  return { digest, hostgroup: ruleHostgroup, destination: destinationOf(ruleHostgroup), rule: decidingRule, matchedRuleIds, reason, chain, nextChain };
+  const caveat = setCaveat(digest);
+  return {
+    digest,
+    hostgroup: ruleHostgroup,
+    destination: destinationOf(ruleHostgroup),
+    rule: decidingRule,
+    matchedRuleIds,
+    reason,
+    chain,
+    nextChain,
+    ...(caveat ? { caveat } : {}),
+  };
 }
 
 function describeMatch(rule: MySqlQueryRule): string {

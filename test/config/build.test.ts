@@ -182,6 +182,8 @@ describe('failover detection', () => {
       monitorUsername: 'mon',
     });
     expect(cnf.mysql_variables).toMatchObject({ monitor_read_only_interval: 100, monitor_read_only_timeout: 80 });
+    // no CA given: no verification configured (the construct supplies the RDS CAs)
+    expect(cnf.mysql_variables).not.toHaveProperty('ssl_p2s_ca');
   });
 });
 
@@ -212,6 +214,10 @@ describe('variables', () => {
     ['free_connections_pct', 50],
     ['connection_warming', false],
     ['throttle_connections_per_sec_to_hostgroup', 1000000],
+    // a drain's PAUSE and variable changes reach every worker thread within 200 ms (default 2 s)
+    ['poll_timeout', 200],
+    // 10 timed-out 100 ms read_only checks before ProxySQL assumes read_only=1
+    ['monitor_read_only_max_timeout_count', 10],
   ])('mysql-%s = %s', (name, value) => {
     expect(mysql[name]).toEqual(value);
   });

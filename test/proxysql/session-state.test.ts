@@ -93,3 +93,33 @@ describe('authenticated backend TLS through a real ProxySQL', () => {
     await expect(startLab({ backendCa: wrong, startTimeoutMs: 12_000 })).rejects.toThrow(/self-signed certificate in certificate chain/);
   });
 });
+
+describe('the limit: a SET ProxySQL does not track, and the way out', () => {
+  it('locks the session (reads fail with 9006) unless a rule gives it a multiplex setting; explain warns about it', async () => {
+    const { explainQuery } = await import('../../src/config/explain');
+    const { buildQueryRules } = await import('../../src/config/query-rules');
+    const sql = 'SET SESSION div_precision_increment = 6';
+    expect(explainQuery(buildQueryRules([], { includeDefaults: true }), sql).caveat).toMatch(/locks the session .* fails with 9006/);
+
+    const plain = await startLab();
+    try {
+      const conn = await connect(plain.proxy);
+      await conn.query(sql);
+      await expect(conn.query('SELECT 1/3')).rejects.toMatchObject({ errno: 9006 });
+      conn.destroy();
+    } finally {
+      await plain.stop();
+    }
+    const withRule = await startLab({
+      spec: { queryRules: [{ matchDigest: '(?i)^SET\\s+SESSION\\s+div_precision_increment\\b', destination: 'writer', multiplex: 'disable' }] },
+    });
+    try {
+      const conn = await connect(withRule.proxy);
+      await conn.query(sql);
+      expect(await scalar(conn, 'SELECT @@server_id')).toBe(REPLICA_SERVER_ID);
+      conn.destroy();
+    } finally {
+      await withRule.stop();
+    }
+  });
+});

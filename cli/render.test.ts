@@ -1,8 +1,9 @@
+import { X509Certificate } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { buildProxySqlConfig, renderProxySqlConfig, substituteSecrets } from '../src/config';
+import { buildProxySqlConfig, rdsRegionOf, renderProxySqlConfig, substituteSecrets } from '../src/config';
 import { ProxySqlBackend } from '../src/proxysql-backend';
 import { parseLibconfig } from '../test/support/libconfig';
 import { configSpecFromRenderArgs, renderCommand, userPasswordEnvName } from './render';
@@ -173,5 +174,45 @@ describe('render', () => {
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toMatch(/^Usage: serverless-proxysql render/);
     expect(result.stdout).toContain('--aurora-cluster-endpoint');
+  });
+});
+
+describe('render: the RDS CAs for authenticated TLS, as the construct does', () => {
+  const AURORA = ['--aurora-cluster-endpoint', 'orders.cluster-c9akciq32.eu-west-1.rds.amazonaws.com', '--aurora-instance', 'orders-1', '--user', 'app'];
+
+  test('an Aurora backend is verified against its region\'s RDS CAs: ssl_p2s_ca names the file, a note says what to put there', () => {
+    const result = renderCommand(AURORA, ENV);
+    expect(result.exitCode).toBe(0);
+    expect((parseLibconfig(result.stdout).mysql_variables as Record<string, unknown>).ssl_p2s_ca).toBe('/var/lib/proxysql/backend-ca.pem');
+    expect(result.stderr).toContain('note: ProxySQL verifies the database\'s certificate against /var/lib/proxysql/backend-ca.pem: put the Amazon RDS CAs of eu-west-1 there');
+  });
+
+  test('--print-backend-ca prints the eu-west-1 CAs (and the 2019 root), nothing else', () => {
+    const result = renderCommand([...AURORA, '--print-backend-ca'], ENV);
+    expect(result.exitCode).toBe(0);
+    const names = (result.stdout.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map(
+      (pem) => /CN=([^\n]*)/.exec(new X509Certificate(pem).subject)?.[1],
+    );
+    expect(names).toContain('Amazon RDS eu-west-1 Root CA RSA2048 G1');
+    expect(names.every((n) => n === 'Amazon RDS Root 2019 CA' || n?.startsWith('Amazon RDS eu-west-1 '))).toBe(true);
+  });
+
+  test('servers outside RDS, or TLS off: no CA, and --print-backend-ca says why', () => {
+    const plain = renderCommand(ENDPOINT_ARGS, ENV);
+    expect(plain.stderr).not.toContain('note:');
+    expect(parseLibconfig(plain.stdout).mysql_variables).not.toHaveProperty('ssl_p2s_ca');
+    const refused = renderCommand([...ENDPOINT_ARGS, '--print-backend-ca'], ENV);
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr).toMatch(/--print-backend-ca: the backend is not RDS\/Aurora with TLS/);
+  });
+
+  test.each([
+    [{ kind: 'aurora', domainName: '.c9akciq32.eu-west-1.rds.amazonaws.com' }, 'eu-west-1'],
+    [{ kind: 'aurora', domainName: '.abc.cn-north-1.rds.amazonaws.com.cn' }, 'cn-north-1'],
+    [{ kind: 'endpoints', writer: { host: 'db1.abc.us-east-2.rds.amazonaws.com' }, readers: [{ host: 'db2.abc.us-east-2.rds.amazonaws.com' }] }, 'us-east-2'],
+    [{ kind: 'endpoints', writer: { host: 'db1.abc.us-east-2.rds.amazonaws.com' }, readers: [{ host: '10.0.0.7' }] }, undefined],
+    [{ kind: 'endpoints', writer: { host: 'mysql.example.com' }, readers: [] }, undefined],
+  ])('rdsRegionOf(%j) = %s', (backend, region) => {
+    expect(rdsRegionOf(backend as never)).toBe(region);
   });
 });

@@ -5,6 +5,7 @@
  */
 import {
   ADMIN_PASSWORD_ENV,
+  BACKEND_CA_FILE,
   DEFAULT_BACKEND_TLS,
   DEFAULT_MAX_REPLICA_LAG_SECONDS,
   DEFAULT_MONITOR_USER,
@@ -16,6 +17,7 @@ import { auroraInstanceDomain, auroraInstanceEndpoint } from '../src/config/auro
 import { BackendSpec, buildProxySqlConfig, ProxySqlConfigSpec } from '../src/config/build';
 import { SecretPlaceholder } from '../src/config/model';
 import { QueryRuleError } from '../src/config/query-rules';
+import { rdsCaBundle, rdsRegionOf } from '../src/config/rds-ca';
 import { renderProxySqlConfig } from '../src/config/render';
 import { findPlaceholders, maskSecrets, placeholderText, secretValueProblem, substituteSecrets } from '../src/config/secrets';
 import {
@@ -62,6 +64,7 @@ Users and secrets:
   --monitor-user NAME               monitor user (default ${DEFAULT_MONITOR_USER}); password from env ${MONITOR_PASSWORD_ENV}
   --admin-password-env VAR          env var with the admin password (default ${ADMIN_PASSWORD_ENV})
   --masked                          print every password as ********(VAR), as 'npm run synth' does
+  --print-backend-ca                print the Amazon RDS CAs ProxySQL verifies the servers with (RDS/Aurora, TLS on)
 
 ProxySQL:
   --listen HOST:PORT                client listener (default 0.0.0.0:${PROXYSQL_MYSQL_PORT})
@@ -95,13 +98,14 @@ const RENDER_OPTIONS = {
   datadir: { type: 'string' },
   config: { type: 'string' },
   masked: { type: 'boolean' },
+  'print-backend-ca': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
 /** The checked command line of `render`. */
 export type RenderArgs =
   | { readonly help: true }
-  | { readonly help: false; readonly spec: ProxySqlConfigSpec; readonly masked: boolean; readonly configPath?: string };
+  | { readonly help: false; readonly spec: ProxySqlConfigSpec; readonly masked: boolean; readonly printBackendCa: boolean; readonly configPath?: string };
 
 /** Parses and checks `render`'s arguments; throws {@link UsageError} with what to fix. */
 export function parseRenderArgs(args: readonly string[]): RenderArgs {
@@ -165,7 +169,7 @@ export function parseRenderArgs(args: readonly string[]): RenderArgs {
     clientTls: config.clientTls,
     mysqlVariableOverrides: config.mysqlVariableOverrides,
   };
-  return { help: false, spec, masked: flagOption(parsed, 'masked'), configPath };
+  return { help: false, spec, masked: flagOption(parsed, 'masked'), printBackendCa: flagOption(parsed, 'print-backend-ca'), configPath };
 }
 
 function userPlaceholder(username: string): SecretPlaceholder {
@@ -299,10 +303,22 @@ export function renderCommand(args: readonly string[], env: Environment): Comman
   try {
     const parsed = parseRenderArgs(args);
     if (parsed.help) return { stdout: RENDER_HELP, stderr: '', exitCode: 0 };
-    const template = renderTemplate(parsed.spec, `--config ${parsed.configPath ?? ''}`.trim());
-    if (parsed.masked) return { stdout: maskSecrets(template), stderr: '', exitCode: 0 };
+    // As the construct does: RDS/Aurora servers are verified against the RDS CAs of their region.
+    const region = parsed.spec.backend.useTls ? rdsRegionOf(parsed.spec.backend) : undefined;
+    const ca = region === undefined ? undefined : rdsCaBundle(region);
+    if (parsed.printBackendCa) {
+      if (ca === undefined) throw new UsageError('--print-backend-ca: the backend is not RDS/Aurora with TLS (or its region is unknown): no CA to print');
+      return { stdout: `${ca}\n`, stderr: '', exitCode: 0 };
+    }
+    const spec = ca === undefined ? parsed.spec : { ...parsed.spec, backendCaFile: BACKEND_CA_FILE };
+    const note =
+      ca === undefined
+        ? ''
+        : `note: ProxySQL verifies the database's certificate against ${BACKEND_CA_FILE}: put the Amazon RDS CAs of ${region} there (render … --print-backend-ca prints them)\n`;
+    const template = renderTemplate(spec, `--config ${parsed.configPath ?? ''}`.trim());
+    if (parsed.masked) return { stdout: maskSecrets(template), stderr: note, exitCode: 0 };
     const { text, warnings } = fillSecrets(template, env);
-    return { stdout: text, stderr: warnings.map((w) => `${w}\n`).join(''), exitCode: 0 };
+    return { stdout: text, stderr: note + warnings.map((w) => `${w}\n`).join(''), exitCode: 0 };
   } catch (error) {
     if (error instanceof UsageError) return { stdout: '', stderr: `${CLI_NAME} render: ${error.message}\n`, exitCode: error.exitCode };
     throw error;

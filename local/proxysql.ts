@@ -11,7 +11,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import * as mysql from 'mysql2/promise';
 import { bootstrapDatabase } from '../runtime/bootstrap/bootstrap';
@@ -25,7 +24,7 @@ import {
   MONITOR_PASSWORD_ENV,
   PROXYSQL_ADMIN_USER,
 } from '../src/constants';
-import { findMariaDbBinaries, Topology } from './topology';
+import { findMariaDbBinaries, freePort, Topology } from './topology';
 
 const ENTRYPOINT = path.join(__dirname, '..', 'runtime', 'proxysql', 'entrypoint.sh');
 const START_TIMEOUT_MS = 30_000;
@@ -90,19 +89,6 @@ export interface LocalProxySql {
   terminate(): Promise<number | null>;
   /** Stops everything (SIGTERM, then SIGKILL of the whole group) and removes the private dir. Idempotent. */
   stop(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => (port ? resolve(port) : reject(new Error('could not pick a free TCP port'))));
-    });
-  });
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -150,7 +150,8 @@ function ensureTemplate(bins: MariaDbBinaries, log: (msg: string) => void): stri
   return template;
 }
 
-function freePort(): Promise<number> {
+/** A TCP port on 127.0.0.1 that nothing listens on right now. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.unref();

@@ -17,7 +17,13 @@ export function buildReferenceApp(app: App): { app: App; stack: ReferenceStack }
     vpcId,
     lean: ['true', true].includes(app.node.tryGetContext('lean') as string | boolean),
     description: 'serverless-proxysql reference architecture: Aurora MySQL behind ProxySQL on Fargate, with a demo Lambda',
-    env: vpcId ? { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION } : undefined,
+    // `cdk deploy` sets CDK_DEFAULT_ACCOUNT/REGION: the stack then knows its region at synth, and ProxySQL gets that
+    // region's RDS CAs to verify Aurora with. Offline (`npm run synth`) they are unset and the stack stays
+    // environment-agnostic (synth warns that TLS to the database would not be verified).
+    env:
+      vpcId || (process.env.CDK_DEFAULT_ACCOUNT && process.env.CDK_DEFAULT_REGION)
+        ? { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION }
+        : undefined,
   });
   // cfn-lint's resource specification (1.51) does not list Tags for these two types yet; leave them untagged
   // so the template lints clean.

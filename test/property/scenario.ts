@@ -19,7 +19,7 @@ import { RE2JS } from 're2js';
 import { ProxySqlBackend } from '../../src/proxysql-backend';
 import { ProxySqlServiceProps, ProxySqlUser } from '../../src/proxysql-service';
 import { QueryRuleSpec } from '../../src/config/query-rules';
-import { ALLOWED_PRIVILEGES, normalisePrivilege, RESERVED_USERNAMES } from '../../runtime/bootstrap/validation';
+import { ALLOWED_PRIVILEGES, normalisePrivilege, RESERVED_USERNAMES } from '../../src/config/validation';
 
 export interface DurationSpec {
   readonly unit: 'seconds' | 'millis' | 'minutes';

@@ -4,7 +4,7 @@
  * constants: the construct must not load mysql2 at synth time.
  */
 
-import { SCHEMA_PATTERN, USERNAME_PATTERN } from '../../src/constants';
+import { SCHEMA_PATTERN, USERNAME_PATTERN } from '../constants';
 
 export { SCHEMA_PATTERN, USERNAME_PATTERN };
 

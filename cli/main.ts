@@ -1,10 +1,11 @@
 /**
- * serverless-proxysql command line: `render`, `explain`, `local`. Launched by bin/serverless-proxysql.js.
+ * serverless-proxysql command line: `render`, `explain`, `local`, `doctor`. Launched by bin/serverless-proxysql.js.
  * User mistakes print one line that says what to fix and exit 2; failures exit 1; neither prints a stack.
  */
 import * as fs from 'node:fs';
 import { PROXYSQL_IMAGE } from '../src/constants';
 import { CLI_NAME, CommandResult, EXIT_FAILURE, EXIT_USAGE, UsageError } from './common';
+import { doctorCommand } from './doctor';
 import { explainCommand } from './explain';
 import { localCommand } from './local';
 import { renderCommand } from './render';
@@ -15,6 +16,7 @@ Commands:
   render    print the proxysql.cnf a deploy would use for a backend and users
   explain   show which query rule and hostgroup a SQL statement gets, and why
   local     run a local MariaDB primary + replica, ProxySQL (or its docker line) and the demo API
+  doctor    read a ProxySQL admin interface: pool, multiplexing, pinned sessions and why, with fixes
 
 Run '${CLI_NAME} <command> --help' for a command's options. ProxySQL image: ${PROXYSQL_IMAGE}.
 `;
@@ -48,6 +50,8 @@ export async function main(argv: readonly string[], io: MainIo = processIo, env:
       return emit(io, explainCommand(rest, io));
     case 'local':
       return localCommand(rest, { stdout: io.stdout, stderr: io.stderr, env });
+    case 'doctor':
+      return doctorCommand(rest, { stdout: io.stdout, stderr: io.stderr, env });
     case undefined:
     case '-h':
     case '--help':

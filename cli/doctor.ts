@@ -1,0 +1,93 @@
+/**
+ * `doctor`: connects to a ProxySQL admin interface and shows at a glance the servers, the pool, the multiplexing
+ * ratio, the sessions that hold a backend connection and why, and the statements that pin, each with its fix.
+ * Exit 0: nothing needs attention; 3: something does; 2: usage; 1: cannot reach the admin interface.
+ */
+import * as mysql from 'mysql2/promise';
+import { PROXYSQL_ADMIN_PORT, PROXYSQL_ADMIN_USER } from '../src/constants';
+import { CLI_NAME, ENV_NAME_PATTERN, flagOption, parseCommandArgs, parseHostPort, stringOption, UsageError } from './common';
+import { analyze, formatReport } from './doctor/analyze';
+import { fetchSnapshot } from './doctor/fetch';
+
+export const EXIT_ATTENTION = 3;
+
+export const DOCTOR_HELP = `Usage: ${CLI_NAME} doctor [--admin HOST:PORT] [--user NAME] --password-env VAR [--json] [--watch SECONDS]
+
+Reads ProxySQL's admin interface and shows: servers per hostgroup with status and pool use, the multiplexing ratio
+(client sessions per backend connection in use), each reason idle sessions hold a backend connection (user
+variable, temporary table, GET_LOCK, LOCK TABLES, PREPARE, SQL_CALC_FOUND_ROWS, open transaction) with its fix,
+the statements that pin, and the costliest digests. Exits ${EXIT_ATTENTION} when something needs attention.
+
+Options:
+  --admin HOST:PORT     the admin interface (default 127.0.0.1:${PROXYSQL_ADMIN_PORT})
+  --user NAME           admin user (default ${PROXYSQL_ADMIN_USER})
+  --password-env VAR    name of the environment variable holding the admin password (never printed)
+  --json                machine-readable report
+  --watch SECONDS       print the report again every SECONDS until interrupted
+  -h, --help            this help
+
+A deployed task's admin interface listens on 127.0.0.1:${PROXYSQL_ADMIN_PORT} inside the task; forward it with ECS Exec
+(docs/operations.md, "Reach the admin interface"), then:
+  PROXYSQL_ADMIN_PASSWORD=… ${CLI_NAME} doctor --admin 127.0.0.1:16032 --password-env PROXYSQL_ADMIN_PASSWORD
+`;
+
+const OPTIONS = {
+  admin: { type: 'string' },
+  user: { type: 'string' },
+  'password-env': { type: 'string' },
+  json: { type: 'boolean' },
+  watch: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export interface DoctorIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  env: NodeJS.ProcessEnv;
+}
+
+export async function doctorCommand(args: readonly string[], io: DoctorIo): Promise<number> {
+  let options;
+  try {
+    const parsed = parseCommandArgs('doctor', args, OPTIONS);
+    if (flagOption(parsed, 'help')) {
+      io.stdout(DOCTOR_HELP);
+      return 0;
+    }
+    const admin = parseHostPort(stringOption(parsed, 'admin') ?? `127.0.0.1:${PROXYSQL_ADMIN_PORT}`, '--admin', PROXYSQL_ADMIN_PORT);
+    const envName = stringOption(parsed, 'password-env');
+    if (envName === undefined) throw new UsageError('--password-env VAR is required: the name of the variable that holds the admin password');
+    if (!ENV_NAME_PATTERN.test(envName)) throw new UsageError(`--password-env takes a variable NAME (e.g. PROXYSQL_ADMIN_PASSWORD), not '${envName}'`);
+    const password = io.env[envName];
+    if (password === undefined || password === '') throw new UsageError(`--password-env ${envName}: the variable is not set`);
+    const watchText = stringOption(parsed, 'watch');
+    const watch = watchText === undefined ? undefined : Number(watchText);
+    if (watch !== undefined && (!Number.isFinite(watch) || watch < 1 || watch > 3600)) throw new UsageError(`--watch '${watchText}': give 1 to 3600 seconds`);
+    options = { admin, user: stringOption(parsed, 'user') ?? PROXYSQL_ADMIN_USER, password, json: flagOption(parsed, 'json'), watch };
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr(`${CLI_NAME} doctor: ${error.message}\n`);
+      return error.exitCode;
+    }
+    throw error;
+  }
+  let conn: mysql.Connection;
+  try {
+    conn = await mysql.createConnection({ host: options.admin.host, port: options.admin.port, user: options.user, password: options.password, connectTimeout: 5000 });
+  } catch (error) {
+    const e = error as { code?: string; message: string };
+    io.stderr(`${CLI_NAME} doctor: cannot reach the admin interface at ${options.admin.host}:${options.admin.port} as '${options.user}' (${e.code ?? e.message})\n`);
+    return 1;
+  }
+  try {
+    for (;;) {
+      const report = analyze(await fetchSnapshot(conn));
+      io.stdout(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+      if (options.watch === undefined) return report.problems.length > 0 ? EXIT_ATTENTION : 0;
+      await new Promise((r) => setTimeout(r, (options.watch as number) * 1000));
+      if (!options.json) io.stdout(`--- ${new Date().toISOString()}\n`);
+    }
+  } finally {
+    await conn.end().catch(() => undefined);
+  }
+}

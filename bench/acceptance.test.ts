@@ -88,7 +88,10 @@ describe('benchmark against the local topology', () => {
     expect(r.totals.errors).toBe(0);
     const primary = r.connections.find((c) => c.backend === `127.0.0.1:${topology.primary.port}`)!;
     const max = primary.serverMax!;
-    expect(max).toBeLessThanOrEqual(500 + primary.baseline);
+    // A session closes its connection (COM_QUIT, awaited) before it opens the next, but the server counts a
+    // thread until its own cleanup ends: under CI load it counted 556 for 500 sessions + 2. So at most one
+    // connection still being closed per session, besides the open one.
+    expect(max).toBeLessThanOrEqual(2 * 500 + primary.baseline);
     expect(primary.peakSampled).toBeLessThanOrEqual(max);
     expect(primary.peakSampled).toBeGreaterThanOrEqual(max * 0.95);
   });

@@ -219,6 +219,7 @@ export async function runBenchmark(opts: BenchOptions, hooks: RunHooks = {}): Pr
     const promoted = await promotion;
     const connections = await sampler.stop();
     const poolFigures = await pool?.stop();
+    const proxyCpu = proxy ? proxy.cpuSeconds() - proxyCpu0 : 0;
     const probeWrites = await probe?.stop();
     const cpu = process.cpuUsage(cpu0);
     loopDelay.disable();
@@ -304,8 +305,8 @@ export async function runBenchmark(opts: BenchOptions, hooks: RunHooks = {}): Pr
               variables: opts.proxysql.variables,
               maxBackendConnectionsPerServer: opts.proxysql.maxBackendConnectionsPerServer,
               pool: poolFigures,
-              cpuSeconds: proxy.cpuSeconds() - proxyCpu0,
-              cpuPercent: ((proxy.cpuSeconds() - proxyCpu0) / elapsedS) * 100,
+              cpuSeconds: proxyCpu,
+              cpuPercent: (proxyCpu / elapsedS) * 100,
               peakRssMb: Math.round(proxy.peakRssMb()),
               probe: promoted && probeWrites ? probeFigures(probeWrites, promoted.demotedAt, promoted.promotedAt) : null,
               readOffloadPercent: readOffload(poolFigures, topology!, recorder.okCount('read')),

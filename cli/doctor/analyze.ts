@@ -5,6 +5,7 @@
  * and `status_flags` is that connection's bitmask (MySQL_Connection status bits); 0 with an idle attached connection
  * is an open transaction.
  */
+import { USER_VARIABLE_DIGEST } from '../../src/config/session-state';
 import { READER_HOSTGROUP, WRITER_HOSTGROUP } from '../../src/constants';
 
 export interface PoolRow {
@@ -79,7 +80,7 @@ export const FIXES: Readonly<Record<PinReason, string>> = {
 
 /** Digest patterns that pin (or cost a round trip), with the fix users ask for. */
 const DIGEST_HINTS: ReadonlyArray<[RegExp, string]> = [
-  [/(^|[^@\w$?])@[\w$`?]/, FIXES['user variable']],
+  [new RegExp(USER_VARIABLE_DIGEST), FIXES['user variable']],
   [/^PREPARE\b/i, FIXES['text prepared statement']],
   [/^LOCK\s+TABLES?\b/i, FIXES['LOCK TABLES']],
   [/^CREATE\s+TEMPORARY\s+TABLE\b/i, FIXES['temporary table']],

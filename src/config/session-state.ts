@@ -115,10 +115,13 @@ export const SESSION_STATE_RULES: readonly MySqlQueryRule[] = [
   },
 ];
 
+const USER_VARIABLE = new RegExp(USER_VARIABLE_DIGEST);
+
 /** A `SET` statement whose variables ProxySQL's SET parser cannot track: a user variable. */
 export function isUntrackedSet(digest: string): boolean {
-  return /^SET\b/i.test(digest) && new RegExp(USER_VARIABLE_DIGEST).test(digest);
+  return /^SET\b/i.test(digest) && USER_VARIABLE.test(digest);
 }
+
 
 /** What the state a statement moves the session into means for the user, for `explain`. */
 export function describeChain(flag: number): string {

@@ -1,5 +1,3 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { CfnElement, CustomResource, Duration, Stack, Token, Tokenization } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -9,6 +7,13 @@ import { Construct } from 'constructs';
 import { acknowledge } from './nag';
 import { privilegesProblem, schemaProblem, usernameProblem } from './config/validation';
 import { newLibraryFunction } from './library-function';
+
+/** Where the bootstrap step connects: the writer. */
+export interface BootstrapEndpoint {
+  /** DNS name or IP address (a CloudFormation token is fine). */
+  readonly hostname: string;
+  readonly port: number;
+}
 
 export interface BootstrapApplicationUser {
   /** The database user name (1-32 of A-Z a-z 0-9 _). */
@@ -26,7 +31,7 @@ export interface DatabaseBootstrapProps {
   /** @default private subnets with egress */
   readonly vpcSubnets?: ec2.SubnetSelection;
   /** The writer / cluster endpoint. */
-  readonly endpoint: { readonly hostname: string; readonly port: number };
+  readonly endpoint: BootstrapEndpoint;
   /** Its security group gets ingress from the bootstrap Lambda on `endpoint.port` only. */
   readonly database: ec2.IConnectable;
   /** The master credentials, `{"username": …, "password": …}` as RDS writes them. */
@@ -84,13 +89,6 @@ function validate(props: DatabaseBootstrapProps): void {
   }
 }
 
-/** The handler source beside this file (src/ → runtime/), or the compiled .js when running from dist/. */
-function handlerEntry(): string {
-  const base = path.join(__dirname, '../runtime/bootstrap/handler');
-  const found = ['.ts', '.js'].map((ext) => base + ext).find((f) => fs.existsSync(f));
-  if (!found) throw new Error(`DatabaseBootstrap: the bootstrap handler was not found at ${base}.ts or .js: the package is incomplete, reinstall it`);
-  return found;
-}
 
 /**
  * Creates ProxySQL's monitor user and the application users (and their schemas) on the writer at deploy
@@ -120,7 +118,7 @@ export class DatabaseBootstrap extends Construct {
     this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'Secrets Manager API (HTTPS)');
 
     const fn = newLibraryFunction(this, 'Function', {
-      entry: handlerEntry(),
+      asset: 'bootstrap',
       description: 'Creates/updates the ProxySQL monitor and application users on the database writer',
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets,

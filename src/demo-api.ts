@@ -1,5 +1,3 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { Duration, RemovalPolicy, Token, Tokenization } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
@@ -65,13 +63,6 @@ function validate(props: DemoApiProps): void {
   }
 }
 
-/** The handler source (src/ → runtime/), or the compiled .js when running from dist/. */
-function handlerEntry(): string {
-  const base = path.join(__dirname, '../runtime/demo/handler');
-  const found = ['.ts', '.js'].map((ext) => base + ext).find((f) => fs.existsSync(f));
-  if (!found) throw new Error(`DemoApi: the demo handler was not found at ${base}.ts or .js: the package is incomplete, reinstall it`);
-  return found;
-}
 
 /**
  * A small HTTP API (API Gateway HTTP API → Lambda in the VPC) that uses the proxy: `POST /items` writes,
@@ -103,7 +94,7 @@ export class DemoApi extends Construct implements ec2.IConnectable {
     this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'Secrets Manager API (HTTPS)');
 
     const fn = newLibraryFunction(this, 'Function', {
-      entry: handlerEntry(),
+      asset: 'demo',
       description: 'serverless-proxysql demo API: items through ProxySQL, and which backend served them',
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets,

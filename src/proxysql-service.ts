@@ -1,5 +1,4 @@
 import * as fs from 'fs';
-import * as path from 'path';
 import { Annotations, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -39,6 +38,7 @@ import { GENERATED_SECRET_EXCLUDED_CHARACTERS } from './config/secrets';
 import { DatabaseBootstrap } from './database-bootstrap';
 import { rdsCaBundle, rdsRegionOf } from './config/rds-ca';
 import { acknowledge } from './nag';
+import { CONTAINER_SCRIPTS } from './runtime-assets';
 import { ProxySqlBackend, ProxySqlBackendConfig } from './proxysql-backend';
 
 /** An application user: a login ProxySQL accepts from clients and uses on the backend. */
@@ -210,8 +210,6 @@ const FARGATE_MEMORY: Record<number, (memory: number) => boolean> = {
   16384: (m) => m >= 32768 && m <= 122880 && m % 8192 === 0,
 };
 
-const ENTRYPOINT_SCRIPT = path.join(__dirname, '..', 'runtime', 'proxysql', 'entrypoint.sh');
-const HEALTH_CHECK_SCRIPT = path.join(__dirname, '..', 'runtime', 'proxysql', 'healthcheck.sh');
 
 /**
  * ProxySQL on Fargate behind an internal Network Load Balancer: pooled, read/write-split, failover-aware
@@ -251,7 +249,7 @@ export class ProxySqlService extends Construct {
   constructor(scope: Construct, id: string, props: ProxySqlServiceProps) {
     super(scope, id);
     const settings = validateProps(props);
-    const backend = props.backend.bind({ useTls: props.backendTls ?? DEFAULT_BACKEND_TLS, maxReplicaLagSeconds: settings.maxReplicaLagSeconds });
+    const backend = props.backend._bind({ useTls: props.backendTls ?? DEFAULT_BACKEND_TLS, maxReplicaLagSeconds: settings.maxReplicaLagSeconds });
     const bootstrapEnabled = props.bootstrap ?? backend.adminSecret !== undefined;
     const users = this.resolveUsers(props.users, backend, bootstrapEnabled);
     const monitorUsername = props.monitorUsername ?? DEFAULT_MONITOR_USER;
@@ -380,7 +378,7 @@ export class ProxySqlService extends Construct {
       environment.PROXYSQL_BACKEND_CA = backendCa;
       environment.PROXYSQL_BACKEND_CA_FILE = BACKEND_CA_FILE;
     }
-    environment.PROXYSQL_HEALTH_CHECK = fs.readFileSync(HEALTH_CHECK_SCRIPT, 'utf8');
+    environment.PROXYSQL_HEALTH_CHECK = fs.readFileSync(CONTAINER_SCRIPTS.healthCheck, 'utf8');
     environment.PROXYSQL_EXPECTED_USERS = String(users.length);
     environment.PROXYSQL_MYSQL_PORT = String(PROXYSQL_MYSQL_PORT);
     environment.PROXYSQL_RESTAPI_PORT = String(PROXYSQL_RESTAPI_PORT);
@@ -396,7 +394,7 @@ export class ProxySqlService extends Construct {
     const container = this.taskDefinition.addContainer('proxysql', {
       image: props.image ?? ecs.ContainerImage.fromRegistry(PROXYSQL_IMAGE),
       // The official image unchanged; our POSIX-sh entrypoint renders the secrets in and starts ProxySQL.
-      entryPoint: ['/bin/sh', '-c', fs.readFileSync(ENTRYPOINT_SCRIPT, 'utf8'), 'proxysql-entrypoint'],
+      entryPoint: ['/bin/sh', '-c', fs.readFileSync(CONTAINER_SCRIPTS.entrypoint, 'utf8'), 'proxysql-entrypoint'],
       environment,
       secrets,
       essential: true,

@@ -20,12 +20,26 @@ const COMMON: BuildOptions = {
   logLevel: 'warning',
 };
 
+/**
+ * Bundles `entry` and writes it to `outfile` only when the bytes differ, through a rename: a test that stages
+ * an asset while another build runs (the package test packs during the suite) never sees a half-written file.
+ */
+function bundle(options: BuildOptions & { entryPoints: string[]; outfile: string }): void {
+  const result = buildSync({ ...options, write: false });
+  const contents = result.outputFiles[0].contents;
+  const { outfile } = options;
+  if (fs.existsSync(outfile) && fs.readFileSync(outfile).equals(contents)) return;
+  fs.mkdirSync(path.dirname(outfile), { recursive: true });
+  const temporary = `${outfile}.${process.pid}.tmp`;
+  fs.writeFileSync(temporary, contents);
+  fs.renameSync(temporary, outfile);
+}
+
 export function buildLambdaAssets(): string[] {
   const built: string[] = [];
   for (const [name, entry] of Object.entries(LAMBDA_ASSETS) as Array<[LambdaAssetName, string]>) {
     const outdir = lambdaAssetDir(name);
-    fs.rmSync(outdir, { recursive: true, force: true });
-    buildSync({
+    bundle({
       ...COMMON,
       entryPoints: [path.join(PACKAGE_ROOT, entry)],
       outfile: path.join(outdir, 'index.js'),
@@ -40,15 +54,13 @@ export function buildLambdaAssets(): string[] {
 
 export function buildCli(): string {
   const outfile = path.join(PACKAGE_ROOT, 'dist', 'cli', 'main.js');
-  fs.rmSync(path.dirname(outfile), { recursive: true, force: true });
-  buildSync({
+  bundle({
     ...COMMON,
     entryPoints: [path.join(PACKAGE_ROOT, 'cli', 'main.ts')],
     outfile,
     target: 'node20',
     // The app's own aws-cdk-lib and constructs (peer dependencies); everything else is inside the bundle.
     external: ['aws-cdk-lib', 'aws-cdk-lib/*', 'constructs'],
-    minify: false,
   });
   return path.relative(PACKAGE_ROOT, outfile);
 }

@@ -39,6 +39,7 @@ import { DatabaseBootstrap } from './database-bootstrap';
 import { rdsCaBundle, rdsRegionOf } from './config/rds-ca';
 import { acknowledge } from './nag';
 import { CONTAINER_SCRIPTS } from './runtime-assets';
+import { withConstructPath } from './validation-error';
 import { ProxySqlBackend, ProxySqlBackendConfig } from './proxysql-backend';
 
 /** An application user: a login ProxySQL accepts from clients and uses on the backend. */
@@ -231,6 +232,16 @@ export class ProxySqlService extends Construct {
   public readonly service: ecs.FargateService;
   public readonly taskDefinition: ecs.FargateTaskDefinition;
   public readonly loadBalancer: elbv2.NetworkLoadBalancer;
+  /** The load balancer's TCP listener on the client port. */
+  public readonly listener: elbv2.NetworkListener;
+  /** The tasks' target group (for its metrics, e.g. HealthyHostCount, and alarms). */
+  public readonly targetGroup: elbv2.NetworkTargetGroup;
+  /** The ProxySQL container. */
+  public readonly container: ecs.ContainerDefinition;
+  /** The ProxySQL container's log group (ProxySQL's log and the entrypoint's lines). */
+  public readonly logGroup: logs.ILogGroup;
+  /** The task count's scaling, to add policies of your own. */
+  public readonly scaling: ecs.ScalableTaskCount;
   /** Generated admin credentials for the ProxySQL admin interface (inside the task). */
   public readonly adminSecret: secretsmanager.ISecret;
   /** Generated credentials of the monitor user. */
@@ -248,19 +259,21 @@ export class ProxySqlService extends Construct {
 
   constructor(scope: Construct, id: string, props: ProxySqlServiceProps) {
     super(scope, id);
-    const settings = validateProps(props);
-    const backend = props.backend._bind({ useTls: props.backendTls ?? DEFAULT_BACKEND_TLS, maxReplicaLagSeconds: settings.maxReplicaLagSeconds });
-    const bootstrapEnabled = props.bootstrap ?? backend.adminSecret !== undefined;
-    const users = this.resolveUsers(props.users, backend, bootstrapEnabled);
-    const monitorUsername = props.monitorUsername ?? DEFAULT_MONITOR_USER;
-    validateUsername(monitorUsername, 'ProxySqlServiceProps.monitorUsername');
+    const { settings, backend, bootstrapEnabled, users, monitorUsername } = withConstructPath(this, () => {
+      const checked = validateProps(props);
+      const bound = props.backend._bind({ useTls: props.backendTls ?? DEFAULT_BACKEND_TLS, maxReplicaLagSeconds: checked.maxReplicaLagSeconds });
+      const bootstrapOn = props.bootstrap ?? bound.adminSecret !== undefined;
+      const monitor = props.monitorUsername ?? DEFAULT_MONITOR_USER;
+      validateUsername(monitor, 'ProxySqlServiceProps.monitorUsername');
+      return { settings: checked, backend: bound, bootstrapEnabled: bootstrapOn, users: this.resolveUsers(props.users, bound, bootstrapOn), monitorUsername: monitor };
+    });
 
     this.adminSecret = generatedSecret(this, 'AdminSecret', PROXYSQL_ADMIN_USER, 'ProxySQL admin interface (inside the task only)');
     this.monitorSecret = generatedSecret(this, 'MonitorSecret', monitorUsername, 'ProxySQL monitor user on the database');
     this.userSecrets = users.map((u) => u.secret);
     this.userNames = users.map((u) => u.username);
 
-    const backendCa = this.resolveBackendCa(props, backend);
+    const backendCa = withConstructPath(this, () => this.resolveBackendCa(props, backend));
 
     // --- configuration: one model, rendered once ---
     this.configTemplate = renderProxySqlConfig(
@@ -304,6 +317,11 @@ export class ProxySqlService extends Construct {
       if (backend.databaseConnections) {
         backend.databaseConnections.connections.allowFrom(taskSecurityGroup, ec2.Port.tcp(port), 'from ProxySQL tasks');
       } else {
+        if (!hasCidrBlock(props.vpc)) {
+          throw new Error(
+            `${this.node.path}: ProxySqlServiceProps.backend: with no databaseConnections the tasks' egress to the database is opened to the VPC's CIDR, and this imported VPC has none; give the database's security group (ProxySqlBackend.endpoints({ databaseConnections })) or import the VPC with vpcCidrBlock`,
+          );
+        }
         taskSecurityGroup.addEgressRule(
           ec2.Peer.ipv4(props.vpc.vpcCidrBlock),
           ec2.Port.tcp(port),
@@ -352,10 +370,10 @@ export class ProxySqlService extends Construct {
       memoryLimitMiB: settings.memoryLimitMiB,
       runtimePlatform: { cpuArchitecture: settings.cpuArchitecture, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
     });
-    const logGroup = new logs.LogGroup(this, 'LogGroup', {
+    const logGroup = (this.logGroup = new logs.LogGroup(this, 'LogGroup', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.RETAIN,
-    });
+    }));
     const drainSeconds = settings.drainSeconds;
     const secrets: Record<string, ecs.Secret> = {
       [ADMIN_PASSWORD_ENV]: ecs.Secret.fromSecretsManager(this.adminSecret, 'password'),
@@ -391,7 +409,7 @@ export class ProxySqlService extends Construct {
         environment[`${userNameEnv(index)}_SOURCE`] = user.secret.secretArn;
       }
     });
-    const container = this.taskDefinition.addContainer('proxysql', {
+    const container = (this.container = this.taskDefinition.addContainer('proxysql', {
       image: props.image ?? ecs.ContainerImage.fromRegistry(PROXYSQL_IMAGE),
       // The official image unchanged; our POSIX-sh entrypoint renders the secrets in and starts ProxySQL.
       entryPoint: ['/bin/sh', '-c', fs.readFileSync(CONTAINER_SCRIPTS.entrypoint, 'utf8'), 'proxysql-entrypoint'],
@@ -415,7 +433,7 @@ export class ProxySqlService extends Construct {
         startPeriod: Duration.seconds(20),
       },
       ulimits: [{ name: ecs.UlimitName.NOFILE, softLimit: 65536, hardLimit: 65536 }],
-    });
+    }));
 
     this.service = new ecs.FargateService(this, 'Service', {
       cluster: this.cluster,
@@ -432,13 +450,13 @@ export class ProxySqlService extends Construct {
       propagateTags: ecs.PropagatedTagSource.SERVICE,
     });
 
-    const listener = this.loadBalancer.addListener('Mysql', {
+    const listener = (this.listener = this.loadBalancer.addListener('Mysql', {
       port: CLIENT_PORT,
       protocol: elbv2.Protocol.TCP,
       // Stated, not left implicit: ProxySQL's client wait_timeout is derived from it (src/config/build.ts).
       tcpIdleTimeout: Duration.seconds(NLB_TCP_IDLE_TIMEOUT_SECONDS),
-    });
-    const targetGroup = listener.addTargets('ProxySql', {
+    }));
+    const targetGroup = (this.targetGroup = listener.addTargets('ProxySql', {
       port: PROXYSQL_MYSQL_PORT,
       protocol: elbv2.Protocol.TCP,
       targets: [this.service.loadBalancerTarget({ containerName: container.containerName, containerPort: PROXYSQL_MYSQL_PORT })],
@@ -451,10 +469,10 @@ export class ProxySqlService extends Construct {
         healthyThresholdCount: 2,
         unhealthyThresholdCount: 2,
       },
-    });
+    }));
     targetGroup.setAttribute('deregistration_delay.connection_termination.enabled', 'false');
 
-    const scaling = this.service.autoScaleTaskCount({ minCapacity: settings.minCapacity, maxCapacity: settings.maxCapacity });
+    const scaling = (this.scaling = this.service.autoScaleTaskCount({ minCapacity: settings.minCapacity, maxCapacity: settings.maxCapacity }));
     scaling.scaleOnCpuUtilization('Cpu', {
       targetUtilizationPercent: settings.targetCpu,
       scaleInCooldown: Duration.minutes(5),
@@ -547,12 +565,15 @@ export class ProxySqlService extends Construct {
   }
 
   /**
-   * Lets a client (a Lambda function, an ECS service…) connect through the proxy: ingress from its security
-   * group on port 3306, and read access to the secret of the user it logs in as.
+   * Lets a client (a Lambda function, an ECS service…) connect through the proxy: read access to the secret of
+   * the user it logs in as and, when the grantee has security groups (it is `ec2.IConnectable`, as a Lambda
+   * function in a VPC or a Fargate service is), ingress from them on port 3306. For anything else, open the port
+   * yourself: `proxy.connections.allowDefaultPortFrom(peer)`.
+   * @param grantee who connects
    * @param username the user (by name, as given in `users`) the client logs in as. @default - the first user
    * @returns the grant of read access to that user's secret
    */
-  public grantConnect(client: ec2.IConnectable & iam.IGrantable, username?: string): iam.Grant {
+  public grantConnect(grantee: iam.IGrantable, username?: string): iam.Grant {
     const index = username === undefined ? 0 : this.userNames.indexOf(username);
     if (index < 0) {
       const known = this.userNames.filter((n): n is string => n !== undefined);
@@ -560,8 +581,8 @@ export class ProxySqlService extends Construct {
         `ProxySqlService.grantConnect: no user named '${username}'; the users with a name are: ${known.length ? known.join(', ') : 'none'}`,
       );
     }
-    this.connections.allowDefaultPortFrom(client, 'client of ProxySQL');
-    return this.userSecrets[index].grantRead(client);
+    if (isConnectable(grantee)) this.connections.allowDefaultPortFrom(grantee, 'client of ProxySQL');
+    return this.userSecrets[index].grantRead(grantee);
   }
 
   /** The CA bundle ProxySQL verifies the database with, or undefined (with a warning) when none is known. */
@@ -671,6 +692,21 @@ export class ProxySqlService extends Construct {
       return { username: user.username, secret, createOnBackend, schema, privileges: user.privileges ?? ['ALL PRIVILEGES'], maxConnections: user.maxConnections };
     });
   }
+}
+
+/** Whether the VPC knows its CIDR: an imported VPC without `vpcCidrBlock` throws from the getter. */
+function hasCidrBlock(vpc: ec2.IVpc): boolean {
+  try {
+    return typeof vpc.vpcCidrBlock === 'string';
+  } catch {
+    return false;
+  }
+}
+
+/** A grantee with security groups (jsii offers no intersection types, so grantConnect takes IGrantable and asks). */
+function isConnectable(grantee: iam.IGrantable): grantee is iam.IGrantable & ec2.IConnectable {
+  const candidate = grantee as Partial<ec2.IConnectable>;
+  return candidate.connections instanceof ec2.Connections;
 }
 
 interface ResolvedUser {

@@ -40,6 +40,12 @@ export interface DatabaseBootstrapProps {
   /** Holds the monitor user's password as JSON `{"password": …}`. */
   readonly monitorSecret: secretsmanager.ISecret;
   readonly users: BootstrapApplicationUser[];
+  /**
+   * Where the function's HTTPS (Secrets Manager) may go: e.g. the security group of a Secrets Manager interface
+   * endpoint, or the VPC's CIDR when every AWS API it needs has an endpoint.
+   * @default - any IPv4 address: Secrets Manager may be reached through a NAT gateway
+   */
+  readonly httpsEgress?: ec2.IPeer;
   /** Drop the monitor and application users when this resource is deleted (schemas and data are kept). @default false */
   readonly dropUsersOnDelete?: boolean;
   /** How long to wait for the database to accept connections (a new Aurora cluster takes minutes). @default Duration.minutes(10) */
@@ -115,7 +121,7 @@ export class DatabaseBootstrap extends Construct {
     });
     // Adds ingress on the database's security group and the matching egress on ours.
     props.database.connections.allowFrom(this.securityGroup, ec2.Port.tcp(props.endpoint.port), 'ProxySQL database bootstrap Lambda');
-    this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'Secrets Manager API (HTTPS)');
+    this.securityGroup.addEgressRule(props.httpsEgress ?? ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'Secrets Manager API (HTTPS)');
 
     const fn = newLibraryFunction(this, 'Function', {
       asset: 'bootstrap',

@@ -7,7 +7,7 @@ export { ProxySqlBackend } from './proxysql-backend';
 export type { AuroraClusterBackendOptions, EndpointsBackendOptions, MySqlEndpoint } from './proxysql-backend';
 export { DatabaseBootstrap } from './database-bootstrap';
 export type { DatabaseBootstrapProps, BootstrapApplicationUser, BootstrapEndpoint } from './database-bootstrap';
-export { DemoApi } from './demo-api';
+export { DemoApi, DemoApiAuthorization } from './demo-api';
 export type { DemoApiProps } from './demo-api';
 export { QueryDestination, MultiplexMode } from './config/query-rules';
 export type { QueryRuleSpec } from './config/query-rules';

@@ -141,6 +141,19 @@ export interface ProxySqlServiceProps {
   readonly vpcSubnets?: ec2.SubnetSelection;
   /** A private DNS name for the endpoint. @default - none: use the load balancer's DNS name */
   readonly dnsName?: ProxySqlDnsName;
+  /**
+   * Where the tasks' and the bootstrap function's HTTPS may go (image pull, Secrets Manager, CloudWatch Logs,
+   * ECS Exec): e.g. the VPC's CIDR when the image is in ECR and the VPC has interface endpoints for ECR, Secrets
+   * Manager, CloudWatch Logs and SSM messages (plus the S3 gateway endpoint for ECR's layers).
+   * @default - any IPv4 address: the default image comes from Docker Hub, on the internet
+   */
+  readonly httpsEgress?: ec2.IPeer;
+  /**
+   * Where the bootstrap function's HTTPS may go: it calls Secrets Manager only, so a Secrets Manager interface
+   * endpoint's security group is enough even when the tasks need the internet for the image.
+   * @default - httpsEgress
+   */
+  readonly bootstrapHttpsEgress?: ec2.IPeer;
   /** ProxySQL to the database over TLS. @default true */
   readonly backendTls?: boolean;
   /** Offer TLS to clients and require it of the application users. @default false */
@@ -312,7 +325,7 @@ export class ProxySqlService extends Construct {
     lbSecurityGroup.addEgressRule(taskSecurityGroup, ec2.Port.tcp(PROXYSQL_MYSQL_PORT), 'to ProxySQL tasks (traffic and health checks)');
     taskSecurityGroup.addIngressRule(lbSecurityGroup, ec2.Port.tcp(PROXYSQL_MYSQL_PORT), 'from the NLB (traffic and health checks)');
     // Image pull from Docker Hub, Secrets Manager, CloudWatch Logs and ECS Exec all speak HTTPS; no other egress.
-    taskSecurityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS: image pull, Secrets Manager, logs, ECS Exec');
+    taskSecurityGroup.addEgressRule(props.httpsEgress ?? ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS: image pull, Secrets Manager, logs, ECS Exec');
     for (const port of backend.ports) {
       if (backend.databaseConnections) {
         backend.databaseConnections.connections.allowFrom(taskSecurityGroup, ec2.Port.tcp(port), 'from ProxySQL tasks');
@@ -543,6 +556,7 @@ export class ProxySqlService extends Construct {
           .map((u) => ({ username: u.username as string, secret: u.secret, schema: u.schema, privileges: u.privileges })),
         dropUsersOnDelete: props.dropUsersOnDelete ?? false,
         revision: props.bootstrapRevision,
+        httpsEgress: props.bootstrapHttpsEgress ?? props.httpsEgress,
       });
       this.service.node.addDependency(this.bootstrap);
       // On first deploy the bootstrap's wait must not start before the writer instance exists.

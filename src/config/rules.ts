@@ -82,9 +82,8 @@ const IPV4_PATTERN = new RegExp(`^${OCTET}(?:\\.${OCTET}){3}$`);
  * are only exercised with names and IPv4 here), and the benchmark, which did, now follows the stricter rule.
  */
 export function hostProblem(value: unknown): Problem {
-  if (typeof value !== 'string' || value.trim() === '') {
-    return `${shown(value)} is empty or not text: pass a DNS name or IPv4 address (e.g. the writer endpoint)`;
-  }
+  if (typeof value !== 'string') return `${shown(value)} is not a host name: pass a DNS name or IPv4 address as text`;
+  if (value.trim() === '') return 'is empty: pass a DNS name or IPv4 address (e.g. the writer endpoint)';
   const bare = value.startsWith('[') && value.endsWith(']') ? value.slice(1, -1) : value;
   if (isIPv6(bare)) return `'${value}' is an IPv6 address, which is not supported: use a DNS name or an IPv4 address`;
   // All digits and dots reads as an IPv4 address, so it must be one (999.1.1.1 is not).
@@ -157,6 +156,19 @@ export function managedUsernameProblem(value: unknown, context: ManagedUserConte
 /** A name listed a second time; `firstAt` is where it was first (a full path, e.g. `users[0].username`). */
 export function duplicateProblem(value: string, firstAt: string): string {
   return `'${value}' is already used by ${firstAt}: give every user its own name`;
+}
+
+/** The names of one list seen so far: {@link UniqueNames.problem} reports a name's second use (by its first's path). */
+export class UniqueNames {
+  private readonly first = new Map<string, string>();
+
+  /** Records `name` as used at `at` (a full path), or returns the duplicate problem when it was used before. */
+  problem(name: string, at: string): Problem {
+    const first = this.first.get(name);
+    if (first !== undefined) return duplicateProblem(name, first);
+    this.first.set(name, at);
+    return undefined;
+  }
 }
 
 /** A schema (database) name: unquoted, 64 characters at most. */

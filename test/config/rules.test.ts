@@ -43,7 +43,7 @@ describe('rules', () => {
     expect(hostProblem('db.example.com.')).toMatch(/is not a DNS name/);
     expect(hostProblem(`${'a'.repeat(64)}.com`)).toMatch(/is not a DNS name/);
     expect(hostProblem('  ')).toMatch(/is empty/);
-    expect(hostProblem(undefined)).toMatch(/is empty or not text/);
+    expect(hostProblem(undefined)).toBe('undefined is not a host name: pass a DNS name or IPv4 address as text');
   });
 
   test('HOST:PORT reports the host or port rule itself', () => {

@@ -6,8 +6,9 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { DEFAULT_BACKEND_TLS } from './constants';
 import { acknowledge } from './nag';
-import { check, hostProblem, managedUsernameProblem, portProblem, privilegesProblem, schemaProblem, UniqueNames } from './config/rules';
+import { caBundleProblem, check, hostProblem, managedUsernameProblem, portProblem, privilegesProblem, schemaProblem, UniqueNames } from './config/rules';
 import { checkProp } from './prop-rules';
 import { newLibraryFunction } from './library-function';
 
@@ -41,6 +42,22 @@ export interface DatabaseBootstrapProps {
   /** How long to wait for the database to accept connections (a new Aurora cluster takes minutes). @default Duration.minutes(10) */
   readonly waitForDatabase?: Duration;
   /**
+   * Connect over TLS, as ProxySQL's backend connections do (`ProxySqlServiceProps.backendTls`).
+   * @default true
+   */
+  readonly backendTls?: boolean;
+  /**
+   * PEM bundle of the CAs that sign the database's certificate (`ProxySqlServiceProps.backendCa`); the
+   * certificate and the endpoint's name are verified against it.
+   * @default - the Amazon RDS CAs when `rdsManaged`, else TLS that encrypts without verifying (as ProxySQL does then)
+   */
+  readonly backendCa?: string;
+  /**
+   * The database is Amazon RDS or Aurora, whose certificates the RDS CAs sign (`ProxySqlBackendConfig.rdsManaged`).
+   * @default true
+   */
+  readonly rdsManaged?: boolean;
+  /**
    * Change this value to run the bootstrap again without any other change, e.g. after rotating a user's
    * secret outside CloudFormation (secret values are never in the template, so CloudFormation cannot see them change).
    * @default - none
@@ -65,12 +82,20 @@ function validate(props: DatabaseBootstrapProps): void {
     checkProp(`${field}.schema`, user.schema, schemaProblem);
     check(`${field}.privileges`, privilegesProblem(user.privileges));
   });
+  if (props.backendCa !== undefined) check(`${PROPS}.backendCa`, caBundleProblem(props.backendCa, props.backendTls ?? DEFAULT_BACKEND_TLS));
   const wait = props.waitForDatabase;
   if (wait !== undefined && !wait.isUnresolved() && (wait.toSeconds() < 1 || wait.toSeconds() > MAX_WAIT.toSeconds())) {
     throw new Error(
       `${PROPS}.waitForDatabase: ${wait.toHumanString()} is out of range: use 1 second to ${MAX_WAIT.toHumanString()} (Lambda runs 15 minutes at most)`,
     );
   }
+}
+
+/** The resource properties Ssl and SslCa (runtime/bootstrap/handler.ts tlsFromProperties reads them). */
+function tlsProperties(props: DatabaseBootstrapProps): { Ssl: string; SslCa?: string } {
+  if (!(props.backendTls ?? DEFAULT_BACKEND_TLS)) return { Ssl: 'false' };
+  if (props.backendCa !== undefined) return { Ssl: 'custom-ca', SslCa: props.backendCa.trim() };
+  return { Ssl: (props.rdsManaged ?? true) ? 'true' : 'unverified' };
 }
 
 /** The handler source beside this file (src/ → runtime/), or the compiled .js when running from dist/. */
@@ -144,7 +169,7 @@ export class DatabaseBootstrap extends Construct {
         Users: Stack.of(this).toJsonString(users),
         DropUsersOnDelete: props.dropUsersOnDelete ? 'true' : 'false',
         WaitForDatabaseMs: String(waitForDatabase.toMilliseconds()),
-        Ssl: 'true',
+        ...tlsProperties(props),
         ...(props.revision !== undefined ? { Revision: props.revision } : {}),
       },
     });

@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import * as mysql from 'mysql2/promise';
+import { check, hostProblem, portProblem, schemaProblem } from '../../src/config/rules';
 import { backoffDelayMs, Classification, classifyDbError, DEFAULT_RETRY_POLICY, mayRetry, RetryPolicy, validateRetryPolicy } from './retry';
 import { CreateItemRequest, parseCreateItem, parseListLimit, RequestError } from './validation';
 
@@ -157,11 +158,9 @@ interface Operation<T> {
 
 /** Builds the Lambda handler. All state (connection, credentials, schema flag) lives in this closure. */
 export function createDemoHandler(deps: DemoDeps): DemoHandler {
-  if (!deps.host) throw new Error('DemoDeps.host is empty: set DB_HOST to the ProxySQL endpoint');
-  if (!Number.isInteger(deps.port) || deps.port < 1 || deps.port > 65535) {
-    throw new Error(`DemoDeps.port must be a TCP port (1-65535), got ${deps.port}`);
-  }
-  if (!deps.database) throw new Error('DemoDeps.database is empty: set DB_NAME to the schema the demo may use');
+  check('DemoDeps.host', hostProblem(deps.host));
+  check('DemoDeps.port', portProblem(deps.port));
+  check('DemoDeps.database', schemaProblem(deps.database));
   const logger = deps.logger ?? new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'serverless-proxysql-demo' });
   const policy = validateRetryPolicy(deps.retry ?? DEFAULT_RETRY_POLICY);
   const connectTimeoutMs = deps.connectTimeoutMs ?? 2000;

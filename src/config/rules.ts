@@ -117,6 +117,18 @@ export function parseEndpoint(text: string, defaultPort?: number): Checked<Endpo
   return port.ok ? { ok: true, value: { host, port: port.value } } : port;
 }
 
+/** A CA bundle the backend's certificates are verified with (`backendCa`): PEM text, small enough for a task definition. */
+export function caBundleProblem(value: unknown, tls: boolean): Problem {
+  if (!tls) return 'set with backendTls false; turn TLS on or drop the CA';
+  if (typeof value !== 'string' || !/-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/.test(value) || value.includes('{{')) {
+    return 'must be PEM text (-----BEGIN CERTIFICATE----- … -----END CERTIFICATE-----)';
+  }
+  if (Buffer.byteLength(value) > 16 * 1024) {
+    return 'keep it under 16 KiB (it travels in the task definition, 64 KiB in all): the CAs that sign your servers only';
+  }
+  return undefined;
+}
+
 // ---- user, schema and privilege names -------------------------------------------------------------------
 
 /** Accounts the project must never create, serve or alter (besides the database's admin user itself). */

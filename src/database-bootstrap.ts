@@ -1,5 +1,3 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { CfnElement, CustomResource, Duration, Stack, Tokenization } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -10,7 +8,7 @@ import { DEFAULT_BACKEND_TLS } from './constants';
 import { acknowledge } from './nag';
 import { caBundleProblem, check, hostProblem, managedUsernameProblem, portProblem, privilegesProblem, schemaProblem, UniqueNames } from './config/rules';
 import { checkProp } from './prop-rules';
-import { newLibraryFunction } from './library-function';
+import { newLibraryFunction, runtimeHandlerEntry } from './library-function';
 
 export interface BootstrapApplicationUser {
   /** The database user name (1-32 of A-Z a-z 0-9 _). */
@@ -98,14 +96,6 @@ function tlsProperties(props: DatabaseBootstrapProps): { Ssl: string; SslCa?: st
   return { Ssl: (props.rdsManaged ?? true) ? 'true' : 'unverified' };
 }
 
-/** The handler source beside this file (src/ → runtime/), or the compiled .js when running from dist/. */
-function handlerEntry(): string {
-  const base = path.join(__dirname, '../runtime/bootstrap/handler');
-  const found = ['.ts', '.js'].map((ext) => base + ext).find((f) => fs.existsSync(f));
-  if (!found) throw new Error(`DatabaseBootstrap: the bootstrap handler was not found at ${base}.ts or .js: the package is incomplete, reinstall it`);
-  return found;
-}
-
 /**
  * Creates ProxySQL's monitor user and the application users (and their schemas) on the writer at deploy
  * time, through a custom resource backed by a Lambda in the VPC. Idempotent; updates rotate passwords and
@@ -134,7 +124,7 @@ export class DatabaseBootstrap extends Construct {
     this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'Secrets Manager API (HTTPS)');
 
     const fn = newLibraryFunction(this, 'Function', {
-      entry: handlerEntry(),
+      entry: runtimeHandlerEntry('bootstrap', 'DatabaseBootstrap'),
       description: 'Creates/updates the ProxySQL monitor and application users on the database writer',
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets,

@@ -266,10 +266,10 @@ export function rangeProblem(value: unknown, range: Range): Problem {
   return `must be ${what} from ${range.min} to ${range.max}, got ${shown(value)}`;
 }
 
-/** A whole number given as text (digits, an optional leading minus), then {@link rangeProblem}. */
+/** A whole number given as text (digits; a leading minus only where the range has negatives), then {@link rangeProblem}. */
 export function parseWholeNumber(text: string, range: Range): Checked<number> {
   const trimmed = text.trim();
-  const n = /^-?[0-9]{1,16}$/.test(trimmed) ? Number(trimmed) : NaN;
+  const n = (range.min < 0 ? /^-?[0-9]{1,16}$/ : /^[0-9]{1,16}$/).test(trimmed) ? Number(trimmed) : NaN;
   const problem = rangeProblem(n, range);
   return problem === undefined ? { ok: true, value: n } : { ok: false, problem: rangeProblem(text, range) as string };
 }

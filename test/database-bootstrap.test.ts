@@ -152,17 +152,17 @@ describe('DatabaseBootstrap validation', () => {
   type Mutation = (p: DatabaseBootstrapProps) => DatabaseBootstrapProps;
   const user0 = (p: DatabaseBootstrapProps, change: object) => ({ ...p, users: [{ ...p.users[0], ...change }, ...p.users.slice(1)] });
   it.each<[string, Mutation, RegExp]>([
-    ['bad user name', (p) => user0(p, { username: 'x-y' }), /^DatabaseBootstrapProps\.users\[0\]\.username "x-y" is not a valid user name/],
-    ['reserved user name', (p) => user0(p, { username: 'root' }), /^DatabaseBootstrapProps\.users\[0\]\.username 'root' is reserved/],
-    ['user named like the monitor', (p) => user0(p, { username: 'proxysql_monitor' }), /^DatabaseBootstrapProps\.users\[0\]\.username 'proxysql_monitor' is already used by monitorUsername/],
-    ['duplicate user', (p) => ({ ...p, users: [p.users[0], { ...p.users[1], username: 'app' }] }), /^DatabaseBootstrapProps\.users\[1\]\.username 'app' is already used by users\[0\]\.username/],
-    ['bad schema', (p) => user0(p, { schema: 'my-db' }), /^DatabaseBootstrapProps\.users\[0\]\.schema "my-db" is not a valid schema name/],
-    ['no privileges', (p) => user0(p, { privileges: [] }), /^DatabaseBootstrapProps\.users\[0\]\.privileges is empty/],
-    ['unknown privilege', (p) => user0(p, { privileges: ['SELECT', 'SUPER'] }), /^DatabaseBootstrapProps\.users\[0\]\.privileges\[1\] "SUPER" is not an allowed schema privilege/],
-    ['bad monitor name', (p) => ({ ...p, monitorUsername: 'mon itor' }), /^DatabaseBootstrapProps\.monitorUsername "mon itor" is not a valid user name/],
-    ['bad port', (p) => ({ ...p, endpoint: { ...p.endpoint, port: 70000 } }), /^DatabaseBootstrapProps\.endpoint\.port 70000 is not a TCP port/],
-    ['empty hostname', (p) => ({ ...p, endpoint: { ...p.endpoint, hostname: ' ' } }), /^DatabaseBootstrapProps\.endpoint\.hostname is empty/],
-    ['too long a wait', (p) => ({ ...p, waitForDatabase: Duration.minutes(20) }), /^DatabaseBootstrapProps\.waitForDatabase 20 minutes is out of range/],
+    ['bad user name', (p) => user0(p, { username: 'x-y' }), /^DatabaseBootstrapProps\.users\[0\]\.username: 'x-y' is not a valid user name/],
+    ['reserved user name', (p) => user0(p, { username: 'root' }), /^DatabaseBootstrapProps\.users\[0\]\.username: 'root' is reserved/],
+    ['user named like the monitor', (p) => user0(p, { username: 'proxysql_monitor' }), /^DatabaseBootstrapProps\.users\[0\]\.username: 'proxysql_monitor' is the monitor user's name/],
+    ['duplicate user', (p) => ({ ...p, users: [p.users[0], { ...p.users[1], username: 'app' }] }), /^DatabaseBootstrapProps\.users\[1\]\.username: 'app' is already used by DatabaseBootstrapProps\.users\[0\]\.username/],
+    ['bad schema', (p) => user0(p, { schema: 'my-db' }), /^DatabaseBootstrapProps\.users\[0\]\.schema: 'my-db' is not a valid schema name/],
+    ['no privileges', (p) => user0(p, { privileges: [] }), /^DatabaseBootstrapProps\.users\[0\]\.privileges: is empty/],
+    ['unknown privilege', (p) => user0(p, { privileges: ['SELECT', 'SUPER'] }), /^DatabaseBootstrapProps\.users\[0\]\.privileges\[1\]: 'SUPER' is not an allowed schema privilege/],
+    ['bad monitor name', (p) => ({ ...p, monitorUsername: 'mon itor' }), /^DatabaseBootstrapProps\.monitorUsername: 'mon itor' is not a valid user name/],
+    ['bad port', (p) => ({ ...p, endpoint: { ...p.endpoint, port: 70000 } }), /^DatabaseBootstrapProps\.endpoint\.port: 70000 is not a TCP port/],
+    ['empty hostname', (p) => ({ ...p, endpoint: { ...p.endpoint, hostname: ' ' } }), /^DatabaseBootstrapProps\.endpoint\.hostname: is empty/],
+    ['too long a wait', (p) => ({ ...p, waitForDatabase: Duration.minutes(20) }), /^DatabaseBootstrapProps\.waitForDatabase: 20 minutes is out of range/],
   ])('rejects a %s, naming the prop and the fix', (_name, mutate, message) => {
     // GIVEN
     const g = fixture();
@@ -194,5 +194,61 @@ describe('DatabaseBootstrap ordering', () => {
       /bootstrap/i.test(String(r.Properties.Description)) || /Bootstrap/.test(JSON.stringify(r.Properties.GroupId)),
     );
     for (const [id] of egress) expect(dependsOn).toContain(id);
+  });
+});
+
+describe('DatabaseBootstrap TLS follows the backend (it was always TLS with the RDS CAs)', () => {
+  const PEM = '-----BEGIN CERTIFICATE-----\nMIIBtest\n-----END CERTIFICATE-----';
+  const tlsProps = (stack: Stack) => {
+    const [resource] = Object.values(Template.fromStack(stack).findResources('Custom::ProxySqlDatabaseBootstrap'));
+    const { Ssl, SslCa } = resource.Properties as { Ssl: string; SslCa?: string };
+    return { Ssl, SslCa };
+  };
+
+  it.each<[string, Partial<DatabaseBootstrapProps>, { Ssl: string; SslCa?: string }]>([
+    ['RDS by default: verified against the RDS CAs', {}, { Ssl: 'true', SslCa: undefined }],
+    ['backendTls false: clear text', { backendTls: false }, { Ssl: 'false', SslCa: undefined }],
+    ['backendCa: verified against it', { backendCa: `${PEM}\n` }, { Ssl: 'custom-ca', SslCa: PEM }],
+    ['a server outside RDS without a CA: encrypted, unverified', { rdsManaged: false }, { Ssl: 'unverified', SslCa: undefined }],
+  ])('%s', (_label, extra, expected) => {
+    const g = fixture();
+    new DatabaseBootstrap(g.stack, 'Bootstrap', { ...g.props, ...extra });
+    expect(tlsProps(g.stack)).toEqual(expected);
+  });
+
+  it.each<[string, Partial<DatabaseBootstrapProps>, RegExp]>([
+    ['a CA with TLS off', { backendCa: PEM, backendTls: false }, /^DatabaseBootstrapProps\.backendCa: set with backendTls false/],
+    ['a CA that is not PEM', { backendCa: 'hello' }, /^DatabaseBootstrapProps\.backendCa: must be PEM text/],
+  ])('refuses %s, naming the prop', (_label, extra, message) => {
+    const g = fixture();
+    expect(() => new DatabaseBootstrap(g.stack, 'Bootstrap', { ...g.props, ...extra })).toThrow(message);
+  });
+
+  function endpointsService(extra: Record<string, unknown>, hostname = 'db.example.internal'): Stack {
+    const { stack, vpc } = givenStack();
+    new ProxySqlService(stack, 'Proxy', {
+      vpc,
+      backend: ProxySqlBackend.endpoints({
+        writer: { hostname },
+        databaseConnections: new ec2.SecurityGroup(stack, 'Db', { vpc }),
+        adminSecret: new secretsmanager.Secret(stack, 'Admin'),
+      }),
+      ...extra,
+    });
+    return stack;
+  }
+
+  it.each<[string, () => Stack, { Ssl: string; SslCa?: string }]>([
+    ['Aurora: the RDS CAs', () => {
+      const { stack, vpc } = givenStack();
+      new ProxySqlService(stack, 'Proxy', { vpc, backend: ProxySqlBackend.auroraCluster(givenAuroraCluster(stack, vpc)) });
+      return stack;
+    }, { Ssl: 'true', SslCa: undefined }],
+    ['RDS for MySQL endpoints: the RDS CAs', () => endpointsService({}, 'orders.abc123.eu-west-1.rds.amazonaws.com'), { Ssl: 'true', SslCa: undefined }],
+    ['endpoints outside RDS: unverified, as ProxySQL connects', () => endpointsService({}), { Ssl: 'unverified', SslCa: undefined }],
+    ['backendTls false: clear text, as ProxySQL connects', () => endpointsService({ backendTls: false }), { Ssl: 'false', SslCa: undefined }],
+    ['backendCa: the same CA as ProxySQL', () => endpointsService({ backendCa: PEM }), { Ssl: 'custom-ca', SslCa: PEM }],
+  ])('ProxySqlService passes its backend TLS on: %s', (_label, make, expected) => {
+    expect(tlsProps(make())).toEqual(expected);
   });
 });

@@ -60,6 +60,6 @@ describe('layers', () => {
 
   test('the check sees real imports (it would catch an offence)', () => {
     expect(imports(path.join('src', 'proxysql-service.ts'))).toEqual(expect.arrayContaining(['aws-cdk-lib', path.join('src', 'config', 'build')]));
-    expect(imports(path.join('runtime', 'bootstrap', 'bootstrap.ts'))).toContain(path.join('src', 'config', 'validation'));
+    expect(imports(path.join('runtime', 'bootstrap', 'bootstrap.ts'))).toContain(path.join('src', 'config', 'rules'));
   });
 });

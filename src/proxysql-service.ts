@@ -1,4 +1,3 @@
-import * as fs from 'fs';
 import { Annotations, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -12,218 +11,36 @@ import * as route53targets from 'aws-cdk-lib/aws-route53-targets';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import {
-  ADMIN_PASSWORD_ENV,
   BACKEND_CA_FILE,
   CLIENT_PORT,
-  CONFIG_TEMPLATE_ENV,
   DEFAULT_BACKEND_TLS,
-  DEFAULT_MAX_REPLICA_LAG_SECONDS,
-  DEFAULT_APP_USER,
   DEFAULT_MONITOR_USER,
-  MONITOR_PASSWORD_ENV,
   NLB_DEREGISTRATION_DELAY_SECONDS,
   NLB_TCP_IDLE_TIMEOUT_SECONDS,
-  PROXYSQL_ADMIN_PORT,
   PROXYSQL_ADMIN_USER,
-  PROXYSQL_IMAGE,
   PROXYSQL_MYSQL_PORT,
-  PROXYSQL_RESTAPI_PORT,
 } from './constants';
-import { buildProxySqlConfig, userNameEnv, userPasswordEnv } from './config/build';
-import { QueryRuleSpec } from './config/query-rules';
-import { caBundleProblem, check, managedUsernameProblem, mysqlVariablesProblem, RANGES, rangeProblem, schemaProblem, UniqueNames } from './config/rules';
-import { checkProp } from './prop-rules';
+import { buildProxySqlConfig, userNameEnv } from './config/build';
 import { renderProxySqlConfig } from './config/render';
-import { GENERATED_SECRET_EXCLUDED_CHARACTERS } from './config/secrets';
+import { managedUsernameProblem } from './config/rules';
 import { DatabaseBootstrap } from './database-bootstrap';
-import { rdsCaBundle, rdsRegionOf } from './config/rds-ca';
-import { acknowledge } from './nag';
-import { CONTAINER_SCRIPTS } from './runtime-assets';
+import { generatedSecret } from './generated-secret';
+import { checkProp } from './prop-rules';
+import { ProxySqlBackendConfig } from './proxysql-backend';
+import { proxySqlContainerOptions } from './proxysql-container';
+import { acknowledgeServiceFindings } from './proxysql-service-nag';
+import { ProxySqlServiceProps } from './proxysql-service-props';
+import { isConnectable, Settings, UserSpec, validateProps, validateUsers } from './proxysql-service-validation';
+import { createSecurityGroups } from './proxysql-network';
+import { resolveBackendCa } from './backend-ca';
 import { withConstructPath } from './validation-error';
-import { ProxySqlBackend, ProxySqlBackendConfig } from './proxysql-backend';
 
-/** An application user: a login ProxySQL accepts from clients and uses on the backend. */
-export interface ProxySqlUser {
-  /**
-   * The login name. Required when the construct creates the user; with a `secret` and no username, the name
-   * is read from the secret's `username` field when the task starts.
-   * @default - the secret's `username` field
-   */
-  readonly username?: string;
-  /**
-   * `{ "username": …, "password": … }` as RDS writes it.
-   * @default - a generated secret, and the bootstrap step creates the user on the backend
-   */
-  readonly secret?: secretsmanager.ISecret;
-  /**
-   * Create or update this user on the backend in the bootstrap step.
-   * @default - true when the construct generates the secret, false for a secret you bring
-   */
-  readonly createOnBackend?: boolean;
-  /** Schema the bootstrap step creates and grants on. @default 'app' */
-  readonly schema?: string;
-  /** Privileges on `schema`.* granted by the bootstrap step. @default ['ALL PRIVILEGES'] */
-  readonly privileges?: string[];
-  /** Client connections this user may hold on one task. @default 10000 */
-  readonly maxConnections?: number;
+export type { ProxySqlAutoScaling, ProxySqlDnsName, ProxySqlServiceProps, ProxySqlUser } from './proxysql-service-props';
+
+/** A user with its secret: the one given, or one generated here. */
+interface ServedUser extends UserSpec {
+  readonly secret: secretsmanager.ISecret;
 }
-
-/** A private DNS name for the proxy endpoint. */
-export interface ProxySqlDnsName {
-  /** A private hosted zone associated with the VPC. */
-  readonly zone: route53.IHostedZone;
-  /** The record name inside the zone, e.g. `proxysql`. */
-  readonly recordName: string;
-}
-
-/** Task-count scaling. */
-export interface ProxySqlAutoScaling {
-  /** @default - desiredCount */
-  readonly minCapacity?: number;
-  /** @default - 3 × minCapacity */
-  readonly maxCapacity?: number;
-  /** Target average CPU utilisation of the tasks. @default 60 */
-  readonly targetCpuUtilizationPercent?: number;
-}
-
-export interface ProxySqlServiceProps {
-  /** The VPC for the tasks and the internal load balancer. */
-  readonly vpc: ec2.IVpc;
-  /** The database behind the proxy. */
-  readonly backend: ProxySqlBackend;
-  /**
-   * Application users. To serve the database's admin (master) login through the proxy, list it explicitly:
-   * `{ secret: cluster.secret! }` (synth warns `serverless-proxysql:adminUser`): an application should not hold it.
-   * @default - one least-privilege user `app` with a generated secret and ALL PRIVILEGES on schema `app` only,
-   * created by the bootstrap step (which needs the backend's admin secret)
-   */
-  readonly users?: ProxySqlUser[];
-  /** Name of the monitor user the bootstrap step creates on the backend. @default 'proxysql_monitor' */
-  readonly monitorUsername?: string;
-  /**
-   * Create the monitor and application users on the backend at deploy time (a custom resource that runs
-   * before the tasks start).
-   * @default true when the backend has admin credentials
-   */
-  readonly bootstrap?: boolean;
-  /** Drop the users the bootstrap step created when the stack is deleted. @default false */
-  readonly dropUsersOnDelete?: boolean;
-  /**
-   * Change this string to run the bootstrap step again although nothing in the template changed, e.g. after
-   * putting a new password into a user's secret by hand (the template never holds secret values). The tasks
-   * are replaced after the bootstrap has run, so ProxySQL gets the same new passwords.
-   * @default - the bootstrap runs when its inputs (users, grants, secret ARNs) change
-   */
-  readonly bootstrapRevision?: string;
-  /** Custom query rules, evaluated before the default read/write split. @default [] */
-  readonly queryRules?: QueryRuleSpec[];
-  /** Keep the default read/write-split rules. @default true */
-  readonly defaultQueryRules?: boolean;
-  /** The ProxySQL image. @default - `proxysql/proxysql:3.0.13` from Docker Hub */
-  readonly image?: ecs.ContainerImage;
-  /**
-   * CPU architecture of the tasks. The official 3.0.x images are published for linux/amd64 and linux/arm64
-   * (maintainer statement, sysown/proxysql#5450); Graviton Fargate is about 20% cheaper.
-   * @default ecs.CpuArchitecture.ARM64
-   */
-  readonly cpuArchitecture?: ecs.CpuArchitecture;
-  /** Task CPU units. @default 512 */
-  readonly cpu?: number;
-  /** Task memory (MiB). @default 1024 */
-  readonly memoryLimitMiB?: number;
-  /** Number of tasks. @default 2 */
-  readonly desiredCount?: number;
-  /** Scale on CPU. @default - min desiredCount, max 3 × desiredCount, 60% CPU */
-  readonly autoScaling?: ProxySqlAutoScaling;
-  /** An ECS cluster to run in. @default - a new cluster in the VPC */
-  readonly cluster?: ecs.ICluster;
-  /** Subnets for the tasks and the load balancer. @default - private subnets with egress */
-  readonly vpcSubnets?: ec2.SubnetSelection;
-  /** A private DNS name for the endpoint. @default - none: use the load balancer's DNS name */
-  readonly dnsName?: ProxySqlDnsName;
-  /**
-   * Where the tasks' and the bootstrap function's HTTPS may go (image pull, Secrets Manager, CloudWatch Logs,
-   * ECS Exec): e.g. the VPC's CIDR when the image is in ECR and the VPC has interface endpoints for ECR, Secrets
-   * Manager, CloudWatch Logs and SSM messages (plus the S3 gateway endpoint for ECR's layers).
-   * @default - any IPv4 address: the default image comes from Docker Hub, on the internet
-   */
-  readonly httpsEgress?: ec2.IPeer;
-  /**
-   * Where the bootstrap function's HTTPS may go: it calls Secrets Manager only, so a Secrets Manager interface
-   * endpoint's security group is enough even when the tasks need the internet for the image.
-   * @default - httpsEgress
-   */
-  readonly bootstrapHttpsEgress?: ec2.IPeer;
-  /** ProxySQL to the database over TLS. @default true */
-  readonly backendTls?: boolean;
-  /** Offer TLS to clients and require it of the application users. @default false */
-  readonly clientTls?: boolean;
-  /** Replicas lagging more than this are shunned; reads then go to other replicas or the writer. @default Duration.seconds(30) */
-  readonly maxReplicaLag?: Duration;
-  /**
-   * The CA bundle (PEM) that signs the database servers' certificates: ProxySQL verifies the chain of every
-   * backend TLS connection against it (`mysql-ssl_p2s_ca`). For Aurora and RDS it is known: leave it out.
-   * @default - for Aurora, and for endpoints under .rds.amazonaws.com, the Amazon RDS CAs of the stack's region
-   * (taken at synth, delivered in the task definition: no fetch at start); otherwise, or when the stack's region is
-   * not known at synth, none: TLS is encrypted but the server is not authenticated (synth warns
-   * `serverless-proxysql:backendTlsUnverified`)
-   */
-  readonly backendCa?: string;
-  /** Client connections one task accepts. @default 10000 */
-  readonly maxClientConnections?: number;
-  /**
-   * Backend connections one task opens to each database server at most (per hostgroup): the pool cap. Past it a
-   * query waits for a pooled connection (up to 10 s, then error 9001) instead of opening another TLS connection.
-   * Size it as (sessions with state per task: each holds a writer connection for its life, see `explain --session`)
-   * + (peak queries/s per task to one server) x (p99 query seconds) x 2; each task holds up to this many
-   * connections per server, so tasks x this must stay under the database's max_connections.
-   * @default 20 - measured: 2,000 warm Lambda sessions at ~1,900 queries/s per task with 0 errors; 10 sessions
-   * with state per task fit, 100 need about 120 (BENCHMARKS.md)
-   */
-  readonly maxBackendConnectionsPerServer?: number;
-  /** Extra or overriding `mysql_variables`, names without the `mysql-` prefix. @default {} */
-  readonly mysqlVariables?: Record<string, string | number | boolean>;
-  /**
-   * The most a stopping task waits for statements and transactions in flight after SIGTERM (the entrypoint's
-   * drain bound; idle sessions are closed at once and the task stops as soon as none remain). The container stop
-   * timeout is this plus 10 s, at most 120 s on Fargate. ECS signals the task after the NLB's 5 s
-   * deregistration delay.
-   * @default Duration.seconds(30)
-   */
-  readonly drainTimeout?: Duration;
-  /**
-   * ECS Exec into the tasks (the only way to the admin interface, which listens on 127.0.0.1 inside the task).
-   * @default true
-   */
-  readonly enableExecuteCommand?: boolean;
-  /**
-   * Where ECS Exec session output is logged, for the cluster this construct creates. An operator's
-   * `SELECT * FROM mysql_users` shows clear-text passwords, so give a log group only if you mean to keep that
-   * (encrypt it with a KMS key and limit who reads it).
-   * @default - session output is not logged (the cluster's executeCommandConfiguration logging is NONE)
-   */
-  readonly executeCommandLogGroup?: logs.ILogGroup;
-  /** Retention of the ProxySQL log group. @default logs.RetentionDays.ONE_MONTH */
-  readonly logRetention?: logs.RetentionDays;
-  /**
-   * Replace the tasks (a rolling deployment) when Secrets Manager finishes rotating one of the secrets
-   * ProxySQL reads, so the new password reaches ProxySQL without a manual step.
-   * @default true
-   */
-  readonly restartOnSecretRotation?: boolean;
-}
-
-/** Valid Fargate CPU units → memory (MiB) choices (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html). */
-const FARGATE_MEMORY: Record<number, (memory: number) => boolean> = {
-  256: (m) => [512, 1024, 2048].includes(m),
-  512: (m) => m >= 1024 && m <= 4096 && m % 1024 === 0,
-  1024: (m) => m >= 2048 && m <= 8192 && m % 1024 === 0,
-  2048: (m) => m >= 4096 && m <= 16384 && m % 1024 === 0,
-  4096: (m) => m >= 8192 && m <= 30720 && m % 1024 === 0,
-  8192: (m) => m >= 16384 && m <= 61440 && m % 4096 === 0,
-  16384: (m) => m >= 32768 && m <= 122880 && m % 8192 === 0,
-};
-
 
 /**
  * ProxySQL on Fargate behind an internal Network Load Balancer: pooled, read/write-split, failover-aware
@@ -272,36 +89,34 @@ export class ProxySqlService extends Construct {
 
   constructor(scope: Construct, id: string, props: ProxySqlServiceProps) {
     super(scope, id);
-    const { settings, backend, bootstrapEnabled, users, monitorUsername } = withConstructPath(this, () => {
+    // --- props: every check before anything is created, errors naming this construct and the prop ---
+    const { settings, backend, bootstrapEnabled, specs, monitorUsername, backendCa } = withConstructPath(this, () => {
       const checked = validateProps(props);
       const bound = props.backend._bind({ useTls: props.backendTls ?? DEFAULT_BACKEND_TLS, maxReplicaLagSeconds: checked.maxReplicaLagSeconds });
       const bootstrapOn = props.bootstrap ?? bound.adminSecret !== undefined;
       const monitor = props.monitorUsername ?? DEFAULT_MONITOR_USER;
       checkProp('ProxySqlServiceProps.monitorUsername', monitor, managedUsernameProblem);
-      return {
-        settings: checked,
-        backend: bound,
-        bootstrapEnabled: bootstrapOn,
-        users: this.resolveUsers(props.users, bound, bootstrapOn, monitor),
-        monitorUsername: monitor,
-      };
+      checkBootstrapPrerequisites(bootstrapOn, bound);
+      const users = validateUsers(props.users, bound, bootstrapOn, monitor);
+      return { settings: checked, backend: bound, bootstrapEnabled: bootstrapOn, specs: users, monitorUsername: monitor, backendCa: resolveBackendCa(this, props, bound) };
     });
+    this.warnAboutChoices(props, settings, backend, specs, bootstrapEnabled, monitorUsername);
 
+    // --- secrets: generated by Secrets Manager, injected by ECS; never in the template ---
     this.adminSecret = generatedSecret(this, 'AdminSecret', PROXYSQL_ADMIN_USER, 'ProxySQL admin interface (inside the task only)');
     this.monitorSecret = generatedSecret(this, 'MonitorSecret', monitorUsername, 'ProxySQL monitor user on the database');
+    const users: ServedUser[] = specs.map((u, i) => ({
+      ...u,
+      secret: u.secret ?? generatedSecret(this, `UserSecret${i}`, u.username as string, `ProxySQL application user ${u.username}`),
+    }));
     this.userSecrets = users.map((u) => u.secret);
     this.userNames = users.map((u) => u.username);
-
-    const backendCa = withConstructPath(this, () => this.resolveBackendCa(props, backend));
 
     // --- configuration: one model, rendered once ---
     this.configTemplate = renderProxySqlConfig(
       buildProxySqlConfig({
         backend: backend.spec,
-        users: users.map((u, index) => ({
-          username: u.username ?? { kind: 'mysql_user', env: userNameEnv(index) },
-          maxConnections: u.maxConnections,
-        })),
+        users: users.map((u, index) => ({ username: u.username ?? { kind: 'mysql_user', env: userNameEnv(index) }, maxConnections: u.maxConnections })),
         monitorUsername,
         queryRules: props.queryRules,
         defaultQueryRules: props.defaultQueryRules,
@@ -314,152 +129,47 @@ export class ProxySqlService extends Construct {
       }),
     );
 
-    // --- network ---
+    // --- network: NLB in, tasks behind it, the database and HTTPS out; nothing else ---
     const subnets = props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
-    const lbSecurityGroup = new ec2.SecurityGroup(this, 'LoadBalancerSecurityGroup', {
-      vpc: props.vpc,
-      description: 'ProxySQL NLB: clients in on 3306 (added per client), out to the tasks on 6033 only',
-      allowAllOutbound: false,
-    });
-    const taskSecurityGroup = new ec2.SecurityGroup(this, 'TaskSecurityGroup', {
-      vpc: props.vpc,
-      description: 'ProxySQL tasks: in from the NLB on 6033 only, out to the database and HTTPS',
-      allowAllOutbound: false,
-    });
-    this.connections = new ec2.Connections({ securityGroups: [lbSecurityGroup], defaultPort: ec2.Port.tcp(CLIENT_PORT) });
-    this.taskConnections = new ec2.Connections({ securityGroups: [taskSecurityGroup], defaultPort: ec2.Port.tcp(PROXYSQL_MYSQL_PORT) });
-    lbSecurityGroup.addEgressRule(taskSecurityGroup, ec2.Port.tcp(PROXYSQL_MYSQL_PORT), 'to ProxySQL tasks (traffic and health checks)');
-    taskSecurityGroup.addIngressRule(lbSecurityGroup, ec2.Port.tcp(PROXYSQL_MYSQL_PORT), 'from the NLB (traffic and health checks)');
-    // Image pull from Docker Hub, Secrets Manager, CloudWatch Logs and ECS Exec all speak HTTPS; no other egress.
-    taskSecurityGroup.addEgressRule(props.httpsEgress ?? ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS: image pull, Secrets Manager, logs, ECS Exec');
-    for (const port of backend.ports) {
-      if (backend.databaseConnections) {
-        backend.databaseConnections.connections.allowFrom(taskSecurityGroup, ec2.Port.tcp(port), 'from ProxySQL tasks');
-      } else {
-        if (!hasCidrBlock(props.vpc)) {
-          throw new Error(
-            `${this.node.path}: ProxySqlServiceProps.backend: with no databaseConnections the tasks' egress to the database is opened to the VPC's CIDR, and this imported VPC has none; give the database's security group (ProxySqlBackend.endpoints({ databaseConnections })) or import the VPC with vpcCidrBlock`,
-          );
-        }
-        taskSecurityGroup.addEgressRule(
-          ec2.Peer.ipv4(props.vpc.vpcCidrBlock),
-          ec2.Port.tcp(port),
-          'to the database endpoints (no database security group given)',
-        );
-      }
-    }
-
+    [this.connections, this.taskConnections] = createSecurityGroups(this, props, backend);
     this.loadBalancer = new elbv2.NetworkLoadBalancer(this, 'LoadBalancer', {
       vpc: props.vpc,
       vpcSubnets: subnets,
       internetFacing: false,
       crossZoneEnabled: true,
-      securityGroups: [lbSecurityGroup],
+      securityGroups: this.connections.securityGroups,
     });
 
-    // --- task ---
+    // --- task and service ---
     const exec = props.enableExecuteCommand ?? true;
-    if (props.executeCommandLogGroup && (props.cluster || !exec)) {
-      throw new Error(
-        'ProxySqlServiceProps.executeCommandLogGroup: applies to the cluster this construct creates with ECS Exec on; ' +
-          (props.cluster ? "configure your cluster's executeCommandConfiguration instead" : 'enableExecuteCommand is false'),
-      );
-    }
-    this.cluster =
-      props.cluster ??
-      new ecs.Cluster(this, 'Cluster', {
-        vpc: props.vpc,
-        containerInsightsV2: ecs.ContainerInsights.ENABLED,
-        // Exec sessions print what the operator sees, passwords included: not logged unless a log group is given.
-        executeCommandConfiguration: props.executeCommandLogGroup
-          ? {
-              logging: ecs.ExecuteCommandLogging.OVERRIDE,
-              logConfiguration: { cloudWatchLogGroup: props.executeCommandLogGroup, cloudWatchEncryptionEnabled: true },
-            }
-          : { logging: ecs.ExecuteCommandLogging.NONE },
-      });
-    if (props.cluster && exec) {
-      Annotations.of(this).addWarningV2(
-        'serverless-proxysql:execLogging',
-        "ECS Exec is on in a cluster you gave: its executeCommandConfiguration decides whether session output (which can show ProxySQL's clear-text passwords) is logged. Set logging NONE, or enableExecuteCommand: false.",
-      );
-    }
+    this.cluster = this.createCluster(props, exec);
     this.taskDefinition = new ecs.FargateTaskDefinition(this, 'TaskDefinition', {
       cpu: settings.cpu,
       memoryLimitMiB: settings.memoryLimitMiB,
       runtimePlatform: { cpuArchitecture: settings.cpuArchitecture, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
     });
-    const logGroup = (this.logGroup = new logs.LogGroup(this, 'LogGroup', {
-      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.RETAIN,
-    }));
-    const drainSeconds = settings.drainSeconds;
-    const secrets: Record<string, ecs.Secret> = {
-      [ADMIN_PASSWORD_ENV]: ecs.Secret.fromSecretsManager(this.adminSecret, 'password'),
-      [MONITOR_PASSWORD_ENV]: ecs.Secret.fromSecretsManager(this.monitorSecret, 'password'),
-    };
-    // Non-secret pointers that let the entrypoint name a bad secret without printing it.
-    const environment: Record<string, string> = {
-      [CONFIG_TEMPLATE_ENV]: this.configTemplate,
-      PROXYSQL_DRAIN_SECONDS: String(drainSeconds),
-      PROXYSQL_ADMIN_PORT: String(PROXYSQL_ADMIN_PORT),
-      PROXYSQL_ADMIN_USER: PROXYSQL_ADMIN_USER,
-      [`${ADMIN_PASSWORD_ENV}_SOURCE`]: this.adminSecret.secretArn,
-      [`${MONITOR_PASSWORD_ENV}_SOURCE`]: this.monitorSecret.secretArn,
-      // A new revision also changes the task definition, so the tasks are replaced (after the bootstrap,
-      // which the service depends on) and pick up the new passwords.
-      ...(props.bootstrapRevision !== undefined ? { PROXYSQL_BOOTSTRAP_REVISION: props.bootstrapRevision } : {}),
-    };
-    // The health check (runtime/proxysql/healthcheck.sh) logs in as every user: it needs their count and names.
-    if (backendCa !== undefined) {
-      environment.PROXYSQL_BACKEND_CA = backendCa;
-      environment.PROXYSQL_BACKEND_CA_FILE = BACKEND_CA_FILE;
-    }
-    environment.PROXYSQL_HEALTH_CHECK = fs.readFileSync(CONTAINER_SCRIPTS.healthCheck, 'utf8');
-    environment.PROXYSQL_EXPECTED_USERS = String(users.length);
-    environment.PROXYSQL_MYSQL_PORT = String(PROXYSQL_MYSQL_PORT);
-    environment.PROXYSQL_RESTAPI_PORT = String(PROXYSQL_RESTAPI_PORT);
-    users.forEach((user, index) => {
-      if (user.username !== undefined) environment[`PROXYSQL_USER_LOGIN_${index}`] = user.username;
-      secrets[userPasswordEnv(index)] = ecs.Secret.fromSecretsManager(user.secret, 'password');
-      environment[`${userPasswordEnv(index)}_SOURCE`] = user.secret.secretArn;
-      if (user.username === undefined) {
-        secrets[userNameEnv(index)] = ecs.Secret.fromSecretsManager(user.secret, 'username');
-        environment[`${userNameEnv(index)}_SOURCE`] = user.secret.secretArn;
-      }
-    });
-    const container = (this.container = this.taskDefinition.addContainer('proxysql', {
-      image: props.image ?? ecs.ContainerImage.fromRegistry(PROXYSQL_IMAGE),
-      // The official image unchanged; our POSIX-sh entrypoint renders the secrets in and starts ProxySQL.
-      entryPoint: ['/bin/sh', '-c', fs.readFileSync(CONTAINER_SCRIPTS.entrypoint, 'utf8'), 'proxysql-entrypoint'],
-      environment,
-      secrets,
-      essential: true,
-      logging: ecs.LogDrivers.awsLogs({ logGroup, streamPrefix: 'proxysql', mode: ecs.AwsLogDriverMode.NON_BLOCKING }),
-      portMappings: [{ containerPort: PROXYSQL_MYSQL_PORT, protocol: ecs.Protocol.TCP, name: 'mysql' }],
-      stopTimeout: Duration.seconds(Math.min(120, drainSeconds + 10)),
-      linuxParameters: new ecs.LinuxParameters(this, 'LinuxParameters', { initProcessEnabled: true }),
-      healthCheck: {
-        // The configuration that was deployed is the one running: every user loaded and able to log in through
-        // ProxySQL to the database, a writer configured, the monitor let in; a database that is down does not
-        // count (runtime/proxysql/healthcheck.sh, run with the container's environment). A task that fails it
-        // is replaced, and during a deployment the circuit breaker rolls back.
-        command: ['CMD-SHELL', 'eval "$PROXYSQL_HEALTH_CHECK"'],
-        interval: Duration.seconds(15),
-        // each user's login is bounded at 3 s
-        timeout: Duration.seconds(Math.min(60, 5 + 3 * users.length)),
-        retries: 3,
-        startPeriod: Duration.seconds(20),
-      },
-      ulimits: [{ name: ecs.UlimitName.NOFILE, softLimit: 65536, hardLimit: 65536 }],
-    }));
-
+    this.logGroup = new logs.LogGroup(this, 'LogGroup', { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.RETAIN });
+    this.container = this.taskDefinition.addContainer(
+      'proxysql',
+      proxySqlContainerOptions({
+        configTemplate: this.configTemplate,
+        adminSecret: this.adminSecret,
+        monitorSecret: this.monitorSecret,
+        users,
+        backendCa,
+        drainSeconds: settings.drainSeconds,
+        bootstrapRevision: props.bootstrapRevision,
+        image: props.image,
+        logGroup: this.logGroup,
+        linuxParameters: new ecs.LinuxParameters(this, 'LinuxParameters', { initProcessEnabled: true }),
+      }),
+    );
     this.service = new ecs.FargateService(this, 'Service', {
       cluster: this.cluster,
       taskDefinition: this.taskDefinition,
       desiredCount: settings.desiredCount,
       vpcSubnets: subnets,
-      securityGroups: [taskSecurityGroup],
+      securityGroups: this.taskConnections.securityGroups,
       assignPublicIp: false,
       minHealthyPercent: 100,
       maxHealthyPercent: 200,
@@ -468,124 +178,23 @@ export class ProxySqlService extends Construct {
       platformVersion: ecs.FargatePlatformVersion.LATEST,
       propagateTags: ecs.PropagatedTagSource.SERVICE,
     });
+    [this.listener, this.targetGroup] = this.createListener();
+    this.scaling = this.service.autoScaleTaskCount({ minCapacity: settings.minCapacity, maxCapacity: settings.maxCapacity });
+    this.scaling.scaleOnCpuUtilization('Cpu', { targetUtilizationPercent: settings.targetCpu, scaleInCooldown: Duration.minutes(5), scaleOutCooldown: Duration.minutes(1) });
 
-    const listener = (this.listener = this.loadBalancer.addListener('Mysql', {
-      port: CLIENT_PORT,
-      protocol: elbv2.Protocol.TCP,
-      // Stated, not left implicit: ProxySQL's client wait_timeout is derived from it (src/config/build.ts).
-      tcpIdleTimeout: Duration.seconds(NLB_TCP_IDLE_TIMEOUT_SECONDS),
-    }));
-    const targetGroup = (this.targetGroup = listener.addTargets('ProxySql', {
-      port: PROXYSQL_MYSQL_PORT,
-      protocol: elbv2.Protocol.TCP,
-      targets: [this.service.loadBalancerTarget({ containerName: container.containerName, containerPort: PROXYSQL_MYSQL_PORT })],
-      deregistrationDelay: Duration.seconds(NLB_DEREGISTRATION_DELAY_SECONDS),
-      // TCP on the port clients use: proves the listener accepts. The connect-and-close would be logged as an
-      // unhealthy client by ProxySQL (#2293, #3060); mysql-log_unhealthy_connections=false silences exactly that.
-      healthCheck: {
-        protocol: elbv2.Protocol.TCP,
-        interval: Duration.seconds(10),
-        healthyThresholdCount: 2,
-        unhealthyThresholdCount: 2,
-      },
-    }));
-    targetGroup.setAttribute('deregistration_delay.connection_termination.enabled', 'false');
+    // --- secret rotation, DNS, bootstrap ---
+    const rotation = (props.restartOnSecretRotation ?? true) ? this.restartOnRotation([this.adminSecret, this.monitorSecret, ...this.userSecrets]) : undefined;
+    this.rotationRestartRule = rotation?.rule;
+    this.endpointHostname = props.dnsName
+      ? new route53.ARecord(this, 'DnsRecord', {
+          zone: props.dnsName.zone,
+          recordName: props.dnsName.recordName,
+          target: route53.RecordTarget.fromAlias(new route53targets.LoadBalancerTarget(this.loadBalancer)),
+        }).domainName
+      : this.loadBalancer.loadBalancerDnsName;
+    if (bootstrapEnabled) this.bootstrap = this.createBootstrap(props, backend, users, monitorUsername, subnets);
 
-    const scaling = (this.scaling = this.service.autoScaleTaskCount({ minCapacity: settings.minCapacity, maxCapacity: settings.maxCapacity }));
-    scaling.scaleOnCpuUtilization('Cpu', {
-      targetUtilizationPercent: settings.targetCpu,
-      scaleInCooldown: Duration.minutes(5),
-      scaleOutCooldown: Duration.minutes(1),
-    });
-
-    // --- secret rotation: a rolling restart picks up the new values (ECS reads secrets at task start) ---
-    if (props.restartOnSecretRotation ?? true) {
-      const secretArns = [this.adminSecret, this.monitorSecret, ...users.map((u) => u.secret)].map((s) => s.secretArn);
-      this.rotationRestartRule = new events.Rule(this, 'RestartOnSecretRotation', {
-        description: 'Rolling restart of ProxySQL when a secret it reads has been rotated',
-        eventPattern: {
-          source: ['aws.secretsmanager'],
-          detailType: ['AWS Service Event via CloudTrail'],
-          detail: {
-            eventSource: ['secretsmanager.amazonaws.com'],
-            eventName: ['RotationSucceeded'],
-            additionalEventData: { SecretId: secretArns },
-          },
-        },
-      });
-      this.rotationRestartRule.addTarget(
-        new eventsTargets.AwsApi({
-          service: 'ECS',
-          action: 'updateService',
-          parameters: { cluster: this.cluster.clusterArn, service: this.service.serviceArn, forceNewDeployment: true },
-          policyStatement: new iam.PolicyStatement({ actions: ['ecs:UpdateService'], resources: [this.service.serviceArn] }),
-        }),
-      );
-    }
-
-    this.acknowledgeNagFindings(exec);
-
-    // --- DNS ---
-    if (props.dnsName) {
-      const record = new route53.ARecord(this, 'DnsRecord', {
-        zone: props.dnsName.zone,
-        recordName: props.dnsName.recordName,
-        target: route53.RecordTarget.fromAlias(new route53targets.LoadBalancerTarget(this.loadBalancer)),
-      });
-      this.endpointHostname = record.domainName;
-    } else {
-      this.endpointHostname = this.loadBalancer.loadBalancerDnsName;
-    }
-
-    // --- bootstrap: users on the backend before any task starts ---
-    if (bootstrapEnabled) {
-      if (!backend.adminSecret) {
-        throw new Error(
-          'ProxySqlServiceProps.bootstrap: the backend has no admin credentials; pass adminSecret to ProxySqlBackend or set bootstrap: false',
-        );
-      }
-      if (!backend.databaseConnections) {
-        throw new Error(
-          'ProxySqlServiceProps.bootstrap: the backend has no databaseConnections, so the bootstrap function cannot be let in; pass them or set bootstrap: false',
-        );
-      }
-      this.bootstrap = new DatabaseBootstrap(this, 'Bootstrap', {
-        vpc: props.vpc,
-        vpcSubnets: subnets,
-        endpoint: { hostname: backend.writerEndpoint.host, port: backend.writerEndpoint.port },
-        database: backend.databaseConnections,
-        adminSecret: backend.adminSecret,
-        monitorUsername,
-        monitorSecret: this.monitorSecret,
-        users: users
-          .filter((u) => u.createOnBackend)
-          .map((u) => ({ username: u.username as string, secret: u.secret, schema: u.schema, privileges: u.privileges })),
-        dropUsersOnDelete: props.dropUsersOnDelete ?? false,
-        revision: props.bootstrapRevision,
-        httpsEgress: props.bootstrapHttpsEgress ?? props.httpsEgress,
-        // The bootstrap connects as ProxySQL does: the same TLS setting and CA (see resolveBackendCa).
-        backendTls: props.backendTls ?? DEFAULT_BACKEND_TLS,
-        backendCa: props.backendCa,
-        rdsManaged: backend.rdsManaged,
-      });
-      this.service.node.addDependency(this.bootstrap);
-      // On first deploy the bootstrap's wait must not start before the writer instance exists.
-      for (const dependable of backend.dependables ?? []) this.bootstrap.resource.node.addDependency(dependable);
-    } else {
-      Annotations.of(this).addWarningV2(
-        'serverless-proxysql:noBootstrap',
-        `No bootstrap step: create the monitor user '${monitorUsername}' (password in the MonitorSecret) and the application users on the database yourself.`,
-      );
-    }
-    if (!(props.backendTls ?? DEFAULT_BACKEND_TLS)) {
-      Annotations.of(this).addWarningV2('serverless-proxysql:backendTlsOff', 'backendTls is false: ProxySQL talks to the database in clear text.');
-    }
-    if (settings.desiredCount < 2) {
-      Annotations.of(this).addWarningV2(
-        'serverless-proxysql:singleTask',
-        'desiredCount is 1: a task replacement or AZ outage leaves clients without a proxy.',
-      );
-    }
+    acknowledgeServiceFindings({ service: this, secrets: [this.adminSecret, this.monitorSecret, ...this.userSecrets], exec, apiCallers: rotation?.added ?? [] });
   }
 
   /**
@@ -609,217 +218,130 @@ export class ProxySqlService extends Construct {
     return this.userSecrets[index].grantRead(grantee);
   }
 
-  /** The CA bundle ProxySQL verifies the database with, or undefined (with a warning) when none is known. */
-  private resolveBackendCa(props: ProxySqlServiceProps, backend: ProxySqlBackendConfig): string | undefined {
-    const tls = props.backendTls ?? DEFAULT_BACKEND_TLS;
-    if (props.backendCa !== undefined) {
-      check('ProxySqlServiceProps.backendCa', caBundleProblem(props.backendCa, tls));
-      return props.backendCa.trim();
-    }
-    if (!tls) return undefined;
-    // The region in the servers' names when CloudFormation does not resolve them at deploy time, else the stack's.
-    const stackRegion = Stack.of(this).region;
-    const region = rdsRegionOf(backend.spec) ?? (backend.rdsManaged && !Token.isUnresolved(stackRegion) ? stackRegion : undefined);
-    const ca = region === undefined ? undefined : rdsCaBundle(region);
-    if (ca === undefined) {
-      Annotations.of(this).addWarningV2(
-        'serverless-proxysql:backendTlsUnverified',
-        backend.rdsManaged
-          ? "TLS to the database is encrypted but not authenticated: the stack's region is not known at synth, so the RDS CAs cannot be chosen; give the stack an env region or set backendCa."
-          : 'TLS to the database is encrypted but not authenticated: set backendCa to the CA that signs its certificates.',
+  /** The given cluster, or a new one whose ECS Exec sessions are not logged unless a log group is given. */
+  private createCluster(props: ProxySqlServiceProps, exec: boolean): ecs.ICluster {
+    if (props.executeCommandLogGroup && (props.cluster || !exec)) {
+      throw new Error(
+        `${this.node.path}: ProxySqlServiceProps.executeCommandLogGroup: applies to the cluster this construct creates with ECS Exec on; ` +
+          (props.cluster ? "configure your cluster's executeCommandConfiguration instead" : 'enableExecuteCommand is false'),
       );
     }
-    return ca;
-  }
-
-  /** cdk-nag AwsSolutions findings that are deliberate here, each with its reason. */
-  private acknowledgeNagFindings(exec: boolean): void {
-    const noRotationFunction =
-      'No rotation function exists for this secret; rotate it by replacing the secret (a new deployment restarts the tasks), see docs/operations.md. A rotation you add elsewhere triggers a rolling restart through the RestartOnSecretRotation rule.';
-    for (const secret of [this.adminSecret, this.monitorSecret, ...this.userSecrets]) {
-      if (secret instanceof secretsmanager.Secret && secret.node.scope === this) acknowledge(secret, { 'AwsSolutions-SMG4': noRotationFunction });
-    }
-    acknowledge(this.taskDefinition, {
-      'AwsSolutions-ECS2':
-        'The environment holds no secret: the config template with {{secret:…}} placeholders, the drain bound, the admin port and user, and secret ARNs. Passwords arrive through ECS secrets.',
-      ...(exec
-        ? {
-            'AwsSolutions-IAM5[Resource::*]':
-              'ECS Exec: ssmmessages:CreateControlChannel/CreateDataChannel/OpenControlChannel/OpenDataChannel do not support resource-level permissions; no logs permission is granted while Exec session logging is off (@aws-cdk/aws-ecs:reduceEc2FargateCloudWatchPermissions).',
-          }
-        : {}),
-    });
-    acknowledge(this.loadBalancer, {
-      'AwsSolutions-ELB2': 'NLB access logs are only written for TLS listeners; this NLB has a plain TCP listener (MySQL protocol).',
-    });
-    // The AwsApi rule target is a stack-wide singleton function that aws-cdk-lib creates.
-    const apiCaller = Stack.of(this).node.tryFindChild('AWSb4cf1abd4e4f4bc699441af7ccd9ec37');
-    if (apiCaller) {
-      acknowledge(apiCaller, {
-        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]':
-          "aws-cdk-lib's AwsApi event target function: the managed policy only lets it write its own CloudWatch Logs.",
-      });
-    }
-  }
-
-  private resolveUsers(users: ProxySqlUser[] | undefined, backend: ProxySqlBackendConfig, bootstrapEnabled: boolean, monitorUsername: string): ResolvedUser[] {
-    if (users === undefined) {
-      if (!backend.adminSecret) {
-        throw new Error(
-          'ProxySqlServiceProps.users: required when the backend has no admin secret: the default user is created on the database by the bootstrap step, which needs it',
+    if (props.cluster) {
+      if (exec) {
+        Annotations.of(this).addWarningV2(
+          'serverless-proxysql:execLogging',
+          "ECS Exec is on in a cluster you gave: its executeCommandConfiguration decides whether session output (which can show ProxySQL's clear-text passwords) is logged. Set logging NONE, or enableExecuteCommand: false.",
         );
       }
-      if (!bootstrapEnabled) {
-        throw new Error(
-          `ProxySqlServiceProps.users: required with bootstrap: false: nothing would create the default '${DEFAULT_APP_USER}' user; list the users that exist on the database`,
-        );
-      }
-      users = [{ username: DEFAULT_APP_USER, schema: DEFAULT_APP_USER }];
+      return props.cluster;
     }
-    if (users.length === 0) {
-      throw new Error(`ProxySqlServiceProps.users: must hold at least one user (or leave it out for a generated '${DEFAULT_APP_USER}' user)`);
-    }
+    return new ecs.Cluster(this, 'Cluster', {
+      vpc: props.vpc,
+      containerInsightsV2: ecs.ContainerInsights.ENABLED,
+      // Exec sessions print what the operator sees, passwords included: not logged unless a log group is given.
+      executeCommandConfiguration: props.executeCommandLogGroup
+        ? { logging: ecs.ExecuteCommandLogging.OVERRIDE, logConfiguration: { cloudWatchLogGroup: props.executeCommandLogGroup, cloudWatchEncryptionEnabled: true } }
+        : { logging: ecs.ExecuteCommandLogging.NONE },
+    });
+  }
+
+  private createListener(): [elbv2.NetworkListener, elbv2.NetworkTargetGroup] {
+    const listener = this.loadBalancer.addListener('Mysql', {
+      port: CLIENT_PORT,
+      protocol: elbv2.Protocol.TCP,
+      // Stated, not left implicit: ProxySQL's client wait_timeout is derived from it (src/config/build.ts).
+      tcpIdleTimeout: Duration.seconds(NLB_TCP_IDLE_TIMEOUT_SECONDS),
+    });
+    const targetGroup = listener.addTargets('ProxySql', {
+      port: PROXYSQL_MYSQL_PORT,
+      protocol: elbv2.Protocol.TCP,
+      targets: [this.service.loadBalancerTarget({ containerName: this.container.containerName, containerPort: PROXYSQL_MYSQL_PORT })],
+      deregistrationDelay: Duration.seconds(NLB_DEREGISTRATION_DELAY_SECONDS),
+      // TCP on the port clients use: proves the listener accepts. The connect-and-close would be logged as an
+      // unhealthy client by ProxySQL (#2293, #3060); mysql-log_unhealthy_connections=false silences exactly that.
+      healthCheck: { protocol: elbv2.Protocol.TCP, interval: Duration.seconds(10), healthyThresholdCount: 2, unhealthyThresholdCount: 2 },
+    });
+    targetGroup.setAttribute('deregistration_delay.connection_termination.enabled', 'false');
+    return [listener, targetGroup];
+  }
+
+  /**
+   * A rolling restart when Secrets Manager finishes rotating a secret ProxySQL reads (ECS reads secrets at task
+   * start). Returns what aws-cdk-lib added to the stack for the AwsApi target (its singleton function, the
+   * first time), found by what appeared, not by a hard-coded construct id.
+   */
+  private restartOnRotation(secrets: secretsmanager.ISecret[]): { rule: events.Rule; added: Construct[] } {
+    const rule = new events.Rule(this, 'RestartOnSecretRotation', {
+      description: 'Rolling restart of ProxySQL when a secret it reads has been rotated',
+      eventPattern: {
+        source: ['aws.secretsmanager'],
+        detailType: ['AWS Service Event via CloudTrail'],
+        detail: { eventSource: ['secretsmanager.amazonaws.com'], eventName: ['RotationSucceeded'], additionalEventData: { SecretId: secrets.map((s) => s.secretArn) } },
+      },
+    });
+    const stack = Stack.of(this);
+    const before = new Set(stack.node.children);
+    rule.addTarget(
+      new eventsTargets.AwsApi({
+        service: 'ECS',
+        action: 'updateService',
+        parameters: { cluster: this.cluster.clusterArn, service: this.service.serviceArn, forceNewDeployment: true },
+        policyStatement: new iam.PolicyStatement({ actions: ['ecs:UpdateService'], resources: [this.service.serviceArn] }),
+      }),
+    );
+    return { rule, added: stack.node.children.filter((child): child is Construct => !before.has(child) && child instanceof Construct) };
+  }
+
+  /** The users on the database before any task starts, after the writer instance and the security-group rules. */
+  private createBootstrap(props: ProxySqlServiceProps, backend: ProxySqlBackendConfig, users: ServedUser[], monitorUsername: string, subnets: ec2.SubnetSelection): DatabaseBootstrap {
+    const bootstrap = new DatabaseBootstrap(this, 'Bootstrap', {
+      vpc: props.vpc,
+      vpcSubnets: subnets,
+      endpoint: { hostname: backend.writerEndpoint.host, port: backend.writerEndpoint.port },
+      database: backend.databaseConnections as ec2.IConnectable,
+      adminSecret: backend.adminSecret as secretsmanager.ISecret,
+      monitorUsername,
+      monitorSecret: this.monitorSecret,
+      users: users.filter((u) => u.createOnBackend).map((u) => ({ username: u.username as string, secret: u.secret, schema: u.schema, privileges: u.privileges })),
+      dropUsersOnDelete: props.dropUsersOnDelete ?? false,
+      revision: props.bootstrapRevision,
+      httpsEgress: props.bootstrapHttpsEgress ?? props.httpsEgress,
+      // The bootstrap connects as ProxySQL does: the same TLS setting and CA (see resolveBackendCa).
+      backendTls: props.backendTls ?? DEFAULT_BACKEND_TLS,
+      backendCa: props.backendCa,
+      rdsManaged: backend.rdsManaged,
+    });
+    this.service.node.addDependency(bootstrap);
+    // On first deploy the bootstrap's wait must not start before the writer instance exists.
+    for (const dependable of backend.dependables ?? []) bootstrap.resource.node.addDependency(dependable);
+    return bootstrap;
+  }
+
+  /** Synth warnings for choices that are allowed but deserve a second look, each with an id to acknowledge. */
+  private warnAboutChoices(props: ProxySqlServiceProps, settings: Settings, backend: ProxySqlBackendConfig, users: UserSpec[], bootstrapEnabled: boolean, monitorUsername: string): void {
+    const warn = (id: string, message: string) => Annotations.of(this).addWarningV2(`serverless-proxysql:${id}`, message);
     if (backend.adminSecret && users.some((u) => u.secret === backend.adminSecret)) {
-      Annotations.of(this).addWarningV2(
-        'serverless-proxysql:adminUser',
-        "ProxySqlServiceProps.users: the database's admin secret is served through the proxy; clients given it with grantConnect can read it. Prefer a least-privilege user.",
-      );
+      warn('adminUser', "ProxySqlServiceProps.users: the database's admin secret is served through the proxy; clients given it with grantConnect can read it. Prefer a least-privilege user.");
     }
-    const names = new UniqueNames();
-    return users.map((user, i) => {
-      const at = `ProxySqlServiceProps.users[${i}]`;
-      if (user.username !== undefined) {
-        check(`${at}.username`, managedUsernameProblem(user.username, { monitorUsername }) ?? names.problem(user.username, `${at}.username`));
-      } else if (!user.secret) {
-        throw new Error(`${at}: give a username, a secret, or both`);
-      }
-      const createOnBackend = user.createOnBackend ?? user.secret === undefined;
-      if (createOnBackend && user.username === undefined) {
-        throw new Error(`${at}.username: required when createOnBackend is true`);
-      }
-      const schema = user.schema ?? 'app';
-      check(`${at}.schema`, schemaProblem(schema));
-      if (user.maxConnections !== undefined && (!Number.isInteger(user.maxConnections) || user.maxConnections < 1)) {
-        throw new Error(`${at}.maxConnections: must be a whole number of at least 1, got ${user.maxConnections}`);
-      }
-      const secret = user.secret ?? generatedSecret(this, `UserSecret${i}`, user.username as string, `ProxySQL application user ${user.username}`);
-      return { username: user.username, secret, createOnBackend, schema, privileges: user.privileges ?? ['ALL PRIVILEGES'], maxConnections: user.maxConnections };
-    });
+    if (!bootstrapEnabled) {
+      warn('noBootstrap', `No bootstrap step: create the monitor user '${monitorUsername}' (password in the MonitorSecret) and the application users on the database yourself.`);
+    }
+    if (!(props.backendTls ?? DEFAULT_BACKEND_TLS)) warn('backendTlsOff', 'backendTls is false: ProxySQL talks to the database in clear text.');
+    if (!Token.isUnresolved(settings.desiredCount) && settings.desiredCount < 2) {
+      warn('singleTask', 'desiredCount is 1: a task replacement or AZ outage leaves clients without a proxy.');
+    }
   }
 }
 
-/** Whether the VPC knows its CIDR: an imported VPC without `vpcCidrBlock` throws from the getter. */
-function hasCidrBlock(vpc: ec2.IVpc): boolean {
-  try {
-    return typeof vpc.vpcCidrBlock === 'string';
-  } catch {
-    return false;
+/** The bootstrap needs the backend's admin credentials and a security group to be let into. */
+function checkBootstrapPrerequisites(bootstrapEnabled: boolean, backend: ProxySqlBackendConfig): void {
+  if (!bootstrapEnabled) return;
+  if (!backend.adminSecret) {
+    throw new Error('ProxySqlServiceProps.bootstrap: the backend has no admin credentials; pass adminSecret to ProxySqlBackend or set bootstrap: false');
   }
-}
-
-/** A grantee with security groups (jsii offers no intersection types, so grantConnect takes IGrantable and asks). */
-function isConnectable(grantee: iam.IGrantable): grantee is iam.IGrantable & ec2.IConnectable {
-  const candidate = grantee as Partial<ec2.IConnectable>;
-  return candidate.connections instanceof ec2.Connections;
-}
-
-interface ResolvedUser {
-  readonly username?: string;
-  readonly secret: secretsmanager.ISecret;
-  readonly createOnBackend: boolean;
-  readonly schema: string;
-  readonly privileges: string[];
-  readonly maxConnections?: number;
-}
-
-/** A Secrets Manager secret `{username, password}` whose password ProxySQL's config loader can take. */
-function generatedSecret(scope: Construct, id: string, username: string, description: string): secretsmanager.Secret {
-  return new secretsmanager.Secret(scope, id, {
-    description,
-    generateSecretString: {
-      secretStringTemplate: JSON.stringify({ username }),
-      generateStringKey: 'password',
-      passwordLength: 32,
-      excludeCharacters: GENERATED_SECRET_EXCLUDED_CHARACTERS,
-    },
-  });
-}
-
-interface Settings {
-  cpu: number;
-  memoryLimitMiB: number;
-  desiredCount: number;
-  minCapacity: number;
-  maxCapacity: number;
-  targetCpu: number;
-  cpuArchitecture: ecs.CpuArchitecture;
-  drainSeconds: number;
-  maxReplicaLagSeconds: number;
-}
-
-function validateProps(props: ProxySqlServiceProps): Settings {
-  const cpu = props.cpu ?? 512;
-  const memoryLimitMiB = props.memoryLimitMiB ?? (cpu <= 512 ? 1024 : cpu * 2);
-  if (!(cpu in FARGATE_MEMORY)) {
-    throw new Error(`ProxySqlServiceProps.cpu: ${cpu} is not a Fargate CPU size; use one of ${Object.keys(FARGATE_MEMORY).join(', ')}`);
-  }
-  if (!FARGATE_MEMORY[cpu](memoryLimitMiB)) {
+  if (!backend.databaseConnections) {
     throw new Error(
-      `ProxySqlServiceProps.memoryLimitMiB: ${memoryLimitMiB} MiB is not valid with cpu ${cpu} on Fargate; see the valid CPU/memory pairs in the Fargate documentation`,
+      'ProxySqlServiceProps.bootstrap: the backend has no databaseConnections, so the bootstrap function cannot be let in; pass them or set bootstrap: false',
     );
-  }
-  const desiredCount = props.desiredCount ?? 2;
-  checkCount(desiredCount, 'ProxySqlServiceProps.desiredCount', 1);
-  const minCapacity = props.autoScaling?.minCapacity ?? desiredCount;
-  checkCount(minCapacity, 'ProxySqlServiceProps.autoScaling.minCapacity', 1);
-  const maxCapacity = props.autoScaling?.maxCapacity ?? minCapacity * 3;
-  checkCount(maxCapacity, 'ProxySqlServiceProps.autoScaling.maxCapacity', 1);
-  if (maxCapacity < minCapacity) {
-    throw new Error(`ProxySqlServiceProps.autoScaling.maxCapacity: ${maxCapacity} is below minCapacity ${minCapacity}`);
-  }
-  if (desiredCount < minCapacity || desiredCount > maxCapacity) {
-    throw new Error(`ProxySqlServiceProps.desiredCount: ${desiredCount} is outside autoScaling ${minCapacity}..${maxCapacity}`);
-  }
-  const targetCpu = props.autoScaling?.targetCpuUtilizationPercent ?? 60;
-  if (!(targetCpu >= 10 && targetCpu <= 90)) {
-    throw new Error(`ProxySqlServiceProps.autoScaling.targetCpuUtilizationPercent: ${targetCpu} must be from 10 to 90`);
-  }
-  const drainSeconds = wholeSeconds(props.drainTimeout ?? Duration.seconds(30), 'ProxySqlServiceProps.drainTimeout');
-  if (!(drainSeconds >= 0 && drainSeconds <= 110)) {
-    throw new Error(
-      `ProxySqlServiceProps.drainTimeout: ${drainSeconds} s must be from 0 to 110 s (Fargate stops a container at most 120 s after SIGTERM)`,
-    );
-  }
-  for (const name of ['maxClientConnections', 'maxBackendConnectionsPerServer'] as const) {
-    if (props[name] !== undefined) check(`ProxySqlServiceProps.${name}`, rangeProblem(props[name], RANGES[name]));
-  }
-  const lag = wholeSeconds(props.maxReplicaLag ?? Duration.seconds(DEFAULT_MAX_REPLICA_LAG_SECONDS), 'ProxySqlServiceProps.maxReplicaLag');
-  check('ProxySqlServiceProps.maxReplicaLag', rangeProblem(lag, RANGES.maxReplicaLagSeconds));
-  check('ProxySqlServiceProps.mysqlVariables', mysqlVariablesProblem(props.mysqlVariables ?? {}));
-  return {
-    cpu,
-    memoryLimitMiB,
-    desiredCount,
-    minCapacity,
-    maxCapacity,
-    targetCpu,
-    cpuArchitecture: props.cpuArchitecture ?? ecs.CpuArchitecture.ARM64,
-    drainSeconds,
-    maxReplicaLagSeconds: lag,
-  };
-}
-
-/** A duration as whole seconds, or an error naming the prop (Duration.toSeconds throws a message without one). */
-function wholeSeconds(duration: Duration, at: string): number {
-  const ms = duration.toMilliseconds({ integral: false });
-  if (!Number.isFinite(ms) || ms % 1000 !== 0) {
-    throw new Error(`${at}: ${duration.toHumanString()} must be a whole number of seconds`);
-  }
-  return ms / 1000;
-}
-
-function checkCount(value: number, at: string, min: number): void {
-  if (!Number.isInteger(value) || value < min) {
-    throw new Error(`${at}: must be a whole number of at least ${min}, got ${value}`);
   }
 }

@@ -1,0 +1,99 @@
+import * as fs from 'fs';
+import { Duration } from 'aws-cdk-lib';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import {
+  ADMIN_PASSWORD_ENV,
+  BACKEND_CA_FILE,
+  CONFIG_TEMPLATE_ENV,
+  MONITOR_PASSWORD_ENV,
+  PROXYSQL_ADMIN_PORT,
+  PROXYSQL_ADMIN_USER,
+  PROXYSQL_IMAGE,
+  PROXYSQL_MYSQL_PORT,
+  PROXYSQL_RESTAPI_PORT,
+} from './constants';
+import { userNameEnv, userPasswordEnv } from './config/build';
+import { CONTAINER_SCRIPTS } from './runtime-assets';
+
+/** What the ProxySQL container is given: the rendered template, the secrets by reference, the scripts. */
+export interface ProxySqlContainerInputs {
+  readonly configTemplate: string;
+  readonly adminSecret: secretsmanager.ISecret;
+  readonly monitorSecret: secretsmanager.ISecret;
+  /** In the order of the config's users; `username` undefined where it is read from the secret. */
+  readonly users: ReadonlyArray<{ readonly username?: string; readonly secret: secretsmanager.ISecret }>;
+  readonly backendCa?: string;
+  readonly drainSeconds: number;
+  readonly bootstrapRevision?: string;
+  readonly image?: ecs.ContainerImage;
+  readonly logGroup: logs.ILogGroup;
+  readonly linuxParameters: ecs.LinuxParameters;
+}
+
+/**
+ * The container definition: the official image unchanged, our POSIX-sh entrypoint (runtime/proxysql/entrypoint.sh)
+ * rendering the secrets in, and the health check (runtime/proxysql/healthcheck.sh). Secrets arrive through ECS
+ * `secrets`; the environment carries only what is not secret, including each secret's ARN so the entrypoint can
+ * name a bad one without printing it.
+ */
+export function proxySqlContainerOptions(inputs: ProxySqlContainerInputs): ecs.ContainerDefinitionOptions {
+  const secrets: Record<string, ecs.Secret> = {
+    [ADMIN_PASSWORD_ENV]: ecs.Secret.fromSecretsManager(inputs.adminSecret, 'password'),
+    [MONITOR_PASSWORD_ENV]: ecs.Secret.fromSecretsManager(inputs.monitorSecret, 'password'),
+  };
+  const environment: Record<string, string> = {
+    [CONFIG_TEMPLATE_ENV]: inputs.configTemplate,
+    PROXYSQL_DRAIN_SECONDS: String(inputs.drainSeconds),
+    PROXYSQL_ADMIN_PORT: String(PROXYSQL_ADMIN_PORT),
+    PROXYSQL_ADMIN_USER: PROXYSQL_ADMIN_USER,
+    [`${ADMIN_PASSWORD_ENV}_SOURCE`]: inputs.adminSecret.secretArn,
+    [`${MONITOR_PASSWORD_ENV}_SOURCE`]: inputs.monitorSecret.secretArn,
+    // A new revision also changes the task definition, so the tasks are replaced (after the bootstrap,
+    // which the service depends on) and pick up the new passwords.
+    ...(inputs.bootstrapRevision !== undefined ? { PROXYSQL_BOOTSTRAP_REVISION: inputs.bootstrapRevision } : {}),
+  };
+  if (inputs.backendCa !== undefined) {
+    environment.PROXYSQL_BACKEND_CA = inputs.backendCa;
+    environment.PROXYSQL_BACKEND_CA_FILE = BACKEND_CA_FILE;
+  }
+  // The health check logs in as every user: it needs their count and names.
+  environment.PROXYSQL_HEALTH_CHECK = fs.readFileSync(CONTAINER_SCRIPTS.healthCheck, 'utf8');
+  environment.PROXYSQL_EXPECTED_USERS = String(inputs.users.length);
+  environment.PROXYSQL_MYSQL_PORT = String(PROXYSQL_MYSQL_PORT);
+  environment.PROXYSQL_RESTAPI_PORT = String(PROXYSQL_RESTAPI_PORT);
+  inputs.users.forEach((user, index) => {
+    if (user.username !== undefined) environment[`PROXYSQL_USER_LOGIN_${index}`] = user.username;
+    secrets[userPasswordEnv(index)] = ecs.Secret.fromSecretsManager(user.secret, 'password');
+    environment[`${userPasswordEnv(index)}_SOURCE`] = user.secret.secretArn;
+    if (user.username === undefined) {
+      secrets[userNameEnv(index)] = ecs.Secret.fromSecretsManager(user.secret, 'username');
+      environment[`${userNameEnv(index)}_SOURCE`] = user.secret.secretArn;
+    }
+  });
+  return {
+    image: inputs.image ?? ecs.ContainerImage.fromRegistry(PROXYSQL_IMAGE),
+    entryPoint: ['/bin/sh', '-c', fs.readFileSync(CONTAINER_SCRIPTS.entrypoint, 'utf8'), 'proxysql-entrypoint'],
+    environment,
+    secrets,
+    essential: true,
+    logging: ecs.LogDrivers.awsLogs({ logGroup: inputs.logGroup, streamPrefix: 'proxysql', mode: ecs.AwsLogDriverMode.NON_BLOCKING }),
+    portMappings: [{ containerPort: PROXYSQL_MYSQL_PORT, protocol: ecs.Protocol.TCP, name: 'mysql' }],
+    stopTimeout: Duration.seconds(Math.min(120, inputs.drainSeconds + 10)),
+    linuxParameters: inputs.linuxParameters,
+    healthCheck: {
+      // The configuration that was deployed is the one running: every user loaded and able to log in through
+      // ProxySQL to the database, a writer configured, the monitor let in; a database that is down does not
+      // count (runtime/proxysql/healthcheck.sh, run with the container's environment). A task that fails it
+      // is replaced, and during a deployment the circuit breaker rolls back.
+      command: ['CMD-SHELL', 'eval "$PROXYSQL_HEALTH_CHECK"'],
+      interval: Duration.seconds(15),
+      // each user's login is bounded at 3 s
+      timeout: Duration.seconds(Math.min(60, 5 + 3 * inputs.users.length)),
+      retries: 3,
+      startPeriod: Duration.seconds(20),
+    },
+    ulimits: [{ name: ecs.UlimitName.NOFILE, softLimit: 65536, hardLimit: 65536 }],
+  };
+}

@@ -1,0 +1,182 @@
+import { Duration } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { QueryRuleSpec } from './config/query-rules';
+import { ProxySqlBackend } from './proxysql-backend';
+
+// The props of ProxySqlService (./proxysql-service.ts), beside it as aws-rds keeps DatabaseProxyProps; their
+// checks are in ./proxysql-service-validation.ts.
+
+/** An application user: a login ProxySQL accepts from clients and uses on the backend. */
+export interface ProxySqlUser {
+  /**
+   * The login name. Required when the construct creates the user; with a `secret` and no username, the name
+   * is read from the secret's `username` field when the task starts.
+   * @default - the secret's `username` field
+   */
+  readonly username?: string;
+  /**
+   * `{ "username": …, "password": … }` as RDS writes it.
+   * @default - a generated secret, and the bootstrap step creates the user on the backend
+   */
+  readonly secret?: secretsmanager.ISecret;
+  /**
+   * Create or update this user on the backend in the bootstrap step.
+   * @default - true when the construct generates the secret, false for a secret you bring
+   */
+  readonly createOnBackend?: boolean;
+  /** Schema the bootstrap step creates and grants on. @default 'app' */
+  readonly schema?: string;
+  /** Privileges on `schema`.* granted by the bootstrap step. @default ['ALL PRIVILEGES'] */
+  readonly privileges?: string[];
+  /** Client connections this user may hold on one task. @default 10000 */
+  readonly maxConnections?: number;
+}
+
+/** A private DNS name for the proxy endpoint. */
+export interface ProxySqlDnsName {
+  /** A private hosted zone associated with the VPC. */
+  readonly zone: route53.IHostedZone;
+  /** The record name inside the zone, e.g. `proxysql`. */
+  readonly recordName: string;
+}
+
+/** Task-count scaling. */
+export interface ProxySqlAutoScaling {
+  /** @default - desiredCount */
+  readonly minCapacity?: number;
+  /** @default - 3 × minCapacity */
+  readonly maxCapacity?: number;
+  /** Target average CPU utilisation of the tasks. @default 60 */
+  readonly targetCpuUtilizationPercent?: number;
+}
+
+export interface ProxySqlServiceProps {
+  /** The VPC for the tasks and the internal load balancer. */
+  readonly vpc: ec2.IVpc;
+  /** The database behind the proxy. */
+  readonly backend: ProxySqlBackend;
+  /**
+   * Application users. To serve the database's admin (master) login through the proxy, list it explicitly:
+   * `{ secret: cluster.secret! }` (synth warns `serverless-proxysql:adminUser`): an application should not hold it.
+   * @default - one least-privilege user `app` with a generated secret and ALL PRIVILEGES on schema `app` only,
+   * created by the bootstrap step (which needs the backend's admin secret)
+   */
+  readonly users?: ProxySqlUser[];
+  /** Name of the monitor user the bootstrap step creates on the backend. @default 'proxysql_monitor' */
+  readonly monitorUsername?: string;
+  /**
+   * Create the monitor and application users on the backend at deploy time (a custom resource that runs
+   * before the tasks start).
+   * @default true when the backend has admin credentials
+   */
+  readonly bootstrap?: boolean;
+  /** Drop the users the bootstrap step created when the stack is deleted. @default false */
+  readonly dropUsersOnDelete?: boolean;
+  /**
+   * Change this string to run the bootstrap step again although nothing in the template changed, e.g. after
+   * putting a new password into a user's secret by hand (the template never holds secret values). The tasks
+   * are replaced after the bootstrap has run, so ProxySQL gets the same new passwords.
+   * @default - the bootstrap runs when its inputs (users, grants, secret ARNs) change
+   */
+  readonly bootstrapRevision?: string;
+  /** Custom query rules, evaluated before the default read/write split. @default [] */
+  readonly queryRules?: QueryRuleSpec[];
+  /** Keep the default read/write-split rules. @default true */
+  readonly defaultQueryRules?: boolean;
+  /** The ProxySQL image. @default - `proxysql/proxysql:3.0.13` from Docker Hub */
+  readonly image?: ecs.ContainerImage;
+  /**
+   * CPU architecture of the tasks. The official 3.0.x images are published for linux/amd64 and linux/arm64
+   * (maintainer statement, sysown/proxysql#5450); Graviton Fargate is about 20% cheaper.
+   * @default ecs.CpuArchitecture.ARM64
+   */
+  readonly cpuArchitecture?: ecs.CpuArchitecture;
+  /** Task CPU units. @default 512 */
+  readonly cpu?: number;
+  /** Task memory (MiB). @default 1024 */
+  readonly memoryLimitMiB?: number;
+  /** Number of tasks. @default 2 */
+  readonly desiredCount?: number;
+  /** Scale on CPU. @default - min desiredCount, max 3 × desiredCount, 60% CPU */
+  readonly autoScaling?: ProxySqlAutoScaling;
+  /** An ECS cluster to run in. @default - a new cluster in the VPC */
+  readonly cluster?: ecs.ICluster;
+  /** Subnets for the tasks and the load balancer. @default - private subnets with egress */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /** A private DNS name for the endpoint. @default - none: use the load balancer's DNS name */
+  readonly dnsName?: ProxySqlDnsName;
+  /**
+   * Where the tasks' and the bootstrap function's HTTPS may go (image pull, Secrets Manager, CloudWatch Logs,
+   * ECS Exec): e.g. the VPC's CIDR when the image is in ECR and the VPC has interface endpoints for ECR, Secrets
+   * Manager, CloudWatch Logs and SSM messages (plus the S3 gateway endpoint for ECR's layers).
+   * @default - any IPv4 address: the default image comes from Docker Hub, on the internet
+   */
+  readonly httpsEgress?: ec2.IPeer;
+  /**
+   * Where the bootstrap function's HTTPS may go: it calls Secrets Manager only, so a Secrets Manager interface
+   * endpoint's security group is enough even when the tasks need the internet for the image.
+   * @default - httpsEgress
+   */
+  readonly bootstrapHttpsEgress?: ec2.IPeer;
+  /** ProxySQL to the database over TLS. @default true */
+  readonly backendTls?: boolean;
+  /** Offer TLS to clients and require it of the application users. @default false */
+  readonly clientTls?: boolean;
+  /** Replicas lagging more than this are shunned; reads then go to other replicas or the writer. @default Duration.seconds(30) */
+  readonly maxReplicaLag?: Duration;
+  /**
+   * The CA bundle (PEM) that signs the database servers' certificates: ProxySQL verifies the chain of every
+   * backend TLS connection against it (`mysql-ssl_p2s_ca`). For Aurora and RDS it is known: leave it out.
+   * @default - for Aurora, and for endpoints under .rds.amazonaws.com, the Amazon RDS CAs of the stack's region
+   * (taken at synth, delivered in the task definition: no fetch at start); otherwise, or when the stack's region is
+   * not known at synth, none: TLS is encrypted but the server is not authenticated (synth warns
+   * `serverless-proxysql:backendTlsUnverified`)
+   */
+  readonly backendCa?: string;
+  /** Client connections one task accepts. @default 10000 */
+  readonly maxClientConnections?: number;
+  /**
+   * Backend connections one task opens to each database server at most (per hostgroup): the pool cap. Past it a
+   * query waits for a pooled connection (up to 10 s, then error 9001) instead of opening another TLS connection.
+   * Size it as (sessions with state per task: each holds a writer connection for its life, see `explain --session`)
+   * + (peak queries/s per task to one server) x (p99 query seconds) x 2; each task holds up to this many
+   * connections per server, so tasks x this must stay under the database's max_connections.
+   * @default 20 - measured: 2,000 warm Lambda sessions at ~1,900 queries/s per task with 0 errors; 10 sessions
+   * with state per task fit, 100 need about 120 (BENCHMARKS.md)
+   */
+  readonly maxBackendConnectionsPerServer?: number;
+  /** Extra or overriding `mysql_variables`, names without the `mysql-` prefix. @default {} */
+  readonly mysqlVariables?: Record<string, string | number | boolean>;
+  /**
+   * The most a stopping task waits for statements and transactions in flight after SIGTERM (the entrypoint's
+   * drain bound; idle sessions are closed at once and the task stops as soon as none remain). The container stop
+   * timeout is this plus 10 s, at most 120 s on Fargate. ECS signals the task after the NLB's 5 s
+   * deregistration delay.
+   * @default Duration.seconds(30)
+   */
+  readonly drainTimeout?: Duration;
+  /**
+   * ECS Exec into the tasks (the only way to the admin interface, which listens on 127.0.0.1 inside the task).
+   * @default true
+   */
+  readonly enableExecuteCommand?: boolean;
+  /**
+   * Where ECS Exec session output is logged, for the cluster this construct creates. An operator's
+   * `SELECT * FROM mysql_users` shows clear-text passwords, so give a log group only if you mean to keep that
+   * (encrypt it with a KMS key and limit who reads it).
+   * @default - session output is not logged (the cluster's executeCommandConfiguration logging is NONE)
+   */
+  readonly executeCommandLogGroup?: logs.ILogGroup;
+  /** Retention of the ProxySQL log group. @default logs.RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Replace the tasks (a rolling deployment) when Secrets Manager finishes rotating one of the secrets
+   * ProxySQL reads, so the new password reaches ProxySQL without a manual step.
+   * @default true
+   */
+  readonly restartOnSecretRotation?: boolean;
+}

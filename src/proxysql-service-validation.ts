@@ -1,0 +1,207 @@
+// The checks of ProxySqlServiceProps, beside the construct as aws-rds keeps its validate-*-props. Each message
+// starts with the prop path; the construct adds its own path (./validation-error.ts). The rules themselves are
+// written once in ./config/rules.ts; what is here is what only the construct knows (Fargate sizes, tokens).
+import { Duration, Token } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { DEFAULT_APP_USER, DEFAULT_MAX_REPLICA_LAG_SECONDS } from './constants';
+import { check, managedUsernameProblem, mysqlVariableProblem, RANGES, rangeProblem, schemaProblem, UniqueNames } from './config/rules';
+import { ProxySqlBackendConfig } from './proxysql-backend';
+import { ProxySqlServiceProps, ProxySqlUser } from './proxysql-service-props';
+import { checkProp } from './prop-rules';
+
+const PROPS = 'ProxySqlServiceProps';
+
+/** Valid Fargate CPU units → memory (MiB) choices (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html). */
+const FARGATE_MEMORY: Record<number, (memory: number) => boolean> = {
+  256: (m) => [512, 1024, 2048].includes(m),
+  512: (m) => m >= 1024 && m <= 4096 && m % 1024 === 0,
+  1024: (m) => m >= 2048 && m <= 8192 && m % 1024 === 0,
+  2048: (m) => m >= 4096 && m <= 16384 && m % 1024 === 0,
+  4096: (m) => m >= 8192 && m <= 30720 && m % 1024 === 0,
+  8192: (m) => m >= 16384 && m <= 61440 && m % 4096 === 0,
+  16384: (m) => m >= 32768 && m <= 122880 && m % 8192 === 0,
+};
+
+/** What the construct computes from the props (numbers known at synth, or tokens passed through). */
+export interface Settings {
+  readonly cpu: number;
+  readonly memoryLimitMiB: number;
+  readonly desiredCount: number;
+  readonly minCapacity: number;
+  readonly maxCapacity: number;
+  readonly targetCpu: number;
+  readonly cpuArchitecture: ecs.CpuArchitecture;
+  readonly drainSeconds: number;
+  readonly maxReplicaLagSeconds: number;
+}
+
+/**
+ * A prop the construct computes with at synth (a sum, a table lookup) cannot be a CloudFormation token such as a
+ * CfnParameter: say so, naming the prop, instead of checking the token's placeholder number.
+ */
+function synthKnown(value: unknown, at: string, why: string): void {
+  if (Token.isUnresolved(value)) {
+    throw new Error(`${at}: must be known at synth, not a CloudFormation token (e.g. a CfnParameter): ${why}`);
+  }
+}
+
+export function validateProps(props: ProxySqlServiceProps): Settings {
+  const cpu = props.cpu ?? 512;
+  synthKnown(cpu, `${PROPS}.cpu`, 'it sets the ProxySQL thread count and is checked against the Fargate sizes');
+  const memoryLimitMiB = props.memoryLimitMiB ?? (cpu <= 512 ? 1024 : cpu * 2);
+  synthKnown(memoryLimitMiB, `${PROPS}.memoryLimitMiB`, 'it is checked against the Fargate sizes');
+  if (!(cpu in FARGATE_MEMORY)) {
+    throw new Error(`${PROPS}.cpu: ${cpu} is not a Fargate CPU size; use one of ${Object.keys(FARGATE_MEMORY).join(', ')}`);
+  }
+  if (!FARGATE_MEMORY[cpu](memoryLimitMiB)) {
+    throw new Error(
+      `${PROPS}.memoryLimitMiB: ${memoryLimitMiB} MiB is not valid with cpu ${cpu} on Fargate; see the valid CPU/memory pairs in the Fargate documentation`,
+    );
+  }
+  const { desiredCount, minCapacity, maxCapacity } = taskCounts(props);
+  const targetCpu = props.autoScaling?.targetCpuUtilizationPercent ?? 60;
+  if (!Token.isUnresolved(targetCpu) && !(targetCpu >= 10 && targetCpu <= 90)) {
+    throw new Error(`${PROPS}.autoScaling.targetCpuUtilizationPercent: ${targetCpu} must be from 10 to 90`);
+  }
+  const drainSeconds = wholeSeconds(props.drainTimeout ?? Duration.seconds(30), `${PROPS}.drainTimeout`, 'it sets the container stop timeout');
+  if (!(drainSeconds >= 0 && drainSeconds <= 110)) {
+    throw new Error(`${PROPS}.drainTimeout: ${drainSeconds} s must be from 0 to 110 s (Fargate stops a container at most 120 s after SIGTERM)`);
+  }
+  if (props.maxClientConnections !== undefined) {
+    checkProp(`${PROPS}.maxClientConnections`, props.maxClientConnections, (v) => rangeProblem(v, RANGES.maxClientConnections));
+  }
+  if (props.maxBackendConnectionsPerServer !== undefined) {
+    synthKnown(props.maxBackendConnectionsPerServer, `${PROPS}.maxBackendConnectionsPerServer`, "the writer's last-resort reader cap is computed from it");
+    check(`${PROPS}.maxBackendConnectionsPerServer`, rangeProblem(props.maxBackendConnectionsPerServer, RANGES.maxBackendConnectionsPerServer));
+  }
+  const lag = wholeSeconds(
+    props.maxReplicaLag ?? Duration.seconds(DEFAULT_MAX_REPLICA_LAG_SECONDS),
+    `${PROPS}.maxReplicaLag`,
+    'ProxySQL takes it in seconds for replicas and milliseconds for Aurora',
+  );
+  check(`${PROPS}.maxReplicaLag`, rangeProblem(lag, RANGES.maxReplicaLagSeconds));
+  // A value may be a token (left to ProxySQL's loader at start): its name is still checked.
+  for (const [name, value] of Object.entries(props.mysqlVariables ?? {})) {
+    check(`${PROPS}.mysqlVariables`, mysqlVariableProblem(name, Token.isUnresolved(value) ? 0 : value));
+  }
+  return {
+    cpu,
+    memoryLimitMiB,
+    desiredCount,
+    minCapacity,
+    maxCapacity,
+    targetCpu,
+    cpuArchitecture: props.cpuArchitecture ?? ecs.CpuArchitecture.ARM64,
+    drainSeconds,
+    maxReplicaLagSeconds: lag,
+  };
+}
+
+/** desiredCount and the scaling bounds; a token is passed through when nothing has to be computed from it. */
+function taskCounts(props: ProxySqlServiceProps): { desiredCount: number; minCapacity: number; maxCapacity: number } {
+  const desiredCount = props.desiredCount ?? 2;
+  const minCapacity = props.autoScaling?.minCapacity ?? desiredCount;
+  if (props.autoScaling?.maxCapacity === undefined) {
+    synthKnown(minCapacity, `${PROPS}.autoScaling.maxCapacity`, 'its default is 3 × minCapacity (desiredCount); give it, then desiredCount may be a token');
+  }
+  const maxCapacity = props.autoScaling?.maxCapacity ?? minCapacity * 3;
+  checkCount(desiredCount, `${PROPS}.desiredCount`);
+  checkCount(minCapacity, `${PROPS}.autoScaling.minCapacity`);
+  checkCount(maxCapacity, `${PROPS}.autoScaling.maxCapacity`);
+  const known = [desiredCount, minCapacity, maxCapacity].every((n) => !Token.isUnresolved(n));
+  if (known && maxCapacity < minCapacity) {
+    throw new Error(`${PROPS}.autoScaling.maxCapacity: ${maxCapacity} is below minCapacity ${minCapacity}`);
+  }
+  if (known && (desiredCount < minCapacity || desiredCount > maxCapacity)) {
+    throw new Error(`${PROPS}.desiredCount: ${desiredCount} is outside autoScaling ${minCapacity}..${maxCapacity}`);
+  }
+  return { desiredCount, minCapacity, maxCapacity };
+}
+
+/** An application user after the checks; its secret is made (or taken) by the construct. */
+export interface UserSpec {
+  readonly username?: string;
+  readonly secret?: ProxySqlUser['secret'];
+  readonly createOnBackend: boolean;
+  readonly schema: string;
+  readonly privileges: string[];
+  readonly maxConnections?: number;
+}
+
+/** The users to serve: the props' (checked), or the generated least-privilege default. */
+export function validateUsers(
+  users: ProxySqlUser[] | undefined,
+  backend: ProxySqlBackendConfig,
+  bootstrapEnabled: boolean,
+  monitorUsername: string,
+): UserSpec[] {
+  if (users === undefined) {
+    if (!backend.adminSecret) {
+      throw new Error(
+        `${PROPS}.users: required when the backend has no admin secret: the default user is created on the database by the bootstrap step, which needs it`,
+      );
+    }
+    if (!bootstrapEnabled) {
+      throw new Error(
+        `${PROPS}.users: required with bootstrap: false: nothing would create the default '${DEFAULT_APP_USER}' user; list the users that exist on the database`,
+      );
+    }
+    users = [{ username: DEFAULT_APP_USER, schema: DEFAULT_APP_USER }];
+  }
+  if (users.length === 0) {
+    throw new Error(`${PROPS}.users: must hold at least one user (or leave it out for a generated '${DEFAULT_APP_USER}' user)`);
+  }
+  const names = new UniqueNames();
+  return users.map((user, i) => {
+    const at = `${PROPS}.users[${i}]`;
+    if (user.username !== undefined) {
+      // A token name (e.g. a CfnParameter) is checked by the bootstrap at deploy time, with the same rule.
+      if (!Token.isUnresolved(user.username)) {
+        check(`${at}.username`, managedUsernameProblem(user.username, { monitorUsername }) ?? names.problem(user.username, `${at}.username`));
+      }
+    } else if (!user.secret) {
+      throw new Error(`${at}: give a username, a secret, or both`);
+    }
+    const createOnBackend = user.createOnBackend ?? user.secret === undefined;
+    if (createOnBackend && user.username === undefined) {
+      throw new Error(`${at}.username: required when createOnBackend is true`);
+    }
+    const schema = user.schema ?? DEFAULT_APP_USER;
+    checkProp(`${at}.schema`, schema, schemaProblem);
+    if (user.maxConnections !== undefined && !Token.isUnresolved(user.maxConnections)) checkCount(user.maxConnections, `${at}.maxConnections`);
+    return {
+      username: user.username,
+      secret: user.secret,
+      createOnBackend,
+      schema,
+      privileges: user.privileges ?? ['ALL PRIVILEGES'],
+      maxConnections: user.maxConnections,
+    };
+  });
+}
+
+/** A duration as whole seconds, or an error naming the prop (Duration.toSeconds throws a message without one). */
+function wholeSeconds(duration: Duration, at: string, why: string): number {
+  if (duration.isUnresolved()) synthKnown(Token.asNumber(duration.toSeconds()), at, why);
+  const ms = duration.toMilliseconds({ integral: false });
+  if (!Number.isFinite(ms) || ms % 1000 !== 0) {
+    throw new Error(`${at}: ${duration.toHumanString()} must be a whole number of seconds`);
+  }
+  return ms / 1000;
+}
+
+/** A whole number of at least 1; a token passes (CloudFormation or the service checks it at deploy time). */
+function checkCount(value: number, at: string): void {
+  if (Token.isUnresolved(value)) return;
+  if (!Number.isInteger(value) || value < 1) {
+    throw new Error(`${at}: must be a whole number of at least 1, got ${value}`);
+  }
+}
+
+/** A grantee with security groups (jsii offers no intersection types, so grantConnect takes IGrantable and asks). */
+export function isConnectable(grantee: iam.IGrantable): grantee is iam.IGrantable & ec2.IConnectable {
+  const candidate = grantee as Partial<ec2.IConnectable>;
+  return candidate.connections instanceof ec2.Connections;
+}

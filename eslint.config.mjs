@@ -3,7 +3,7 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'cdk.out/**', 'node_modules/**', 'coverage/**', '.scratch/**'] },
+  { ignores: ['lib/**', 'assets/**', 'dist-jsii/**', 'dist/**', 'cdk.out/**', 'node_modules/**', 'coverage/**', '.scratch/**'] },
   eslint.configs.recommended,
   ...tseslint.configs.recommended,
   {

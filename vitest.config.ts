@@ -8,6 +8,7 @@ export default defineConfig({
     // Unit tests skip aws-cdk-lib's built-in CloudFormation validation (5-6 s per synth); the reference app
     // is validated once, with it on, in test/app (see scripts/test.sh).
     env: { CDK_VALIDATION: 'false' },
+    globalSetup: ['test/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',

@@ -51,6 +51,7 @@ export class ReferenceStack extends Stack {
     // Secrets Manager and CloudWatch Logs without the NAT: a task starts (its secrets) and logs even while the NAT
     // path is impaired; S3 (gateway, free) for Lambda code and ECR layers. ~$29/month for the two interface
     // endpoints in 2 AZs; `-c lean=true` leaves them out.
+    let secretsManagerOnly: ec2.IPeer | undefined;
     if (newVpc && !lean) {
       const privateSubnets = { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
       for (const [id, service] of [
@@ -58,6 +59,11 @@ export class ReferenceStack extends Stack {
         ['LogsEndpoint', ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS],
       ] as const) {
         const endpoint = newVpc.addInterfaceEndpoint(id, { service, subnets: privateSubnets });
+        // The functions call Secrets Manager only: their HTTPS goes to its endpoint and nowhere else. (The
+        // tasks keep HTTPS to the internet: the image comes from Docker Hub.)
+        if (service === ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER) {
+          secretsManagerOnly = ec2.Peer.securityGroupId(endpoint.connections.securityGroups[0].securityGroupId);
+        }
         acknowledge(endpoint, {
           'AwsSolutions-EC23':
             "The endpoint's security group admits HTTPS from the VPC's own CIDR (a token cdk-nag cannot read), not from the internet: every function and task in the VPC that calls the service, the secret-rotation function included, goes through it once private DNS is on.",
@@ -66,7 +72,14 @@ export class ReferenceStack extends Stack {
       newVpc.addGatewayEndpoint('S3Endpoint', { service: ec2.GatewayVpcEndpointAwsService.S3 });
     }
 
+    // Aurora needs no egress of its own (no S3/Lambda integrations here): ingress only, added per client.
+    const databaseSecurityGroup = new ec2.SecurityGroup(this, 'DatabaseSecurityGroup', {
+      vpc,
+      description: 'Aurora MySQL: ingress from ProxySQL, the bootstrap and the rotation function only; no egress',
+      allowAllOutbound: false,
+    });
     const database = new rds.DatabaseCluster(this, 'Database', {
+      securityGroups: [databaseSecurityGroup],
       engine: rds.DatabaseClusterEngine.auroraMysql({ version: REFERENCE_AURORA_ENGINE }),
       credentials: rds.Credentials.fromGeneratedSecret('admin'),
       // AWS recommends no automatic minor version upgrades on LTS releases: they can move a cluster off LTS
@@ -101,6 +114,7 @@ export class ReferenceStack extends Stack {
       backend: ProxySqlBackend.auroraCluster(database),
       users: [{ username: 'app', schema: 'app' }],
       dnsName: { zone, recordName: 'proxy' },
+      bootstrapHttpsEgress: secretsManagerOnly,
     });
 
     this.demo = new DemoApi(this, 'Demo', {
@@ -109,6 +123,7 @@ export class ReferenceStack extends Stack {
       proxyPort: this.proxy.endpointPort,
       userSecret: this.proxy.userSecrets[0],
       databaseName: 'app',
+      httpsEgress: secretsManagerOnly,
     });
     this.proxy.grantConnect(this.demo.function);
 

@@ -7,7 +7,7 @@ import { parseArgs, ParseArgsConfig } from 'node:util';
 import { MYSQL_DEFAULT_PORT, USERNAME_PATTERN } from '../src/constants';
 import { HostPort } from '../src/config/build';
 import { ReplicationCheckType } from '../src/config/model';
-import { QueryRuleSpec } from '../src/config/query-rules';
+import { QueryRuleInput } from '../src/config/query-rules';
 
 /** What a command produced: printed by cli/main.ts, checked directly by the tests. */
 export interface CommandResult {
@@ -120,9 +120,9 @@ export function firstDuplicate(values: readonly string[]): string | undefined {
 /** What `--config FILE` may hold: the settings that have no command-line flag. */
 export interface ConfigFile {
   /** Custom query rules, evaluated before the default read/write split. */
-  readonly queryRules?: readonly QueryRuleSpec[];
+  readonly queryRules?: readonly QueryRuleInput[];
   /** How ProxySQL tells the writer from replicas (endpoints backends). */
-  readonly checkType?: ReplicationCheckType;
+  readonly checkType?: `${ReplicationCheckType}`;
   /** Replicas lagging more than this are shunned. */
   readonly maxReplicaLagSeconds?: number;
   /** ProxySQL worker threads. */
@@ -153,7 +153,7 @@ const CONFIG_KEYS = [
   'clientTls',
   'mysqlVariableOverrides',
 ] as const;
-const CHECK_TYPES: readonly ReplicationCheckType[] = ['read_only', 'innodb_read_only', 'super_read_only'];
+const CHECK_TYPES: readonly string[] = Object.values(ReplicationCheckType);
 
 /**
  * Reads and checks a `--config` JSON file. Query rules are only checked for shape here; their patterns are
@@ -200,7 +200,7 @@ export function checkConfigObject(data: unknown, where: string): ConfigFile {
     return value;
   };
   const checkType = record.checkType;
-  if (checkType !== undefined && !CHECK_TYPES.includes(checkType as ReplicationCheckType)) {
+  if (checkType !== undefined && !CHECK_TYPES.includes(checkType as string)) {
     throw new UsageError(`${where}: checkType must be one of ${CHECK_TYPES.join(', ')}, got ${JSON.stringify(checkType)}`);
   }
   const queryRules = record.queryRules;
@@ -229,8 +229,8 @@ export function checkConfigObject(data: unknown, where: string): ConfigFile {
     }
   }
   return {
-    queryRules: queryRules as QueryRuleSpec[] | undefined,
-    checkType: checkType as ReplicationCheckType | undefined,
+    queryRules: queryRules as QueryRuleInput[] | undefined,
+    checkType: checkType as `${ReplicationCheckType}` | undefined,
     // Ranges as the construct checks them (src/proxysql-service.ts validateProps).
     maxReplicaLagSeconds: wholeNumber('maxReplicaLagSeconds', 1, 600),
     threads: wholeNumber('threads', 1, 256),

@@ -52,7 +52,7 @@ describe('render', () => {
     const construct = ProxySqlBackend.endpoints({
       writer: { hostname: 'db.example.com', port: 3306 },
       readers: [{ hostname: 'replica-1.example.com' }, { hostname: '10.0.0.7', port: 3307 }],
-    }).bind({ useTls: true, maxReplicaLagSeconds: 30 });
+    })._bind({ useTls: true, maxReplicaLagSeconds: 30 });
     expect(configSpecFromRenderArgs(ENDPOINT_ARGS).backend).toEqual(construct.spec);
   });
 

@@ -8,7 +8,14 @@ import { DEFAULT_BACKEND_TLS } from './constants';
 import { acknowledge } from './nag';
 import { caBundleProblem, check, hostProblem, managedUsernameProblem, portProblem, privilegesProblem, schemaProblem, UniqueNames } from './config/rules';
 import { checkProp } from './prop-rules';
-import { newLibraryFunction, runtimeHandlerEntry } from './library-function';
+import { newLibraryFunction } from './library-function';
+
+/** Where the bootstrap step connects: the writer. */
+export interface BootstrapEndpoint {
+  /** DNS name or IP address (a CloudFormation token is fine). */
+  readonly hostname: string;
+  readonly port: number;
+}
 
 export interface BootstrapApplicationUser {
   /** The database user name (1-32 of A-Z a-z 0-9 _). */
@@ -26,7 +33,7 @@ export interface DatabaseBootstrapProps {
   /** @default private subnets with egress */
   readonly vpcSubnets?: ec2.SubnetSelection;
   /** The writer / cluster endpoint. */
-  readonly endpoint: { readonly hostname: string; readonly port: number };
+  readonly endpoint: BootstrapEndpoint;
   /** Its security group gets ingress from the bootstrap Lambda on `endpoint.port` only. */
   readonly database: ec2.IConnectable;
   /** The master credentials, `{"username": …, "password": …}` as RDS writes them. */
@@ -35,6 +42,12 @@ export interface DatabaseBootstrapProps {
   /** Holds the monitor user's password as JSON `{"password": …}`. */
   readonly monitorSecret: secretsmanager.ISecret;
   readonly users: BootstrapApplicationUser[];
+  /**
+   * Where the function's HTTPS (Secrets Manager) may go: e.g. the security group of a Secrets Manager interface
+   * endpoint, or the VPC's CIDR when every AWS API it needs has an endpoint.
+   * @default - any IPv4 address: Secrets Manager may be reached through a NAT gateway
+   */
+  readonly httpsEgress?: ec2.IPeer;
   /** Drop the monitor and application users when this resource is deleted (schemas and data are kept). @default false */
   readonly dropUsersOnDelete?: boolean;
   /** How long to wait for the database to accept connections (a new Aurora cluster takes minutes). @default Duration.minutes(10) */
@@ -121,10 +134,10 @@ export class DatabaseBootstrap extends Construct {
     });
     // Adds ingress on the database's security group and the matching egress on ours.
     props.database.connections.allowFrom(this.securityGroup, ec2.Port.tcp(props.endpoint.port), 'ProxySQL database bootstrap Lambda');
-    this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'Secrets Manager API (HTTPS)');
+    this.securityGroup.addEgressRule(props.httpsEgress ?? ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'Secrets Manager API (HTTPS)');
 
     const fn = newLibraryFunction(this, 'Function', {
-      entry: runtimeHandlerEntry('bootstrap', 'DatabaseBootstrap'),
+      asset: 'bootstrap',
       description: 'Creates/updates the ProxySQL monitor and application users on the database writer',
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets,

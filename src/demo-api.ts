@@ -13,7 +13,7 @@ import { checkProp } from './prop-rules';
 import { DEMO_ENV } from './config/demo-env';
 import { CLIENT_PORT } from './constants';
 import { acknowledge } from './nag';
-import { newLibraryFunction, runtimeHandlerEntry } from './library-function';
+import { newLibraryFunction } from './library-function';
 
 export interface DemoApiProps {
   readonly vpc: ec2.IVpc;
@@ -28,11 +28,24 @@ export interface DemoApiProps {
   /** The schema the demo's `items` table lives in (created by the function on first use if absent). */
   readonly databaseName: string;
   /**
-   * Who may call the API. `iam`: SigV4-signed requests from principals allowed `execute-api:Invoke` (e.g.
-   * `awscurl --service execute-api <url>whoami`); `none`: anyone who knows the URL (throttled).
-   * @default 'iam'
+   * Who may call the API.
+   * @default DemoApiAuthorization.IAM
    */
-  readonly authorization?: 'iam' | 'none';
+  readonly authorization?: DemoApiAuthorization;
+  /**
+   * Where the function's HTTPS (Secrets Manager) may go: e.g. the security group of a Secrets Manager interface
+   * endpoint, or the VPC's CIDR when every AWS API it needs has an endpoint.
+   * @default - any IPv4 address: Secrets Manager may be reached through a NAT gateway
+   */
+  readonly httpsEgress?: ec2.IPeer;
+}
+
+/** Who may call the demo API. */
+export enum DemoApiAuthorization {
+  /** SigV4-signed requests from principals allowed `execute-api:Invoke` (e.g. `awscurl --service execute-api <url>whoami`). */
+  IAM = 'iam',
+  /** Anyone who knows the URL (the stage is throttled). */
+  NONE = 'none',
 }
 
 /** Default throttling of the API's stage: a public demo endpoint must not be able to run up the bill. */
@@ -73,10 +86,10 @@ export class DemoApi extends Construct implements ec2.IConnectable {
       description: 'ProxySQL demo API Lambda: HTTPS (Secrets Manager) and, once granted, the proxy port',
       allowAllOutbound: false,
     });
-    this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'Secrets Manager API (HTTPS)');
+    this.securityGroup.addEgressRule(props.httpsEgress ?? ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'Secrets Manager API (HTTPS)');
 
     const fn = newLibraryFunction(this, 'Function', {
-      entry: runtimeHandlerEntry('demo', 'DemoApi'),
+      asset: 'demo',
       description: 'serverless-proxysql demo API: items through ProxySQL, and which backend served them',
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets,
@@ -110,7 +123,7 @@ export class DemoApi extends Construct implements ec2.IConnectable {
       createDefaultStage: false,
     });
     const integration = new HttpLambdaIntegration('Integration', fn);
-    const authorization = props.authorization ?? 'iam';
+    const authorization: `${DemoApiAuthorization}` = props.authorization ?? DemoApiAuthorization.IAM;
     if (authorization !== 'iam' && authorization !== 'none') {
       throw new Error(`DemoApiProps.authorization: must be 'iam' or 'none', got '${String(authorization)}'`);
     }

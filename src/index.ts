@@ -1,10 +1,14 @@
-// Public API of the serverless-proxysql construct library.
-export * from './constants';
-export * from './proxysql-service';
-export * from './proxysql-backend';
-export * from './database-bootstrap';
-export * from './demo-api';
-export { LAMBDA_RUNTIME, LAMBDA_ARCHITECTURE } from './lambda-runtime';
-export * as proxysqlConfig from './config';
-export type { QueryRuleSpec, QueryDestination, MultiplexMode } from './config/query-rules';
-export type { ReplicationCheckType } from './config/model';
+// Public API of the serverless-proxysql construct library: constructs, their props and the enums those use.
+// Named, not `export *`: everything listed here is compiled by jsii for Python (and the other jsii languages);
+// the config model (src/config) and the constants stay internal, used by the CLI and the runtime code.
+export { ProxySqlService } from './proxysql-service';
+export type { ProxySqlServiceProps, ProxySqlUser, ProxySqlDnsName, ProxySqlAutoScaling } from './proxysql-service';
+export { ProxySqlBackend } from './proxysql-backend';
+export type { AuroraClusterBackendOptions, EndpointsBackendOptions, MySqlEndpoint } from './proxysql-backend';
+export { DatabaseBootstrap } from './database-bootstrap';
+export type { DatabaseBootstrapProps, BootstrapApplicationUser, BootstrapEndpoint } from './database-bootstrap';
+export { DemoApi, DemoApiAuthorization } from './demo-api';
+export type { DemoApiProps } from './demo-api';
+export { QueryDestination, MultiplexMode } from './config/query-rules';
+export type { QueryRuleSpec } from './config/query-rules';
+export { ReplicationCheckType } from './config/model';

@@ -1,51 +1,16 @@
-import * as fs from 'fs';
-import * as path from 'path';
 import { Duration } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME } from './lambda-runtime';
 import { acknowledge } from './nag';
-
-const LOCK_FILES = ['package-lock.json', 'yarn.lock', 'pnpm-lock.yaml', 'bun.lockb', 'bun.lock'];
-
-/**
- * `projectRoot` and `depsLockFilePath` for this library's NodejsFunctions, found from this file's location,
- * not from the process's working directory: `npm run synth` run from any folder, and an app that installs
- * the library under node_modules, both bundle the same way. Walks up to the nearest lock file (this repo's,
- * or the consuming project's).
- */
-export function lambdaBundlingPaths(): { projectRoot: string; depsLockFilePath: string } {
-  let dir = __dirname;
-  for (;;) {
-    for (const name of LOCK_FILES) {
-      const candidate = path.join(dir, name);
-      if (fs.existsSync(candidate)) return { projectRoot: dir, depsLockFilePath: candidate };
-    }
-    const parent = path.dirname(dir);
-    if (parent === dir) {
-      throw new Error(`serverless-proxysql: no lock file (${LOCK_FILES.join(', ')}) above ${__dirname}; bundling its Lambda functions needs one`);
-    }
-    dir = parent;
-  }
-}
-
-/**
- * The handler `runtime/<dir>/handler` beside this library (src/ → runtime/): the .ts source in the repository,
- * the compiled .js when running from dist/. `construct` names who needs it in the error of an incomplete package.
- */
-export function runtimeHandlerEntry(dir: string, construct: string): string {
-  const base = path.join(__dirname, '..', 'runtime', dir, 'handler');
-  const found = ['.ts', '.js'].map((ext) => base + ext).find((f) => fs.existsSync(f));
-  if (!found) throw new Error(`${construct}: the ${dir} handler was not found at ${base}.ts or .js: the package is incomplete, reinstall it`);
-  return found;
-}
+import { LambdaAssetName, requireLambdaAsset } from './runtime-assets';
 
 /** What differs between this library's Lambda functions; everything else is decided once, below. */
 export interface LibraryFunctionProps {
-  /** Absolute path of the TypeScript handler (exported as `handler`). */
-  readonly entry: string;
+  /** Which prebuilt handler bundle (src/runtime-assets.ts). */
+  readonly asset: LambdaAssetName;
   readonly description: string;
   readonly vpc: ec2.IVpc;
   /** @default private subnets with egress */
@@ -60,15 +25,14 @@ export interface LibraryFunctionProps {
 }
 
 /**
- * A Node.js Lambda function of this library: pinned runtime and architecture, in the VPC, bundled with the
- * local esbuild (never Docker: `npm run synth` works offline). mysql2 and Powertools are bundled; the AWS SDK
- * v3 comes with the runtime.
+ * A Node.js Lambda function of this library: pinned runtime and architecture, in the VPC, its code the bundle
+ * built with the package (mysql2 and Powertools inside; the AWS SDK v3 comes with the runtime). Nothing is
+ * bundled at synth: no esbuild, Docker or lock file is needed in the consuming app.
  */
-export function newLibraryFunction(scope: Construct, id: string, props: LibraryFunctionProps): nodejs.NodejsFunction {
-  const fn = new nodejs.NodejsFunction(scope, id, {
-    entry: props.entry,
-    ...lambdaBundlingPaths(),
-    handler: 'handler',
+export function newLibraryFunction(scope: Construct, id: string, props: LibraryFunctionProps): lambda.Function {
+  const fn = new lambda.Function(scope, id, {
+    code: lambda.Code.fromAsset(requireLambdaAsset(props.asset)),
+    handler: 'index.handler',
     runtime: LAMBDA_RUNTIME,
     architecture: LAMBDA_ARCHITECTURE,
     description: props.description,
@@ -79,7 +43,6 @@ export function newLibraryFunction(scope: Construct, id: string, props: LibraryF
     memorySize: 256,
     environment: props.environment,
     logGroup: props.logGroup,
-    bundling: { forceDockerBundling: false, minify: true, sourceMap: true, externalModules: ['@aws-sdk/*'] },
   });
   const logsOnly = 'The AWS managed policy only lets the function write its own CloudWatch Logs';
   acknowledge(fn, {

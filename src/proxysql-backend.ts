@@ -97,8 +97,12 @@ export abstract class ProxySqlBackend {
     return new EndpointsBackend(options);
   }
 
-  /** Called once by the construct. */
-  public abstract bind(options: ProxySqlBackendBindOptions): ProxySqlBackendConfig;
+  /**
+   * Called once by the construct. Internal (hidden from jsii): its result carries the config model, which is not
+   * part of the public API; the backends are the closed set of factories above.
+   * @internal
+   */
+  public abstract _bind(options: ProxySqlBackendBindOptions): ProxySqlBackendConfig;
 }
 
 class AuroraClusterBackend extends ProxySqlBackend {
@@ -109,7 +113,7 @@ class AuroraClusterBackend extends ProxySqlBackend {
     super();
   }
 
-  public bind(options: ProxySqlBackendBindOptions): ProxySqlBackendConfig {
+  public _bind(options: ProxySqlBackendBindOptions): ProxySqlBackendConfig {
     const endpoint = this.cluster.clusterEndpoint;
     const endpointPort = endpoint.port;
     if (this.options.port !== undefined) checkProp('ProxySqlServiceProps.backend.port', this.options.port, portProblem);
@@ -184,7 +188,7 @@ class EndpointsBackend extends ProxySqlBackend {
     super();
   }
 
-  public bind(options: ProxySqlBackendBindOptions): ProxySqlBackendConfig {
+  public _bind(options: ProxySqlBackendBindOptions): ProxySqlBackendConfig {
     const writer = hostPort(this.options.writer, 'ProxySqlServiceProps.backend.writer');
     const readers = (this.options.readers ?? []).map((r, i) => hostPort(r, `ProxySqlServiceProps.backend.readers[${i}]`));
     const all = [writer, ...readers];

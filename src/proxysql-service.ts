@@ -1,5 +1,4 @@
 import * as fs from 'fs';
-import * as path from 'path';
 import { Annotations, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -33,11 +32,14 @@ import {
 import { buildProxySqlConfig, userNameEnv, userPasswordEnv } from './config/build';
 import { QueryRuleSpec } from './config/query-rules';
 import { caBundleProblem, check, managedUsernameProblem, mysqlVariablesProblem, RANGES, rangeProblem, schemaProblem, UniqueNames } from './config/rules';
+import { checkProp } from './prop-rules';
 import { renderProxySqlConfig } from './config/render';
 import { GENERATED_SECRET_EXCLUDED_CHARACTERS } from './config/secrets';
 import { DatabaseBootstrap } from './database-bootstrap';
 import { rdsCaBundle, rdsRegionOf } from './config/rds-ca';
 import { acknowledge } from './nag';
+import { CONTAINER_SCRIPTS } from './runtime-assets';
+import { withConstructPath } from './validation-error';
 import { ProxySqlBackend, ProxySqlBackendConfig } from './proxysql-backend';
 
 /** An application user: a login ProxySQL accepts from clients and uses on the backend. */
@@ -139,6 +141,19 @@ export interface ProxySqlServiceProps {
   readonly vpcSubnets?: ec2.SubnetSelection;
   /** A private DNS name for the endpoint. @default - none: use the load balancer's DNS name */
   readonly dnsName?: ProxySqlDnsName;
+  /**
+   * Where the tasks' and the bootstrap function's HTTPS may go (image pull, Secrets Manager, CloudWatch Logs,
+   * ECS Exec): e.g. the VPC's CIDR when the image is in ECR and the VPC has interface endpoints for ECR, Secrets
+   * Manager, CloudWatch Logs and SSM messages (plus the S3 gateway endpoint for ECR's layers).
+   * @default - any IPv4 address: the default image comes from Docker Hub, on the internet
+   */
+  readonly httpsEgress?: ec2.IPeer;
+  /**
+   * Where the bootstrap function's HTTPS may go: it calls Secrets Manager only, so a Secrets Manager interface
+   * endpoint's security group is enough even when the tasks need the internet for the image.
+   * @default - httpsEgress
+   */
+  readonly bootstrapHttpsEgress?: ec2.IPeer;
   /** ProxySQL to the database over TLS. @default true */
   readonly backendTls?: boolean;
   /** Offer TLS to clients and require it of the application users. @default false */
@@ -209,8 +224,6 @@ const FARGATE_MEMORY: Record<number, (memory: number) => boolean> = {
   16384: (m) => m >= 32768 && m <= 122880 && m % 8192 === 0,
 };
 
-const ENTRYPOINT_SCRIPT = path.join(__dirname, '..', 'runtime', 'proxysql', 'entrypoint.sh');
-const HEALTH_CHECK_SCRIPT = path.join(__dirname, '..', 'runtime', 'proxysql', 'healthcheck.sh');
 
 /**
  * ProxySQL on Fargate behind an internal Network Load Balancer: pooled, read/write-split, failover-aware
@@ -232,6 +245,16 @@ export class ProxySqlService extends Construct {
   public readonly service: ecs.FargateService;
   public readonly taskDefinition: ecs.FargateTaskDefinition;
   public readonly loadBalancer: elbv2.NetworkLoadBalancer;
+  /** The load balancer's TCP listener on the client port. */
+  public readonly listener: elbv2.NetworkListener;
+  /** The tasks' target group (for its metrics, e.g. HealthyHostCount, and alarms). */
+  public readonly targetGroup: elbv2.NetworkTargetGroup;
+  /** The ProxySQL container. */
+  public readonly container: ecs.ContainerDefinition;
+  /** The ProxySQL container's log group (ProxySQL's log and the entrypoint's lines). */
+  public readonly logGroup: logs.ILogGroup;
+  /** The task count's scaling, to add policies of your own. */
+  public readonly scaling: ecs.ScalableTaskCount;
   /** Generated admin credentials for the ProxySQL admin interface (inside the task). */
   public readonly adminSecret: secretsmanager.ISecret;
   /** Generated credentials of the monitor user. */
@@ -249,19 +272,27 @@ export class ProxySqlService extends Construct {
 
   constructor(scope: Construct, id: string, props: ProxySqlServiceProps) {
     super(scope, id);
-    const settings = validateProps(props);
-    const backend = props.backend.bind({ useTls: props.backendTls ?? DEFAULT_BACKEND_TLS, maxReplicaLagSeconds: settings.maxReplicaLagSeconds });
-    const bootstrapEnabled = props.bootstrap ?? backend.adminSecret !== undefined;
-    const monitorUsername = props.monitorUsername ?? DEFAULT_MONITOR_USER;
-    check('ProxySqlServiceProps.monitorUsername', managedUsernameProblem(monitorUsername));
-    const users = this.resolveUsers(props.users, backend, bootstrapEnabled, monitorUsername);
+    const { settings, backend, bootstrapEnabled, users, monitorUsername } = withConstructPath(this, () => {
+      const checked = validateProps(props);
+      const bound = props.backend._bind({ useTls: props.backendTls ?? DEFAULT_BACKEND_TLS, maxReplicaLagSeconds: checked.maxReplicaLagSeconds });
+      const bootstrapOn = props.bootstrap ?? bound.adminSecret !== undefined;
+      const monitor = props.monitorUsername ?? DEFAULT_MONITOR_USER;
+      checkProp('ProxySqlServiceProps.monitorUsername', monitor, managedUsernameProblem);
+      return {
+        settings: checked,
+        backend: bound,
+        bootstrapEnabled: bootstrapOn,
+        users: this.resolveUsers(props.users, bound, bootstrapOn, monitor),
+        monitorUsername: monitor,
+      };
+    });
 
     this.adminSecret = generatedSecret(this, 'AdminSecret', PROXYSQL_ADMIN_USER, 'ProxySQL admin interface (inside the task only)');
     this.monitorSecret = generatedSecret(this, 'MonitorSecret', monitorUsername, 'ProxySQL monitor user on the database');
     this.userSecrets = users.map((u) => u.secret);
     this.userNames = users.map((u) => u.username);
 
-    const backendCa = this.resolveBackendCa(props, backend);
+    const backendCa = withConstructPath(this, () => this.resolveBackendCa(props, backend));
 
     // --- configuration: one model, rendered once ---
     this.configTemplate = renderProxySqlConfig(
@@ -300,11 +331,16 @@ export class ProxySqlService extends Construct {
     lbSecurityGroup.addEgressRule(taskSecurityGroup, ec2.Port.tcp(PROXYSQL_MYSQL_PORT), 'to ProxySQL tasks (traffic and health checks)');
     taskSecurityGroup.addIngressRule(lbSecurityGroup, ec2.Port.tcp(PROXYSQL_MYSQL_PORT), 'from the NLB (traffic and health checks)');
     // Image pull from Docker Hub, Secrets Manager, CloudWatch Logs and ECS Exec all speak HTTPS; no other egress.
-    taskSecurityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS: image pull, Secrets Manager, logs, ECS Exec');
+    taskSecurityGroup.addEgressRule(props.httpsEgress ?? ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS: image pull, Secrets Manager, logs, ECS Exec');
     for (const port of backend.ports) {
       if (backend.databaseConnections) {
         backend.databaseConnections.connections.allowFrom(taskSecurityGroup, ec2.Port.tcp(port), 'from ProxySQL tasks');
       } else {
+        if (!hasCidrBlock(props.vpc)) {
+          throw new Error(
+            `${this.node.path}: ProxySqlServiceProps.backend: with no databaseConnections the tasks' egress to the database is opened to the VPC's CIDR, and this imported VPC has none; give the database's security group (ProxySqlBackend.endpoints({ databaseConnections })) or import the VPC with vpcCidrBlock`,
+          );
+        }
         taskSecurityGroup.addEgressRule(
           ec2.Peer.ipv4(props.vpc.vpcCidrBlock),
           ec2.Port.tcp(port),
@@ -353,10 +389,10 @@ export class ProxySqlService extends Construct {
       memoryLimitMiB: settings.memoryLimitMiB,
       runtimePlatform: { cpuArchitecture: settings.cpuArchitecture, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
     });
-    const logGroup = new logs.LogGroup(this, 'LogGroup', {
+    const logGroup = (this.logGroup = new logs.LogGroup(this, 'LogGroup', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.RETAIN,
-    });
+    }));
     const drainSeconds = settings.drainSeconds;
     const secrets: Record<string, ecs.Secret> = {
       [ADMIN_PASSWORD_ENV]: ecs.Secret.fromSecretsManager(this.adminSecret, 'password'),
@@ -379,7 +415,7 @@ export class ProxySqlService extends Construct {
       environment.PROXYSQL_BACKEND_CA = backendCa;
       environment.PROXYSQL_BACKEND_CA_FILE = BACKEND_CA_FILE;
     }
-    environment.PROXYSQL_HEALTH_CHECK = fs.readFileSync(HEALTH_CHECK_SCRIPT, 'utf8');
+    environment.PROXYSQL_HEALTH_CHECK = fs.readFileSync(CONTAINER_SCRIPTS.healthCheck, 'utf8');
     environment.PROXYSQL_EXPECTED_USERS = String(users.length);
     environment.PROXYSQL_MYSQL_PORT = String(PROXYSQL_MYSQL_PORT);
     environment.PROXYSQL_RESTAPI_PORT = String(PROXYSQL_RESTAPI_PORT);
@@ -392,10 +428,10 @@ export class ProxySqlService extends Construct {
         environment[`${userNameEnv(index)}_SOURCE`] = user.secret.secretArn;
       }
     });
-    const container = this.taskDefinition.addContainer('proxysql', {
+    const container = (this.container = this.taskDefinition.addContainer('proxysql', {
       image: props.image ?? ecs.ContainerImage.fromRegistry(PROXYSQL_IMAGE),
       // The official image unchanged; our POSIX-sh entrypoint renders the secrets in and starts ProxySQL.
-      entryPoint: ['/bin/sh', '-c', fs.readFileSync(ENTRYPOINT_SCRIPT, 'utf8'), 'proxysql-entrypoint'],
+      entryPoint: ['/bin/sh', '-c', fs.readFileSync(CONTAINER_SCRIPTS.entrypoint, 'utf8'), 'proxysql-entrypoint'],
       environment,
       secrets,
       essential: true,
@@ -416,7 +452,7 @@ export class ProxySqlService extends Construct {
         startPeriod: Duration.seconds(20),
       },
       ulimits: [{ name: ecs.UlimitName.NOFILE, softLimit: 65536, hardLimit: 65536 }],
-    });
+    }));
 
     this.service = new ecs.FargateService(this, 'Service', {
       cluster: this.cluster,
@@ -433,13 +469,13 @@ export class ProxySqlService extends Construct {
       propagateTags: ecs.PropagatedTagSource.SERVICE,
     });
 
-    const listener = this.loadBalancer.addListener('Mysql', {
+    const listener = (this.listener = this.loadBalancer.addListener('Mysql', {
       port: CLIENT_PORT,
       protocol: elbv2.Protocol.TCP,
       // Stated, not left implicit: ProxySQL's client wait_timeout is derived from it (src/config/build.ts).
       tcpIdleTimeout: Duration.seconds(NLB_TCP_IDLE_TIMEOUT_SECONDS),
-    });
-    const targetGroup = listener.addTargets('ProxySql', {
+    }));
+    const targetGroup = (this.targetGroup = listener.addTargets('ProxySql', {
       port: PROXYSQL_MYSQL_PORT,
       protocol: elbv2.Protocol.TCP,
       targets: [this.service.loadBalancerTarget({ containerName: container.containerName, containerPort: PROXYSQL_MYSQL_PORT })],
@@ -452,10 +488,10 @@ export class ProxySqlService extends Construct {
         healthyThresholdCount: 2,
         unhealthyThresholdCount: 2,
       },
-    });
+    }));
     targetGroup.setAttribute('deregistration_delay.connection_termination.enabled', 'false');
 
-    const scaling = this.service.autoScaleTaskCount({ minCapacity: settings.minCapacity, maxCapacity: settings.maxCapacity });
+    const scaling = (this.scaling = this.service.autoScaleTaskCount({ minCapacity: settings.minCapacity, maxCapacity: settings.maxCapacity }));
     scaling.scaleOnCpuUtilization('Cpu', {
       targetUtilizationPercent: settings.targetCpu,
       scaleInCooldown: Duration.minutes(5),
@@ -526,6 +562,7 @@ export class ProxySqlService extends Construct {
           .map((u) => ({ username: u.username as string, secret: u.secret, schema: u.schema, privileges: u.privileges })),
         dropUsersOnDelete: props.dropUsersOnDelete ?? false,
         revision: props.bootstrapRevision,
+        httpsEgress: props.bootstrapHttpsEgress ?? props.httpsEgress,
         // The bootstrap connects as ProxySQL does: the same TLS setting and CA (see resolveBackendCa).
         backendTls: props.backendTls ?? DEFAULT_BACKEND_TLS,
         backendCa: props.backendCa,
@@ -552,12 +589,15 @@ export class ProxySqlService extends Construct {
   }
 
   /**
-   * Lets a client (a Lambda function, an ECS service…) connect through the proxy: ingress from its security
-   * group on port 3306, and read access to the secret of the user it logs in as.
+   * Lets a client (a Lambda function, an ECS service…) connect through the proxy: read access to the secret of
+   * the user it logs in as and, when the grantee has security groups (it is `ec2.IConnectable`, as a Lambda
+   * function in a VPC or a Fargate service is), ingress from them on port 3306. For anything else, open the port
+   * yourself: `proxy.connections.allowDefaultPortFrom(peer)`.
+   * @param grantee who connects
    * @param username the user (by name, as given in `users`) the client logs in as. @default - the first user
    * @returns the grant of read access to that user's secret
    */
-  public grantConnect(client: ec2.IConnectable & iam.IGrantable, username?: string): iam.Grant {
+  public grantConnect(grantee: iam.IGrantable, username?: string): iam.Grant {
     const index = username === undefined ? 0 : this.userNames.indexOf(username);
     if (index < 0) {
       const known = this.userNames.filter((n): n is string => n !== undefined);
@@ -565,8 +605,8 @@ export class ProxySqlService extends Construct {
         `ProxySqlService.grantConnect: no user named '${username}'; the users with a name are: ${known.length ? known.join(', ') : 'none'}`,
       );
     }
-    this.connections.allowDefaultPortFrom(client, 'client of ProxySQL');
-    return this.userSecrets[index].grantRead(client);
+    if (isConnectable(grantee)) this.connections.allowDefaultPortFrom(grantee, 'client of ProxySQL');
+    return this.userSecrets[index].grantRead(grantee);
   }
 
   /** The CA bundle ProxySQL verifies the database with, or undefined (with a warning) when none is known. */
@@ -666,6 +706,21 @@ export class ProxySqlService extends Construct {
       return { username: user.username, secret, createOnBackend, schema, privileges: user.privileges ?? ['ALL PRIVILEGES'], maxConnections: user.maxConnections };
     });
   }
+}
+
+/** Whether the VPC knows its CIDR: an imported VPC without `vpcCidrBlock` throws from the getter. */
+function hasCidrBlock(vpc: ec2.IVpc): boolean {
+  try {
+    return typeof vpc.vpcCidrBlock === 'string';
+  } catch {
+    return false;
+  }
+}
+
+/** A grantee with security groups (jsii offers no intersection types, so grantConnect takes IGrantable and asks). */
+function isConnectable(grantee: iam.IGrantable): grantee is iam.IGrantable & ec2.IConnectable {
+  const candidate = grantee as Partial<ec2.IConnectable>;
+  return candidate.connections instanceof ec2.Connections;
 }
 
 interface ResolvedUser {

@@ -7,7 +7,7 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { beforeAll, describe, expect, it, test } from 'vitest';
-import { DemoApi, DemoApiProps } from '../src/demo-api';
+import { DemoApi, DemoApiAuthorization, DemoApiProps } from '../src/demo-api';
 import { givenStack } from './support/stack';
 
 const HOST = 'proxysql-nlb-0123456789.elb.us-east-1.amazonaws.com';
@@ -208,7 +208,7 @@ describe('DemoApi authorization', () => {
 
   test("'none' leaves the routes open", () => {
     const { stack, vpc } = givenStack();
-    new DemoApi(stack, 'Demo', { vpc, proxyHostname: 'proxy.internal', userSecret: new secretsmanager.Secret(stack, 'S'), databaseName: 'app', authorization: 'none' });
+    new DemoApi(stack, 'Demo', { vpc, proxyHostname: 'proxy.internal', userSecret: new secretsmanager.Secret(stack, 'S'), databaseName: 'app', authorization: DemoApiAuthorization.NONE });
     const routes = Template.fromStack(stack).findResources('AWS::ApiGatewayV2::Route');
     expect(Object.values(routes).map((r) => (r as { Properties: { AuthorizationType?: string } }).Properties.AuthorizationType ?? 'NONE')).toEqual(['NONE', 'NONE', 'NONE']);
   });

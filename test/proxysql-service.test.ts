@@ -12,6 +12,7 @@ import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { describe, expect, test } from 'vitest';
 import { PROXYSQL_IMAGE } from '../src/constants';
+import { QueryDestination } from '../src/config/query-rules';
 import { ProxySqlBackend } from '../src/proxysql-backend';
 import { ProxySqlService, ProxySqlServiceProps } from '../src/proxysql-service';
 import { givenAuroraCluster, givenStack, renderedConfig } from './support/stack';
@@ -366,7 +367,7 @@ describe('validation', () => {
     ['maxBackendConnectionsPerServer too big', () => ({ maxBackendConnectionsPerServer: 1e9 }), /ProxySqlServiceProps\.maxBackendConnectionsPerServer/],
     ['maxReplicaLag out of range', () => ({ maxReplicaLag: Duration.minutes(20) }), /ProxySqlServiceProps\.maxReplicaLag/],
     ['prefixed variable', () => ({ mysqlVariables: { 'mysql-wait_timeout': 1 } }), /ProxySqlServiceProps\.mysqlVariables: 'mysql-wait_timeout'/],
-    ['invalid query rule', () => ({ queryRules: [{ matchDigest: '(?<=x)', destination: 'reader' }] }), /queryRules\[0\]\.matchDigest: not a valid RE2 pattern/],
+    ['invalid query rule', () => ({ queryRules: [{ matchDigest: '(?<=x)', destination: QueryDestination.READER }] }), /queryRules\[0\]\.matchDigest: not a valid RE2 pattern/],
     ['sub-second drain timeout', () => ({ drainTimeout: Duration.millis(1500) }), /ProxySqlServiceProps\.drainTimeout: .* must be a whole number of seconds/],
     ['sub-second replica lag', () => ({ maxReplicaLag: Duration.millis(500) }), /ProxySqlServiceProps\.maxReplicaLag: .* must be a whole number of seconds/],
     ['variable set by the construct', () => ({ mysqlVariables: { monitor_password: 'hunter2' } }), /ProxySqlServiceProps\.mysqlVariables\.monitor_password: set by the construct/],

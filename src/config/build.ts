@@ -31,7 +31,7 @@ import {
   Variable,
   VariableValue,
 } from './model';
-import { buildQueryRules, QueryRuleSpec } from './query-rules';
+import { buildQueryRules, QueryRuleInput } from './query-rules';
 
 /** A MySQL endpoint. */
 export interface HostPort {
@@ -57,7 +57,7 @@ export interface EndpointsBackendSpec {
   readonly kind: 'endpoints';
   readonly writer: HostPort;
   readonly readers: readonly HostPort[];
-  readonly checkType: ReplicationCheckType;
+  readonly checkType: `${ReplicationCheckType}`;
   /** Readers lagging more than this many seconds are shunned; 0 turns the lag check off. */
   readonly maxReplicaLagSeconds: number;
   readonly useTls: boolean;
@@ -86,7 +86,7 @@ export interface ProxySqlConfigSpec {
   /** @default - the admin password placeholder (env PROXYSQL_ADMIN_PASSWORD) */
   readonly adminPassword?: ConfigString;
   /** Custom rules, evaluated before the default read/write split. @default [] */
-  readonly queryRules?: readonly QueryRuleSpec[];
+  readonly queryRules?: readonly QueryRuleInput[];
   /** @default true */
   readonly defaultQueryRules?: boolean;
   /** ProxySQL worker threads. @default 2 */

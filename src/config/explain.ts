@@ -95,7 +95,7 @@ function skipQuoted(sql: string, start: number, quote: string): number {
 export interface QueryExplanation {
   readonly digest: string;
   readonly hostgroup: number;
-  readonly destination: QueryDestination | 'other';
+  readonly destination: `${QueryDestination}` | 'other';
   /** The rule that decided the destination, or undefined when the user's default hostgroup did. */
   readonly rule?: MySqlQueryRule;
   /** Every rule that matched, in evaluation order. */
@@ -255,7 +255,7 @@ export function explainSession(
   });
 }
 
-function destinationOf(hostgroup: number): QueryDestination | 'other' {
+function destinationOf(hostgroup: number): `${QueryDestination}` | 'other' {
   if (hostgroup === WRITER_HOSTGROUP) return 'writer';
   if (hostgroup === READER_HOSTGROUP) return 'reader';
   return 'other';

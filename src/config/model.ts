@@ -101,7 +101,7 @@ export interface MySqlQueryRule {
 export interface MySqlReplicationHostgroup {
   readonly writerHostgroup: number;
   readonly readerHostgroup: number;
-  readonly checkType: ReplicationCheckType;
+  readonly checkType: `${ReplicationCheckType}`;
   readonly comment?: string;
 }
 
@@ -111,7 +111,14 @@ export interface MySqlReplicationHostgroup {
  * (lib/ProxySQL_Config.cpp, Read_MySQL_Servers_from_configfile) silently rewrites anything but these three
  * to `read_only` (docs/research/proxysql-config.md §4), so we do not offer them.
  */
-export type ReplicationCheckType = 'read_only' | 'innodb_read_only' | 'super_read_only';
+export enum ReplicationCheckType {
+  /** `read_only`: what RDS for MySQL replicas run with. */
+  READ_ONLY = 'read_only',
+  /** `innodb_read_only`. */
+  INNODB_READ_ONLY = 'innodb_read_only',
+  /** `super_read_only`. */
+  SUPER_READ_ONLY = 'super_read_only',
+}
 
 /** Row of `mysql_aws_aurora_hostgroups`: ProxySQL discovers the cluster's instances and its writer. */
 export interface MySqlAwsAuroraHostgroup {

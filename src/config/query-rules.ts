@@ -9,17 +9,26 @@ import { MySqlQueryRule } from './model';
 import { check, usernameProblem } from './rules';
 import { SESSION_STATE_RULES } from './session-state';
 
-/** Where a rule sends a query. */
-export type QueryDestination = 'writer' | 'reader';
+/**
+ * Where a rule sends a query. An enum, not a string union, so that jsii can offer it to Python; its values are
+ * the strings a CLI config file uses.
+ */
+export enum QueryDestination {
+  /** The writer hostgroup. */
+  WRITER = 'writer',
+  /** The reader hostgroup (the replicas; the writer too, as a last resort). */
+  READER = 'reader',
+}
 
 /** What a rule does to multiplexing (ProxySQL's `mysql_query_rules.multiplex`). */
-export type MultiplexMode =
+export enum MultiplexMode {
   /** 0: pin the session to its backend connection from this query on. */
-  | 'disable'
+  DISABLE = 'disable',
   /** 1: re-enable multiplexing that an earlier rule disabled. */
-  | 'enable'
+  ENABLE = 'enable',
   /** 2: do not let this query disable multiplexing (e.g. a harmless `@@` read). */
-  | 'keep';
+  KEEP = 'keep',
+}
 
 /** A query rule as users write it; rendered before the default rules, so it can override them. */
 export interface QueryRuleSpec {
@@ -43,14 +52,23 @@ export interface QueryRuleSpec {
   readonly comment?: string;
 }
 
+/**
+ * A rule as the model takes it: a QueryRuleSpec, or the same with the enums' string values (what a CLI config
+ * file holds; the values are checked in buildQueryRules either way).
+ */
+export type QueryRuleInput = Omit<QueryRuleSpec, 'destination' | 'multiplex'> & {
+  readonly destination?: `${QueryDestination}`;
+  readonly multiplex?: `${MultiplexMode}`;
+};
+
 /** First rule_id of custom rules, and the step between them: room to insert rules by hand. */
 export const CUSTOM_RULE_ID_START = 100;
 export const CUSTOM_RULE_ID_STEP = 10;
 /** Default rules come after every custom rule. */
 export const DEFAULT_RULE_ID_START = 1000;
 
-const HOSTGROUP: Record<QueryDestination, number> = { writer: WRITER_HOSTGROUP, reader: READER_HOSTGROUP };
-const MULTIPLEX: Record<MultiplexMode, 0 | 1 | 2> = { disable: 0, enable: 1, keep: 2 };
+const HOSTGROUP: Record<`${QueryDestination}`, number> = { writer: WRITER_HOSTGROUP, reader: READER_HOSTGROUP };
+const MULTIPLEX: Record<`${MultiplexMode}`, 0 | 1 | 2> = { disable: 0, enable: 1, keep: 2 };
 
 /**
  * The default read/write split. All match the digest, where string literals are `?`, so a literal that
@@ -90,7 +108,7 @@ export class QueryRuleError extends Error {}
 
 /** Validates custom rules and turns them into rows, numbered before the default rules. */
 export function buildQueryRules(
-  custom: readonly QueryRuleSpec[],
+  custom: readonly QueryRuleInput[],
   options: { includeDefaults: boolean; propPath?: string },
 ): MySqlQueryRule[] {
   const path = options.propPath ?? 'queryRules';
@@ -104,7 +122,7 @@ export function buildQueryRules(
   return [...SESSION_STATE_RULES, ...rows, ...(options.includeDefaults ? DEFAULT_QUERY_RULES : [])].sort((a, b) => a.ruleId - b.ruleId);
 }
 
-function customRuleRow(spec: QueryRuleSpec, path: string, ruleId: number): MySqlQueryRule {
+function customRuleRow(spec: QueryRuleInput, path: string, ruleId: number): MySqlQueryRule {
   const hasDigest = spec.matchDigest !== undefined;
   const hasPattern = spec.matchPattern !== undefined;
   if (hasDigest === hasPattern) {

@@ -13,7 +13,7 @@
  */
 import { isIPv6 } from 'node:net';
 import { SCHEMA_PATTERN, USERNAME_PATTERN } from '../constants';
-import type { ReplicationCheckType } from './model';
+import { ReplicationCheckType } from './model';
 
 export { SCHEMA_PATTERN, USERNAME_PATTERN };
 
@@ -231,7 +231,7 @@ export function privilegesProblem(value: unknown): Finding | undefined {
 // ---- replication check types and numeric ranges ---------------------------------------------------------
 
 /** The server variables ProxySQL's config loader keeps as `mysql_replication_hostgroups.check_type`. */
-export const CHECK_TYPES: readonly ReplicationCheckType[] = ['read_only', 'innodb_read_only', 'super_read_only'];
+export const CHECK_TYPES: readonly `${ReplicationCheckType}`[] = Object.values(ReplicationCheckType);
 
 export function checkTypeProblem(value: unknown): Problem {
   if (CHECK_TYPES.includes(value as ReplicationCheckType)) return undefined;

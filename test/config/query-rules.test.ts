@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { buildQueryRules, DEFAULT_QUERY_RULES, explainQuery, queryDigest, QueryRuleError, QueryRuleSpec } from '../../src/config';
+import { buildQueryRules, DEFAULT_QUERY_RULES, explainQuery, queryDigest, QueryRuleError, QueryRuleInput } from '../../src/config';
 
 describe('default routing', () => {
   // GIVEN the default rules and a user whose default hostgroup is the writer (10)
@@ -84,7 +84,7 @@ describe('custom rules', () => {
     expect(explainQuery(rules, 'SELECT 1', { username: 'batch' }).hostgroup).toBe(10);
   });
 
-  test.each<[QueryRuleSpec, RegExp]>([
+  test.each<[QueryRuleInput, RegExp]>([
     [{ matchDigest: '(?=x)SELECT', destination: 'reader' }, /queryRules\[0\]\.matchDigest: not a valid RE2 pattern/],
     [{ matchPattern: '(a)\\1', destination: 'reader' }, /queryRules\[0\]\.matchPattern: not a valid RE2 pattern/],
     [{ matchDigest: 'say "hi"', destination: 'reader' }, /queryRules\[0\]\.matchDigest: must not contain a double quote/],

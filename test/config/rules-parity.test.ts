@@ -81,8 +81,13 @@ interface Entry {
 
 export interface Caller {
   readonly name: string;
+  /** A construct that names itself before the prop (`Stack/Proxy: ProxySqlServiceProps.cpu: …`, src/validation-error.ts). */
+  readonly constructPath?: string;
   readonly entries: Partial<Record<Kind, Entry>>;
 }
+
+/** The path of the constructs the synth callers below create. */
+const PROXY_PATH = 'Parity/Proxy';
 
 const text = (v: unknown) => String(v);
 
@@ -146,6 +151,7 @@ const [variableName, variableValue] = [(v: unknown) => Object.keys(v as object)[
 const CALLERS: Caller[] = [
   {
     name: 'ProxySqlService (synth)',
+    constructPath: PROXY_PATH,
     entries: {
       port: { field: 'ProxySqlServiceProps.backend.writer.port', run: (v) => proxy(() => ({}), { hostname: 'db.internal', port: v as number }) },
       host: { field: 'ProxySqlServiceProps.backend.writer.hostname', run: (v) => proxy(() => ({}), { hostname: v as string }) },
@@ -247,27 +253,28 @@ async function thrown(run: () => unknown): Promise<Error | undefined> {
   return undefined;
 }
 
-function expected(entry: Entry, kind: Kind, value: unknown): string {
+function expected(caller: Caller, entry: Entry, kind: Kind, value: unknown): string {
   const seen = entry.seen ? entry.seen(value) : value;
   const problem = RULES[kind](seen);
   if (problem === undefined) throw new Error(`the table's input ${JSON.stringify(value)} passes the ${kind} rule: fix the table`);
   const field = typeof entry.field === 'function' ? entry.field(value) : entry.field;
-  return ruleMessage(field, entry.ownAt && typeof problem !== 'string' ? problem.problem : problem);
+  const message = ruleMessage(field, entry.ownAt && typeof problem !== 'string' ? problem.problem : problem);
+  return caller.constructPath ? `${caller.constructPath}: ${message}` : message;
 }
 
 const rows = CALLERS.flatMap((caller) =>
   (Object.entries(caller.entries) as Array<[Kind, Entry]>).flatMap(([kind, entry]) =>
     BAD[kind]
       .filter((value) => !NOT_APPLICABLE.some(([c, k, v]) => c === caller.name && k === kind && JSON.stringify(v) === JSON.stringify(value)))
-      .map((value) => ({ caller: caller.name, kind, value, entry })),
+      .map((value) => ({ caller, kind, value, entry })),
   ),
 );
 
 describe('rules parity: every caller reports the same rule with its own prefix', () => {
-  test.each(rows.map((r) => [r.caller, r.kind, JSON.stringify(r.value), r] as const))('%s, %s %s', async (_caller, kind, _value, row) => {
+  test.each(rows.map((r) => [r.caller.name, r.kind, JSON.stringify(r.value), r] as const))('%s, %s %s', async (_caller, kind, _value, row) => {
     const error = await thrown(() => row.entry.run(row.value));
     expect(error, 'the caller accepted a value its rule refuses').toBeInstanceOf(Error);
-    expect(error?.message).toBe(expected(row.entry, kind, row.value));
+    expect(error?.message).toBe(expected(row.caller, row.entry, kind, row.value));
   });
 
   test('every kind of rule has a construct among its callers, and a runtime or tool besides', () => {
@@ -292,12 +299,12 @@ describe('where two copies disagreed, the stricter rule won', () => {
     // Only the bootstrap knew reserved names, so ProxySqlService reported them as DatabaseBootstrapProps.users[i] with
     // the index among created users; now the service names its own prop and index, created on the backend or not.
     ['a reserved name at ProxySqlService', () => proxy((s) => ({ users: [{ username: 'app', secret: new secretsmanager.Secret(s, 'A') }, { username: 'root', secret: new secretsmanager.Secret(s, 'B') }] })),
-      "ProxySqlServiceProps.users[1].username: 'root' is reserved (the admin user or an RDS/MySQL system account): choose another user name"],
+      `${PROXY_PATH}: ProxySqlServiceProps.users[1].username: 'root' is reserved (the admin user or an RDS/MySQL system account): choose another user name`],
     ["the monitor's name at ProxySqlService", () => proxy((s) => ({ users: [{ username: MONITOR, secret: new secretsmanager.Secret(s, 'A') }] })),
-      "ProxySqlServiceProps.users[0].username: 'proxysql_monitor' is the monitor user's name: give every user its own name"],
+      `${PROXY_PATH}: ProxySqlServiceProps.users[0].username: 'proxysql_monitor' is the monitor user's name: give every user its own name`],
     // The construct allowed 100,000 backend connections per server, the benchmark 10,000.
     ['100,000 backend connections at ProxySqlService', () => proxy(() => ({ maxBackendConnectionsPerServer: 100_000 })),
-      'ProxySqlServiceProps.maxBackendConnectionsPerServer: must be a whole number from 1 to 10000, got 100000'],
+      `${PROXY_PATH}: ProxySqlServiceProps.maxBackendConnectionsPerServer: must be a whole number from 1 to 10000, got 100000`],
     // The benchmark allowed $ in schema names, the construct did not.
     ['$ in a schema at the benchmark', () => bench(['--target', 'db:3306', '--user', 'app', '--database', 'b$1']),
       "--database: 'b$1' is not a valid schema name: use 1-64 characters of A-Z, a-z, 0-9 and _"],

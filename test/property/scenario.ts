@@ -18,7 +18,7 @@ import fc from 'fast-check';
 import { RE2JS } from 're2js';
 import { ProxySqlBackend } from '../../src/proxysql-backend';
 import { ProxySqlServiceProps, ProxySqlUser } from '../../src/proxysql-service';
-import { QueryRuleSpec } from '../../src/config/query-rules';
+import { QueryRuleInput, QueryRuleSpec } from '../../src/config/query-rules';
 import { ALLOWED_PRIVILEGES, normalisePrivilege, RANGES, RESERVED_USERNAMES } from '../../src/config/rules';
 
 export interface DurationSpec {
@@ -73,7 +73,7 @@ export interface Scenario {
   readonly users?: readonly UserScenario[];
   readonly monitorUsername?: string;
   readonly bootstrap?: boolean;
-  readonly queryRules?: readonly QueryRuleSpec[];
+  readonly queryRules?: readonly QueryRuleInput[];
   readonly defaultQueryRules?: boolean;
   readonly mysqlVariables?: Record<string, string | number | boolean>;
   readonly backend: BackendScenario;
@@ -265,17 +265,17 @@ const invalidMonitor = fc.constantFrom('mon itor', '', 'x'.repeat(33), "mon'", '
 const RE2_PATTERNS = ['^SELECT\\b', '(?i)\\bFROM\\s+orders\\b', '^INSERT', '\\x22quoted\\x22', 'a|b', '[0-9]+', '^\\(?SELECT'];
 const BAD_PATTERNS = ['(?<=x)y', '(?=x)', '(?!x)', '(a)\\1', '"quoted"', '', 'a\nb', '(unclosed'];
 
-const validRule: fc.Arbitrary<QueryRuleSpec> = fc
+const validRule: fc.Arbitrary<QueryRuleInput> = fc
   .record({
     field: fc.constantFrom('matchDigest', 'matchPattern'),
     pattern: fc.constantFrom(...RE2_PATTERNS),
-    action: fc.constantFrom<Partial<QueryRuleSpec>>({ destination: 'reader' }, { destination: 'writer' }, { cacheTtlMs: 1000 }, { multiplex: 'keep' }, { destination: 'reader', cacheTtlMs: 2_147_483_647 }),
-    extra: fc.constantFrom<Partial<QueryRuleSpec>>({}, { comment: 'cache the orders list' }, { username: 'app' }, { active: false }, { apply: false }),
+    action: fc.constantFrom<Partial<QueryRuleInput>>({ destination: 'reader' }, { destination: 'writer' }, { cacheTtlMs: 1000 }, { multiplex: 'keep' }, { destination: 'reader', cacheTtlMs: 2_147_483_647 }),
+    extra: fc.constantFrom<Partial<QueryRuleInput>>({}, { comment: 'cache the orders list' }, { username: 'app' }, { active: false }, { apply: false }),
   })
   .map(({ field, pattern, action, extra }) => ({ [field]: pattern, ...action, ...extra }));
-const invalidRule: fc.Arbitrary<QueryRuleSpec> = fc.oneof(
-  fc.constantFrom(...BAD_PATTERNS).map((matchDigest): QueryRuleSpec => ({ matchDigest, destination: 'reader' })),
-  fc.constantFrom<QueryRuleSpec>(
+const invalidRule: fc.Arbitrary<QueryRuleInput> = fc.oneof(
+  fc.constantFrom(...BAD_PATTERNS).map((matchDigest): QueryRuleInput => ({ matchDigest, destination: 'reader' })),
+  fc.constantFrom<QueryRuleInput>(
     { matchDigest: '^SELECT', matchPattern: '^SELECT', destination: 'reader' },
     { destination: 'reader' },
     { matchDigest: '^SELECT' },
@@ -400,7 +400,7 @@ export const scenarioArbitrary: fc.Arbitrary<Scenario> = fc
       maxBackendConnectionsPerServer: pick<number | undefined>(corrupt, 'backendConnections', validBackendConnections, invalidBackendConnections),
       users: pick<readonly UserScenario[] | undefined>(corrupt, 'users', validUsers, invalidUsers),
       monitorUsername: pick<string | undefined>(corrupt, 'monitor', validMonitor, invalidMonitor),
-      queryRules: pick<readonly QueryRuleSpec[] | undefined>(corrupt, 'rules', validRules, invalidRules),
+      queryRules: pick<readonly QueryRuleInput[] | undefined>(corrupt, 'rules', validRules, invalidRules),
       mysqlVariables: pick<Record<string, string | number | boolean> | undefined>(corrupt, 'variables', validVariables, invalidVariables),
       backend: pick(corrupt, 'backend', validBackend, invalidBackend),
       bootstrap: fc.constantFrom(undefined, undefined, true, false),
@@ -582,7 +582,8 @@ export function buildProps(stack: Stack, vpc: ec2.IVpc, s: Scenario): ProxySqlSe
     users,
     monitorUsername: s.monitorUsername,
     bootstrap: s.bootstrap,
-    queryRules: s.queryRules && [...s.queryRules],
+    // The enums' values are these strings; invalid ones must be caught at runtime too (a jsii caller can send any).
+    queryRules: s.queryRules && ([...s.queryRules] as QueryRuleSpec[]),
     defaultQueryRules: s.defaultQueryRules,
     cpu: s.cpu,
     memoryLimitMiB: s.memoryLimitMiB,

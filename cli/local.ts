@@ -30,15 +30,8 @@ import {
 } from '../src/constants';
 import { SecretKind } from '../src/config/model';
 import { secretValueProblem } from '../src/config/secrets';
-import {
-  CLI_NAME,
-  EXIT_FAILURE,
-  flagOption,
-  parseCommandArgs,
-  parsePort,
-  stringOption,
-  UsageError,
-} from './common';
+import { defineCommand, helpText, parseCommand } from './command-table';
+import { CLI_NAME, EXIT_FAILURE, parsePort, UsageError } from './common';
 import { createHttpApiServer } from './http-bridge';
 import { configSpecFromRenderArgs, fillSecrets, renderTemplate, userPasswordEnvName } from './render';
 
@@ -73,9 +66,11 @@ function shellQuote(text: string): string {
   return /^[A-Za-z0-9_./:@=-]+$/.test(text) ? text : `'${text.replace(/'/g, "'\\''")}'`;
 }
 
-export const LOCAL_HELP = `Usage: ${CLI_NAME} local [options]
-
-Runs the stack on this machine until Ctrl-C:
+export const LOCAL_COMMAND = defineCommand({
+  name: 'local',
+  summary: 'run a local MariaDB primary + replica, ProxySQL (or its docker line) and the demo API',
+  usage: [`${CLI_NAME} local [options]`],
+  description: `Runs the stack on this machine until Ctrl-C:
   - a MariaDB primary and a read-only GTID replica on 127.0.0.1 (random ports, private temp dir)
   - the monitor user and the application user '${LOCAL_APP_USER}' (schema '${LOCAL_APP_SCHEMA}'), created by the deploy's bootstrap code
   - proxysql.cnf rendered by the deploy's model, written (mode 0600) into the temp dir
@@ -83,29 +78,18 @@ Runs the stack on this machine until Ctrl-C:
     'docker run' line for ${PROXYSQL_IMAGE} is printed and the demo API talks to the MariaDB primary directly
   - the demo API handler behind a local HTTP server that speaks API Gateway (HTTP API) events:
     POST /items {"name": "..."}, GET /items, GET /whoami
-Ctrl-C or SIGTERM stops everything it started and removes the temp dir.
-
-Options:
-  --proxysql-port PORT   ProxySQL's MySQL port on 127.0.0.1 (default ${PROXYSQL_MYSQL_PORT})
-  --admin-port PORT      ProxySQL's admin port on 127.0.0.1 (default ${PROXYSQL_ADMIN_PORT})
-  --proxysql-bin FILE    the proxysql binary to run (default: 'proxysql' on PATH, if any)
-  --http-port PORT       the demo API's HTTP port on 127.0.0.1 (default 0: any free port)
-  --print-credentials    print the generated passwords (local convenience; they are never printed otherwise)
-  -h, --help             this help
-
-Example:
+Ctrl-C or SIGTERM stops everything it started and removes the temp dir.`,
+  options: [
+    { name: 'proxysql-port', value: 'PORT', default: String(PROXYSQL_MYSQL_PORT), help: "ProxySQL's MySQL port on 127.0.0.1" },
+    { name: 'admin-port', value: 'PORT', default: String(PROXYSQL_ADMIN_PORT), help: "ProxySQL's admin port on 127.0.0.1" },
+    { name: 'proxysql-bin', value: 'FILE', defaultText: "'proxysql' on PATH, if any", help: 'the proxysql binary to run' },
+    { name: 'http-port', value: 'PORT', default: '0', defaultText: '0: any free port', help: "the demo API's HTTP port on 127.0.0.1" },
+    { name: 'print-credentials', help: 'print the generated passwords (local convenience; they are never printed otherwise)' },
+  ],
+  epilogue: `Example:
   ${CLI_NAME} local --http-port 8080
-  curl -s -XPOST localhost:8080/items -d '{"name":"first"}'; curl -s localhost:8080/items
-`;
-
-const LOCAL_OPTIONS = {
-  'proxysql-port': { type: 'string' },
-  'admin-port': { type: 'string' },
-  'proxysql-bin': { type: 'string' },
-  'http-port': { type: 'string' },
-  'print-credentials': { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+  curl -s -XPOST localhost:8080/items -d '{"name":"first"}'; curl -s localhost:8080/items`,
+});
 
 export interface LocalOptions {
   readonly proxysqlPort: number;
@@ -135,22 +119,18 @@ function findOnPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
 
 /** Parses `local`'s arguments, or undefined for --help. Throws {@link UsageError}. */
 export function parseLocalArgs(args: readonly string[], env: NodeJS.ProcessEnv): LocalOptions | undefined {
-  const parsed = parseCommandArgs('local', args, LOCAL_OPTIONS);
-  if (flagOption(parsed, 'help')) return undefined;
-  const port = (name: string, fallback: number, allowZero = false): number => {
-    const text = stringOption(parsed, name);
-    return text === undefined ? fallback : parsePort(text, `--${name}`, allowZero);
-  };
-  const proxysqlPort = port('proxysql-port', PROXYSQL_MYSQL_PORT);
-  const adminPort = port('admin-port', PROXYSQL_ADMIN_PORT);
-  const httpPort = port('http-port', 0, true);
+  const parsed = parseCommand(LOCAL_COMMAND, args);
+  if (parsed.help) return undefined;
+  const proxysqlPort = parsePort(parsed.withDefault('proxysql-port'), '--proxysql-port');
+  const adminPort = parsePort(parsed.withDefault('admin-port'), '--admin-port');
+  const httpPort = parsePort(parsed.withDefault('http-port'), '--http-port', true);
   if (proxysqlPort === adminPort) {
     throw new UsageError(`--proxysql-port and --admin-port are both ${proxysqlPort}; give them different ports`);
   }
   if (httpPort !== 0 && (httpPort === proxysqlPort || httpPort === adminPort)) {
     throw new UsageError(`--http-port ${httpPort} is also a ProxySQL port; give it another port (or 0 for any free one)`);
   }
-  const binText = stringOption(parsed, 'proxysql-bin');
+  const binText = parsed.string('proxysql-bin');
   if (binText !== undefined && !isExecutable(binText)) {
     throw new UsageError(`--proxysql-bin '${binText}' is not an executable file; give the path of the proxysql binary`);
   }
@@ -159,7 +139,7 @@ export function parseLocalArgs(args: readonly string[], env: NodeJS.ProcessEnv):
     adminPort,
     proxysqlBin: binText ?? findOnPath('proxysql', env),
     httpPort,
-    printCredentials: flagOption(parsed, 'print-credentials'),
+    printCredentials: parsed.flag('print-credentials'),
   };
 }
 
@@ -507,7 +487,7 @@ export async function localCommand(args: readonly string[], io: LocalIo): Promis
     throw error;
   }
   if (options === undefined) {
-    io.stdout(LOCAL_HELP);
+    io.stdout(helpText(LOCAL_COMMAND));
     return 0;
   }
   const stack = new LocalStack(options, io);

@@ -16,7 +16,7 @@ const file = (name: string, content: string): string => {
 const badJson = file('bad.json', '{ "threads": ');
 const unknownKey = file('unknown.json', JSON.stringify({ thread: 4 }));
 const badCheckType = file('check.json', JSON.stringify({ checkType: 'read_write' }));
-const badLag = file('lag.json', JSON.stringify({ maxReplicaLagSeconds: 0 }));
+const badLag = file('lag.json', JSON.stringify({ maxReplicaLag: 0 }));
 const badRule = file('rule.json', JSON.stringify({ queryRules: [{ matchDigest: '(?<=a)b', destination: 'reader' }] }));
 const ruleNotObject = file('rule2.json', JSON.stringify({ queryRules: ['^SELECT'] }));
 
@@ -37,7 +37,7 @@ const W = ['--writer', 'db.example.com:3306', '--user', 'app'];
 describe('bad command lines: a one-line message that says what to fix, exit 2, no stack trace', () => {
   test.each<[string, string[], RegExp]>([
     ['no command', [], /Usage: serverless-proxysql <command>/],
-    ['unknown command', ['deploy'], /unknown command 'deploy'; the commands are render, explain and local/],
+    ['unknown command', ['deploy'], /unknown command 'deploy'; the commands are render, explain, local and doctor \(see --help\)/],
     ['unknown flag', ['render', ...W, '--writter', 'x'], /^serverless-proxysql render: Unknown option '--writter'\. Run 'serverless-proxysql render --help' for the options\.\n$/],
     ['flag without its value', ['render', '--user', 'app', '--writer'], /Option '--writer <value>' argument missing/],
     ['no backend', ['render', '--user', 'app'], /give the backend: --writer HOST:PORT .* or --aurora-cluster-endpoint HOST/],
@@ -65,7 +65,7 @@ describe('bad command lines: a one-line message that says what to fix, exit 2, n
     ['config not JSON', ['render', ...W, '--config', badJson], /bad.json: not valid JSON/],
     ['config unknown key', ['render', ...W, '--config', unknownKey], /unknown key 'thread'; the keys are queryRules, /],
     ['config bad checkType', ['render', ...W, '--config', badCheckType], /checkType must be one of read_only, innodb_read_only, super_read_only/],
-    ['config lag out of range', ['render', ...W, '--config', badLag], /maxReplicaLagSeconds must be a whole number from 1 to 600, got 0/],
+    ['config lag out of range', ['render', ...W, '--config', badLag], /maxReplicaLag must be a whole number from 1 to 600, got 0/],
     ['config rule not RE2', ['render', ...W, '--config', badRule], /queryRules\[0\]\.matchDigest: not a valid RE2 pattern/],
     ['config rule not an object', ['explain', '--config', ruleNotObject, 'SELECT 1'], /queryRules\[0\] must be an object/],
     ['explain without SQL', ['explain'], /give the statement as one argument in quotes, or '-'/],
@@ -84,7 +84,7 @@ describe('bad command lines: a one-line message that says what to fix, exit 2, n
   });
 
   test('--help of every command exits 0 on stdout', async () => {
-    for (const argv of [['--help'], ['render', '--help'], ['explain', '-h'], ['local', '--help']]) {
+    for (const argv of [['--help'], ['render', '--help'], ['explain', '-h'], ['local', '--help'], ['doctor', '--help']]) {
       const result = await runMain(argv);
       expect(result).toMatchObject({ code: 0, stderr: '' });
       expect(result.stdout).toMatch(/^Usage: serverless-proxysql/);

@@ -1,13 +1,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CfnElement, CustomResource, Duration, Stack, Token, Tokenization } from 'aws-cdk-lib';
+import { CfnElement, CustomResource, Duration, Stack, Tokenization } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { acknowledge } from './nag';
-import { privilegesProblem, schemaProblem, usernameProblem } from './config/validation';
+import { check, hostProblem, managedUsernameProblem, portProblem, privilegesProblem, schemaProblem, UniqueNames } from './config/rules';
+import { checkProp } from './prop-rules';
 import { newLibraryFunction } from './library-function';
 
 export interface BootstrapApplicationUser {
@@ -51,36 +52,24 @@ export interface DatabaseBootstrapProps {
 const WORK_MARGIN = Duration.minutes(2);
 const MAX_WAIT = Duration.minutes(13);
 
-function fail(message: string): never {
-  throw new Error(`DatabaseBootstrapProps.${message}`);
-}
+const PROPS = 'DatabaseBootstrapProps';
 
 function validate(props: DatabaseBootstrapProps): void {
-  const check = (problem: string | undefined) => {
-    if (problem) fail(problem);
-  };
-  if (!Token.isUnresolved(props.endpoint.port) && (!Number.isInteger(props.endpoint.port) || props.endpoint.port < 1 || props.endpoint.port > 65535)) {
-    fail(`endpoint.port ${props.endpoint.port} is not a TCP port: pass the database port (e.g. cluster.clusterEndpoint.port)`);
-  }
-  if (!Token.isUnresolved(props.endpoint.hostname) && props.endpoint.hostname.trim() === '') {
-    fail('endpoint.hostname is empty: pass the writer endpoint (e.g. cluster.clusterEndpoint.hostname)');
-  }
-  if (!Token.isUnresolved(props.monitorUsername)) check(usernameProblem('monitorUsername', props.monitorUsername));
-  const seen = new Map<string, string>([[props.monitorUsername, 'monitorUsername']]);
+  checkProp(`${PROPS}.endpoint.port`, props.endpoint.port, portProblem);
+  checkProp(`${PROPS}.endpoint.hostname`, props.endpoint.hostname, hostProblem);
+  checkProp(`${PROPS}.monitorUsername`, props.monitorUsername, managedUsernameProblem);
+  const names = new UniqueNames();
   props.users.forEach((user, i) => {
-    const field = `users[${i}]`;
-    if (!Token.isUnresolved(user.username)) {
-      check(usernameProblem(`${field}.username`, user.username));
-      const other = seen.get(user.username);
-      if (other) fail(`${field}.username '${user.username}' is already used by ${other}: give every user its own name`);
-      seen.set(user.username, `${field}.username`);
-    }
-    if (!Token.isUnresolved(user.schema)) check(schemaProblem(`${field}.schema`, user.schema));
-    check(privilegesProblem(`${field}.privileges`, user.privileges));
+    const field = `${PROPS}.users[${i}]`;
+    checkProp(`${field}.username`, user.username, (name) => managedUsernameProblem(name, { monitorUsername: props.monitorUsername }) ?? names.problem(name, `${field}.username`));
+    checkProp(`${field}.schema`, user.schema, schemaProblem);
+    check(`${field}.privileges`, privilegesProblem(user.privileges));
   });
   const wait = props.waitForDatabase;
   if (wait !== undefined && !wait.isUnresolved() && (wait.toSeconds() < 1 || wait.toSeconds() > MAX_WAIT.toSeconds())) {
-    fail(`waitForDatabase ${wait.toHumanString()} is out of range: use 1 second to ${MAX_WAIT.toHumanString()} (Lambda runs 15 minutes at most)`);
+    throw new Error(
+      `${PROPS}.waitForDatabase: ${wait.toHumanString()} is out of range: use 1 second to ${MAX_WAIT.toHumanString()} (Lambda runs 15 minutes at most)`,
+    );
   }
 }
 

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Duration, RemovalPolicy, Token, Tokenization } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Tokenization } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -10,7 +10,8 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { schemaProblem } from './config/validation';
+import { hostProblem, portProblem, schemaProblem } from './config/rules';
+import { checkProp } from './prop-rules';
 import { DEMO_ENV } from './config/demo-env';
 import { CLIENT_PORT } from './constants';
 import { acknowledge } from './nag';
@@ -39,30 +40,12 @@ export interface DemoApiProps {
 /** Default throttling of the API's stage: a public demo endpoint must not be able to run up the bill. */
 const THROTTLE = { burstLimit: 100, rateLimit: 50 };
 
-/** RFC 1123 host names (labels of letters, digits and hyphens), which is what an NLB or Route 53 name is. */
-const HOSTNAME_PATTERN = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
-
-function fail(message: string): never {
-  throw new Error(`DemoApiProps.${message}`);
-}
+const PROPS = 'DemoApiProps';
 
 function validate(props: DemoApiProps): void {
-  if (!Token.isUnresolved(props.proxyHostname)) {
-    if (props.proxyHostname.trim() === '') fail('proxyHostname is empty: pass the ProxySQL endpoint DNS name (e.g. the service load balancer)');
-    if (!HOSTNAME_PATTERN.test(props.proxyHostname)) {
-      fail(
-        `proxyHostname ${JSON.stringify(props.proxyHostname)} is not a DNS name: pass the host only, without scheme, port or path`,
-      );
-    }
-  }
-  const port = props.proxyPort;
-  if (port !== undefined && !Token.isUnresolved(port) && (!Number.isInteger(port) || port < 1 || port > 65535)) {
-    fail(`proxyPort ${port} is not a TCP port: use 1-65535 (ProxySQL's load balancer listens on ${CLIENT_PORT})`);
-  }
-  if (!Token.isUnresolved(props.databaseName)) {
-    const problem = schemaProblem('databaseName', props.databaseName);
-    if (problem) fail(problem);
-  }
+  checkProp(`${PROPS}.proxyHostname`, props.proxyHostname, hostProblem);
+  if (props.proxyPort !== undefined) checkProp(`${PROPS}.proxyPort`, props.proxyPort, portProblem);
+  checkProp(`${PROPS}.databaseName`, props.databaseName, schemaProblem);
 }
 
 /** The handler source (src/ → runtime/), or the compiled .js when running from dist/. */

@@ -7,6 +7,8 @@ import { MYSQL_DEFAULT_PORT } from './constants';
 import { AURORA_CLUSTER_ENDPOINT_SEPARATOR, auroraInstanceDomain } from './config/aurora';
 import { BackendSpec, HostPort } from './config/build';
 import { ReplicationCheckType } from './config/model';
+import { checkTypeProblem, hostProblem, portProblem } from './config/rules';
+import { checkProp } from './prop-rules';
 
 /** Options for {@link ProxySqlBackend.auroraCluster}. */
 export interface AuroraClusterBackendOptions {
@@ -110,6 +112,7 @@ class AuroraClusterBackend extends ProxySqlBackend {
   public bind(options: ProxySqlBackendBindOptions): ProxySqlBackendConfig {
     const endpoint = this.cluster.clusterEndpoint;
     const endpointPort = endpoint.port;
+    if (this.options.port !== undefined) checkProp('ProxySqlServiceProps.backend.port', this.options.port, portProblem);
     const port = this.options.port ?? (Token.isUnresolved(endpointPort) ? MYSQL_DEFAULT_PORT : endpointPort);
     const domainName = auroraDomainName(endpoint.hostname);
     return {
@@ -191,11 +194,7 @@ class EndpointsBackend extends ProxySqlBackend {
       throw new Error(`ProxySqlServiceProps.backend: endpoint ${duplicate} is listed twice; list each server once`);
     }
     const checkType = this.options.checkType ?? 'read_only';
-    if (!['read_only', 'innodb_read_only', 'super_read_only'].includes(checkType)) {
-      throw new Error(
-        `ProxySqlServiceProps.backend.checkType: '${checkType}' is not one of read_only, innodb_read_only, super_read_only (the values ProxySQL's config loader keeps)`,
-      );
-    }
+    checkProp('ProxySqlServiceProps.backend.checkType', checkType, checkTypeProblem);
     return {
       spec: {
         kind: 'endpoints',
@@ -217,12 +216,7 @@ class EndpointsBackend extends ProxySqlBackend {
 
 function hostPort(endpoint: MySqlEndpoint, path: string): HostPort {
   const port = endpoint.port ?? MYSQL_DEFAULT_PORT;
-  if (!Token.isUnresolved(port) && (!Number.isInteger(port) || port < 1 || port > 65535)) {
-    throw new Error(`${path}.port: must be a whole number from 1 to 65535, got ${port}`);
-  }
-  const host = endpoint.hostname;
-  if (!Token.isUnresolved(host) && !/^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/.test(host)) {
-    throw new Error(`${path}.hostname: '${host}' is not a DNS name or IPv4 address`);
-  }
-  return { host, port };
+  checkProp(`${path}.port`, port, portProblem);
+  checkProp(`${path}.hostname`, endpoint.hostname, hostProblem);
+  return { host: endpoint.hostname, port };
 }

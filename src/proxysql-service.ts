@@ -29,11 +29,10 @@ import {
   PROXYSQL_IMAGE,
   PROXYSQL_MYSQL_PORT,
   PROXYSQL_RESTAPI_PORT,
-  SCHEMA_PATTERN,
-  USERNAME_PATTERN,
 } from './constants';
 import { buildProxySqlConfig, userNameEnv, userPasswordEnv } from './config/build';
 import { QueryRuleSpec } from './config/query-rules';
+import { check, managedUsernameProblem, mysqlVariablesProblem, RANGES, rangeProblem, schemaProblem, UniqueNames } from './config/rules';
 import { renderProxySqlConfig } from './config/render';
 import { GENERATED_SECRET_EXCLUDED_CHARACTERS } from './config/secrets';
 import { DatabaseBootstrap } from './database-bootstrap';
@@ -253,9 +252,9 @@ export class ProxySqlService extends Construct {
     const settings = validateProps(props);
     const backend = props.backend.bind({ useTls: props.backendTls ?? DEFAULT_BACKEND_TLS, maxReplicaLagSeconds: settings.maxReplicaLagSeconds });
     const bootstrapEnabled = props.bootstrap ?? backend.adminSecret !== undefined;
-    const users = this.resolveUsers(props.users, backend, bootstrapEnabled);
     const monitorUsername = props.monitorUsername ?? DEFAULT_MONITOR_USER;
-    validateUsername(monitorUsername, 'ProxySqlServiceProps.monitorUsername');
+    check('ProxySqlServiceProps.monitorUsername', managedUsernameProblem(monitorUsername));
+    const users = this.resolveUsers(props.users, backend, bootstrapEnabled, monitorUsername);
 
     this.adminSecret = generatedSecret(this, 'AdminSecret', PROXYSQL_ADMIN_USER, 'ProxySQL admin interface (inside the task only)');
     this.monitorSecret = generatedSecret(this, 'MonitorSecret', monitorUsername, 'ProxySQL monitor user on the database');
@@ -625,7 +624,7 @@ export class ProxySqlService extends Construct {
     }
   }
 
-  private resolveUsers(users: ProxySqlUser[] | undefined, backend: ProxySqlBackendConfig, bootstrapEnabled: boolean): ResolvedUser[] {
+  private resolveUsers(users: ProxySqlUser[] | undefined, backend: ProxySqlBackendConfig, bootstrapEnabled: boolean, monitorUsername: string): ResolvedUser[] {
     if (users === undefined) {
       if (!backend.adminSecret) {
         throw new Error(
@@ -648,13 +647,11 @@ export class ProxySqlService extends Construct {
         "ProxySqlServiceProps.users: the database's admin secret is served through the proxy; clients given it with grantConnect can read it. Prefer a least-privilege user.",
       );
     }
-    const seen = new Set<string>();
+    const names = new UniqueNames();
     return users.map((user, i) => {
       const at = `ProxySqlServiceProps.users[${i}]`;
       if (user.username !== undefined) {
-        validateUsername(user.username, `${at}.username`);
-        if (seen.has(user.username)) throw new Error(`${at}.username: '${user.username}' is listed twice; give each user once`);
-        seen.add(user.username);
+        check(`${at}.username`, managedUsernameProblem(user.username, { monitorUsername }) ?? names.problem(user.username, `${at}.username`));
       } else if (!user.secret) {
         throw new Error(`${at}: give a username, a secret, or both`);
       }
@@ -663,9 +660,7 @@ export class ProxySqlService extends Construct {
         throw new Error(`${at}.username: required when createOnBackend is true`);
       }
       const schema = user.schema ?? 'app';
-      if (!SCHEMA_PATTERN.test(schema)) {
-        throw new Error(`${at}.schema: '${schema}' must be 1-64 letters, digits or underscores`);
-      }
+      check(`${at}.schema`, schemaProblem(schema));
       if (user.maxConnections !== undefined && (!Number.isInteger(user.maxConnections) || user.maxConnections < 1)) {
         throw new Error(`${at}.maxConnections: must be a whole number of at least 1, got ${user.maxConnections}`);
       }
@@ -682,12 +677,6 @@ interface ResolvedUser {
   readonly schema: string;
   readonly privileges: string[];
   readonly maxConnections?: number;
-}
-
-function validateUsername(username: string, at: string): void {
-  if (!USERNAME_PATTERN.test(username)) {
-    throw new Error(`${at}: '${username}' must be 1-32 letters, digits or underscores`);
-  }
 }
 
 /** A Secrets Manager secret `{username, password}` whose password ProxySQL's config loader can take. */
@@ -748,20 +737,12 @@ function validateProps(props: ProxySqlServiceProps): Settings {
       `ProxySqlServiceProps.drainTimeout: ${drainSeconds} s must be from 0 to 110 s (Fargate stops a container at most 120 s after SIGTERM)`,
     );
   }
-  const numeric: Array<[number | undefined, string, number, number]> = [
-    [props.maxClientConnections, 'maxClientConnections', 1, 1_000_000],
-    [props.maxBackendConnectionsPerServer, 'maxBackendConnectionsPerServer', 1, 100_000],
-  ];
-  for (const [value, name, min, max] of numeric) {
-    if (value !== undefined && (!Number.isInteger(value) || value < min || value > max)) {
-      throw new Error(`ProxySqlServiceProps.${name}: must be a whole number from ${min} to ${max}, got ${value}`);
-    }
+  for (const name of ['maxClientConnections', 'maxBackendConnectionsPerServer'] as const) {
+    if (props[name] !== undefined) check(`ProxySqlServiceProps.${name}`, rangeProblem(props[name], RANGES[name]));
   }
   const lag = wholeSeconds(props.maxReplicaLag ?? Duration.seconds(DEFAULT_MAX_REPLICA_LAG_SECONDS), 'ProxySqlServiceProps.maxReplicaLag');
-  if (!(lag >= 1 && lag <= 600)) {
-    throw new Error(`ProxySqlServiceProps.maxReplicaLag: ${lag} s must be from 1 to 600 s`);
-  }
-  validateMysqlVariables(props.mysqlVariables ?? {});
+  check('ProxySqlServiceProps.maxReplicaLag', rangeProblem(lag, RANGES.maxReplicaLagSeconds));
+  check('ProxySqlServiceProps.mysqlVariables', mysqlVariablesProblem(props.mysqlVariables ?? {}));
   return {
     cpu,
     memoryLimitMiB,
@@ -773,37 +754,6 @@ function validateProps(props: ProxySqlServiceProps): Settings {
     drainSeconds,
     maxReplicaLagSeconds: lag,
   };
-}
-
-/** Variables the construct sets from its own props or secrets: overriding them would break an invariant. */
-const CONSTRUCT_OWNED_VARIABLES: Readonly<Record<string, string>> = {
-  monitor_username: 'set monitorUsername instead',
-  monitor_password: 'it is the generated MonitorSecret, injected at task start; a value here would sit in the template in clear text',
-  interfaces: 'the load balancer forwards to port 6033',
-  query_processor_regex: 'query rules are validated with RE2 at synth, so ProxySQL must run RE2',
-  have_ssl: 'set clientTls instead',
-};
-
-function validateMysqlVariables(variables: Readonly<Record<string, string | number | boolean>>): void {
-  for (const [name, value] of Object.entries(variables)) {
-    const at = `ProxySqlServiceProps.mysqlVariables.${name}`;
-    if (name.startsWith('mysql-') || !/^[a-z][a-z0-9_]*$/.test(name)) {
-      throw new Error(`ProxySqlServiceProps.mysqlVariables: '${name}' must be a variable name without the mysql- prefix (e.g. 'wait_timeout')`);
-    }
-    if (name in CONSTRUCT_OWNED_VARIABLES) {
-      throw new Error(`${at}: set by the construct (${CONSTRUCT_OWNED_VARIABLES[name]})`);
-    }
-    if (typeof value === 'number' && !(Number.isInteger(value) && Math.abs(value) <= 2_147_483_647)) {
-      throw new Error(`${at}: ${value} must be a whole number that fits 32 bits (ProxySQL's config loader reads an int)`);
-    }
-    if (typeof value === 'string' && (/["\n\r]/.test(value) || value.includes('{{secret:'))) {
-      // The 3.0-era loader splices variable values into SQL between double quotes, unescaped.
-      throw new Error(`${at}: must not contain a double quote, a line break or '{{secret:'`);
-    }
-    if (!['string', 'number', 'boolean'].includes(typeof value)) {
-      throw new Error(`${at}: must be a string, a number or a boolean`);
-    }
-  }
 }
 
 /** A duration as whole seconds, or an error naming the prop (Duration.toSeconds throws a message without one). */

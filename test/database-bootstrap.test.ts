@@ -152,17 +152,17 @@ describe('DatabaseBootstrap validation', () => {
   type Mutation = (p: DatabaseBootstrapProps) => DatabaseBootstrapProps;
   const user0 = (p: DatabaseBootstrapProps, change: object) => ({ ...p, users: [{ ...p.users[0], ...change }, ...p.users.slice(1)] });
   it.each<[string, Mutation, RegExp]>([
-    ['bad user name', (p) => user0(p, { username: 'x-y' }), /^DatabaseBootstrapProps\.users\[0\]\.username "x-y" is not a valid user name/],
-    ['reserved user name', (p) => user0(p, { username: 'root' }), /^DatabaseBootstrapProps\.users\[0\]\.username 'root' is reserved/],
-    ['user named like the monitor', (p) => user0(p, { username: 'proxysql_monitor' }), /^DatabaseBootstrapProps\.users\[0\]\.username 'proxysql_monitor' is already used by monitorUsername/],
-    ['duplicate user', (p) => ({ ...p, users: [p.users[0], { ...p.users[1], username: 'app' }] }), /^DatabaseBootstrapProps\.users\[1\]\.username 'app' is already used by users\[0\]\.username/],
-    ['bad schema', (p) => user0(p, { schema: 'my-db' }), /^DatabaseBootstrapProps\.users\[0\]\.schema "my-db" is not a valid schema name/],
-    ['no privileges', (p) => user0(p, { privileges: [] }), /^DatabaseBootstrapProps\.users\[0\]\.privileges is empty/],
-    ['unknown privilege', (p) => user0(p, { privileges: ['SELECT', 'SUPER'] }), /^DatabaseBootstrapProps\.users\[0\]\.privileges\[1\] "SUPER" is not an allowed schema privilege/],
-    ['bad monitor name', (p) => ({ ...p, monitorUsername: 'mon itor' }), /^DatabaseBootstrapProps\.monitorUsername "mon itor" is not a valid user name/],
-    ['bad port', (p) => ({ ...p, endpoint: { ...p.endpoint, port: 70000 } }), /^DatabaseBootstrapProps\.endpoint\.port 70000 is not a TCP port/],
-    ['empty hostname', (p) => ({ ...p, endpoint: { ...p.endpoint, hostname: ' ' } }), /^DatabaseBootstrapProps\.endpoint\.hostname is empty/],
-    ['too long a wait', (p) => ({ ...p, waitForDatabase: Duration.minutes(20) }), /^DatabaseBootstrapProps\.waitForDatabase 20 minutes is out of range/],
+    ['bad user name', (p) => user0(p, { username: 'x-y' }), /^DatabaseBootstrapProps\.users\[0\]\.username: 'x-y' is not a valid user name/],
+    ['reserved user name', (p) => user0(p, { username: 'root' }), /^DatabaseBootstrapProps\.users\[0\]\.username: 'root' is reserved/],
+    ['user named like the monitor', (p) => user0(p, { username: 'proxysql_monitor' }), /^DatabaseBootstrapProps\.users\[0\]\.username: 'proxysql_monitor' is the monitor user's name/],
+    ['duplicate user', (p) => ({ ...p, users: [p.users[0], { ...p.users[1], username: 'app' }] }), /^DatabaseBootstrapProps\.users\[1\]\.username: 'app' is already used by DatabaseBootstrapProps\.users\[0\]\.username/],
+    ['bad schema', (p) => user0(p, { schema: 'my-db' }), /^DatabaseBootstrapProps\.users\[0\]\.schema: 'my-db' is not a valid schema name/],
+    ['no privileges', (p) => user0(p, { privileges: [] }), /^DatabaseBootstrapProps\.users\[0\]\.privileges: is empty/],
+    ['unknown privilege', (p) => user0(p, { privileges: ['SELECT', 'SUPER'] }), /^DatabaseBootstrapProps\.users\[0\]\.privileges\[1\]: 'SUPER' is not an allowed schema privilege/],
+    ['bad monitor name', (p) => ({ ...p, monitorUsername: 'mon itor' }), /^DatabaseBootstrapProps\.monitorUsername: 'mon itor' is not a valid user name/],
+    ['bad port', (p) => ({ ...p, endpoint: { ...p.endpoint, port: 70000 } }), /^DatabaseBootstrapProps\.endpoint\.port: 70000 is not a TCP port/],
+    ['empty hostname', (p) => ({ ...p, endpoint: { ...p.endpoint, hostname: ' ' } }), /^DatabaseBootstrapProps\.endpoint\.hostname: is empty/],
+    ['too long a wait', (p) => ({ ...p, waitForDatabase: Duration.minutes(20) }), /^DatabaseBootstrapProps\.waitForDatabase: 20 minutes is out of range/],
   ])('rejects a %s, naming the prop and the fix', (_name, mutate, message) => {
     // GIVEN
     const g = fixture();

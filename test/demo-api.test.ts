@@ -175,15 +175,15 @@ describe('DemoApi validation', () => {
   }
 
   test.each<[string, Partial<DemoApiProps>, RegExp]>([
-    ['an empty hostname', { proxyHostname: '' }, /DemoApiProps\.proxyHostname is empty/],
-    ['a URL as hostname', { proxyHostname: 'mysql://proxy.internal' }, /DemoApiProps\.proxyHostname .* is not a DNS name/],
-    ['a host:port as hostname', { proxyHostname: 'proxy.internal:3306' }, /DemoApiProps\.proxyHostname .* without scheme, port/],
+    ['an empty hostname', { proxyHostname: '' }, /DemoApiProps\.proxyHostname: is empty/],
+    ['a URL as hostname', { proxyHostname: 'mysql://proxy.internal' }, /DemoApiProps\.proxyHostname: 'mysql:\/\/proxy\.internal' is not a DNS name/],
+    ['a host:port as hostname', { proxyHostname: 'proxy.internal:3306' }, /DemoApiProps\.proxyHostname: .* without scheme, port/],
     ['a hostname with a space', { proxyHostname: 'proxy internal' }, /DemoApiProps\.proxyHostname/],
-    ['port 0', { proxyPort: 0 }, /DemoApiProps\.proxyPort 0 is not a TCP port/],
-    ['port 70000', { proxyPort: 70000 }, /DemoApiProps\.proxyPort 70000/],
-    ['a fractional port', { proxyPort: 3306.5 }, /DemoApiProps\.proxyPort 3306\.5/],
-    ['an empty database name', { databaseName: '' }, /DemoApiProps\.databaseName "" is not a valid schema name/],
-    ['a database name with a hyphen', { databaseName: 'my-app' }, /DemoApiProps\.databaseName "my-app"/],
+    ['port 0', { proxyPort: 0 }, /DemoApiProps\.proxyPort: 0 is not a TCP port/],
+    ['port 70000', { proxyPort: 70000 }, /DemoApiProps\.proxyPort: 70000 is not a TCP port/],
+    ['a fractional port', { proxyPort: 3306.5 }, /DemoApiProps\.proxyPort: 3306\.5 is not a TCP port/],
+    ['an empty database name', { databaseName: '' }, /DemoApiProps\.databaseName: '' is not a valid schema name/],
+    ['a database name with a hyphen', { databaseName: 'my-app' }, /DemoApiProps\.databaseName: 'my-app' is not a valid schema name/],
     ['a 65-character database name', { databaseName: 'd'.repeat(65) }, /DemoApiProps\.databaseName/],
   ])('rejects %s, naming the prop', (_label, overrides, message) => {
     // GIVEN

@@ -19,7 +19,7 @@ import { RE2JS } from 're2js';
 import { ProxySqlBackend } from '../../src/proxysql-backend';
 import { ProxySqlServiceProps, ProxySqlUser } from '../../src/proxysql-service';
 import { QueryRuleSpec } from '../../src/config/query-rules';
-import { ALLOWED_PRIVILEGES, normalisePrivilege, RESERVED_USERNAMES } from '../../src/config/validation';
+import { ALLOWED_PRIVILEGES, normalisePrivilege, RANGES, RESERVED_USERNAMES } from '../../src/config/rules';
 
 export interface DurationSpec {
   readonly unit: 'seconds' | 'millis' | 'minutes';
@@ -210,8 +210,8 @@ const invalidLag = fc.constantFrom<DurationSpec>({ unit: 'seconds', amount: 0 },
 
 const validClientConnections = fc.constantFrom(undefined, 1, 10000, 1_000_000);
 const invalidClientConnections = fc.constantFrom(0, -5, 1.5, 1_000_001, Number.NaN);
-const validBackendConnections = fc.constantFrom(undefined, 1, 200, 100_000);
-const invalidBackendConnections = fc.constantFrom(0, 100_001, 2.5);
+const validBackendConnections = fc.constantFrom(undefined, 1, 200, 10_000);
+const invalidBackendConnections = fc.constantFrom(0, 10_001, 2.5);
 
 const VALID_NAMES = ['app', 'reader_1', 'Orders', 'u'.repeat(32), 'mon'];
 const INVALID_NAMES = ['', 'a-b', "o'brien", 'x'.repeat(33), 'bad name', 'ünï'];
@@ -462,7 +462,7 @@ export function judge(s: Scenario): Verdict {
     else if (!Number.isInteger(seconds)) either.push(`lag ${seconds} s is not whole seconds`);
   }
   if (s.maxClientConnections !== undefined && !isWhole(s.maxClientConnections, 1, 1_000_000)) invalid.push(`maxClientConnections ${s.maxClientConnections}`);
-  if (s.maxBackendConnectionsPerServer !== undefined && !isWhole(s.maxBackendConnectionsPerServer, 1, 100_000)) {
+  if (s.maxBackendConnectionsPerServer !== undefined && !isWhole(s.maxBackendConnectionsPerServer, RANGES.maxBackendConnectionsPerServer.min, RANGES.maxBackendConnectionsPerServer.max)) {
     invalid.push(`maxBackendConnectionsPerServer ${s.maxBackendConnectionsPerServer}`);
   }
 
@@ -503,8 +503,16 @@ export function judge(s: Scenario): Verdict {
     if (u.schema !== undefined && !/^[A-Za-z0-9_]{1,64}$/.test(u.schema)) invalid.push(`schema '${u.schema}'`);
     if (u.maxConnections !== undefined && !isWhole(u.maxConnections, 1)) invalid.push(`user maxConnections ${u.maxConnections}`);
   }
+  // Reserved names and the monitor's name are refused for every user the proxy serves, bootstrap or not (the
+  // stricter of the two former copies: before, only the bootstrap's own check knew them).
   const monitor = s.monitorUsername ?? 'proxysql_monitor';
   if (!NAME.test(monitor)) invalid.push(`monitorUsername '${monitor}'`);
+  else if (RESERVED_USERNAMES.includes(monitor.toLowerCase())) invalid.push(`monitorUsername '${monitor}' is reserved`);
+  for (const u of users ?? []) {
+    if (u.username === undefined || !NAME.test(u.username)) continue;
+    if (RESERVED_USERNAMES.includes(u.username.toLowerCase())) invalid.push(`username '${u.username}' is reserved`);
+    if (u.username === monitor) invalid.push(`username '${u.username}' is the monitor's`);
+  }
 
   // Bootstrap: needs admin credentials and the database's security groups; it creates the monitor and the
   // users with createOnBackend (default: those without a secret of their own), with its own rules.
@@ -512,17 +520,11 @@ export function judge(s: Scenario): Verdict {
   if (bootstrapEnabled && !hasAdminSecret) invalid.push('bootstrap without an admin secret');
   if (bootstrapEnabled && !hasDatabaseConnections) invalid.push('bootstrap without database security groups');
   if (bootstrapEnabled) {
-    if (RESERVED_USERNAMES.includes(monitor.toLowerCase())) invalid.push(`monitorUsername '${monitor}' is reserved`);
     for (const u of users ?? []) {
       if (!(u.createOnBackend ?? !u.withSecret) || u.username === undefined) continue;
-      if (RESERVED_USERNAMES.includes(u.username.toLowerCase())) invalid.push(`username '${u.username}' is reserved`);
-      if (u.username === monitor) invalid.push(`username '${u.username}' is the monitor's`);
       const privileges = u.privileges ?? ['ALL PRIVILEGES'];
       if (privileges.length === 0 || privileges.some((p) => !ALLOWED_PRIVILEGES.includes(normalisePrivilege(p)))) invalid.push('privileges');
     }
-  } else {
-    if (RESERVED_USERNAMES.includes(monitor.toLowerCase())) either.push('reserved monitor name without bootstrap');
-    if (users?.some((u) => u.username === monitor)) either.push('a user named like the monitor, without bootstrap');
   }
 
   // Query rules: exactly one RE2 match field (no double quote or line break), an action, valid fields.

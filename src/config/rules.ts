@@ -1,0 +1,304 @@
+/**
+ * The input rules of the whole project, each written once: endpoints, ports, user and schema names, privileges,
+ * replication check types, numeric ranges and `mysqlVariables`. The constructs (synth time), the bootstrap and
+ * demo runtimes (before any SQL), the CLI and the benchmark all call these.
+ *
+ * A rule returns its problem as a message WITHOUT the field's name (undefined when the value passes); the caller
+ * prefixes its own path with {@link ruleMessage} or {@link check}: the construct the prop path
+ * (`ProxySqlServiceProps.users[2].username`), a runtime the environment variable or resource property
+ * (`DB_PORT`), the CLI and the benchmark the option (`--port`). So one rule gives one message everywhere.
+ *
+ * Plain TypeScript on the lowest floor: no aws-cdk-lib (constructs skip CloudFormation tokens themselves), no
+ * mysql2, nothing from runtime/ or above.
+ */
+import { isIPv6 } from 'node:net';
+import { SCHEMA_PATTERN, USERNAME_PATTERN } from '../constants';
+import type { ReplicationCheckType } from './model';
+
+export { SCHEMA_PATTERN, USERNAME_PATTERN };
+
+/** A rule's verdict on one value: a message without the field's name, or undefined when the value passes. */
+export type Problem = string | undefined;
+
+/** A problem inside a structured value: `at` is appended to the caller's field (`''`, `'.wait_timeout'`, `'[1]'`). */
+export interface Finding {
+  readonly at: string;
+  readonly problem: string;
+}
+
+/** The result of parsing text (an option, an environment variable) by a rule. */
+export type Checked<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly problem: string };
+
+/** `field: problem`, the one shape of every rule message. A Finding's `at` extends the field. */
+export function ruleMessage(field: string, problem: string | Finding): string {
+  return typeof problem === 'string' ? `${field}: ${problem}` : `${field}${problem.at}: ${problem.problem}`;
+}
+
+/** Throws `toError(ruleMessage(field, problem))` when there is a problem (a plain Error by default). */
+export function check(field: string, problem: Problem | Finding, toError: (message: string) => Error = (m) => new Error(m)): void {
+  if (problem !== undefined) throw toError(ruleMessage(field, problem));
+}
+
+/** The value of a Checked, or throws as {@link check} does. */
+export function unwrap<T>(field: string, checked: Checked<T>, toError?: (message: string) => Error): T {
+  if (!checked.ok) check(field, checked.problem, toError);
+  return (checked as { value: T }).value;
+}
+
+/** How a value is quoted in a message: strings in single quotes, anything else as JSON. */
+export function shown(value: unknown): string {
+  if (typeof value === 'string') return `'${value}'`;
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return JSON.stringify(value) ?? String(value);
+}
+
+// ---- ports and endpoints --------------------------------------------------------------------------------
+
+/** A TCP port: 1-65535 (0 too where the caller asks for "any free port"). */
+export function portProblem(value: unknown, options: { allowZero?: boolean } = {}): Problem {
+  const min = options.allowZero ? 0 : 1;
+  if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= 65535) return undefined;
+  return `${shown(value)} is not a TCP port: use a whole number from ${min} to 65535`;
+}
+
+/** A port given as text (an option or an environment variable): digits only, then {@link portProblem}. */
+export function parsePort(text: string, options: { allowZero?: boolean } = {}): Checked<number> {
+  const trimmed = text.trim();
+  const port = /^[0-9]{1,5}$/.test(trimmed) ? Number(trimmed) : NaN;
+  const problem = portProblem(port, options);
+  return problem === undefined ? { ok: true, value: port } : { ok: false, problem: portProblem(text, options) as string };
+}
+
+const LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
+/** RFC 1123 host names: labels of letters, digits and inner hyphens, 63 characters each, 253 in all. */
+const HOSTNAME_PATTERN = new RegExp(`^(?=.{1,253}$)${LABEL}(?:\\.${LABEL})*$`);
+const OCTET = '(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])';
+const IPV4_PATTERN = new RegExp(`^${OCTET}(?:\\.${OCTET}){3}$`);
+
+/**
+ * A host ProxySQL, the bootstrap or a client connects to: a DNS name or an IPv4 address. IPv6 literals are refused
+ * everywhere: the construct and the CLI never took them (ProxySQL's rendered `mysql_servers` and Aurora discovery
+ * are only exercised with names and IPv4 here), and the benchmark, which did, now follows the stricter rule.
+ */
+export function hostProblem(value: unknown): Problem {
+  if (typeof value !== 'string') return `${shown(value)} is not a host name: pass a DNS name or IPv4 address as text`;
+  if (value.trim() === '') return 'is empty: pass a DNS name or IPv4 address (e.g. the writer endpoint)';
+  const bare = value.startsWith('[') && value.endsWith(']') ? value.slice(1, -1) : value;
+  if (isIPv6(bare)) return `'${value}' is an IPv6 address, which is not supported: use a DNS name or an IPv4 address`;
+  // All digits and dots reads as an IPv4 address, so it must be one (999.1.1.1 is not).
+  if (/^[0-9.]+$/.test(value) ? IPV4_PATTERN.test(value) : HOSTNAME_PATTERN.test(value)) return undefined;
+  return `'${value}' is not a DNS name or IPv4 address: pass the host only, without scheme, port, path or spaces`;
+}
+
+export interface Endpoint {
+  readonly host: string;
+  readonly port: number;
+}
+
+/**
+ * `HOST:PORT` (or `HOST` alone when `defaultPort` is given), host and port checked by their rules. The problem
+ * is the host's or the port's own message, so an option reports the same words as the construct's prop.
+ */
+export function parseEndpoint(text: string, defaultPort?: number): Checked<Endpoint> {
+  const value = text.trim();
+  const ipv6 = /^\[([^\]]*)\](?::(.*))?$/.exec(value);
+  if (ipv6 || (value.match(/:/g) ?? []).length > 1) {
+    return { ok: false, problem: hostProblem(ipv6 ? ipv6[1] : value) ?? `'${value}' is not HOST:PORT` };
+  }
+  const [host, portText] = value.split(':') as [string, string | undefined];
+  const hostIssue = hostProblem(host);
+  if (hostIssue !== undefined) return { ok: false, problem: hostIssue };
+  if (portText === undefined) {
+    if (defaultPort === undefined) return { ok: false, problem: `'${value}' has no port: give HOST:PORT, e.g. ${host}:3306` };
+    return { ok: true, value: { host, port: defaultPort } };
+  }
+  const port = parsePort(portText);
+  return port.ok ? { ok: true, value: { host, port: port.value } } : port;
+}
+
+// ---- user, schema and privilege names -------------------------------------------------------------------
+
+/** Accounts the project must never create, serve or alter (besides the database's admin user itself). */
+export const RESERVED_USERNAMES: readonly string[] = ['root', 'rdsadmin', 'rdsrepladmin', 'rdsproxyadmin'];
+
+/** The syntax of a MySQL user name as the project writes it anywhere (unquoted, 32 characters at most). */
+export function usernameProblem(value: unknown): Problem {
+  if (typeof value === 'string' && USERNAME_PATTERN.test(value)) return undefined;
+  return `${shown(value)} is not a valid user name: use 1-32 characters of A-Z, a-z, 0-9 and _`;
+}
+
+/** Who a managed user's name must not be: the admin login, and (for application users) the monitor user. */
+export interface ManagedUserContext {
+  /** The database's admin user name, when known. */
+  readonly adminUsername?: string;
+  /** The monitor user's name, when the value is an application user. */
+  readonly monitorUsername?: string;
+}
+
+/**
+ * A user the project creates on the database or serves through ProxySQL (the monitor, the application users):
+ * the syntax, not a reserved or admin account, not the monitor's name.
+ */
+export function managedUsernameProblem(value: unknown, context: ManagedUserContext = {}): Problem {
+  const syntax = usernameProblem(value);
+  if (syntax !== undefined) return syntax;
+  const name = value as string;
+  if (RESERVED_USERNAMES.includes(name.toLowerCase()) || name === context.adminUsername) {
+    return `'${name}' is reserved (the admin user or an RDS/MySQL system account): choose another user name`;
+  }
+  if (name === context.monitorUsername) {
+    return `'${name}' is the monitor user's name: give every user its own name`;
+  }
+  return undefined;
+}
+
+/** A name listed a second time; `firstAt` is where it was first (a full path, e.g. `users[0].username`). */
+export function duplicateProblem(value: string, firstAt: string): string {
+  return `'${value}' is already used by ${firstAt}: give every user its own name`;
+}
+
+/** The names of one list seen so far: {@link UniqueNames.problem} reports a name's second use (by its first's path). */
+export class UniqueNames {
+  private readonly first = new Map<string, string>();
+
+  /** Records `name` as used at `at` (a full path), or returns the duplicate problem when it was used before. */
+  problem(name: string, at: string): Problem {
+    const first = this.first.get(name);
+    if (first !== undefined) return duplicateProblem(name, first);
+    this.first.set(name, at);
+    return undefined;
+  }
+}
+
+/** A schema (database) name: unquoted, 64 characters at most. */
+export function schemaProblem(value: unknown): Problem {
+  if (typeof value === 'string' && SCHEMA_PATTERN.test(value)) return undefined;
+  return `${shown(value)} is not a valid schema name: use 1-64 characters of A-Z, a-z, 0-9 and _`;
+}
+
+/** Schema-level privileges an application user may be given (MySQL 8.0 reference, "Privileges Provided by MySQL"). */
+export const ALLOWED_PRIVILEGES: readonly string[] = [
+  'ALL PRIVILEGES',
+  'ALTER',
+  'ALTER ROUTINE',
+  'CREATE',
+  'CREATE ROUTINE',
+  'CREATE TEMPORARY TABLES',
+  'CREATE VIEW',
+  'DELETE',
+  'DROP',
+  'EVENT',
+  'EXECUTE',
+  'INDEX',
+  'INSERT',
+  'LOCK TABLES',
+  'REFERENCES',
+  'SELECT',
+  'SHOW VIEW',
+  'TRIGGER',
+  'UPDATE',
+];
+
+/** Upper-case, single spaces; ALL is ALL PRIVILEGES. */
+export function normalisePrivilege(privilege: string): string {
+  const p = privilege.trim().replace(/\s+/g, ' ').toUpperCase();
+  return p === 'ALL' ? 'ALL PRIVILEGES' : p;
+}
+
+/** A non-empty list of allowed schema privileges; a bad entry is reported at its index. */
+export function privilegesProblem(value: unknown): Finding | undefined {
+  if (!Array.isArray(value) || value.length === 0) {
+    return { at: '', problem: "is empty: pass e.g. ['ALL PRIVILEGES'] or ['SELECT', 'INSERT', 'UPDATE', 'DELETE']" };
+  }
+  const bad = value.findIndex((p: unknown) => typeof p !== 'string' || !ALLOWED_PRIVILEGES.includes(normalisePrivilege(p)));
+  if (bad < 0) return undefined;
+  return { at: `[${bad}]`, problem: `${shown(value[bad])} is not an allowed schema privilege: use one of ${ALLOWED_PRIVILEGES.join(', ')}` };
+}
+
+// ---- replication check types and numeric ranges ---------------------------------------------------------
+
+/** The server variables ProxySQL's config loader keeps as `mysql_replication_hostgroups.check_type`. */
+export const CHECK_TYPES: readonly ReplicationCheckType[] = ['read_only', 'innodb_read_only', 'super_read_only'];
+
+export function checkTypeProblem(value: unknown): Problem {
+  if (CHECK_TYPES.includes(value as ReplicationCheckType)) return undefined;
+  return `${shown(value)} is not one of ${CHECK_TYPES.join(', ')} (the values ProxySQL's config loader keeps)`;
+}
+
+/** An inclusive range of whole numbers; `unit` is said in the message (e.g. 'seconds'). */
+export interface Range {
+  readonly min: number;
+  readonly max: number;
+  readonly unit?: string;
+}
+
+/**
+ * The ranges of the settings the construct, the CLI and the benchmark share. Where two copies disagreed the
+ * stricter bound won: maxBackendConnectionsPerServer was 1-100,000 in the construct and 1-10,000 in the benchmark.
+ */
+export const RANGES = {
+  /** Replicas lagging more than this are shunned. */
+  maxReplicaLagSeconds: { min: 1, max: 600, unit: 'seconds' },
+  /** ProxySQL worker threads. */
+  threads: { min: 1, max: 256 },
+  /** Client connections one ProxySQL accepts. */
+  maxClientConnections: { min: 1, max: 1_000_000 },
+  /** Backend connections one ProxySQL opens to each server (per hostgroup) at most. */
+  maxBackendConnectionsPerServer: { min: 1, max: 10_000 },
+} as const satisfies Record<string, Range>;
+
+export function rangeProblem(value: unknown, range: Range): Problem {
+  if (typeof value === 'number' && Number.isInteger(value) && value >= range.min && value <= range.max) return undefined;
+  const what = range.unit ? `a whole number of ${range.unit}` : 'a whole number';
+  return `must be ${what} from ${range.min} to ${range.max}, got ${shown(value)}`;
+}
+
+/** A whole number given as text (digits, an optional leading minus), then {@link rangeProblem}. */
+export function parseWholeNumber(text: string, range: Range): Checked<number> {
+  const trimmed = text.trim();
+  const n = /^-?[0-9]{1,16}$/.test(trimmed) ? Number(trimmed) : NaN;
+  const problem = rangeProblem(n, range);
+  return problem === undefined ? { ok: true, value: n } : { ok: false, problem: rangeProblem(text, range) as string };
+}
+
+// ---- mysqlVariables -------------------------------------------------------------------------------------
+
+/** Variables the construct sets from its own props or secrets: overriding them would break an invariant. */
+export const CONSTRUCT_OWNED_VARIABLES: Readonly<Record<string, string>> = {
+  monitor_username: 'set monitorUsername instead',
+  monitor_password: 'it is the generated MonitorSecret, injected at task start; a value here would sit in the template in clear text',
+  interfaces: 'the load balancer forwards to port 6033',
+  query_processor_regex: 'query rules are validated with RE2 at synth, so ProxySQL must run RE2',
+  have_ssl: 'set clientTls instead',
+};
+
+/** One `mysql_variables` override: a name without the `mysql-` prefix, not construct-owned, a value the loader takes. */
+export function mysqlVariableProblem(name: string, value: unknown): Finding | undefined {
+  if (name.startsWith('mysql-') || !/^[a-z][a-z0-9_]*$/.test(name)) {
+    return { at: '', problem: `'${name}' must be a variable name in lower case without the mysql- prefix (e.g. 'wait_timeout')` };
+  }
+  const at = `.${name}`;
+  if (name in CONSTRUCT_OWNED_VARIABLES) return { at, problem: `set by the construct (${CONSTRUCT_OWNED_VARIABLES[name]})` };
+  if (typeof value === 'number' && !(Number.isInteger(value) && Math.abs(value) <= 2_147_483_647)) {
+    return { at, problem: `${value} must be a whole number that fits 32 bits (ProxySQL's config loader reads an int)` };
+  }
+  if (typeof value === 'string' && (/["\n\r]/.test(value) || value.includes('{{secret:'))) {
+    // The 3.0-era loader splices variable values into SQL between double quotes, unescaped.
+    return { at, problem: "must not contain a double quote, a line break or '{{secret:'" };
+  }
+  if (!['string', 'number', 'boolean'].includes(typeof value)) return { at, problem: 'must be a string, a number or a boolean' };
+  return undefined;
+}
+
+/** An object of `mysql_variables` overrides: the first bad entry. */
+export function mysqlVariablesProblem(value: unknown): Finding | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { at: '', problem: 'must be an object of variable name (without mysql-) to value, e.g. {"wait_timeout": 28800000}' };
+  }
+  for (const [name, v] of Object.entries(value)) {
+    const finding = mysqlVariableProblem(name, v);
+    if (finding) return finding;
+  }
+  return undefined;
+}

@@ -1,10 +1,21 @@
 /**
  * Shared pieces of the CLI: the result type of a command, usage errors, and the checks of option values
- * (endpoints, ports, user names) with messages that name the option and say what to fix. The option tables are
- * in ./command-table.ts, the `--config` file in ./config-file.ts.
+ * (endpoints, ports, user names) by the project's rules (src/config/rules.ts), their messages prefixed with the
+ * option. The option tables are in ./command-table.ts, the `--config` file in ./config-file.ts.
  */
-import { MYSQL_DEFAULT_PORT, USERNAME_PATTERN } from '../src/constants';
+import { MYSQL_DEFAULT_PORT } from '../src/constants';
 import { HostPort } from '../src/config/build';
+import {
+  check,
+  Finding,
+  managedUsernameProblem,
+  ManagedUserContext,
+  parseEndpoint,
+  parsePort as parsePortRule,
+  Problem,
+  unwrap,
+  usernameProblem,
+} from '../src/config/rules';
 
 /** What a command produced: printed by cli/main.ts, checked directly by the tests. */
 export interface CommandResult {
@@ -36,36 +47,33 @@ export const CLI_NAME = 'serverless-proxysql';
 /** Environment variable names (POSIX portable, upper case as our placeholders require). */
 export const ENV_NAME_PATTERN = /^[A-Z_][A-Z0-9_]*$/;
 
-// DNS name or IPv4 address, the same rule the construct applies (src/proxysql-backend.ts).
-const HOST_PATTERN = /^[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/;
+/** A UsageError from a rule's message (src/config/rules.ts): the CLI names the option, the rule says the rest. */
+const usage = (message: string): Error => new UsageError(message);
 
-/** `HOST:PORT` or `HOST` (port `defaultPort`), validated: a DNS name or IPv4 address and a port 1-65535. */
+/** Throws the rule's problem, prefixed with the option, as a {@link UsageError}. */
+export function checkOption(option: string, problem: Problem | Finding): void {
+  check(option, problem, usage);
+}
+
+/** `HOST:PORT` or `HOST` (port `defaultPort`), by the project's endpoint rule: a DNS name or IPv4 address, a port 1-65535. */
 export function parseHostPort(text: string, option: string, defaultPort: number = MYSQL_DEFAULT_PORT): HostPort {
-  const match = /^([^:]*)(?::([^:]*))?$/.exec(text);
-  if (!match) {
-    throw new UsageError(`${option} '${text}': expected HOST:PORT (IPv6 addresses are not supported; use a DNS name)`);
-  }
-  const [, host, portText] = match;
-  if (!HOST_PATTERN.test(host)) {
-    throw new UsageError(`${option} '${text}': '${host}' is not a DNS name or IPv4 address; expected HOST:PORT`);
-  }
-  const port = portText === undefined ? defaultPort : parsePort(portText, `${option} '${text}'`);
-  return { host, port };
+  return unwrap(option, parseEndpoint(text, defaultPort), usage);
 }
 
-export function parsePort(text: string, what: string, allowZero = false): number {
-  const port = /^[0-9]{1,5}$/.test(text) ? Number(text) : NaN;
-  const min = allowZero ? 0 : 1;
-  if (!Number.isInteger(port) || port < min || port > 65535) {
-    throw new UsageError(`${what}: the port must be a whole number from ${min} to 65535, got '${text}'`);
-  }
-  return port;
+/** A port option by the project's port rule (`allowZero` for "any free port"). */
+export function parsePort(text: string, option: string, allowZero = false): number {
+  return unwrap(option, parsePortRule(text, { allowZero }), usage);
 }
 
+/** A user name by the project's syntax rule (a user the CLI does not create, e.g. explain --user). */
 export function checkUserName(name: string, option: string): string {
-  if (!USERNAME_PATTERN.test(name)) {
-    throw new UsageError(`${option} '${name}': a user name is 1-32 letters, digits or underscores`);
-  }
+  checkOption(option, usernameProblem(name));
+  return name;
+}
+
+/** A user the deploy creates or serves (render's --user and --monitor-user): also not reserved, not the monitor's name. */
+export function checkManagedUserName(name: string, option: string, context: ManagedUserContext = {}): string {
+  checkOption(option, managedUsernameProblem(name, context));
   return name;
 }
 

@@ -7,7 +7,8 @@ import * as fs from 'node:fs';
 import { DEFAULT_BACKEND_TLS, DEFAULT_MAX_BACKEND_CONNECTIONS_PER_SERVER, DEFAULT_MAX_REPLICA_LAG_SECONDS } from '../src/constants';
 import { ReplicationCheckType } from '../src/config/model';
 import { QueryRuleSpec } from '../src/config/query-rules';
-import { UsageError } from './common';
+import { CHECK_TYPES, checkTypeProblem, mysqlVariablesProblem, Range, RANGES, rangeProblem } from '../src/config/rules';
+import { checkOption, UsageError } from './common';
 
 /** What `--config FILE` may hold. */
 export interface ConfigFile {
@@ -35,19 +36,19 @@ export interface ConfigKeySpec<T> {
   read(value: unknown, at: string): T;
 }
 
-const CHECK_TYPES: readonly ReplicationCheckType[] = ['read_only', 'innodb_read_only', 'super_read_only'];
-
 function boolean(value: unknown, at: string): boolean {
-  if (typeof value !== 'boolean') throw new UsageError(`${at} must be true or false, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'boolean') throw new UsageError(`${at}: must be true or false, got ${JSON.stringify(value)}`);
   return value;
 }
 
-function wholeNumber(min: number, max: number): (value: unknown, at: string) => number {
-  return (value, at) => {
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-      throw new UsageError(`${at} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
-    }
-    return value;
+/** A key checked by one of the project's ranges (src/config/rules.ts RANGES), the construct's too. */
+function wholeNumber(range: Range): Pick<ConfigKeySpec<number>, 'value' | 'read'> {
+  return {
+    value: `whole ${range.unit ?? 'number'}, ${range.min}-${range.max}`,
+    read(value, at) {
+      checkOption(at, rangeProblem(value, range));
+      return value as number;
+    },
   };
 }
 
@@ -55,7 +56,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Every key, in the order help and docs list them. The ranges are the construct's (src/proxysql-service.ts validateProps). */
+/** Every key, in the order help and docs list them. The checks are the construct's rules (src/config/rules.ts). */
 export const CONFIG_KEYS: { readonly [K in keyof ConfigFile]-?: ConfigKeySpec<NonNullable<ConfigFile[K]>> } = {
   queryRules: {
     prop: 'queryRules',
@@ -63,9 +64,9 @@ export const CONFIG_KEYS: { readonly [K in keyof ConfigFile]-?: ConfigKeySpec<No
     default: '[]',
     help: 'custom query rules, evaluated before the default read/write split; patterns are checked with RE2',
     read(value, at) {
-      if (!Array.isArray(value)) throw new UsageError(`${at} must be an array of rules`);
+      if (!Array.isArray(value)) throw new UsageError(`${at}: must be an array of rules`);
       value.forEach((rule, i) => {
-        if (!isObject(rule)) throw new UsageError(`${at}[${i}] must be an object like {"matchDigest": "^SELECT", "destination": "writer"}`);
+        if (!isObject(rule)) throw new UsageError(`${at}[${i}]: must be an object like {"matchDigest": "^SELECT", "destination": "writer"}`);
       });
       // Only the shape here: buildQueryRules checks each rule with RE2, the code the construct runs.
       return value as QueryRuleSpec[];
@@ -78,34 +79,29 @@ export const CONFIG_KEYS: { readonly [K in keyof ConfigFile]-?: ConfigKeySpec<No
     default: 'read_only',
     help: 'the server variable that tells the writer from replicas (--writer backends only)',
     read(value, at) {
-      if (!CHECK_TYPES.includes(value as ReplicationCheckType)) {
-        throw new UsageError(`${at} must be one of ${CHECK_TYPES.join(', ')}, got ${JSON.stringify(value)}`);
-      }
+      checkOption(at, checkTypeProblem(value));
       return value as ReplicationCheckType;
     },
   },
   maxReplicaLag: {
     prop: 'maxReplicaLag (a Duration; here whole seconds)',
-    value: 'whole seconds, 1-600',
     default: String(DEFAULT_MAX_REPLICA_LAG_SECONDS),
     help: 'replicas lagging more than this are shunned',
-    read: wholeNumber(1, 600),
+    ...wholeNumber(RANGES.maxReplicaLagSeconds),
   },
   backendTls: { prop: 'backendTls', value: 'true | false', default: String(DEFAULT_BACKEND_TLS), help: 'ProxySQL to the database over TLS', read: boolean },
   clientTls: { prop: 'clientTls', value: 'true | false', default: 'false', help: 'offer TLS to clients and require it of the application users', read: boolean },
   maxClientConnections: {
     prop: 'maxClientConnections',
-    value: 'whole number, 1-1000000',
     default: '10000',
     help: 'client connections one ProxySQL accepts',
-    read: wholeNumber(1, 1_000_000),
+    ...wholeNumber(RANGES.maxClientConnections),
   },
   maxBackendConnectionsPerServer: {
     prop: 'maxBackendConnectionsPerServer',
-    value: 'whole number, 1-100000',
     default: String(DEFAULT_MAX_BACKEND_CONNECTIONS_PER_SERVER),
     help: 'backend connections one ProxySQL opens to each database server at most',
-    read: wholeNumber(1, 100_000),
+    ...wholeNumber(RANGES.maxBackendConnectionsPerServer),
   },
   mysqlVariables: {
     prop: 'mysqlVariables',
@@ -113,22 +109,15 @@ export const CONFIG_KEYS: { readonly [K in keyof ConfigFile]-?: ConfigKeySpec<No
     default: '{}',
     help: "mysql_variables to add or override, names without the 'mysql-' prefix",
     read(value, at) {
-      if (!isObject(value)) throw new UsageError(`${at} must be an object of variable name to value`);
-      for (const [name, v] of Object.entries(value)) {
-        if (!/^[a-z][a-z0-9_]*$/.test(name)) {
-          throw new UsageError(`${at}: '${name}' is not a variable name; write it in lower case without the 'mysql-' prefix`);
-        }
-        if (!['string', 'number', 'boolean'].includes(typeof v)) throw new UsageError(`${at}.${name} must be a string, number or boolean`);
-      }
+      checkOption(at, mysqlVariablesProblem(value));
       return value as Record<string, string | number | boolean>;
     },
   },
   threads: {
     prop: 'none: the construct sets max(2, cpu / 512)',
-    value: 'whole number, 1-256',
     default: '2',
     help: 'ProxySQL worker threads',
-    read: wholeNumber(1, 256),
+    ...wholeNumber(RANGES.threads),
   },
 };
 

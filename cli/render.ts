@@ -19,11 +19,23 @@ import { auroraInstanceDomain, auroraInstanceEndpoint } from '../src/config/auro
 import { BackendSpec, buildProxySqlConfig, ProxySqlConfigSpec } from '../src/config/build';
 import { SecretPlaceholder } from '../src/config/model';
 import { QueryRuleError } from '../src/config/query-rules';
+import { UniqueNames } from '../src/config/rules';
 import { rdsCaBundle, rdsRegionOf } from '../src/config/rds-ca';
 import { renderProxySqlConfig } from '../src/config/render';
 import { findPlaceholders, maskSecrets, placeholderText, secretValueProblem, substituteSecrets } from '../src/config/secrets';
 import { defineCommand, helpText, parseCommand, ParsedArgs } from './command-table';
-import { checkUserName, CLI_NAME, CommandResult, ENV_NAME_PATTERN, Environment, EXIT_FAILURE, firstDuplicate, parseHostPort, UsageError } from './common';
+import {
+  checkManagedUserName,
+  checkOption,
+  CLI_NAME,
+  CommandResult,
+  ENV_NAME_PATTERN,
+  Environment,
+  EXIT_FAILURE,
+  firstDuplicate,
+  parseHostPort,
+  UsageError,
+} from './common';
 import { CONFIG_KEY_NAMES, ConfigFile, readConfigFile } from './config-file';
 
 /** Prefix of the environment variable holding an application user's password for `render`. */
@@ -107,23 +119,21 @@ export function parseRenderArgs(args: readonly string[]): RenderArgs {
 
   const backend = backendFromArgs(parsed, config);
 
-  const users = parsed.list('user').map((name) => checkUserName(name, '--user'));
+  // The construct's user rules: no reserved or admin account, not the monitor's name, each user once.
+  const monitorUsername = checkManagedUserName(parsed.withDefault('monitor-user'), '--monitor-user');
+  const seen = new UniqueNames();
+  const users = parsed.list('user').map((name, i) => {
+    checkManagedUserName(name, '--user', { monitorUsername });
+    checkOption('--user', seen.problem(name, `--user #${i + 1}`));
+    return name;
+  });
   if (users.length === 0) {
     throw new UsageError('give at least one application user with --user NAME (ProxySQL accepts no other logins)');
   }
-  const duplicateUser = firstDuplicate(users);
-  if (duplicateUser !== undefined) throw new UsageError(`--user '${duplicateUser}' is given twice; list each user once`);
-  const envNames = users.map(userPasswordEnvName);
-  const clash = firstDuplicate(envNames);
+  const clash = firstDuplicate(users.map(userPasswordEnvName));
   if (clash !== undefined) {
     const names = users.filter((u) => userPasswordEnvName(u) === clash);
     throw new UsageError(`--user ${names.map((n) => `'${n}'`).join(' and ')} would both read their password from ${clash}; rename one`);
-  }
-  const monitorUsername = checkUserName(parsed.withDefault('monitor-user'), '--monitor-user');
-  if (users.includes(monitorUsername)) {
-    throw new UsageError(
-      `--monitor-user '${monitorUsername}' is also an application --user; the monitor needs its own account with fewer privileges`,
-    );
   }
   const adminEnv = parsed.withDefault('admin-password-env');
   if (!ENV_NAME_PATTERN.test(adminEnv)) {

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as mysql from 'mysql2/promise';
-import type { MariaDbInstance, Topology } from '../local/topology';
+import { MariaDbInstance, rootConnection, Topology } from '../local/topology';
 import { Endpoint } from './options';
 import { SampledBackend } from './sampler';
 import { closeQuietly, Credentials, now } from './workload';
@@ -19,10 +19,6 @@ export interface LocalTarget {
   backends: SampledBackend[];
   /** Set when max_connections was raised for this run (the harness starts MariaDB with 2000). */
   maxConnections: number;
-}
-
-function rootConnection(inst: MariaDbInstance): Promise<mysql.Connection> {
-  return mysql.createConnection({ host: inst.host, port: inst.port, user: inst.rootUser, password: inst.rootPassword });
 }
 
 const endpointOf = (inst: MariaDbInstance): Endpoint => ({ host: inst.host, port: inst.port });

@@ -45,7 +45,7 @@ describe('parseBenchArgs: accepted command lines', () => {
         ...target,
         '--password-env', 'APP_PW', '--database', 'b2', '--sessions', '5000', '--mode', 'cold', '--mix', 'writes=100',
         '--duration', '2.5', '--think-ms', '0', '--ramp', '1', '--admin', 'db1:3306', '--backend', 'db2:3306',
-        '--backend', '[::1]:3307', '--admin-user', 'mon', '--admin-password-env', 'ADMIN_PW',
+        '--backend', '10.0.0.7:3307', '--admin-user', 'mon', '--admin-password-env', 'ADMIN_PW',
         '--writer-discovery', 'read_only', '--also', 'db2:3306', '--json', '-', '--no-setup',
       ],
       env,
@@ -63,7 +63,7 @@ describe('parseBenchArgs: accepted command lines', () => {
         backends: [
           { host: 'db1', port: 3306 },
           { host: 'db2', port: 3306 },
-          { host: '::1', port: 3307 },
+          { host: '10.0.0.7', port: 3307 },
         ],
         user: 'mon',
         password: 'admin-pw',
@@ -94,16 +94,27 @@ describe('parseBenchArgs: rejected command lines name the problem and the fix', 
   });
 
   it('validates HOST:PORT', () => {
-    rejects(['--target', 'localhost', '--user', 'a'], /--target 'localhost' is not HOST:PORT.*e\.g\. --target 127\.0\.0\.1:3306/);
-    rejects(['--target', 'h:70000', '--user', 'a'], /port 70000, outside 1\.\.65535/);
-    rejects([...target, '--also', 'h:'], /--also 'h:' is not HOST:PORT/);
+    rejects(['--target', 'localhost', '--user', 'a'], /^--target: 'localhost' has no port: give HOST:PORT, e\.g\. localhost:3306$/);
+    rejects(['--target', 'h:70000', '--user', 'a'], /^--target: '70000' is not a TCP port: use a whole number from 1 to 65535$/);
+    rejects([...target, '--also', 'h:'], /^--also: '' is not a TCP port/);
+    rejects([...target, '--also', 'bad_host:3306'], /^--also: 'bad_host' is not a DNS name or IPv4 address/);
+  });
+
+  it('refuses IPv6 literals, as the construct and the CLI always did (the stricter of the copies)', () => {
+    rejects([...target, '--backend', '[::1]:3307'], /^--backend: '::1' is an IPv6 address, which is not supported: use a DNS name or an IPv4 address$/);
+    rejects(['--target', '[fe80::1]:3306', '--user', 'a'], /^--target: 'fe80::1' is an IPv6 address/);
+  });
+
+  it('checks user and schema names with the project rules', () => {
+    rejects(['--target', 'h:1', '--user', 'app-user'], /^--user: 'app-user' is not a valid user name: use 1-32 characters/);
+    rejects([...target, '--database', 'b$1'], /^--database: 'b\$1' is not a valid schema name/);
   });
 
   it('keeps --sessions within 1..5000 and whole', () => {
-    rejects([...target, '--sessions', '0'], /--sessions '0' must be a whole number from 1 to 5000/);
-    rejects([...target, '--sessions', '5001'], /--sessions '5001' must be a whole number from 1 to 5000/);
-    rejects([...target, '--sessions', '2.5'], /--sessions '2\.5' must be a whole number/);
-    rejects([...target, '--sessions', 'many'], /--sessions 'many'/);
+    rejects([...target, '--sessions', '0'], /^--sessions: must be a whole number from 1 to 5000, got '0'$/);
+    rejects([...target, '--sessions', '5001'], /--sessions: must be a whole number from 1 to 5000, got '5001'/);
+    rejects([...target, '--sessions', '2.5'], /--sessions: must be a whole number .*got '2\.5'/);
+    rejects([...target, '--sessions', 'many'], /--sessions: .*got 'many'/);
   });
 
   it('accepts only cold or warm', () => {
@@ -121,7 +132,7 @@ describe('parseBenchArgs: rejected command lines name the problem and the fix', 
     rejects([...target, '--duration', '0'], /--duration '0' must be a number of seconds > 0/);
     rejects([...target, '--duration=-3'], /--duration '-3' must be a number of seconds > 0/);
     rejects([...target, '--duration', '5', '--ramp', '5'], /--ramp 5 must be shorter than --duration 5/);
-    rejects([...target, '--think-ms', 'x'], /--think-ms 'x' must be a whole number from 0/);
+    rejects([...target, '--think-ms', 'x'], /--think-ms: must be a whole number from 0 to 600000, got 'x'/);
   });
 
   it('keeps the failover to the local topology and inside the run', () => {
@@ -145,11 +156,11 @@ describe('parseBenchArgs: rejected command lines name the problem and the fix', 
   it('rejects unknown options and missing values via parseArgs, pointing at --help', () => {
     rejects([...target, '--sesions', '5'], /Unknown option '--sesions'.*--help/);
     rejects([...target, '--sessions'], /--sessions.*argument missing.*--help/);
-    rejects([...target, '--database', 'x;drop'], /--database 'x;drop' must be 1-64 characters/);
+    rejects([...target, '--database', 'x;drop'], /--database: 'x;drop' is not a valid schema name/);
   });
 
   it('exposes the pieces on their own', () => {
-    expect(parseEndpoint('[::1]:3306', '--x')).toEqual({ host: '::1', port: 3306 });
+    expect(parseEndpoint('db.internal:3306', '--x')).toEqual({ host: 'db.internal', port: 3306 });
     expect(parseMix('tx=100')).toEqual({ read: 0, write: 0, tx: 100 });
   });
 });
@@ -173,7 +184,7 @@ describe('bench CLI', () => {
     const tsx = path.join(__dirname, '..', 'node_modules', '.bin', 'tsx');
     const res = spawnSync(tsx, [path.join(__dirname, 'main.ts'), '--local', '--sessions', '9000'], { encoding: 'utf8' });
     expect(res.status).toBe(2);
-    expect(res.stderr).toMatch(/--sessions '9000' must be a whole number from 1 to 5000/);
+    expect(res.stderr).toMatch(/--sessions: must be a whole number from 1 to 5000, got '9000'/);
     expect(res.stderr).toMatch(/Usage: npm run bench/);
     expect(res.stdout).toBe('');
   });
@@ -200,11 +211,13 @@ describe('parseBenchArgs: through a real ProxySQL', () => {
     [['--local', '--proxysql', '/p', '--backend-tls', 'maybe'], /--backend-tls 'maybe' is not on or off/],
     [['--local', '--proxysql', '/p', '--proxysql-var', 'mysql-threads=4'], /--proxysql-var 'mysql-threads=4' is not NAME=VALUE/],
     [['--local', '--proxysql', '/p', '--proxysql-var', 'threads='], /is not NAME=VALUE/],
-    [['--local', '--proxysql', '/p', '--max-backend-connections', '0'], /--max-backend-connections '0' must be a whole number from 1/],
+    [['--local', '--proxysql', '/p', '--proxysql-var', 'interfaces=0.0.0.0:1'], /^--proxysql-var interfaces: set by the construct/],
+    [['--local', '--proxysql', '/p', '--proxysql-var', 'server_version=8"0'], /^--proxysql-var server_version: must not contain a double quote/],
+    [['--local', '--proxysql', '/p', '--max-backend-connections', '0'], /--max-backend-connections: must be a whole number from 1 to 10000, got '0'/],
     [['--local', '--proxysql', '/p', '--writer-discovery', 'read_only'], /finding the writer is ProxySQL’s job/],
     [['--local', '--statements', 'binary'], /--statements 'binary' is not text or prepared/],
     [['--local', '--mode', 'cold', '--stateful-sessions', '10'], /--stateful-sessions needs --mode warm/],
-    [['--local', '--stateful-sessions', '101'], /--stateful-sessions '101' must be a whole number from 0 to 100/],
+    [['--local', '--stateful-sessions', '101'], /--stateful-sessions: must be a whole number from 0 to 100, got '101'/],
   ])('%j is refused with a message that names the option', (argv, message) => {
     rejects(argv, message);
   });

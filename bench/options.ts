@@ -4,6 +4,17 @@
  * wrong and how to fix it; `main.ts` prints it with the usage text and exits with status 2.
  */
 import { parseArgs } from 'node:util';
+import {
+  check,
+  mysqlVariableProblem,
+  parseEndpoint as parseEndpointRule,
+  parseWholeNumber,
+  RANGES,
+  Range,
+  schemaProblem,
+  unwrap,
+  usernameProblem,
+} from '../src/config/rules';
 
 export type Mode = 'cold' | 'warm';
 export type OpKind = 'read' | 'write' | 'tx';
@@ -131,31 +142,24 @@ Output
   --json FILE|-             also write the results as JSON (to stdout with -)
   -h, --help                this text`;
 
-const INT_RE = /^\d+$/;
 const NUM_RE = /^\d+(\.\d+)?$/;
+const toArgError = (message: string) => new BenchArgError(message);
 
+/** `HOST:PORT` by the project's endpoint rule (a DNS name or IPv4 address; IPv6 is refused, as by the construct). */
 export function parseEndpoint(value: string, flag: string): Endpoint {
-  // [v6]:port or host:port; the host part must be non-empty and contain no whitespace.
-  const match = /^(?:\[([^\]]+)\]|([^\s:[\]]+)):(\d+)$/.exec(value.trim());
-  if (!match) {
-    throw new BenchArgError(`${flag} '${value}' is not HOST:PORT. Give it as e.g. ${flag} 127.0.0.1:3306.`);
-  }
-  const port = Number(match[3]);
-  if (port < 1 || port > 65535) {
-    throw new BenchArgError(`${flag} '${value}' has port ${port}, outside 1..65535. Give a valid TCP port.`);
-  }
-  return { host: match[1] ?? match[2], port };
+  return { ...unwrap(flag, parseEndpointRule(value), toArgError) };
 }
 
 export function formatEndpoint(e: Endpoint): string {
-  return e.host.includes(':') ? `[${e.host}]:${e.port}` : `${e.host}:${e.port}`;
+  return `${e.host}:${e.port}`;
 }
 
 function parseIntIn(value: string, flag: string, min: number, max: number): number {
-  if (!INT_RE.test(value.trim()) || Number(value) < min || Number(value) > max) {
-    throw new BenchArgError(`${flag} '${value}' must be a whole number from ${min} to ${max}.`);
-  }
-  return Number(value);
+  return parseRange(value, flag, { min, max });
+}
+
+function parseRange(value: string, flag: string, range: Range): number {
+  return unwrap(flag, parseWholeNumber(value, range), toArgError);
 }
 
 function parseSeconds(value: string, flag: string, min: number, allowZero: boolean): number {
@@ -269,6 +273,8 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     }
   } else if (values.user === undefined || values.user === '') {
     throw new BenchArgError('--user is required with --target (the application user the sessions log in as).');
+  } else {
+    check('--user', usernameProblem(values.user), toArgError);
   }
 
   const sessions = values.sessions === undefined ? 100 : parseIntIn(values.sessions, '--sessions', MIN_SESSIONS, MAX_SESSIONS);
@@ -295,6 +301,7 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     if (values['admin-user'] === undefined || values['admin-user'] === '') {
       throw new BenchArgError('--admin/--backend need --admin-user (a user allowed SHOW GLOBAL STATUS on those servers).');
     }
+    check('--admin-user', usernameProblem(values['admin-user']), toArgError);
     admin = { backends, user: values['admin-user'], password: passwordFromEnv(values['admin-password-env'], '--admin-password-env', env) };
   } else if (values['admin-user'] !== undefined || values['admin-password-env'] !== undefined) {
     throw new BenchArgError('--admin-user/--admin-password-env given without a server to sample: add --admin HOST:PORT.');
@@ -339,7 +346,7 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   const proxysql = parseProxySqlOptions(values.proxysql, values['backend-tls'], values['proxysql-var'] ?? [], local);
   if (values['max-backend-connections'] !== undefined) {
     if (!proxysql) throw new BenchArgError('--max-backend-connections needs --proxysql FILE (a proxysql binary).');
-    proxysql.maxBackendConnectionsPerServer = parseIntIn(values['max-backend-connections'], '--max-backend-connections', 1, 10_000);
+    proxysql.maxBackendConnectionsPerServer = parseRange(values['max-backend-connections'], '--max-backend-connections', RANGES.maxBackendConnectionsPerServer);
   }
   if (proxysql && writerDiscovery !== 'none') {
     throw new BenchArgError('--writer-discovery has no use with --proxysql: finding the writer is ProxySQL’s job. Drop it.');
@@ -396,16 +403,16 @@ function parseProxySqlOptions(
     if (!m || m[2] === '') {
       throw new BenchArgError(`--proxysql-var '${item}' is not NAME=VALUE with a mysql_variables name without 'mysql-', e.g. --proxysql-var threads=4.`);
     }
-    variables[m[1]] = /^-?\d+$/.test(m[2]) ? Number(m[2]) : m[2];
+    const value = /^-?\d+$/.test(m[2]) ? Number(m[2]) : m[2];
+    check(`--proxysql-var ${m[1]}`, mysqlVariableProblem(m[1], value)?.problem, toArgError);
+    variables[m[1]] = value;
   }
   const options: ProxySqlRunOptions = { bin, backendTls: backendTls !== 'off', variables };
   return options;
 }
 
 function validateDatabase(name: string): string {
-  // Used as an identifier in CREATE DATABASE / GRANT: keep it to the unquoted-identifier character set.
-  if (!/^[A-Za-z0-9_$]{1,64}$/.test(name)) {
-    throw new BenchArgError(`--database '${name}' must be 1-64 characters of letters, digits, _ or $.`);
-  }
+  // Used as an identifier in CREATE DATABASE / GRANT: the project's schema rule.
+  check('--database', schemaProblem(name), toArgError);
   return name;
 }

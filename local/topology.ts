@@ -13,6 +13,9 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as mysql from 'mysql2/promise';
+import { findExecutable, tail } from './files';
+
+const tailOfLog = (file: string): string => tail(file, 15, '(no error log)');
 
 export interface MariaDbInstance {
   host: '127.0.0.1';
@@ -60,19 +63,7 @@ const SEARCH_DIRS = ['/usr/sbin', '/usr/bin', '/usr/local/sbin', '/usr/local/bin
 const START_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 15_000;
 
-function which(name: string): string | undefined {
-  const dirs = [...(process.env.PATH ?? '').split(path.delimiter).filter(Boolean), ...SEARCH_DIRS];
-  for (const dir of dirs) {
-    const candidate = path.join(dir, name);
-    try {
-      fs.accessSync(candidate, fs.constants.X_OK);
-      return candidate;
-    } catch {
-      // not here; keep looking
-    }
-  }
-  return undefined;
-}
+const which = (name: string): string | undefined => findExecutable(name, process.env.PATH, SEARCH_DIRS);
 
 /** Locates the MariaDB server, installer and client, or throws an error that says how to install them. */
 export function findMariaDbBinaries(): MariaDbBinaries {
@@ -276,14 +267,6 @@ function waitForExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
   });
 }
 
-function tail(file: string, lines = 15): string {
-  try {
-    return fs.readFileSync(file, 'utf8').trim().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no error log)';
-  }
-}
-
 async function startInstance(opts: InstanceOptions): Promise<MariaDbInstance> {
   const { bins, dir, name, log } = opts;
   fs.mkdirSync(dir, { recursive: true });
@@ -340,7 +323,7 @@ async function startInstance(opts: InstanceOptions): Promise<MariaDbInstance> {
       }
     }
     if (!ready) {
-      const errorTail = tail(errorLog);
+      const errorTail = tailOfLog(errorLog);
       if (!exited(child)) child.kill('SIGKILL');
       await waitForExit(child, STOP_TIMEOUT_MS);
       live.delete(entry);
@@ -405,7 +388,8 @@ function killWatchdog(watchdog: ChildProcess): void {
   }
 }
 
-function rootConnection(inst: MariaDbInstance): Promise<mysql.Connection> {
+/** A root connection over TCP to one instance of a topology. */
+export function rootConnection(inst: MariaDbInstance): Promise<mysql.Connection> {
   return mysql.createConnection({ host: inst.host, port: inst.port, user: inst.rootUser, password: inst.rootPassword });
 }
 

@@ -1,15 +1,14 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { CfnElement, CustomResource, Duration, Stack, Tokenization } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { DEFAULT_BACKEND_TLS } from './constants';
 import { acknowledge } from './nag';
-import { check, hostProblem, managedUsernameProblem, portProblem, privilegesProblem, schemaProblem, UniqueNames } from './config/rules';
+import { caBundleProblem, check, hostProblem, managedUsernameProblem, portProblem, privilegesProblem, schemaProblem, UniqueNames } from './config/rules';
 import { checkProp } from './prop-rules';
-import { newLibraryFunction } from './library-function';
+import { newLibraryFunction, runtimeHandlerEntry } from './library-function';
 
 export interface BootstrapApplicationUser {
   /** The database user name (1-32 of A-Z a-z 0-9 _). */
@@ -41,6 +40,22 @@ export interface DatabaseBootstrapProps {
   /** How long to wait for the database to accept connections (a new Aurora cluster takes minutes). @default Duration.minutes(10) */
   readonly waitForDatabase?: Duration;
   /**
+   * Connect over TLS, as ProxySQL's backend connections do (`ProxySqlServiceProps.backendTls`).
+   * @default true
+   */
+  readonly backendTls?: boolean;
+  /**
+   * PEM bundle of the CAs that sign the database's certificate (`ProxySqlServiceProps.backendCa`); the
+   * certificate and the endpoint's name are verified against it.
+   * @default - the Amazon RDS CAs when `rdsManaged`, else TLS that encrypts without verifying (as ProxySQL does then)
+   */
+  readonly backendCa?: string;
+  /**
+   * The database is Amazon RDS or Aurora, whose certificates the RDS CAs sign (`ProxySqlBackendConfig.rdsManaged`).
+   * @default true
+   */
+  readonly rdsManaged?: boolean;
+  /**
    * Change this value to run the bootstrap again without any other change, e.g. after rotating a user's
    * secret outside CloudFormation (secret values are never in the template, so CloudFormation cannot see them change).
    * @default - none
@@ -65,6 +80,7 @@ function validate(props: DatabaseBootstrapProps): void {
     checkProp(`${field}.schema`, user.schema, schemaProblem);
     check(`${field}.privileges`, privilegesProblem(user.privileges));
   });
+  if (props.backendCa !== undefined) check(`${PROPS}.backendCa`, caBundleProblem(props.backendCa, props.backendTls ?? DEFAULT_BACKEND_TLS));
   const wait = props.waitForDatabase;
   if (wait !== undefined && !wait.isUnresolved() && (wait.toSeconds() < 1 || wait.toSeconds() > MAX_WAIT.toSeconds())) {
     throw new Error(
@@ -73,12 +89,11 @@ function validate(props: DatabaseBootstrapProps): void {
   }
 }
 
-/** The handler source beside this file (src/ → runtime/), or the compiled .js when running from dist/. */
-function handlerEntry(): string {
-  const base = path.join(__dirname, '../runtime/bootstrap/handler');
-  const found = ['.ts', '.js'].map((ext) => base + ext).find((f) => fs.existsSync(f));
-  if (!found) throw new Error(`DatabaseBootstrap: the bootstrap handler was not found at ${base}.ts or .js: the package is incomplete, reinstall it`);
-  return found;
+/** The resource properties Ssl and SslCa (runtime/bootstrap/handler.ts tlsFromProperties reads them). */
+function tlsProperties(props: DatabaseBootstrapProps): { Ssl: string; SslCa?: string } {
+  if (!(props.backendTls ?? DEFAULT_BACKEND_TLS)) return { Ssl: 'false' };
+  if (props.backendCa !== undefined) return { Ssl: 'custom-ca', SslCa: props.backendCa.trim() };
+  return { Ssl: (props.rdsManaged ?? true) ? 'true' : 'unverified' };
 }
 
 /**
@@ -109,7 +124,7 @@ export class DatabaseBootstrap extends Construct {
     this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'Secrets Manager API (HTTPS)');
 
     const fn = newLibraryFunction(this, 'Function', {
-      entry: handlerEntry(),
+      entry: runtimeHandlerEntry('bootstrap', 'DatabaseBootstrap'),
       description: 'Creates/updates the ProxySQL monitor and application users on the database writer',
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets,
@@ -144,7 +159,7 @@ export class DatabaseBootstrap extends Construct {
         Users: Stack.of(this).toJsonString(users),
         DropUsersOnDelete: props.dropUsersOnDelete ? 'true' : 'false',
         WaitForDatabaseMs: String(waitForDatabase.toMilliseconds()),
-        Ssl: 'true',
+        ...tlsProperties(props),
         ...(props.revision !== undefined ? { Revision: props.revision } : {}),
       },
     });

@@ -1,5 +1,3 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { Duration, RemovalPolicy, Tokenization } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
@@ -15,7 +13,7 @@ import { checkProp } from './prop-rules';
 import { DEMO_ENV } from './config/demo-env';
 import { CLIENT_PORT } from './constants';
 import { acknowledge } from './nag';
-import { newLibraryFunction } from './library-function';
+import { newLibraryFunction, runtimeHandlerEntry } from './library-function';
 
 export interface DemoApiProps {
   readonly vpc: ec2.IVpc;
@@ -48,14 +46,6 @@ function validate(props: DemoApiProps): void {
   checkProp(`${PROPS}.databaseName`, props.databaseName, schemaProblem);
 }
 
-/** The handler source (src/ → runtime/), or the compiled .js when running from dist/. */
-function handlerEntry(): string {
-  const base = path.join(__dirname, '../runtime/demo/handler');
-  const found = ['.ts', '.js'].map((ext) => base + ext).find((f) => fs.existsSync(f));
-  if (!found) throw new Error(`DemoApi: the demo handler was not found at ${base}.ts or .js: the package is incomplete, reinstall it`);
-  return found;
-}
-
 /**
  * A small HTTP API (API Gateway HTTP API → Lambda in the VPC) that uses the proxy: `POST /items` writes,
  * `GET /items` reads, `GET /whoami` shows which backend served a read and a write.
@@ -86,7 +76,7 @@ export class DemoApi extends Construct implements ec2.IConnectable {
     this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'Secrets Manager API (HTTPS)');
 
     const fn = newLibraryFunction(this, 'Function', {
-      entry: handlerEntry(),
+      entry: runtimeHandlerEntry('demo', 'DemoApi'),
       description: 'serverless-proxysql demo API: items through ProxySQL, and which backend served them',
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets,

@@ -31,6 +31,17 @@ export function lambdaBundlingPaths(): { projectRoot: string; depsLockFilePath: 
   }
 }
 
+/**
+ * The handler `runtime/<dir>/handler` beside this library (src/ → runtime/): the .ts source in the repository,
+ * the compiled .js when running from dist/. `construct` names who needs it in the error of an incomplete package.
+ */
+export function runtimeHandlerEntry(dir: string, construct: string): string {
+  const base = path.join(__dirname, '..', 'runtime', dir, 'handler');
+  const found = ['.ts', '.js'].map((ext) => base + ext).find((f) => fs.existsSync(f));
+  if (!found) throw new Error(`${construct}: the ${dir} handler was not found at ${base}.ts or .js: the package is incomplete, reinstall it`);
+  return found;
+}
+
 /** What differs between this library's Lambda functions; everything else is decided once, below. */
 export interface LibraryFunctionProps {
   /** Absolute path of the TypeScript handler (exported as `handler`). */

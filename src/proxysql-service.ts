@@ -32,7 +32,7 @@ import {
 } from './constants';
 import { buildProxySqlConfig, userNameEnv, userPasswordEnv } from './config/build';
 import { QueryRuleSpec } from './config/query-rules';
-import { check, managedUsernameProblem, mysqlVariablesProblem, RANGES, rangeProblem, schemaProblem, UniqueNames } from './config/rules';
+import { caBundleProblem, check, managedUsernameProblem, mysqlVariablesProblem, RANGES, rangeProblem, schemaProblem, UniqueNames } from './config/rules';
 import { renderProxySqlConfig } from './config/render';
 import { GENERATED_SECRET_EXCLUDED_CHARACTERS } from './config/secrets';
 import { DatabaseBootstrap } from './database-bootstrap';
@@ -526,6 +526,10 @@ export class ProxySqlService extends Construct {
           .map((u) => ({ username: u.username as string, secret: u.secret, schema: u.schema, privileges: u.privileges })),
         dropUsersOnDelete: props.dropUsersOnDelete ?? false,
         revision: props.bootstrapRevision,
+        // The bootstrap connects as ProxySQL does: the same TLS setting and CA (see resolveBackendCa).
+        backendTls: props.backendTls ?? DEFAULT_BACKEND_TLS,
+        backendCa: props.backendCa,
+        rdsManaged: backend.rdsManaged,
       });
       this.service.node.addDependency(this.bootstrap);
       // On first deploy the bootstrap's wait must not start before the writer instance exists.
@@ -569,13 +573,7 @@ export class ProxySqlService extends Construct {
   private resolveBackendCa(props: ProxySqlServiceProps, backend: ProxySqlBackendConfig): string | undefined {
     const tls = props.backendTls ?? DEFAULT_BACKEND_TLS;
     if (props.backendCa !== undefined) {
-      if (!tls) throw new Error('ProxySqlServiceProps.backendCa: set with backendTls false; turn TLS on or drop the CA');
-      if (!/-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/.test(props.backendCa) || props.backendCa.includes('{{')) {
-        throw new Error('ProxySqlServiceProps.backendCa: must be PEM text (-----BEGIN CERTIFICATE----- … -----END CERTIFICATE-----)');
-      }
-      if (Buffer.byteLength(props.backendCa) > 16 * 1024) {
-        throw new Error('ProxySqlServiceProps.backendCa: keep it under 16 KiB (it travels in the task definition, 64 KiB in all): the CAs that sign your servers only');
-      }
+      check('ProxySqlServiceProps.backendCa', caBundleProblem(props.backendCa, tls));
       return props.backendCa.trim();
     }
     if (!tls) return undefined;

@@ -196,3 +196,59 @@ describe('DatabaseBootstrap ordering', () => {
     for (const [id] of egress) expect(dependsOn).toContain(id);
   });
 });
+
+describe('DatabaseBootstrap TLS follows the backend (it was always TLS with the RDS CAs)', () => {
+  const PEM = '-----BEGIN CERTIFICATE-----\nMIIBtest\n-----END CERTIFICATE-----';
+  const tlsProps = (stack: Stack) => {
+    const [resource] = Object.values(Template.fromStack(stack).findResources('Custom::ProxySqlDatabaseBootstrap'));
+    const { Ssl, SslCa } = resource.Properties as { Ssl: string; SslCa?: string };
+    return { Ssl, SslCa };
+  };
+
+  it.each<[string, Partial<DatabaseBootstrapProps>, { Ssl: string; SslCa?: string }]>([
+    ['RDS by default: verified against the RDS CAs', {}, { Ssl: 'true', SslCa: undefined }],
+    ['backendTls false: clear text', { backendTls: false }, { Ssl: 'false', SslCa: undefined }],
+    ['backendCa: verified against it', { backendCa: `${PEM}\n` }, { Ssl: 'custom-ca', SslCa: PEM }],
+    ['a server outside RDS without a CA: encrypted, unverified', { rdsManaged: false }, { Ssl: 'unverified', SslCa: undefined }],
+  ])('%s', (_label, extra, expected) => {
+    const g = fixture();
+    new DatabaseBootstrap(g.stack, 'Bootstrap', { ...g.props, ...extra });
+    expect(tlsProps(g.stack)).toEqual(expected);
+  });
+
+  it.each<[string, Partial<DatabaseBootstrapProps>, RegExp]>([
+    ['a CA with TLS off', { backendCa: PEM, backendTls: false }, /^DatabaseBootstrapProps\.backendCa: set with backendTls false/],
+    ['a CA that is not PEM', { backendCa: 'hello' }, /^DatabaseBootstrapProps\.backendCa: must be PEM text/],
+  ])('refuses %s, naming the prop', (_label, extra, message) => {
+    const g = fixture();
+    expect(() => new DatabaseBootstrap(g.stack, 'Bootstrap', { ...g.props, ...extra })).toThrow(message);
+  });
+
+  function endpointsService(extra: Record<string, unknown>, hostname = 'db.example.internal'): Stack {
+    const { stack, vpc } = givenStack();
+    new ProxySqlService(stack, 'Proxy', {
+      vpc,
+      backend: ProxySqlBackend.endpoints({
+        writer: { hostname },
+        databaseConnections: new ec2.SecurityGroup(stack, 'Db', { vpc }),
+        adminSecret: new secretsmanager.Secret(stack, 'Admin'),
+      }),
+      ...extra,
+    });
+    return stack;
+  }
+
+  it.each<[string, () => Stack, { Ssl: string; SslCa?: string }]>([
+    ['Aurora: the RDS CAs', () => {
+      const { stack, vpc } = givenStack();
+      new ProxySqlService(stack, 'Proxy', { vpc, backend: ProxySqlBackend.auroraCluster(givenAuroraCluster(stack, vpc)) });
+      return stack;
+    }, { Ssl: 'true', SslCa: undefined }],
+    ['RDS for MySQL endpoints: the RDS CAs', () => endpointsService({}, 'orders.abc123.eu-west-1.rds.amazonaws.com'), { Ssl: 'true', SslCa: undefined }],
+    ['endpoints outside RDS: unverified, as ProxySQL connects', () => endpointsService({}), { Ssl: 'unverified', SslCa: undefined }],
+    ['backendTls false: clear text, as ProxySQL connects', () => endpointsService({ backendTls: false }), { Ssl: 'false', SslCa: undefined }],
+    ['backendCa: the same CA as ProxySQL', () => endpointsService({ backendCa: PEM }), { Ssl: 'custom-ca', SslCa: PEM }],
+  ])('ProxySqlService passes its backend TLS on: %s', (_label, make, expected) => {
+    expect(tlsProps(make())).toEqual(expected);
+  });
+});

@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -206,18 +207,20 @@ describe('validateSpec', () => {
     users: [{ username: 'app', password: 'z', schema: 'app', privileges: ['ALL'] }],
   });
   it.each<[string, (s: BootstrapSpec) => void, RegExp]>([
-    ['bad user name', (s) => (s.users[0].username = 'a-b'), /users\[0\]\.username "a-b" is not a valid user name/],
+    ['bad user name', (s) => (s.users[0].username = 'a-b'), /users\[0\]\.username: 'a-b' is not a valid user name/],
     ['too long user name', (s) => (s.users[0].username = 'a'.repeat(33)), /users\[0\]\.username/],
-    ['reserved user name', (s) => (s.users[0].username = 'rdsadmin'), /users\[0\]\.username 'rdsadmin' is reserved/],
-    ['user named like the admin', (s) => (s.users[0].username = 'admin'), /users\[0\]\.username 'admin' is reserved/],
+    ['reserved user name', (s) => (s.users[0].username = 'rdsadmin'), /users\[0\]\.username: 'rdsadmin' is reserved/],
+    ['user named like the admin', (s) => (s.users[0].username = 'admin'), /users\[0\]\.username: 'admin' is reserved/],
     ['bad monitor name', (s) => (s.monitor.username = "m'"), /monitor\.username/],
-    ['bad schema', (s) => (s.users[0].schema = 'a`b'), /users\[0\]\.schema "a`b" is not a valid schema name/],
-    ['bad privilege', (s) => (s.users[0].privileges = ['SELECT', 'SUPER']), /users\[0\]\.privileges\[1\] "SUPER" is not an allowed/],
+    ['bad schema', (s) => (s.users[0].schema = 'a`b'), /users\[0\]\.schema: 'a`b' is not a valid schema name/],
+    ['bad privilege', (s) => (s.users[0].privileges = ['SELECT', 'SUPER']), /users\[0\]\.privileges\[1\]: 'SUPER' is not an allowed/],
     ['injected privilege', (s) => (s.users[0].privileges = ['SELECT ON *.* TO x; --']), /users\[0\]\.privileges\[0\]/],
-    ['no privileges', (s) => (s.users[0].privileges = []), /users\[0\]\.privileges is empty/],
-    ['empty password', (s) => (s.users[0].password = ''), /users\[0\]\.password is missing or empty/],
-    ['duplicate user', (s) => s.users.push({ ...s.users[0] }), /users\[1\]\.username 'app' appears twice/],
-    ['bad port', (s) => (s.port = 0), /port 0 is not a TCP port/],
+    ['no privileges', (s) => (s.users[0].privileges = []), /users\[0\]\.privileges: is empty/],
+    ['empty password', (s) => (s.users[0].password = ''), /users\[0\]\.password: is missing or empty/],
+    ['duplicate user', (s) => s.users.push({ ...s.users[0] }), /users\[1\]\.username: 'app' is already used by users\[0\]\.username/],
+    ['bad port', (s) => (s.port = 0), /^port: 0 is not a TCP port/],
+    ['user named like the monitor', (s) => (s.users[0].username = 'proxysql_monitor'), /^users\[0\]\.username: 'proxysql_monitor' is the monitor user's name/],
+    ['URL as host', (s) => (s.host = 'mysql://db'), /^host: 'mysql:\/\/db' is not a DNS name or IPv4 address/],
   ])('rejects a %s, naming the field', (_name, mutate, message) => {
     const spec = valid();
     mutate(spec);
@@ -243,12 +246,61 @@ describe('helpers', () => {
   });
 });
 
-describe('TLS to RDS', () => {
-  it('Ssl=true verifies the chain against the RDS CA bundle and the host name', () => {
-    const ssl = sslOption(true) as { ca: string[]; rejectUnauthorized: boolean; verifyIdentity: boolean };
-    expect(ssl.rejectUnauthorized).toBe(true);
-    expect(ssl.verifyIdentity).toBe(true);
-    expect(ssl.ca.length).toBeGreaterThan(100);
+describe('TLS as the backend is configured (MariaDB with a private CA, an admin that must use TLS)', () => {
+  let topology: Topology;
+  let spec: (ssl: BootstrapSpec['ssl']) => BootstrapSpec;
+
+  beforeAll(async () => {
+    topology = await startTopology({ tls: true });
+    const root = await login(topology.primary.port, 'root', topology.primary.rootPassword);
+    try {
+      await root.query("CREATE USER 'tls_admin'@'%' IDENTIFIED BY 'tls-admin-pw' REQUIRE SSL");
+      await root.query("GRANT ALL PRIVILEGES ON *.* TO 'tls_admin'@'%' WITH GRANT OPTION");
+    } finally {
+      await root.end();
+    }
+    spec = (ssl) => ({
+      host: '127.0.0.1',
+      port: topology.primary.port,
+      admin: { username: 'tls_admin', password: 'tls-admin-pw' },
+      monitor: { username: 'proxysql_monitor', password: 'monitor-pw-1' },
+      users: [{ username: 'app', password: 'app-pw-1', schema: 'app', privileges: ['SELECT'] }],
+      ssl,
+    });
+  });
+  afterAll(async () => {
+    await topology?.stop();
+  });
+
+  it("backendCa: verified against that CA (and the server's name), so an admin with REQUIRE SSL gets in", async () => {
+    const result = await bootstrapDatabase(spec({ ca: fs.readFileSync(topology.caFile as string, 'utf8') }));
+    expect(result.users.map((u) => u.username)).toEqual(['app']);
+  });
+
+  it('backendTls false: clear text, which the REQUIRE SSL admin is refused', async () => {
+    await expect(bootstrapDatabase(spec(false))).rejects.toMatchObject({ code: 'ER_ACCESS_DENIED_ERROR' });
+  });
+
+  it('a non-RDS server without backendCa: encrypted but not verified, as ProxySQL connects to it', async () => {
+    await expect(bootstrapDatabase(spec('unverified'))).resolves.toMatchObject({ monitor: { username: 'proxysql_monitor' } });
+  });
+
+  it('the RDS CAs (the old hard-coded choice) refuse a certificate they did not sign', async () => {
+    await expect(bootstrapDatabase(spec('rds'))).rejects.toThrow(/could not connect to the database at 127\.0\.0\.1:\d+: HANDSHAKE_SSL_ERROR \(self-signed certificate in certificate chain\).*not one that waiting fixes/);
+  });
+
+  it("a CA that did not sign the server's certificate is refused", async () => {
+    const anRdsCa = (sslOption('rds') as { ca: string[] }).ca[0];
+    await expect(bootstrapDatabase(spec({ ca: anRdsCa }))).rejects.toThrow(/could not connect to the database at 127\.0\.0\.1:\d+: HANDSHAKE_SSL_ERROR \(self-signed certificate/);
+  });
+
+  it('sslOption maps each mode to mysql2 options', () => {
     expect(sslOption(false)).toBeUndefined();
+    expect(sslOption(undefined)).toBeUndefined();
+    expect(sslOption('unverified')).toEqual({ rejectUnauthorized: false });
+    expect(sslOption({ ca: 'PEM' })).toEqual({ ca: 'PEM', rejectUnauthorized: true, verifyIdentity: true });
+    const rds = sslOption('rds') as { ca: string[]; rejectUnauthorized: boolean; verifyIdentity: boolean };
+    expect(rds).toMatchObject({ rejectUnauthorized: true, verifyIdentity: true });
+    expect(rds.ca.length).toBeGreaterThan(100);
   });
 });

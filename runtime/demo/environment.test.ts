@@ -1,5 +1,5 @@
 import { describe, expect, it, test } from 'vitest';
-import { fromEnvironment, parseCredentials } from './environment';
+import { fromEnvironment } from './environment';
 
 const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:demo-AbCdEf';
 const full = { DB_HOST: 'proxy.internal', DB_PORT: '3306', DB_NAME: 'app', DB_SECRET_ARN: ARN };
@@ -18,32 +18,5 @@ describe('fromEnvironment', () => {
     ['DB_PORT', { ...full, DB_PORT: '70000' }],
   ])('names %s when it is missing or wrong', (name, env) => {
     expect(() => fromEnvironment(env)).toThrow(new RegExp(`environment variable ${name}`));
-  });
-});
-
-describe('parseCredentials', () => {
-  it('returns username and password', () => {
-    expect(parseCredentials(JSON.stringify({ username: 'app', password: 's3cr3t', engine: 'mysql' }), ARN)).toEqual({
-      username: 'app',
-      password: 's3cr3t',
-    });
-  });
-
-  test.each([
-    [undefined, /no SecretString/],
-    ['s3cr3t-not-json', /is not JSON/],
-    [JSON.stringify({ username: 'app' }), /'password'/],
-    [JSON.stringify({ username: '', password: 's3cr3t' }), /'username'/],
-    [JSON.stringify({ username: 'app', password: 42 }), /'password'/],
-  ])('rejects %s with a message that names the field but not the content', (secret, message) => {
-    let thrown: Error | undefined;
-    try {
-      parseCredentials(secret, ARN);
-    } catch (e) {
-      thrown = e as Error;
-    }
-    expect(thrown?.message).toMatch(message);
-    expect(thrown?.message).toContain(ARN);
-    expect(thrown?.message).not.toContain('s3cr3t');
   });
 });

@@ -21,6 +21,7 @@
  *
  * Everything else (syntax errors, constraint violations, unknown database, …) is `permanent`: retrying cannot help.
  */
+import { backoffStepMs, NETWORK_ERROR_CODES } from '../shared/network-errors';
 
 export type FailureKind = 'not-executed' | 'outcome-unknown' | 'permanent';
 
@@ -41,21 +42,6 @@ interface DbErrorLike {
   fatal?: unknown;
   message?: unknown;
 }
-
-/** Node.js socket errors: on connect they mean "not sent", after a statement "outcome unknown". */
-const NETWORK_CODES = new Set([
-  'PROTOCOL_CONNECTION_LOST',
-  'PROTOCOL_SEQUENCE_TIMEOUT',
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'ECONNABORTED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-]);
 
 /** Server errors returned instead of running the statement. */
 const REJECTED_BEFORE_RUNNING = new Set([
@@ -121,7 +107,7 @@ export function classifyDbError(err: unknown, phase: 'connect' | 'statement'): C
   if (errno !== undefined && ROLLED_BACK.has(errno)) {
     return { kind: 'not-executed', reconnect: false, unavailable: false, refreshCredentials: false };
   }
-  if ((errno !== undefined && LOST_AFTER_SENDING.has(errno)) || (code !== undefined && NETWORK_CODES.has(code))) {
+  if ((errno !== undefined && LOST_AFTER_SENDING.has(errno)) || (code !== undefined && NETWORK_ERROR_CODES.has(code))) {
     return { kind: 'outcome-unknown', reconnect: true, unavailable: true, refreshCredentials: false };
   }
   if (e.fatal === true) {
@@ -154,7 +140,7 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = { attempts: 3, baseDelayMs: 50,
  * https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/
  */
 export function backoffDelayMs(attempt: number, policy: RetryPolicy, random: () => number = Math.random): number {
-  const step = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+  const step = backoffStepMs(attempt, policy.baseDelayMs, policy.maxDelayMs);
   return Math.round(step / 2 + random() * (step / 2));
 }
 

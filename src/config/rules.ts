@@ -117,6 +117,18 @@ export function parseEndpoint(text: string, defaultPort?: number): Checked<Endpo
   return port.ok ? { ok: true, value: { host, port: port.value } } : port;
 }
 
+/** A CA bundle the backend's certificates are verified with (`backendCa`): PEM text, small enough for a task definition. */
+export function caBundleProblem(value: unknown, tls: boolean): Problem {
+  if (!tls) return 'set with backendTls false; turn TLS on or drop the CA';
+  if (typeof value !== 'string' || !/-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/.test(value) || value.includes('{{')) {
+    return 'must be PEM text (-----BEGIN CERTIFICATE----- … -----END CERTIFICATE-----)';
+  }
+  if (Buffer.byteLength(value) > 16 * 1024) {
+    return 'keep it under 16 KiB (it travels in the task definition, 64 KiB in all): the CAs that sign your servers only';
+  }
+  return undefined;
+}
+
 // ---- user, schema and privilege names -------------------------------------------------------------------
 
 /** Accounts the project must never create, serve or alter (besides the database's admin user itself). */
@@ -254,10 +266,10 @@ export function rangeProblem(value: unknown, range: Range): Problem {
   return `must be ${what} from ${range.min} to ${range.max}, got ${shown(value)}`;
 }
 
-/** A whole number given as text (digits, an optional leading minus), then {@link rangeProblem}. */
+/** A whole number given as text (digits; a leading minus only where the range has negatives), then {@link rangeProblem}. */
 export function parseWholeNumber(text: string, range: Range): Checked<number> {
   const trimmed = text.trim();
-  const n = /^-?[0-9]{1,16}$/.test(trimmed) ? Number(trimmed) : NaN;
+  const n = (range.min < 0 ? /^-?[0-9]{1,16}$/ : /^[0-9]{1,16}$/).test(trimmed) ? Number(trimmed) : NaN;
   const problem = rangeProblem(n, range);
   return problem === undefined ? { ok: true, value: n } : { ok: false, problem: rangeProblem(text, range) as string };
 }

@@ -3,11 +3,11 @@
  * table, the checks of its arguments, and the signal handling that turns Ctrl-C (SIGINT) or SIGTERM into a stop
  * of everything it started.
  */
+import { findExecutable, isExecutable } from '../local/files';
 import { PROXYSQL_ADMIN_PORT, PROXYSQL_IMAGE, PROXYSQL_MYSQL_PORT } from '../src/constants';
 import { defineCommand, helpText, parseCommand } from './command-table';
 import { CLI_NAME, parsePort, UsageError } from './common';
 import { LOCAL_APP_SCHEMA, LOCAL_APP_USER, LocalIo, LocalOptions, LocalStack } from './local-stack';
-import { findOnPath, isExecutable } from './proxysql-process';
 
 export const LOCAL_COMMAND = defineCommand({
   name: 'local',
@@ -54,7 +54,7 @@ export function parseLocalArgs(args: readonly string[], env: NodeJS.ProcessEnv):
   return {
     proxysqlPort,
     adminPort,
-    proxysqlBin: binText ?? findOnPath('proxysql', env),
+    proxysqlBin: binText ?? findExecutable('proxysql', env.PATH),
     httpPort,
     printCredentials: parsed.flag('print-credentials'),
   };

@@ -1,13 +1,13 @@
 /**
  * A local ProxySQL as `local` runs it: the container entrypoint's flags, started as its own process group, ready
  * once a real login through it reaches the backend, stopped with SIGTERM and then SIGKILL of the whole group.
- * Also the `docker run` line for the pinned image, and the PATH lookup of the binary.
+ * Also the `docker run` line for the pinned image.
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
-import * as path from 'node:path';
 import * as mysql from 'mysql2/promise';
+import { tail } from '../local/files';
 import { PROXYSQL_CONFIG_PATH, PROXYSQL_DATADIR, PROXYSQL_IMAGE } from '../src/constants';
 
 const START_TIMEOUT_MS = 30_000;
@@ -41,38 +41,12 @@ function shellQuote(text: string): string {
   return /^[A-Za-z0-9_./:@=-]+$/.test(text) ? text : `'${text.replace(/'/g, "'\\''")}'`;
 }
 
-export function isExecutable(file: string): boolean {
-  try {
-    fs.accessSync(file, fs.constants.X_OK);
-    return fs.statSync(file).isFile();
-  } catch {
-    return false;
-  }
-}
-
-/** The first executable `name` in `env.PATH`, or undefined. */
-export function findOnPath(name: string, env: NodeJS.ProcessEnv): string | undefined {
-  for (const dir of (env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
-    const candidate = path.join(dir, name);
-    if (isExecutable(candidate)) return candidate;
-  }
-  return undefined;
-}
-
 export function portIsFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const probe = net.createServer();
     probe.once('error', () => resolve(false));
     probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
   });
-}
-
-function tail(file: string, lines = 15): string {
-  try {
-    return fs.readFileSync(file, 'utf8').trim().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no log)';
-  }
 }
 
 export interface ProxySqlStartOptions {

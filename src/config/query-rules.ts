@@ -4,8 +4,9 @@
  * `mysql-query_processor_regex=2`). ./explain.ts evaluates them the way ProxySQL's query processor does.
  */
 import { RE2JS } from 're2js';
-import { READER_HOSTGROUP, USERNAME_PATTERN, WRITER_HOSTGROUP } from '../constants';
+import { READER_HOSTGROUP, WRITER_HOSTGROUP } from '../constants';
 import { MySqlQueryRule } from './model';
+import { check, usernameProblem } from './rules';
 import { SESSION_STATE_RULES } from './session-state';
 
 /** Where a rule sends a query. */
@@ -123,9 +124,7 @@ function customRuleRow(spec: QueryRuleSpec, path: string, ruleId: number): MySql
   if (spec.destination === undefined && spec.cacheTtlMs === undefined && spec.multiplex === undefined) {
     throw new QueryRuleError(`${path}: the rule does nothing; set destination, cacheTtlMs or multiplex`);
   }
-  if (spec.username !== undefined && !USERNAME_PATTERN.test(spec.username)) {
-    throw new QueryRuleError(`${path}.username: must be 1-32 letters, digits or underscores`);
-  }
+  if (spec.username !== undefined) check(`${path}.username`, usernameProblem(spec.username), (m) => new QueryRuleError(m));
   if (spec.comment !== undefined && /['"\n\r]/.test(spec.comment)) {
     // ProxySQL's loader splices the comment into SQL as '…' unescaped (docs/research/proxysql-config.md §5).
     throw new QueryRuleError(`${path}.comment: must not contain quotes or line breaks`);

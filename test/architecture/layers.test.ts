@@ -23,7 +23,13 @@ function sources(dir: string): string[] {
 /** Every module a file imports, relative ones resolved to repository paths (without extension). */
 function imports(file: string): string[] {
   const text = fs.readFileSync(path.join(ROOT, file), 'utf8');
-  return [...text.matchAll(/^\s*(?:import|export)\b[^'"]*?from\s+['"]([^'"]+)['"]/gm)].map(([, spec]) =>
+  // Static imports and re-exports (`import type` too), side-effect imports, dynamic import() and require().
+  const patterns = [
+    /^\s*(?:import|export)\b[^'"]*?from\s+['"]([^'"]+)['"]/gm,
+    /^\s*import\s+['"]([^'"]+)['"]/gm,
+    /\b(?:import|require)\s*\(\s*['"]([^'"]+)['"]\s*\)/g,
+  ];
+  return patterns.flatMap((pattern) => [...text.matchAll(pattern)].map(([, spec]) => spec)).map((spec) =>
     spec.startsWith('.') ? path.normalize(path.join(path.dirname(file), spec)) : spec,
   );
 }
@@ -60,6 +66,15 @@ describe('layers', () => {
 
   test('the check sees real imports (it would catch an offence)', () => {
     expect(imports(path.join('src', 'proxysql-service.ts'))).toEqual(expect.arrayContaining(['aws-cdk-lib', path.join('src', 'config', 'build')]));
-    expect(imports(path.join('runtime', 'bootstrap', 'bootstrap.ts'))).toContain(path.join('src', 'config', 'validation'));
+    expect(imports(path.join('runtime', 'bootstrap', 'spec.ts'))).toContain(path.join('src', 'config', 'rules'));
+    expect(imports(path.join('src', 'database-bootstrap.ts'))).toEqual(expect.arrayContaining([path.join('src', 'config', 'rules'), 'aws-cdk-lib']));
+  });
+
+  test('the rules every caller shares live on the model floor, and the constructs, runtimes and tools use them', () => {
+    const users = ['src/proxysql-service.ts', 'src/proxysql-backend.ts', 'src/database-bootstrap.ts', 'src/demo-api.ts', 'runtime/bootstrap/spec.ts', 'runtime/demo/environment.ts', 'bench/options.ts'];
+    for (const file of users) {
+      expect(imports(path.join(...file.split('/'))), file).toContain(path.join('src', 'config', 'rules'));
+    }
+    expect(fs.existsSync(path.join(ROOT, 'src', 'config', 'validation.ts')), 'the old second rules module is gone').toBe(false);
   });
 });

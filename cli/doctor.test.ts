@@ -13,7 +13,7 @@ describe('doctor: command line', () => {
     [['--password-env', 'lower-case'], {}, /--password-env takes a variable NAME/],
     [['--password-env', 'PW'], {}, /--password-env PW: the variable is not set/],
     [['--password-env', 'PW', '--watch', '0'], { PW: 'x' }, /--watch '0': give 1 to 3600 seconds/],
-    [['--password-env', 'PW', '--admin', 'host:99999'], { PW: 'x' }, /--admin 'host:99999'/],
+    [['--password-env', 'PW', '--admin', 'host:99999'], { PW: 'x' }, /--admin: '99999' is not a TCP port/],
     [['--nope'], {}, /Unknown option '--nope'/],
   ])('%j is refused naming the option (exit 2)', async (args, env, message) => {
     const { out, io: streams } = io(env);

@@ -5,40 +5,32 @@
  */
 import * as mysql from 'mysql2/promise';
 import { PROXYSQL_ADMIN_PORT, PROXYSQL_ADMIN_USER } from '../src/constants';
-import { CLI_NAME, ENV_NAME_PATTERN, flagOption, parseCommandArgs, parseHostPort, stringOption, UsageError } from './common';
+import { defineCommand, helpText, parseCommand } from './command-table';
+import { CLI_NAME, ENV_NAME_PATTERN, parseHostPort, UsageError } from './common';
 import { analyze, formatReport } from './doctor/analyze';
 import { fetchSnapshot } from './doctor/fetch';
 
 export const EXIT_ATTENTION = 3;
 
-export const DOCTOR_HELP = `Usage: ${CLI_NAME} doctor [--admin HOST:PORT] [--user NAME] --password-env VAR [--json] [--watch SECONDS]
-
-Reads ProxySQL's admin interface and shows: servers per hostgroup with status and pool use, the multiplexing ratio
+export const DOCTOR_COMMAND = defineCommand({
+  name: 'doctor',
+  summary: 'read a ProxySQL admin interface: pool, multiplexing, pinned sessions and why, with fixes',
+  usage: [`${CLI_NAME} doctor [--admin HOST:PORT] [--user NAME] --password-env VAR [--json] [--watch SECONDS]`],
+  description: `Reads ProxySQL's admin interface and shows: servers per hostgroup with status and pool use, the multiplexing ratio
 (client sessions per backend connection in use), each reason idle sessions hold a backend connection (user
 variable, temporary table, GET_LOCK, LOCK TABLES, PREPARE, SQL_CALC_FOUND_ROWS, open transaction) with its fix,
-the statements that pin, and the costliest digests. Exits ${EXIT_ATTENTION} when something needs attention.
-
-Options:
-  --admin HOST:PORT     the admin interface (default 127.0.0.1:${PROXYSQL_ADMIN_PORT})
-  --user NAME           admin user (default ${PROXYSQL_ADMIN_USER})
-  --password-env VAR    name of the environment variable holding the admin password (never printed)
-  --json                machine-readable report
-  --watch SECONDS       print the report again every SECONDS until interrupted
-  -h, --help            this help
-
-A deployed task's admin interface listens on 127.0.0.1:${PROXYSQL_ADMIN_PORT} inside the task; forward it with ECS Exec
+the statements that pin, and the costliest digests. Exits ${EXIT_ATTENTION} when something needs attention.`,
+  options: [
+    { name: 'admin', value: 'HOST:PORT', default: `127.0.0.1:${PROXYSQL_ADMIN_PORT}`, help: 'the admin interface' },
+    { name: 'user', value: 'NAME', default: PROXYSQL_ADMIN_USER, help: 'admin user' },
+    { name: 'password-env', value: 'VAR', help: 'name of the environment variable holding the admin password (required; never printed)' },
+    { name: 'json', help: 'machine-readable report' },
+    { name: 'watch', value: 'SECONDS', help: 'print the report again every SECONDS (1-3600) until interrupted' },
+  ],
+  epilogue: `A deployed task's admin interface listens on 127.0.0.1:${PROXYSQL_ADMIN_PORT} inside the task; forward it with ECS Exec
 (docs/operations.md, "Reach the admin interface"), then:
-  PROXYSQL_ADMIN_PASSWORD=… ${CLI_NAME} doctor --admin 127.0.0.1:16032 --password-env PROXYSQL_ADMIN_PASSWORD
-`;
-
-const OPTIONS = {
-  admin: { type: 'string' },
-  user: { type: 'string' },
-  'password-env': { type: 'string' },
-  json: { type: 'boolean' },
-  watch: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+  PROXYSQL_ADMIN_PASSWORD=… ${CLI_NAME} doctor --admin 127.0.0.1:16032 --password-env PROXYSQL_ADMIN_PASSWORD`,
+});
 
 export interface DoctorIo {
   stdout(text: string): void;
@@ -49,21 +41,21 @@ export interface DoctorIo {
 export async function doctorCommand(args: readonly string[], io: DoctorIo): Promise<number> {
   let options;
   try {
-    const parsed = parseCommandArgs('doctor', args, OPTIONS);
-    if (flagOption(parsed, 'help')) {
-      io.stdout(DOCTOR_HELP);
+    const parsed = parseCommand(DOCTOR_COMMAND, args);
+    if (parsed.help) {
+      io.stdout(helpText(DOCTOR_COMMAND));
       return 0;
     }
-    const admin = parseHostPort(stringOption(parsed, 'admin') ?? `127.0.0.1:${PROXYSQL_ADMIN_PORT}`, '--admin', PROXYSQL_ADMIN_PORT);
-    const envName = stringOption(parsed, 'password-env');
+    const admin = parseHostPort(parsed.withDefault('admin'), '--admin', PROXYSQL_ADMIN_PORT);
+    const envName = parsed.string('password-env');
     if (envName === undefined) throw new UsageError('--password-env VAR is required: the name of the variable that holds the admin password');
     if (!ENV_NAME_PATTERN.test(envName)) throw new UsageError(`--password-env takes a variable NAME (e.g. PROXYSQL_ADMIN_PASSWORD), not '${envName}'`);
     const password = io.env[envName];
     if (password === undefined || password === '') throw new UsageError(`--password-env ${envName}: the variable is not set`);
-    const watchText = stringOption(parsed, 'watch');
+    const watchText = parsed.string('watch');
     const watch = watchText === undefined ? undefined : Number(watchText);
     if (watch !== undefined && (!Number.isFinite(watch) || watch < 1 || watch > 3600)) throw new UsageError(`--watch '${watchText}': give 1 to 3600 seconds`);
-    options = { admin, user: stringOption(parsed, 'user') ?? PROXYSQL_ADMIN_USER, password, json: flagOption(parsed, 'json'), watch };
+    options = { admin, user: parsed.withDefault('user'), password, json: parsed.flag('json'), watch };
   } catch (error) {
     if (error instanceof UsageError) {
       io.stderr(`${CLI_NAME} doctor: ${error.message}\n`);

@@ -7,52 +7,40 @@ import { READER_HOSTGROUP, WRITER_HOSTGROUP } from '../src/constants';
 import { MySqlQueryRule } from '../src/config/model';
 import { explainQuery, explainSession, QueryExplanation, SessionStepExplanation, splitStatements } from '../src/config/explain';
 import { buildQueryRules, QueryRuleError } from '../src/config/query-rules';
-import {
-  checkUserName,
-  CLI_NAME,
-  CommandResult,
-  ConfigFile,
-  flagOption,
-  parseCommandArgs,
-  readConfigFile,
-  stringOption,
-  UsageError,
-} from './common';
+import { defineCommand, helpText, parseCommand, ParsedArgs } from './command-table';
+import { checkUserName, CLI_NAME, CommandResult, UsageError } from './common';
+import { ConfigFile, readConfigFile } from './config-file';
 
-export const EXPLAIN_HELP = `Usage: ${CLI_NAME} explain [options] [--] "<SQL>"
-       echo "<SQL>" | ${CLI_NAME} explain [options] -
-       ${CLI_NAME} explain --session [options] "<SQL>; <SQL>; …"   (or one statement per argument, or -)
-
-Shows where ProxySQL sends a statement: the digest it matches rules against, the rule that decided (id,
+export const EXPLAIN_COMMAND = defineCommand({
+  name: 'explain',
+  summary: 'show which query rule and hostgroup a SQL statement gets, and why',
+  usage: [
+    `${CLI_NAME} explain [options] [--] "<SQL>"`,
+    `echo "<SQL>" | ${CLI_NAME} explain [options] -`,
+    `${CLI_NAME} explain --session [options] "<SQL>; <SQL>; …"   (or one statement per argument, or -)`,
+  ],
+  description: `Shows where ProxySQL sends a statement: the digest it matches rules against, the rule that decided (id,
 pattern, RE2, case-insensitive like ProxySQL), the hostgroup (${WRITER_HOSTGROUP} = writer, ${READER_HOSTGROUP} = readers) and why.
 The rules are the ones a deploy renders: the session-state rules, the default read/write split and the custom
 rules of --config. With --session the statements are one client session, in order: a statement that leaves
 state on its connection (SET @var, a temporary table, PREPARE, LOCK TABLES, GET_LOCK) keeps every later one on
-the writer, and explain says when and why. A statement that starts with '-' (a -- comment) goes after '--'.
-
-Options:
-  --config FILE        the JSON file given to 'render' (its queryRules and defaultQueryRules are used)
-  --in-transaction     the statement runs inside a transaction (transaction_persistent keeps it on the writer)
-  --session            explain a sequence of statements as one session (split at ';' outside quotes)
-  --user NAME          the ProxySQL user running it (rules restricted to a user match only that user)
-  --json               machine-readable output
-  -h, --help           this help
-
-Examples:
+the writer, and explain says when and why. A statement that starts with '-' (a -- comment) goes after '--'.`,
+  positionals: true,
+  options: [
+    { name: 'config', value: 'FILE', help: "the JSON file given to 'render' (its queryRules and defaultQueryRules are used)" },
+    { name: 'in-transaction', help: 'the statement runs inside a transaction (transaction_persistent keeps it on the writer)' },
+    { name: 'session', help: "explain a sequence of statements as one session (split at ';' outside quotes)" },
+    { name: 'user', value: 'NAME', help: 'the ProxySQL user running it (rules restricted to a user match only that user)' },
+    { name: 'json', help: 'machine-readable output' },
+  ],
+  epilogue: `Examples:
   ${CLI_NAME} explain "SELECT * FROM orders WHERE id = 7"
   ${CLI_NAME} explain --in-transaction "SELECT balance FROM accounts WHERE id = 1"
   ${CLI_NAME} explain --config proxysql.json --json "SELECT * FROM reports"
-  ${CLI_NAME} explain --session "SET @x = 1; SELECT @x; SELECT * FROM items"
-`;
+  ${CLI_NAME} explain --session "SET @x = 1; SELECT @x; SELECT * FROM items"`,
+});
 
-const EXPLAIN_OPTIONS = {
-  config: { type: 'string' },
-  'in-transaction': { type: 'boolean' },
-  session: { type: 'boolean' },
-  user: { type: 'string' },
-  json: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+type ExplainParsed = ParsedArgs<(typeof EXPLAIN_COMMAND.options)[number]['name']>;
 
 /** Where `explain` gets its input besides the arguments. */
 export interface ExplainIo {
@@ -169,9 +157,9 @@ function sessionText(results: ExplainJson[]): string {
 /** `explain` without a process. */
 export function explainCommand(args: readonly string[], io: ExplainIo): CommandResult {
   try {
-    const parsed = parseCommandArgs('explain', args, EXPLAIN_OPTIONS, true);
-    if (flagOption(parsed, 'help')) return { stdout: EXPLAIN_HELP, stderr: '', exitCode: 0 };
-    if (flagOption(parsed, 'session')) return explainSessionCommand(parsed, io);
+    const parsed = parseCommand(EXPLAIN_COMMAND, args);
+    if (parsed.help) return { stdout: helpText(EXPLAIN_COMMAND), stderr: '', exitCode: 0 };
+    if (parsed.flag('session')) return explainSessionCommand(parsed, io);
     if (parsed.positionals.length !== 1) {
       throw new UsageError(
         parsed.positionals.length === 0
@@ -181,15 +169,11 @@ export function explainCommand(args: readonly string[], io: ExplainIo): CommandR
     }
     const sql = parsed.positionals[0] === '-' ? io.readStdin() : parsed.positionals[0];
     if (sql.trim() === '') throw new UsageError('the statement is empty');
-    const configPath = stringOption(parsed, 'config');
-    const config = configPath !== undefined ? readConfigFile(configPath) : {};
-    const rules = rulesForConfig(config, `--config ${configPath ?? ''}`.trim());
-    const userText = stringOption(parsed, 'user');
-    const username = userText === undefined ? undefined : checkUserName(userText, '--user');
-    const inTransaction = flagOption(parsed, 'in-transaction');
+    const { rules, username } = rulesAndUser(parsed);
+    const inTransaction = parsed.flag('in-transaction');
     const explanation = explainQuery(rules, sql, { inTransaction, username });
     const result = explainToJson(sql, rules, explanation, inTransaction);
-    const stdout = flagOption(parsed, 'json') ? `${JSON.stringify(result, null, 2)}\n` : explainText(result);
+    const stdout = parsed.flag('json') ? `${JSON.stringify(result, null, 2)}\n` : explainText(result);
     return { stdout, stderr: '', exitCode: 0 };
   } catch (error) {
     if (error instanceof UsageError) return { stdout: '', stderr: `${CLI_NAME} explain: ${error.message}\n`, exitCode: error.exitCode };
@@ -197,20 +181,25 @@ export function explainCommand(args: readonly string[], io: ExplainIo): CommandR
   }
 }
 
-function explainSessionCommand(parsed: ReturnType<typeof parseCommandArgs>, io: ExplainIo): CommandResult {
-  if (flagOption(parsed, 'in-transaction')) {
+/** The rules of --config (or the defaults) and the checked --user, for one statement or a session. */
+function rulesAndUser(parsed: ExplainParsed): { rules: MySqlQueryRule[]; username?: string } {
+  const configPath = parsed.string('config');
+  const config = configPath !== undefined ? readConfigFile(configPath) : {};
+  const rules = rulesForConfig(config, `--config ${configPath ?? ''}`.trim());
+  const userText = parsed.string('user');
+  return { rules, username: userText === undefined ? undefined : checkUserName(userText, '--user') };
+}
+
+function explainSessionCommand(parsed: ExplainParsed, io: ExplainIo): CommandResult {
+  if (parsed.flag('in-transaction')) {
     throw new UsageError('--session and --in-transaction exclude each other: in a session, BEGIN opens the transaction');
   }
   if (parsed.positionals.length === 0) throw new UsageError("give the session's statements, separated by ';', or '-' to read them from standard input");
   const text = parsed.positionals.length === 1 && parsed.positionals[0] === '-' ? io.readStdin() : parsed.positionals.join(';\n');
   const statements = splitStatements(text);
   if (statements.length === 0) throw new UsageError('the session has no statements');
-  const configPath = stringOption(parsed, 'config');
-  const config = configPath !== undefined ? readConfigFile(configPath) : {};
-  const rules = rulesForConfig(config, `--config ${configPath ?? ''}`.trim());
-  const userText = stringOption(parsed, 'user');
-  const username = userText === undefined ? undefined : checkUserName(userText, '--user');
+  const { rules, username } = rulesAndUser(parsed);
   const results = explainSession(rules, statements, { username }).map((step) => explainToJson(step.sql, rules, step, step.inTransaction));
-  const stdout = flagOption(parsed, 'json') ? `${JSON.stringify({ session: results }, null, 2)}\n` : sessionText(results);
+  const stdout = parsed.flag('json') ? `${JSON.stringify({ session: results }, null, 2)}\n` : sessionText(results);
   return { stdout, stderr: '', exitCode: 0 };
 }

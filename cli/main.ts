@@ -4,22 +4,12 @@
  */
 import * as fs from 'node:fs';
 import { PROXYSQL_IMAGE } from '../src/constants';
+import { CommandSpec, listInWords, mainHelpText } from './command-table';
 import { CLI_NAME, CommandResult, EXIT_FAILURE, EXIT_USAGE, UsageError } from './common';
-import { doctorCommand } from './doctor';
-import { explainCommand } from './explain';
-import { localCommand } from './local';
-import { renderCommand } from './render';
-
-export const MAIN_HELP = `Usage: ${CLI_NAME} <command> [options]
-
-Commands:
-  render    print the proxysql.cnf a deploy would use for a backend and users
-  explain   show which query rule and hostgroup a SQL statement gets, and why
-  local     run a local MariaDB primary + replica, ProxySQL (or its docker line) and the demo API
-  doctor    read a ProxySQL admin interface: pool, multiplexing, pinned sessions and why, with fixes
-
-Run '${CLI_NAME} <command> --help' for a command's options. ProxySQL image: ${PROXYSQL_IMAGE}.
-`;
+import { DOCTOR_COMMAND, doctorCommand } from './doctor';
+import { EXPLAIN_COMMAND, explainCommand } from './explain';
+import { LOCAL_COMMAND, localCommand } from './local';
+import { RENDER_COMMAND, renderCommand } from './render';
 
 /** Output streams, replaceable in tests. */
 export interface MainIo {
@@ -40,32 +30,37 @@ function emit(io: MainIo, result: CommandResult): number {
   return result.exitCode;
 }
 
+type Run = (args: readonly string[], io: MainIo, env: NodeJS.ProcessEnv) => number | Promise<number>;
+
+/** The commands, in the order help and docs list them: each one's table and how it runs. */
+export const COMMANDS: ReadonlyArray<{ readonly spec: CommandSpec; readonly run: Run }> = [
+  { spec: RENDER_COMMAND, run: (args, io, env) => emit(io, renderCommand(args, env)) },
+  { spec: EXPLAIN_COMMAND, run: (args, io) => emit(io, explainCommand(args, io)) },
+  { spec: LOCAL_COMMAND, run: (args, io, env) => localCommand(args, { stdout: io.stdout, stderr: io.stderr, env }) },
+  { spec: DOCTOR_COMMAND, run: (args, io, env) => doctorCommand(args, { stdout: io.stdout, stderr: io.stderr, env }) },
+];
+
+export const MAIN_HELP = mainHelpText(
+  COMMANDS.map((c) => c.spec),
+  `Run '${CLI_NAME} <command> --help' for a command's options. ProxySQL image: ${PROXYSQL_IMAGE}.`,
+);
+
 /** Runs one command line (without `node` and the script) and resolves to the exit status. */
 export async function main(argv: readonly string[], io: MainIo = processIo, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const [command, ...rest] = argv;
-  switch (command) {
-    case 'render':
-      return emit(io, renderCommand(rest, env));
-    case 'explain':
-      return emit(io, explainCommand(rest, io));
-    case 'local':
-      return localCommand(rest, { stdout: io.stdout, stderr: io.stderr, env });
-    case 'doctor':
-      return doctorCommand(rest, { stdout: io.stdout, stderr: io.stderr, env });
-    case undefined:
-    case '-h':
-    case '--help':
-    case 'help':
-      if (command === undefined) {
-        io.stderr(MAIN_HELP);
-        return EXIT_USAGE;
-      }
-      io.stdout(MAIN_HELP);
-      return 0;
-    default:
-      io.stderr(`${CLI_NAME}: unknown command '${command}'; the commands are render, explain and local (see --help)\n`);
-      return EXIT_USAGE;
+  const [name, ...rest] = argv;
+  const command = COMMANDS.find((c) => c.spec.name === name);
+  if (command) return command.run(rest, io, env);
+  if (name === undefined) {
+    io.stderr(MAIN_HELP);
+    return EXIT_USAGE;
   }
+  if (name === '-h' || name === '--help' || name === 'help') {
+    io.stdout(MAIN_HELP);
+    return 0;
+  }
+  const names = listInWords(COMMANDS.map((c) => c.spec.name));
+  io.stderr(`${CLI_NAME}: unknown command '${name}'; the commands are ${names} (see --help)\n`);
+  return EXIT_USAGE;
 }
 
 /** Runs the process's command line and sets its exit status: the entry of bin/serverless-proxysql.js. */

@@ -146,11 +146,11 @@ describe('render', () => {
     const file = configFile({
       queryRules: [{ matchDigest: '^SELECT .* FROM reports', destination: 'writer', comment: 'reports read fresh data' }],
       checkType: 'innodb_read_only',
-      maxReplicaLagSeconds: 12,
-      tls: false,
+      maxReplicaLag: 12,
+      backendTls: false,
       threads: 4,
       maxClientConnections: 500,
-      mysqlVariableOverrides: { max_transaction_idle_time: 10000 },
+      mysqlVariables: { max_transaction_idle_time: 10000 },
     });
     const result = renderCommand([...ENDPOINT_ARGS, '--config', file], ENV);
     expect(result.stderr).toBe('');

@@ -10,33 +10,33 @@ import {
   DEFAULT_MAX_REPLICA_LAG_SECONDS,
   DEFAULT_MONITOR_USER,
   MONITOR_PASSWORD_ENV,
+  MYSQL_DEFAULT_PORT,
   PROXYSQL_ADMIN_PORT,
+  PROXYSQL_DATADIR,
   PROXYSQL_MYSQL_PORT,
 } from '../src/constants';
 import { auroraInstanceDomain, auroraInstanceEndpoint } from '../src/config/aurora';
 import { BackendSpec, buildProxySqlConfig, ProxySqlConfigSpec } from '../src/config/build';
 import { SecretPlaceholder } from '../src/config/model';
 import { QueryRuleError } from '../src/config/query-rules';
+import { UniqueNames } from '../src/config/rules';
 import { rdsCaBundle, rdsRegionOf } from '../src/config/rds-ca';
 import { renderProxySqlConfig } from '../src/config/render';
 import { findPlaceholders, maskSecrets, placeholderText, secretValueProblem, substituteSecrets } from '../src/config/secrets';
+import { defineCommand, helpText, parseCommand, ParsedArgs } from './command-table';
 import {
-  checkUserName,
+  checkManagedUserName,
+  checkOption,
   CLI_NAME,
   CommandResult,
-  ConfigFile,
   ENV_NAME_PATTERN,
   Environment,
   EXIT_FAILURE,
   firstDuplicate,
-  flagOption,
-  listOption,
-  parseCommandArgs,
   parseHostPort,
-  readConfigFile,
-  stringOption,
   UsageError,
 } from './common';
+import { CONFIG_KEY_NAMES, ConfigFile, readConfigFile } from './config-file';
 
 /** Prefix of the environment variable holding an application user's password for `render`. */
 export const CLI_USER_PASSWORD_ENV_PREFIX = 'PROXYSQL_PASSWORD_';
@@ -46,61 +46,64 @@ export function userPasswordEnvName(username: string): string {
   return CLI_USER_PASSWORD_ENV_PREFIX + username.toUpperCase().replace(/[^A-Z0-9]/g, '_');
 }
 
-export const RENDER_HELP = `Usage: ${CLI_NAME} render (--writer HOST:PORT | --aurora-cluster-endpoint HOST) --user NAME [options]
-
-Prints the proxysql.cnf a deploy renders for this input: same model, same defaults, same code as the
-construct. Passwords come from the environment, as the container entrypoint fills them in.
-
-Backend (one of):
-  --writer HOST[:PORT]              the server that takes writes (port default 3306)
-  --reader HOST[:PORT]              a read replica (repeat for more)
-  --aurora-cluster-endpoint HOST[:PORT]
-                                    an Aurora MySQL cluster endpoint; ProxySQL discovers the instances
-  --aurora-instance ID              an instance of that cluster (repeat; at least one, the first is the writer)
-
-Users and secrets:
-  --user NAME                       application user (repeat); password from env PROXYSQL_PASSWORD_<NAME>
-                                    (upper-cased, other characters as _)
-  --monitor-user NAME               monitor user (default ${DEFAULT_MONITOR_USER}); password from env ${MONITOR_PASSWORD_ENV}
-  --admin-password-env VAR          env var with the admin password (default ${ADMIN_PASSWORD_ENV})
-  --masked                          print every password as ********(VAR), as 'npm run synth' does
-  --print-backend-ca                print the Amazon RDS CAs ProxySQL verifies the servers with (RDS/Aurora, TLS on)
-
-ProxySQL:
-  --listen HOST:PORT                client listener (default 0.0.0.0:${PROXYSQL_MYSQL_PORT})
-  --admin HOST:PORT                 admin interface (default 127.0.0.1:${PROXYSQL_ADMIN_PORT})
-  --datadir DIR                     ProxySQL's data dir (default /var/lib/proxysql)
-  --config FILE                     JSON with: queryRules, checkType, maxReplicaLagSeconds, threads,
-                                    maxClientConnections, maxBackendConnectionsPerServer, defaultQueryRules,
-                                    tls (to the database, default true), clientTls, mysqlVariableOverrides
-  -h, --help                        this help
-
-A password variable that is unset or empty is printed masked, with a warning; one ProxySQL cannot take
+export const RENDER_COMMAND = defineCommand({
+  name: 'render',
+  summary: 'print the proxysql.cnf a deploy would use for a backend and users',
+  usage: [`${CLI_NAME} render (--writer HOST:PORT | --aurora-cluster-endpoint HOST) --user NAME [options]`],
+  description: `Prints the proxysql.cnf a deploy renders for this input: same model, same defaults, same code as the
+construct. Passwords come from the environment, as the container entrypoint fills them in.`,
+  options: [
+    { group: 'Backend (one of)', name: 'writer', value: 'HOST[:PORT]', help: `the server that takes writes (port default ${MYSQL_DEFAULT_PORT})` },
+    { group: 'Backend (one of)', name: 'reader', value: 'HOST[:PORT]', multiple: true, help: 'a read replica' },
+    {
+      group: 'Backend (one of)',
+      name: 'aurora-cluster-endpoint',
+      value: 'HOST[:PORT]',
+      help: 'an Aurora MySQL cluster endpoint; ProxySQL discovers the instances',
+    },
+    {
+      group: 'Backend (one of)',
+      name: 'aurora-instance',
+      value: 'ID',
+      multiple: true,
+      help: 'an instance of that cluster, the first is the writer; at least one',
+    },
+    {
+      group: 'Users and secrets',
+      name: 'user',
+      value: 'NAME',
+      multiple: true,
+      help: `application user, password from env ${CLI_USER_PASSWORD_ENV_PREFIX}<NAME> (upper-cased, other characters as _)`,
+    },
+    { group: 'Users and secrets', name: 'monitor-user', value: 'NAME', default: DEFAULT_MONITOR_USER, help: `monitor user; password from env ${MONITOR_PASSWORD_ENV}` },
+    { group: 'Users and secrets', name: 'admin-password-env', value: 'VAR', default: ADMIN_PASSWORD_ENV, help: 'env var with the admin password' },
+    { group: 'Users and secrets', name: 'masked', help: "print every password as ********(VAR), as 'npm run synth' does" },
+    {
+      group: 'Users and secrets',
+      name: 'print-backend-ca',
+      help: 'print the Amazon RDS CAs ProxySQL verifies the servers with (RDS/Aurora, TLS on)',
+    },
+    { group: 'ProxySQL', name: 'listen', value: 'HOST:PORT', default: `0.0.0.0:${PROXYSQL_MYSQL_PORT}`, help: 'client listener' },
+    { group: 'ProxySQL', name: 'admin', value: 'HOST:PORT', default: `127.0.0.1:${PROXYSQL_ADMIN_PORT}`, help: 'admin interface' },
+    { group: 'ProxySQL', name: 'datadir', value: 'DIR', default: PROXYSQL_DATADIR, help: "ProxySQL's data dir" },
+    {
+      group: 'ProxySQL',
+      name: 'config',
+      value: 'FILE',
+      help: `JSON with the construct's props that have no flag: ${CONFIG_KEY_NAMES.join(', ')} (docs/cli.md)`,
+    },
+  ],
+  epilogue: `A password variable that is unset or empty is printed masked, with a warning; one ProxySQL cannot take
 (e.g. a ' in a user password) is an error. Exit status: 0 ok, 1 bad secret value, 2 usage error.
 
 Examples:
   PROXYSQL_PASSWORD_APP=... PROXYSQL_MONITOR_PASSWORD=... PROXYSQL_ADMIN_PASSWORD=... \\
     ${CLI_NAME} render --writer db.example.com:3306 --reader replica1.example.com --user app
   ${CLI_NAME} render --aurora-cluster-endpoint app.cluster-abc123.eu-west-1.rds.amazonaws.com \\
-    --aurora-instance app-1 --aurora-instance app-2 --user app --masked
-`;
+    --aurora-instance app-1 --aurora-instance app-2 --user app --masked`,
+});
 
-const RENDER_OPTIONS = {
-  writer: { type: 'string' },
-  reader: { type: 'string', multiple: true },
-  'aurora-cluster-endpoint': { type: 'string' },
-  'aurora-instance': { type: 'string', multiple: true },
-  user: { type: 'string', multiple: true },
-  'monitor-user': { type: 'string' },
-  'admin-password-env': { type: 'string' },
-  listen: { type: 'string' },
-  admin: { type: 'string' },
-  datadir: { type: 'string' },
-  config: { type: 'string' },
-  masked: { type: 'boolean' },
-  'print-backend-ca': { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+type RenderParsed = ParsedArgs<(typeof RENDER_COMMAND.options)[number]['name']>;
 
 /** The checked command line of `render`. */
 export type RenderArgs =
@@ -109,46 +112,41 @@ export type RenderArgs =
 
 /** Parses and checks `render`'s arguments; throws {@link UsageError} with what to fix. */
 export function parseRenderArgs(args: readonly string[]): RenderArgs {
-  const parsed = parseCommandArgs('render', args, RENDER_OPTIONS);
-  if (flagOption(parsed, 'help')) return { help: true };
-  const configPath = stringOption(parsed, 'config');
+  const parsed = parseCommand(RENDER_COMMAND, args);
+  if (parsed.help) return { help: true };
+  const configPath = parsed.string('config');
   const config: ConfigFile = configPath !== undefined ? readConfigFile(configPath) : {};
 
   const backend = backendFromArgs(parsed, config);
 
-  const users = listOption(parsed, 'user').map((name) => checkUserName(name, '--user'));
+  // The construct's user rules: no reserved or admin account, not the monitor's name, each user once.
+  const monitorUsername = checkManagedUserName(parsed.withDefault('monitor-user'), '--monitor-user');
+  const seen = new UniqueNames();
+  const users = parsed.list('user').map((name, i) => {
+    checkManagedUserName(name, '--user', { monitorUsername });
+    checkOption('--user', seen.problem(name, `--user #${i + 1}`));
+    return name;
+  });
   if (users.length === 0) {
     throw new UsageError('give at least one application user with --user NAME (ProxySQL accepts no other logins)');
   }
-  const duplicateUser = firstDuplicate(users);
-  if (duplicateUser !== undefined) throw new UsageError(`--user '${duplicateUser}' is given twice; list each user once`);
-  const envNames = users.map(userPasswordEnvName);
-  const clash = firstDuplicate(envNames);
+  const clash = firstDuplicate(users.map(userPasswordEnvName));
   if (clash !== undefined) {
     const names = users.filter((u) => userPasswordEnvName(u) === clash);
     throw new UsageError(`--user ${names.map((n) => `'${n}'`).join(' and ')} would both read their password from ${clash}; rename one`);
   }
-  const monitorUsername = checkUserName(stringOption(parsed, 'monitor-user') ?? DEFAULT_MONITOR_USER, '--monitor-user');
-  if (users.includes(monitorUsername)) {
-    throw new UsageError(
-      `--monitor-user '${monitorUsername}' is also an application --user; the monitor needs its own account with fewer privileges`,
-    );
-  }
-  const adminEnv = stringOption(parsed, 'admin-password-env') ?? ADMIN_PASSWORD_ENV;
+  const adminEnv = parsed.withDefault('admin-password-env');
   if (!ENV_NAME_PATTERN.test(adminEnv)) {
     throw new UsageError(`--admin-password-env '${adminEnv}': an environment variable name is upper-case letters, digits and _`);
   }
-  const listenText = stringOption(parsed, 'listen');
-  const adminText = stringOption(parsed, 'admin');
-  const listen = listenText === undefined ? undefined : parseHostPort(listenText, '--listen', PROXYSQL_MYSQL_PORT);
-  const admin = adminText === undefined ? undefined : parseHostPort(adminText, '--admin', PROXYSQL_ADMIN_PORT);
-  // Compared with the defaults filled in: --listen 0.0.0.0:6032 alone clashes with the default admin port.
-  const listenPort = listen?.port ?? PROXYSQL_MYSQL_PORT;
-  if (listenPort === (admin?.port ?? PROXYSQL_ADMIN_PORT)) {
-    throw new UsageError(`--listen and --admin both use port ${listenPort}; give them different ports`);
+  // With the defaults filled in by the table: --listen 0.0.0.0:6032 alone clashes with the default admin port.
+  const listen = parseHostPort(parsed.withDefault('listen'), '--listen', PROXYSQL_MYSQL_PORT);
+  const admin = parseHostPort(parsed.withDefault('admin'), '--admin', PROXYSQL_ADMIN_PORT);
+  if (listen.port === admin.port) {
+    throw new UsageError(`--listen and --admin both use port ${listen.port}; give them different ports`);
   }
-  const datadir = stringOption(parsed, 'datadir');
-  if (datadir !== undefined && (!datadir.startsWith('/') || /["\n\r\\]/.test(datadir))) {
+  const datadir = parsed.withDefault('datadir');
+  if (!datadir.startsWith('/') || /["\n\r\\]/.test(datadir)) {
     throw new UsageError(`--datadir '${datadir}': give an absolute path without quotes, backslashes or line breaks`);
   }
 
@@ -167,22 +165,22 @@ export function parseRenderArgs(args: readonly string[]): RenderArgs {
     admin,
     datadir,
     clientTls: config.clientTls,
-    mysqlVariableOverrides: config.mysqlVariableOverrides,
+    mysqlVariableOverrides: config.mysqlVariables,
   };
-  return { help: false, spec, masked: flagOption(parsed, 'masked'), printBackendCa: flagOption(parsed, 'print-backend-ca'), configPath };
+  return { help: false, spec, masked: parsed.flag('masked'), printBackendCa: parsed.flag('print-backend-ca'), configPath };
 }
 
 function userPlaceholder(username: string): SecretPlaceholder {
   return { kind: 'mysql_user', env: userPasswordEnvName(username) };
 }
 
-function backendFromArgs(parsed: ReturnType<typeof parseCommandArgs>, config: ConfigFile): BackendSpec {
-  const writerText = stringOption(parsed, 'writer');
-  const clusterText = stringOption(parsed, 'aurora-cluster-endpoint');
-  const readerTexts = listOption(parsed, 'reader');
-  const instanceIds = listOption(parsed, 'aurora-instance');
-  const useTls = config.tls ?? DEFAULT_BACKEND_TLS;
-  const lagSeconds = config.maxReplicaLagSeconds ?? DEFAULT_MAX_REPLICA_LAG_SECONDS;
+function backendFromArgs(parsed: RenderParsed, config: ConfigFile): BackendSpec {
+  const writerText = parsed.string('writer');
+  const clusterText = parsed.string('aurora-cluster-endpoint');
+  const readerTexts = parsed.list('reader');
+  const instanceIds = parsed.list('aurora-instance');
+  const useTls = config.backendTls ?? DEFAULT_BACKEND_TLS;
+  const lagSeconds = config.maxReplicaLag ?? DEFAULT_MAX_REPLICA_LAG_SECONDS;
 
   if (writerText !== undefined && clusterText !== undefined) {
     throw new UsageError('give either --writer (MySQL endpoints) or --aurora-cluster-endpoint (Aurora), not both');
@@ -302,7 +300,7 @@ function describe(placeholder: SecretPlaceholder): string {
 export function renderCommand(args: readonly string[], env: Environment): CommandResult {
   try {
     const parsed = parseRenderArgs(args);
-    if (parsed.help) return { stdout: RENDER_HELP, stderr: '', exitCode: 0 };
+    if (parsed.help) return { stdout: helpText(RENDER_COMMAND), stderr: '', exitCode: 0 };
     // As the construct does: RDS/Aurora servers are verified against the RDS CAs of their region.
     const region = parsed.spec.backend.useTls ? rdsRegionOf(parsed.spec.backend) : undefined;
     const ca = region === undefined ? undefined : rdsCaBundle(region);

@@ -6,13 +6,18 @@
  * A caller that takes a value as text (an option, an environment variable) shows the rule the text, so the
  * problem quotes '70000' where a prop shows 70000: same rule, same words.
  *
- * The CLI adds its rows to CALLERS (see "CLI" below).
+ * The CLI's rows are at the end of CALLERS (render's options and --config keys, local's ports).
  */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test } from 'vitest';
 import { BenchArgError, parseBenchArgs } from '../../bench/options';
+import { parseLocalArgs } from '../../cli/local';
+import { parseRenderArgs } from '../../cli/render';
 import { validateSpec, BootstrapSpec } from '../../runtime/bootstrap/bootstrap';
 import { specFromProperties } from '../../runtime/bootstrap/handler';
 import { createDemoHandler } from '../../runtime/demo/app';
@@ -148,6 +153,16 @@ const bench = (argv: string[]) => parseBenchArgs(argv, {});
 const hostPortOption = (host: unknown) => (String(host).includes(':') ? `[${String(host)}]:3306` : `${String(host)}:3306`);
 const [variableName, variableValue] = [(v: unknown) => Object.keys(v as object)[0], (v: unknown) => Object.values(v as object)[0] as unknown];
 
+const cliDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rules-parity-cli-'));
+afterAll(() => fs.rmSync(cliDir, { recursive: true, force: true }));
+/** The CLI's --config file, rewritten for each row (the rows of one file run one after another). */
+const CLI_CONFIG = path.join(cliDir, 'proxysql.json');
+const render = (backend: string[], user = 'app') => parseRenderArgs([...backend, `--user=${user}`]);
+function renderWithConfig(config: Record<string, unknown>): unknown {
+  fs.writeFileSync(CLI_CONFIG, JSON.stringify(config));
+  return render(['--writer', 'db.internal:3306', '--config', CLI_CONFIG]);
+}
+
 const CALLERS: Caller[] = [
   {
     name: 'ProxySqlService (synth)',
@@ -233,8 +248,27 @@ const CALLERS: Caller[] = [
       },
     },
   },
-  // ---- CLI: the CLI helper adds its rows here (e.g. `--writer` for port/host, `--user` for names, the config
-  // file's keys for check types, ranges and mysqlVariables), each entry with the prefix the CLI prints.
+  // ---- CLI: the message after `serverless-proxysql <command>: ` on stderr (exit 2). Options and --config keys
+  // reach the same rules; the option or `--config FILE: key` is the prefix.
+  {
+    name: 'CLI render',
+    entries: {
+      port: { field: '--writer', seen: text, run: (v) => render([`--writer=db.internal:${String(v)}`]) },
+      host: { field: '--writer', run: (v) => render([`--writer=${hostPortOption(v)}`]) },
+      // render's users are created and served by the deploy: the managed-user rule, monitor proxysql_monitor by default.
+      username: { field: '--user', run: (v) => render(['--writer', 'db.internal:3306'], String(v)) },
+      managedUsername: { field: '--user', run: (v) => render(['--writer', 'db.internal:3306'], String(v)) },
+      checkType: { field: `--config ${CLI_CONFIG}: checkType`, run: (v) => renderWithConfig({ checkType: v }) },
+      backendConnections: { field: `--config ${CLI_CONFIG}: maxBackendConnectionsPerServer`, run: (v) => renderWithConfig({ maxBackendConnectionsPerServer: v }) },
+      mysqlVariables: { field: `--config ${CLI_CONFIG}: mysqlVariables`, run: (v) => renderWithConfig({ mysqlVariables: v }) },
+    },
+  },
+  {
+    name: 'CLI local',
+    entries: {
+      port: { field: '--proxysql-port', seen: text, run: (v) => parseLocalArgs([`--proxysql-port=${String(v)}`], {}) },
+    },
+  },
 ];
 
 /** Inputs a caller cannot be given at all (e.g. the benchmark's NAME=VALUE syntax stops a prefixed name first). */
@@ -308,6 +342,12 @@ describe('where two copies disagreed, the stricter rule won', () => {
     // The benchmark allowed $ in schema names, the construct did not.
     ['$ in a schema at the benchmark', () => bench(['--target', 'db:3306', '--user', 'app', '--database', 'b$1']),
       "--database: 'b$1' is not a valid schema name: use 1-64 characters of A-Z, a-z, 0-9 and _"],
+    // The CLI's own mysqlVariables check let construct-owned names and double quotes through, and it took
+    // reserved accounts as --user: render printed a config the construct refuses to synthesize.
+    ['a construct-owned variable at the CLI', () => renderWithConfig({ mysqlVariables: { have_ssl: true } }),
+      `--config ${CLI_CONFIG}: mysqlVariables.have_ssl: set by the construct (set clientTls instead)`],
+    ['a reserved name at the CLI', () => render(['--writer=db.internal:3306'], 'rdsadmin'),
+      "--user: 'rdsadmin' is reserved (the admin user or an RDS/MySQL system account): choose another user name"],
     // The bootstrap runtime only checked that the host was not empty, the demo runtime not even that.
     ['a URL as the bootstrap host', () => validateSpec(spec({ host: 'mysql://db' })), "host: 'mysql://db' is not a DNS name or IPv4 address: pass the host only, without scheme, port, path or spaces"],
   ])('%s', async (_label, run, message) => {

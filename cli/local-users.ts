@@ -1,0 +1,28 @@
+/**
+ * The users a local stack needs on its MariaDB primary, created by the deploy's own bootstrap code: the monitor
+ * user and one application user with ALL PRIVILEGES on its schema. Shared shape with the real-ProxySQL harness
+ * (local/proxysql.ts creates the same two users the same way); it belongs beside local/topology.ts.
+ */
+import { bootstrapDatabase, BootstrapLogger } from '../runtime/bootstrap/bootstrap';
+import { DEFAULT_MONITOR_USER } from '../src/constants';
+import type { MariaDbInstance } from '../local/topology';
+
+export interface LocalUsers {
+  readonly monitorPassword: string;
+  /** The application user: a login without SUPER, so that read_only applies to it as on RDS/Aurora. */
+  readonly app: { readonly username: string; readonly password: string; readonly schema: string };
+  readonly logger?: BootstrapLogger;
+}
+
+/** Creates the monitor user (DEFAULT_MONITOR_USER) and the application user on `primary`, logging in as its root. */
+export async function createLocalUsers(primary: MariaDbInstance, users: LocalUsers): Promise<void> {
+  const { app } = users;
+  await bootstrapDatabase({
+    host: primary.host,
+    port: primary.port,
+    admin: { username: primary.rootUser, password: primary.rootPassword },
+    monitor: { username: DEFAULT_MONITOR_USER, password: users.monitorPassword },
+    users: [{ username: app.username, password: app.password, schema: app.schema, privileges: ['ALL PRIVILEGES'] }],
+    logger: users.logger,
+  });
+}

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { lambdaContextFor } from '../runtime/shared/lambda-context';
 
 export type HttpApiHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 
@@ -66,22 +67,7 @@ export function toApiGatewayEvent(req: http.IncomingMessage, body: Buffer): APIG
 
 /** A Lambda context for one local invocation. */
 export function localContext(timeoutMs = LOCAL_FUNCTION_TIMEOUT_MS): Context {
-  const deadline = Date.now() + timeoutMs;
-  const requestId = randomUUID();
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: 'serverless-proxysql-local-demo',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:local:000000000000:function:serverless-proxysql-local-demo',
-    memoryLimitInMB: '256',
-    awsRequestId: requestId,
-    logGroupName: '/aws/lambda/serverless-proxysql-local-demo',
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
+  return lambdaContextFor({ functionName: 'serverless-proxysql-local-demo', requestId: randomUUID(), timeoutMs });
 }
 
 function send(res: http.ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {

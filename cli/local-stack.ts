@@ -19,7 +19,7 @@ import { SecretKind } from '../src/config/model';
 import { secretValueProblem } from '../src/config/secrets';
 import { CLI_NAME, EXIT_FAILURE } from './common';
 import { createHttpApiServer } from './http-bridge';
-import { createLocalUsers } from './local-users';
+import { createLocalUsers } from '../local/users';
 import { dockerRunLine, portIsFree, proxysqlArgs, ProxySqlProcess } from './proxysql-process';
 import { configSpecFromRenderArgs, fillSecrets, renderTemplate, userPasswordEnvName } from './render';
 

@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as mysql from 'mysql2/promise';
-import { bootstrapDatabase } from '../runtime/bootstrap/bootstrap';
+import { createLocalUsers } from './users';
 import { buildProxySqlConfig, ProxySqlConfigSpec, userPasswordEnv } from '../src/config/build';
 import type { ProxySqlConfig } from '../src/config/model';
 import { renderProxySqlConfig } from '../src/config/render';
@@ -184,13 +184,7 @@ export async function startLocalProxySql(options: LocalProxySqlOptions): Promise
   };
 
   const { primary } = topology;
-  await bootstrapDatabase({
-    host: primary.host,
-    port: primary.port,
-    admin: { username: primary.rootUser, password: primary.rootPassword },
-    monitor: { username: DEFAULT_MONITOR_USER, password: passwords.monitor },
-    users: [{ username: HARNESS_APP_USER, password: passwords.app, schema: HARNESS_APP_SCHEMA, privileges: ['ALL PRIVILEGES'] }],
-  });
+  await createLocalUsers(primary, { monitorPassword: passwords.monitor, app: { username: HARNESS_APP_USER, password: passwords.app, schema: HARNESS_APP_SCHEMA } });
   if (options.backendTls) {
     // Proof that the backend hop is encrypted: this account cannot log in without TLS.
     const root = await mysql.createConnection({ host: primary.host, port: primary.port, user: primary.rootUser, password: primary.rootPassword });

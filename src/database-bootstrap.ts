@@ -127,26 +127,21 @@ export class DatabaseBootstrap extends Construct {
     validate(props);
     const waitForDatabase = props.waitForDatabase ?? Duration.minutes(10);
 
-    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
-      vpc: props.vpc,
-      description: 'ProxySQL database bootstrap Lambda: database port and HTTPS (Secrets Manager) only',
-      allowAllOutbound: false,
-    });
-    // Adds ingress on the database's security group and the matching egress on ours.
-    props.database.connections.allowFrom(this.securityGroup, ec2.Port.tcp(props.endpoint.port), 'ProxySQL database bootstrap Lambda');
-    this.securityGroup.addEgressRule(props.httpsEgress ?? ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'Secrets Manager API (HTTPS)');
-
     const fn = newLibraryFunction(this, 'Function', {
       asset: 'bootstrap',
       description: 'Creates/updates the ProxySQL monitor and application users on the database writer',
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets,
-      securityGroup: this.securityGroup,
+      securityGroupDescription: 'ProxySQL database bootstrap Lambda: database port and HTTPS (Secrets Manager) only',
+      httpsEgress: props.httpsEgress,
       timeout: Duration.seconds(Math.min(waitForDatabase.toSeconds() + WORK_MARGIN.toSeconds(), 900)),
       environment: { POWERTOOLS_SERVICE_NAME: 'serverless-proxysql-db-bootstrap' },
       reaches: 'the database',
     });
     this.function = fn;
+    this.securityGroup = fn.connections.securityGroups[0];
+    // Adds ingress on the database's security group and the matching egress on ours.
+    props.database.connections.allowFrom(this.securityGroup, ec2.Port.tcp(props.endpoint.port), 'ProxySQL database bootstrap Lambda');
 
     const secrets = new Set<secretsmanager.ISecret>([props.adminSecret, props.monitorSecret, ...props.users.map((u) => u.secret)]);
     for (const secret of secrets) secret.grantRead(fn);

@@ -81,19 +81,13 @@ export class DemoApi extends Construct implements ec2.IConnectable {
     validate(props);
     const port = props.proxyPort ?? CLIENT_PORT;
 
-    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
-      vpc: props.vpc,
-      description: 'ProxySQL demo API Lambda: HTTPS (Secrets Manager) and, once granted, the proxy port',
-      allowAllOutbound: false,
-    });
-    this.securityGroup.addEgressRule(props.httpsEgress ?? ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'Secrets Manager API (HTTPS)');
-
     const fn = newLibraryFunction(this, 'Function', {
       asset: 'demo',
       description: 'serverless-proxysql demo API: items through ProxySQL, and which backend served them',
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets,
-      securityGroup: this.securityGroup,
+      securityGroupDescription: 'ProxySQL demo API Lambda: HTTPS (Secrets Manager) and, once granted, the proxy port',
+      httpsEgress: props.httpsEgress,
       // Covers the handler's worst case: 3 connection attempts of 2 s each plus backoff, or a 5 s statement.
       timeout: Duration.seconds(10),
       environment: {
@@ -115,6 +109,7 @@ export class DemoApi extends Construct implements ec2.IConnectable {
     });
     props.userSecret.grantRead(fn);
     this.function = fn;
+    this.securityGroup = fn.connections.securityGroups[0];
     this.connections = fn.connections;
 
     this.api = new apigwv2.HttpApi(this, 'Api', {

@@ -15,7 +15,10 @@ export interface LibraryFunctionProps {
   readonly vpc: ec2.IVpc;
   /** @default private subnets with egress */
   readonly vpcSubnets?: ec2.SubnetSelection;
-  readonly securityGroup: ec2.ISecurityGroup;
+  /** The description of the function's own security group (no egress but HTTPS to `httpsEgress`). */
+  readonly securityGroupDescription: string;
+  /** Where its HTTPS (Secrets Manager) may go. @default - any IPv4 address (through a NAT gateway) */
+  readonly httpsEgress?: ec2.IPeer;
   readonly timeout: Duration;
   readonly environment: Record<string, string>;
   /** @default - the function's default log group */
@@ -30,6 +33,13 @@ export interface LibraryFunctionProps {
  * bundled at synth: no esbuild, Docker or lock file is needed in the consuming app.
  */
 export function newLibraryFunction(scope: Construct, id: string, props: LibraryFunctionProps): lambda.Function {
+  // Its own security group: HTTPS for Secrets Manager and nothing else until the construct adds what it reaches.
+  const securityGroup = new ec2.SecurityGroup(scope, 'SecurityGroup', {
+    vpc: props.vpc,
+    description: props.securityGroupDescription,
+    allowAllOutbound: false,
+  });
+  securityGroup.addEgressRule(props.httpsEgress ?? ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'Secrets Manager API (HTTPS)');
   const fn = new lambda.Function(scope, id, {
     code: lambda.Code.fromAsset(requireLambdaAsset(props.asset)),
     handler: 'index.handler',
@@ -38,7 +48,7 @@ export function newLibraryFunction(scope: Construct, id: string, props: LibraryF
     description: props.description,
     vpc: props.vpc,
     vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
-    securityGroups: [props.securityGroup],
+    securityGroups: [securityGroup],
     timeout: props.timeout,
     memorySize: 256,
     environment: props.environment,

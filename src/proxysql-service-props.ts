@@ -74,8 +74,6 @@ export interface ProxySqlServiceProps {
    * @default true when the backend has admin credentials
    */
   readonly bootstrap?: boolean;
-  /** Drop the users the bootstrap step created when the stack is deleted. @default false */
-  readonly dropUsersOnDelete?: boolean;
   /**
    * Change this string to run the bootstrap step again although nothing in the template changed, e.g. after
    * putting a new password into a user's secret by hand (the template never holds secret values). The tasks
@@ -83,10 +81,58 @@ export interface ProxySqlServiceProps {
    * @default - the bootstrap runs when its inputs (users, grants, secret ARNs) change
    */
   readonly bootstrapRevision?: string;
+  /** Drop the users the bootstrap step created when the stack is deleted. @default false */
+  readonly dropUsersOnDelete?: boolean;
   /** Custom query rules, evaluated before the default read/write split. @default [] */
   readonly queryRules?: QueryRuleSpec[];
   /** Keep the default read/write-split rules. @default true */
   readonly defaultQueryRules?: boolean;
+  /** Replicas lagging more than this are shunned; reads then go to other replicas or the writer. @default Duration.seconds(30) */
+  readonly maxReplicaLag?: Duration;
+  /** Extra or overriding `mysql_variables`, names without the `mysql-` prefix. @default {} */
+  readonly mysqlVariables?: Record<string, string | number | boolean>;
+  /** Client connections one task accepts. @default 10000 */
+  readonly maxClientConnections?: number;
+  /**
+   * Backend connections one task opens to each database server at most (per hostgroup): the pool cap. Past it a
+   * query waits for a pooled connection (up to 10 s, then error 9001) instead of opening another TLS connection.
+   * Size it as (sessions with state per task: each holds a writer connection for its life, see `explain --session`)
+   * + (peak queries/s per task to one server) x (p99 query seconds) x 2; each task holds up to this many
+   * connections per server, so tasks x this must stay under the database's max_connections.
+   * @default 20 - measured: 2,000 warm Lambda sessions at ~1,900 queries/s per task with 0 errors; 10 sessions
+   * with state per task fit, 100 need about 120 (BENCHMARKS.md)
+   */
+  readonly maxBackendConnectionsPerServer?: number;
+  /** ProxySQL to the database over TLS. @default true */
+  readonly backendTls?: boolean;
+  /**
+   * The CA bundle (PEM) that signs the database servers' certificates: ProxySQL verifies the chain of every
+   * backend TLS connection against it (`mysql-ssl_p2s_ca`). For Aurora and RDS it is known: leave it out.
+   * @default - for Aurora, and for endpoints under .rds.amazonaws.com, the Amazon RDS CAs of the stack's region
+   * (taken at synth, delivered in the task definition: no fetch at start); otherwise, or when the stack's region is
+   * not known at synth, none: TLS is encrypted but the server is not authenticated (synth warns
+   * `serverless-proxysql:backendTlsUnverified`)
+   */
+  readonly backendCa?: string;
+  /** Offer TLS to clients and require it of the application users. @default false */
+  readonly clientTls?: boolean;
+  /** Subnets for the tasks and the load balancer. @default - private subnets with egress */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /** A private DNS name for the endpoint. @default - none: use the load balancer's DNS name */
+  readonly dnsName?: ProxySqlDnsName;
+  /**
+   * Where the tasks' and the bootstrap function's HTTPS may go (image pull, Secrets Manager, CloudWatch Logs,
+   * ECS Exec): e.g. the VPC's CIDR when the image is in ECR and the VPC has interface endpoints for ECR, Secrets
+   * Manager, CloudWatch Logs and SSM messages (plus the S3 gateway endpoint for ECR's layers).
+   * @default - any IPv4 address: the default image comes from Docker Hub, on the internet
+   */
+  readonly httpsEgress?: ec2.IPeer;
+  /**
+   * Where the bootstrap function's HTTPS may go: it calls Secrets Manager only, so a Secrets Manager interface
+   * endpoint's security group is enough even when the tasks need the internet for the image.
+   * @default - httpsEgress
+   */
+  readonly bootstrapHttpsEgress?: ec2.IPeer;
   /** The ProxySQL image. @default - `proxysql/proxysql:3.0.13` from Docker Hub */
   readonly image?: ecs.ContainerImage;
   /**
@@ -105,52 +151,6 @@ export interface ProxySqlServiceProps {
   readonly autoScaling?: ProxySqlAutoScaling;
   /** An ECS cluster to run in. @default - a new cluster in the VPC */
   readonly cluster?: ecs.ICluster;
-  /** Subnets for the tasks and the load balancer. @default - private subnets with egress */
-  readonly vpcSubnets?: ec2.SubnetSelection;
-  /** A private DNS name for the endpoint. @default - none: use the load balancer's DNS name */
-  readonly dnsName?: ProxySqlDnsName;
-  /**
-   * Where the tasks' and the bootstrap function's HTTPS may go (image pull, Secrets Manager, CloudWatch Logs,
-   * ECS Exec): e.g. the VPC's CIDR when the image is in ECR and the VPC has interface endpoints for ECR, Secrets
-   * Manager, CloudWatch Logs and SSM messages (plus the S3 gateway endpoint for ECR's layers).
-   * @default - any IPv4 address: the default image comes from Docker Hub, on the internet
-   */
-  readonly httpsEgress?: ec2.IPeer;
-  /**
-   * Where the bootstrap function's HTTPS may go: it calls Secrets Manager only, so a Secrets Manager interface
-   * endpoint's security group is enough even when the tasks need the internet for the image.
-   * @default - httpsEgress
-   */
-  readonly bootstrapHttpsEgress?: ec2.IPeer;
-  /** ProxySQL to the database over TLS. @default true */
-  readonly backendTls?: boolean;
-  /** Offer TLS to clients and require it of the application users. @default false */
-  readonly clientTls?: boolean;
-  /** Replicas lagging more than this are shunned; reads then go to other replicas or the writer. @default Duration.seconds(30) */
-  readonly maxReplicaLag?: Duration;
-  /**
-   * The CA bundle (PEM) that signs the database servers' certificates: ProxySQL verifies the chain of every
-   * backend TLS connection against it (`mysql-ssl_p2s_ca`). For Aurora and RDS it is known: leave it out.
-   * @default - for Aurora, and for endpoints under .rds.amazonaws.com, the Amazon RDS CAs of the stack's region
-   * (taken at synth, delivered in the task definition: no fetch at start); otherwise, or when the stack's region is
-   * not known at synth, none: TLS is encrypted but the server is not authenticated (synth warns
-   * `serverless-proxysql:backendTlsUnverified`)
-   */
-  readonly backendCa?: string;
-  /** Client connections one task accepts. @default 10000 */
-  readonly maxClientConnections?: number;
-  /**
-   * Backend connections one task opens to each database server at most (per hostgroup): the pool cap. Past it a
-   * query waits for a pooled connection (up to 10 s, then error 9001) instead of opening another TLS connection.
-   * Size it as (sessions with state per task: each holds a writer connection for its life, see `explain --session`)
-   * + (peak queries/s per task to one server) x (p99 query seconds) x 2; each task holds up to this many
-   * connections per server, so tasks x this must stay under the database's max_connections.
-   * @default 20 - measured: 2,000 warm Lambda sessions at ~1,900 queries/s per task with 0 errors; 10 sessions
-   * with state per task fit, 100 need about 120 (BENCHMARKS.md)
-   */
-  readonly maxBackendConnectionsPerServer?: number;
-  /** Extra or overriding `mysql_variables`, names without the `mysql-` prefix. @default {} */
-  readonly mysqlVariables?: Record<string, string | number | boolean>;
   /**
    * The most a stopping task waits for statements and transactions in flight after SIGTERM (the entrypoint's
    * drain bound; idle sessions are closed at once and the task stops as soon as none remain). The container stop

@@ -1,4 +1,5 @@
 /** Helpers shared by the demo handler's tests: API Gateway v2 events, a Lambda context, log capture. */
+import { lambdaContextFor } from '../shared/lambda-context';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 
 export interface EventOptions {
@@ -39,21 +40,7 @@ export function apiEvent(method: string, path: string, opts: EventOptions = {}):
 
 /** A Lambda context whose remaining time counts down from `timeoutMs`. */
 export function lambdaContext(timeoutMs = 10_000): Context {
-  const deadline = Date.now() + timeoutMs;
-  return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName: 'demo',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:demo',
-    memoryLimitInMB: '256',
-    awsRequestId: `lambda-${counter}`,
-    logGroupName: '/aws/lambda/demo',
-    logStreamName: 'stream',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
+  return lambdaContextFor({ functionName: 'demo', requestId: `lambda-${counter}`, timeoutMs, region: 'eu-west-1' });
 }
 
 /**

@@ -8,12 +8,6 @@
  */
 import {
   isSecretPlaceholder,
-  MySqlAwsAuroraHostgroup,
-  MySqlHostgroupAttributes,
-  MySqlQueryRule,
-  MySqlReplicationHostgroup,
-  MySqlServer,
-  MySqlUser,
   ProxySqlConfig,
   Variable,
   VariableValue,
@@ -21,6 +15,36 @@ import {
 import { escapeLibconfigString, PLACEHOLDER_OPENING, placeholderText } from './secrets';
 
 type Row = ReadonlyArray<readonly [string, VariableValue | undefined]>;
+
+/**
+ * Each table's columns, in the admin table's order. A column's value is the model field of the column's name in
+ * camelCase (`max_lag_ms` → `maxLagMs`; see FIELD_OF for the two that are not), a boolean written as 0/1.
+ */
+const COLUMNS = {
+  mysql_servers: ['hostgroup', 'address', 'port', 'weight', 'max_connections', 'max_replication_lag', 'use_ssl', 'comment'],
+  mysql_users: ['username', 'password', 'active', 'default_hostgroup', 'transaction_persistent', 'max_connections', 'default_schema', 'use_ssl', 'comment'],
+  mysql_query_rules: ['rule_id', 'active', 'flagIN', 'username', 'match_digest', 'match_pattern', 'destination_hostgroup', 'cache_ttl', 'multiplex', 'next_query_flagIN', 'apply', 'comment'],
+  mysql_replication_hostgroups: ['writer_hostgroup', 'reader_hostgroup', 'check_type', 'comment'],
+  mysql_aws_aurora_hostgroups: ['writer_hostgroup', 'reader_hostgroup', 'active', 'aurora_port', 'domain_name', 'max_lag_ms', 'check_interval_ms', 'check_timeout_ms', 'writer_is_also_reader', 'new_reader_weight', 'add_lag_ms', 'min_lag_ms', 'lag_num_checks', 'comment'],
+  mysql_hostgroup_attributes: ['hostgroup_id', 'free_connections_pct', 'connection_warming', 'throttle_connections_per_sec', 'hostgroup_settings', 'servers_defaults', 'comment'],
+} as const satisfies Record<string, readonly string[]>;
+
+/** Columns whose model field is not their camelCase name, and users' `active`, which the model does not carry. */
+const FIELD_OF: Readonly<Record<string, string>> = { flagIN: 'flagIn', next_query_flagIN: 'nextQueryFlagIn' };
+const FIXED: Readonly<Record<string, Readonly<Record<string, VariableValue>>>> = { mysql_users: { active: 1 } };
+
+function row(record: object, table: keyof typeof COLUMNS): Row {
+  const fields = record as Readonly<Record<string, VariableValue | undefined>>;
+  const fixed = FIXED[table] ?? {};
+  return COLUMNS[table].map((column) => {
+    const value = column in fixed ? fixed[column] : fields[FIELD_OF[column] ?? camelCase(column)];
+    return [column, typeof value === 'boolean' ? (value ? 1 : 0) : value] as const;
+  });
+}
+
+function camelCase(column: string): string {
+  return column.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
+}
 
 /** Renders the configuration. Secrets stay placeholders; see ./secrets.ts. */
 export function renderProxySqlConfig(config: ProxySqlConfig): string {
@@ -35,17 +59,17 @@ export function renderProxySqlConfig(config: ProxySqlConfig): string {
     '',
     ...renderVariables('mysql_variables', config.mysqlVariables),
   ];
-  const lists: Array<[string, Row[]]> = [
-    ['mysql_servers', config.mysqlServers.map(serverRow)],
-    ['mysql_users', config.mysqlUsers.map(userRow)],
-    ['mysql_query_rules', config.mysqlQueryRules.map(queryRuleRow)],
-    ['mysql_replication_hostgroups', config.mysqlReplicationHostgroups.map(replicationRow)],
-    ['mysql_aws_aurora_hostgroups', config.mysqlAwsAuroraHostgroups.map(auroraRow)],
-    ['mysql_hostgroup_attributes', config.mysqlHostgroupAttributes.map(hostgroupAttributesRow)],
+  const lists: Array<[keyof typeof COLUMNS, readonly object[]]> = [
+    ['mysql_servers', config.mysqlServers],
+    ['mysql_users', config.mysqlUsers],
+    ['mysql_query_rules', config.mysqlQueryRules],
+    ['mysql_replication_hostgroups', config.mysqlReplicationHostgroups],
+    ['mysql_aws_aurora_hostgroups', config.mysqlAwsAuroraHostgroups],
+    ['mysql_hostgroup_attributes', config.mysqlHostgroupAttributes],
   ];
-  for (const [name, rows] of lists) {
-    if (rows.length === 0) continue;
-    out.push('', ...renderList(name, rows));
+  for (const [name, records] of lists) {
+    if (records.length === 0) continue;
+    out.push('', ...renderList(name, records.map((record) => row(record, name))));
   }
   return out.join('\n') + '\n';
 }
@@ -99,94 +123,6 @@ function checkLiteral(value: string): string {
   return value;
 }
 
-function flag(value: boolean | undefined): number | undefined {
-  return value === undefined ? undefined : value ? 1 : 0;
-}
-
 function oneLine(text: string): string {
   return text.replace(/\s+/g, ' ').trim();
-}
-
-function serverRow(s: MySqlServer): Row {
-  return [
-    ['hostgroup', s.hostgroup],
-    ['address', s.address],
-    ['port', s.port],
-    ['weight', s.weight],
-    ['max_connections', s.maxConnections],
-    ['max_replication_lag', s.maxReplicationLag],
-    ['use_ssl', flag(s.useSsl)],
-    ['comment', s.comment],
-  ];
-}
-
-function userRow(u: MySqlUser): Row {
-  return [
-    ['username', u.username],
-    ['password', u.password],
-    ['active', 1],
-    ['default_hostgroup', u.defaultHostgroup],
-    ['transaction_persistent', flag(u.transactionPersistent)],
-    ['max_connections', u.maxConnections],
-    ['default_schema', u.defaultSchema],
-    ['use_ssl', flag(u.useSsl)],
-    ['comment', u.comment],
-  ];
-}
-
-function queryRuleRow(r: MySqlQueryRule): Row {
-  return [
-    ['rule_id', r.ruleId],
-    ['active', flag(r.active)],
-    ['flagIN', r.flagIn],
-    ['username', r.username],
-    ['match_digest', r.matchDigest],
-    ['match_pattern', r.matchPattern],
-    ['destination_hostgroup', r.destinationHostgroup],
-    ['cache_ttl', r.cacheTtl],
-    ['multiplex', r.multiplex],
-    ['next_query_flagIN', r.nextQueryFlagIn],
-    ['apply', flag(r.apply)],
-    ['comment', r.comment],
-  ];
-}
-
-function replicationRow(r: MySqlReplicationHostgroup): Row {
-  return [
-    ['writer_hostgroup', r.writerHostgroup],
-    ['reader_hostgroup', r.readerHostgroup],
-    ['check_type', r.checkType],
-    ['comment', r.comment],
-  ];
-}
-
-function auroraRow(a: MySqlAwsAuroraHostgroup): Row {
-  return [
-    ['writer_hostgroup', a.writerHostgroup],
-    ['reader_hostgroup', a.readerHostgroup],
-    ['active', flag(a.active)],
-    ['aurora_port', a.auroraPort],
-    ['domain_name', a.domainName],
-    ['max_lag_ms', a.maxLagMs],
-    ['check_interval_ms', a.checkIntervalMs],
-    ['check_timeout_ms', a.checkTimeoutMs],
-    ['writer_is_also_reader', flag(a.writerIsAlsoReader)],
-    ['new_reader_weight', a.newReaderWeight],
-    ['add_lag_ms', a.addLagMs],
-    ['min_lag_ms', a.minLagMs],
-    ['lag_num_checks', a.lagNumChecks],
-    ['comment', a.comment],
-  ];
-}
-
-function hostgroupAttributesRow(h: MySqlHostgroupAttributes): Row {
-  return [
-    ['hostgroup_id', h.hostgroupId],
-    ['free_connections_pct', h.freeConnectionsPct],
-    ['connection_warming', flag(h.connectionWarming)],
-    ['throttle_connections_per_sec', h.throttleConnectionsPerSec],
-    ['hostgroup_settings', h.hostgroupSettings],
-    ['servers_defaults', h.serversDefaults],
-    ['comment', h.comment],
-  ];
 }

@@ -1,11 +1,11 @@
 /**
  * The users a local stack needs on its MariaDB primary, created by the deploy's own bootstrap code: the monitor
- * user and one application user with ALL PRIVILEGES on its schema. Shared shape with the real-ProxySQL harness
- * (local/proxysql.ts creates the same two users the same way); it belongs beside local/topology.ts.
+ * user and one application user with ALL PRIVILEGES on its schema. Used by `serverless-proxysql local` and the
+ * real-ProxySQL harness (./proxysql.ts).
  */
 import { bootstrapDatabase, BootstrapLogger } from '../runtime/bootstrap/bootstrap';
 import { DEFAULT_MONITOR_USER } from '../src/constants';
-import type { MariaDbInstance } from '../local/topology';
+import type { MariaDbInstance } from './topology';
 
 export interface LocalUsers {
   readonly monitorPassword: string;

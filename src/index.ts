@@ -1,6 +1,7 @@
 // Public API of the serverless-proxysql construct library.
 export * from './constants';
 export * from './proxysql-service';
+export * from './proxysql-monitoring';
 export * from './proxysql-backend';
 export * from './database-bootstrap';
 export * from './demo-api';

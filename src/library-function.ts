@@ -72,7 +72,7 @@ export function newLibraryFunction(scope: Construct, id: string, props: LibraryF
   });
   const logsOnly = 'The AWS managed policy only lets the function write its own CloudWatch Logs';
   acknowledge(fn, {
-    'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]': `${logsOnly}.`,
+    'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]': `${logsOnly} (the function that reaches ${props.reaches}).`,
     'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]':
       `${logsOnly} and manage the ENIs it needs to reach ${props.reaches} inside the VPC.`,
   });

@@ -40,6 +40,7 @@ import { DatabaseBootstrap } from './database-bootstrap';
 import { rdsCaBundle, rdsRegionOf } from './config/rds-ca';
 import { acknowledge } from './nag';
 import { ProxySqlBackend, ProxySqlBackendConfig } from './proxysql-backend';
+import { ProxySqlMonitoring, ProxySqlServiceMonitoringOptions } from './proxysql-monitoring';
 
 /** An application user: a login ProxySQL accepts from clients and uses on the backend. */
 export interface ProxySqlUser {
@@ -197,6 +198,12 @@ export interface ProxySqlServiceProps {
    * @default true
    */
   readonly restartOnSecretRotation?: boolean;
+  /**
+   * ProxySQL's metrics in CloudWatch (a collector Lambda reading each task's /metrics every minute), alarms, a
+   * dashboard and scaling on client connections per task: see ProxySqlMonitoring. `{ enabled: false }` turns it off.
+   * @default - on, with the documented thresholds, no alarm topic, a dashboard
+   */
+  readonly monitoring?: ProxySqlServiceMonitoringOptions;
 }
 
 /** Valid Fargate CPU units → memory (MiB) choices (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-tasks-services.html). */
@@ -247,6 +254,12 @@ export class ProxySqlService extends Construct {
   public readonly bootstrap?: DatabaseBootstrap;
   /** The EventBridge rule that restarts the tasks after a secret rotation, when enabled. */
   public readonly rotationRestartRule?: events.Rule;
+  /** The NLB's target group (the tasks on 6033). */
+  public readonly targetGroup: elbv2.NetworkTargetGroup;
+  /** The task count scaling (CPU, and client connections when monitoring is on): add policies of your own to it. */
+  public readonly scalableTaskCount: ecs.ScalableTaskCount;
+  /** The metrics collector, alarms and dashboard, unless `monitoring.enabled` is false. */
+  public readonly monitoring?: ProxySqlMonitoring;
 
   constructor(scope: Construct, id: string, props: ProxySqlServiceProps) {
     super(scope, id);
@@ -455,6 +468,7 @@ export class ProxySqlService extends Construct {
       },
     });
     targetGroup.setAttribute('deregistration_delay.connection_termination.enabled', 'false');
+    this.targetGroup = targetGroup;
 
     const scaling = this.service.autoScaleTaskCount({ minCapacity: settings.minCapacity, maxCapacity: settings.maxCapacity });
     scaling.scaleOnCpuUtilization('Cpu', {
@@ -462,6 +476,25 @@ export class ProxySqlService extends Construct {
       scaleInCooldown: Duration.minutes(5),
       scaleOutCooldown: Duration.minutes(1),
     });
+    this.scalableTaskCount = scaling;
+
+    // --- monitoring (src/proxysql-monitoring.ts): collector, alarms, dashboard, scaling on client connections ---
+    if (props.monitoring?.enabled ?? true) {
+      this.monitoring = new ProxySqlMonitoring(this, 'Monitoring', {
+        ...props.monitoring,
+        databaseCluster: props.monitoring?.databaseCluster ?? backend.cluster,
+        vpc: props.vpc,
+        vpcSubnets: subnets,
+        cluster: this.cluster,
+        service: this.service,
+        taskConnections: this.taskConnections,
+        loadBalancer: this.loadBalancer,
+        targetGroup,
+        scalableTaskCount: scaling,
+        maxClientConnectionsPerTask: props.maxClientConnections,
+      });
+    }
+    // --- end monitoring ---
 
     // --- secret rotation: a rolling restart picks up the new values (ECS reads secrets at task start) ---
     if (props.restartOnSecretRotation ?? true) {

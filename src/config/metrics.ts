@@ -126,3 +126,22 @@ export function hostgroupRole(hostgroup: number): string {
 
 /** ProxySQL's `proxysql_connpool_conns_status` value for ONLINE (1 ONLINE, 2 SHUNNED, 3 OFFLINE_SOFT, 4 OFFLINE_HARD, 5 SHUNNED_REPLICATION_LAG). */
 export const SERVER_STATUS_ONLINE = 1;
+
+/**
+ * Default alarm thresholds and the connection-scaling target (docs/operations.md, "Monitoring", gives each its
+ * reason and what to do when it fires). Every one can be overridden on ProxySqlMonitoring.
+ */
+export const MONITORING_DEFAULTS = {
+  /** Task CPU (AWS/ECS CPUUtilization, average): above the 60% scaling target for 5 minutes means scaling is capped or too slow. */
+  cpuUtilizationPercent: 80,
+  /** Task memory (AWS/ECS MemoryUtilization, average) for 5 minutes. */
+  memoryUtilizationPercent: 80,
+  /** The fullest task's client connections as a share of mysql-max_connections, for 3 minutes. */
+  clientConnectionsPercent: 80,
+  /** Client connections per backend connection in use, below this for 5 minutes… */
+  multiplexingRatio: 5,
+  /** …while at least this many clients are connected (a handful of busy clients is not lost multiplexing). */
+  multiplexingMinClientConnections: 100,
+  /** Target of the connection scaling policy: this share of mysql-max_connections per task. */
+  clientConnectionsPerTaskTargetPercent: 50,
+} as const;

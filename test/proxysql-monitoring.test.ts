@@ -163,6 +163,13 @@ describe('ProxySqlService with monitoring (the default)', () => {
       expect(a.OKActions, a.logicalId).toEqual([{ Ref: expect.stringMatching(/^Alerts/) }]);
       expect(String(a.AlarmDescription)).toContain('docs/operations.md#alarms');
     }
+    // docs/operations.md ("Alarms") has a row per alarm with the same threshold and duration
+    const operations = fs.readFileSync(path.join(__dirname, '..', 'docs', 'operations.md'), 'utf8');
+    const rows = Object.fromEntries([...operations.matchAll(/^\| `(\w+)` \| ([^|]+) \|/gm)].map((m) => [m[1], m[2]]));
+    for (const [name, [, , threshold, minutes]] of Object.entries(summary)) {
+      expect(rows[name], name).toMatch(new RegExp(`[<≥] ${threshold}\\*? `));
+      expect(rows[name], name).toContain(minutes === 1 ? 'in a minute' : `for ${minutes} min`);
+    }
     // the collector metrics carry the Service dimension (the ECS service name), with the statistic that reads them right
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'ServerlessProxySQL',

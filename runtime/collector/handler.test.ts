@@ -56,7 +56,10 @@ beforeEach(() => {
     return true;
   });
 });
-afterEach(() => vi.restoreAllMocks());
+afterEach(() => {
+  vi.restoreAllMocks();
+  vi.unstubAllEnvs();
+});
 
 const emf = () => emfRecords(stdout);
 const value = emfValue;
@@ -69,6 +72,8 @@ describe('the collector handler', () => {
     const { ecs, calls } = fakeEcs([eniTask('a', '10.0.0.1'), eniTask('b', '10.0.0.2', 'PROVISIONING'), viaContainer, noIp]);
     const { fetch, urls } = fakeFetch({ '10.0.0.1': underLoad, '10.0.0.3': pinning });
     const warnings: unknown[] = [];
+    // as the construct sets it for the logger: it must not become a metric dimension
+    vi.stubEnv('POWERTOOLS_SERVICE_NAME', 'serverless-proxysql-collector');
     const collect = createCollector({ ecs, fetch, settings: SETTINGS, logger: { warn: (...args: unknown[]) => warnings.push(args) } });
 
     // WHEN it runs once
@@ -90,6 +95,7 @@ describe('the collector handler', () => {
     for (const r of records) {
       expect(r._aws.CloudWatchMetrics[0].Namespace).toBe('ServerlessProxySQL');
       expect(r.Service).toBe('proxy-svc');
+      expect(r.service).toBeUndefined();
       expect(JSON.stringify(r)).not.toMatch(/task\/proxy|10\.0\.0\./);
     }
     const dimensionSets = new Set(records.map((r) => JSON.stringify(r._aws.CloudWatchMetrics[0].Dimensions)));

@@ -25,10 +25,10 @@ export function buildReferenceApp(app: App): { app: App; stack: ReferenceStack }
         ? { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION }
         : undefined,
   });
-  // cfn-lint's resource specification (1.51) does not list Tags for these two types yet; leave them untagged
+  // cfn-lint's resource specification (1.51) does not list Tags for these types yet; leave them untagged
   // so the template lints clean.
   Tags.of(stack).add('project', 'serverless-proxysql', {
-    excludeResourceTypes: ['AWS::ElasticLoadBalancingV2::Listener', 'AWS::ApplicationAutoScaling::ScalableTarget'],
+    excludeResourceTypes: ['AWS::ElasticLoadBalancingV2::Listener', 'AWS::ApplicationAutoScaling::ScalableTarget', 'AWS::CloudWatch::Dashboard'],
   });
   return { app, stack };
 }

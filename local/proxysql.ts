@@ -62,6 +62,8 @@ export interface LocalProxySql {
   host: '127.0.0.1';
   port: number;
   adminPort: number;
+  /** The REST API port (Prometheus `/metrics`), 6070 in a task; picked free here. */
+  restPort: number;
   user: string;
   password: string;
   database: string;
@@ -350,6 +352,7 @@ export async function startLocalProxySql(options: LocalProxySqlOptions): Promise
     host: '127.0.0.1',
     port,
     adminPort,
+    restPort,
     hostgroupAttributesViaAdmin,
     user: HARNESS_APP_USER,
     password: passwords.app,

@@ -12,3 +12,5 @@ export type { DemoApiProps } from './demo-api';
 export { QueryDestination, MultiplexMode } from './config/query-rules';
 export type { QueryRuleSpec } from './config/query-rules';
 export { ReplicationCheckType } from './config/model';
+export { ProxySqlMonitoring } from './proxysql-monitoring';
+export type { ProxySqlAlarmThresholds, ProxySqlMonitoringOptions, ProxySqlServiceMonitoringOptions, ProxySqlMonitoringProps } from './proxysql-monitoring';

@@ -15,8 +15,12 @@ export interface LibraryFunctionProps {
   readonly vpc: ec2.IVpc;
   /** @default private subnets with egress */
   readonly vpcSubnets?: ec2.SubnetSelection;
+  /** The construct id of the function's own security group. @default 'SecurityGroup' */
+  readonly securityGroupId?: string;
   /** The description of the function's own security group (no egress but HTTPS to `httpsEgress`). */
   readonly securityGroupDescription: string;
+  /** What its HTTPS egress is for, the rule's description. @default 'Secrets Manager API (HTTPS)' */
+  readonly httpsFor?: string;
   /** Where its HTTPS (Secrets Manager) may go. @default - any IPv4 address (through a NAT gateway) */
   readonly httpsEgress?: ec2.IPeer;
   readonly timeout: Duration;
@@ -34,12 +38,12 @@ export interface LibraryFunctionProps {
  */
 export function newLibraryFunction(scope: Construct, id: string, props: LibraryFunctionProps): lambda.Function {
   // Its own security group: HTTPS for Secrets Manager and nothing else until the construct adds what it reaches.
-  const securityGroup = new ec2.SecurityGroup(scope, 'SecurityGroup', {
+  const securityGroup = new ec2.SecurityGroup(scope, props.securityGroupId ?? 'SecurityGroup', {
     vpc: props.vpc,
     description: props.securityGroupDescription,
     allowAllOutbound: false,
   });
-  securityGroup.addEgressRule(props.httpsEgress ?? ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'Secrets Manager API (HTTPS)');
+  securityGroup.addEgressRule(props.httpsEgress ?? ec2.Peer.anyIpv4(), ec2.Port.tcp(443), props.httpsFor ?? 'Secrets Manager API (HTTPS)');
   const fn = new lambda.Function(scope, id, {
     code: lambda.Code.fromAsset(requireLambdaAsset(props.asset)),
     handler: 'index.handler',
@@ -56,7 +60,7 @@ export function newLibraryFunction(scope: Construct, id: string, props: LibraryF
   });
   const logsOnly = 'The AWS managed policy only lets the function write its own CloudWatch Logs';
   acknowledge(fn, {
-    'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]': `${logsOnly}.`,
+    'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]': `${logsOnly} (the function that reaches ${props.reaches}).`,
     'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]':
       `${logsOnly} and manage the ENIs it needs to reach ${props.reaches} inside the VPC.`,
   });

@@ -80,6 +80,8 @@ export interface ProxySqlBackendConfig {
   readonly dependables?: IDependable[];
   /** The servers are Amazon RDS or Aurora instances, whose certificates the RDS CAs sign. */
   readonly rdsManaged: boolean;
+  /** The Aurora cluster, when the backend is one (the monitoring dashboard shows it). @default - none */
+  readonly cluster?: rds.IDatabaseCluster;
 }
 
 /**
@@ -137,6 +139,7 @@ class AuroraClusterBackend extends ProxySqlBackend {
       // A cluster defined in this app holds its instances as children; an imported one holds no resource.
       dependables: [this.cluster],
       rdsManaged: true,
+      cluster: this.cluster,
     };
   }
 

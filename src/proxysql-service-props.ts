@@ -6,6 +6,7 @@ import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { QueryRuleSpec } from './config/query-rules';
 import { ProxySqlBackend } from './proxysql-backend';
+import { ProxySqlServiceMonitoringOptions } from './proxysql-monitoring';
 
 // The props of ProxySqlService (./proxysql-service.ts), beside it as aws-rds keeps DatabaseProxyProps; their
 // checks are in ./proxysql-service-validation.ts.
@@ -179,4 +180,10 @@ export interface ProxySqlServiceProps {
    * @default true
    */
   readonly restartOnSecretRotation?: boolean;
+  /**
+   * ProxySQL's metrics in CloudWatch (a collector Lambda reading each task's /metrics every minute), alarms, a
+   * dashboard and scaling on client connections per task: see ProxySqlMonitoring. `{ enabled: false }` turns it off.
+   * @default - on, with the documented thresholds, no alarm topic, a dashboard
+   */
+  readonly monitoring?: ProxySqlServiceMonitoringOptions;
 }

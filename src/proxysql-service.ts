@@ -28,6 +28,7 @@ import { generatedSecret } from './generated-secret';
 import { checkProp } from './prop-rules';
 import { ProxySqlBackendConfig } from './proxysql-backend';
 import { proxySqlContainerOptions } from './proxysql-container';
+import { ProxySqlMonitoring } from './proxysql-monitoring';
 import { acknowledgeServiceFindings } from './proxysql-service-nag';
 import { ProxySqlServiceProps } from './proxysql-service-props';
 import { isConnectable, Settings, UserSpec, validateProps, validateUsers } from './proxysql-service-validation';
@@ -86,6 +87,8 @@ export class ProxySqlService extends Construct {
   public readonly bootstrap?: DatabaseBootstrap;
   /** The EventBridge rule that restarts the tasks after a secret rotation, when enabled. */
   public readonly rotationRestartRule?: events.Rule;
+  /** The metrics collector, alarms and dashboard, unless `monitoring.enabled` is false. */
+  public readonly monitoring?: ProxySqlMonitoring;
 
   constructor(scope: Construct, id: string, props: ProxySqlServiceProps) {
     super(scope, id);
@@ -193,6 +196,21 @@ export class ProxySqlService extends Construct {
         }).domainName
       : this.loadBalancer.loadBalancerDnsName;
     if (bootstrapEnabled) this.bootstrap = this.createBootstrap(props, backend, users, monitorUsername, subnets);
+    if (props.monitoring?.enabled ?? true) {
+      this.monitoring = new ProxySqlMonitoring(this, 'Monitoring', {
+        ...props.monitoring,
+        databaseCluster: props.monitoring?.databaseCluster ?? backend.cluster,
+        vpc: props.vpc,
+        vpcSubnets: subnets,
+        cluster: this.cluster,
+        service: this.service,
+        taskConnections: this.taskConnections,
+        loadBalancer: this.loadBalancer,
+        targetGroup: this.targetGroup,
+        scalableTaskCount: this.scaling,
+        maxClientConnectionsPerTask: props.maxClientConnections,
+      });
+    }
 
     acknowledgeServiceFindings({ service: this, secrets: [this.adminSecret, this.monitorSecret, ...this.userSecrets], exec, apiCallers: rotation?.added ?? [] });
   }

@@ -13,6 +13,8 @@ export const LAMBDA_ASSETS = {
   bootstrap: 'runtime/bootstrap/handler.ts',
   /** The demo HTTP API's function. */
   demo: 'runtime/demo/handler.ts',
+  /** The metrics collector (ProxySqlMonitoring). */
+  collector: 'runtime/collector/handler.ts',
 } as const;
 
 export type LambdaAssetName = keyof typeof LAMBDA_ASSETS;

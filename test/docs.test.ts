@@ -12,3 +12,10 @@ test('every proxysql_* metric docs/operations.md names exists in the real /metri
   const exposed = new Set([...read('test/fixtures/proxysql-2.7.1/proxysql-2.7.1-metrics-under-load.prom').matchAll(/^([a-z_0-9]+)[{ ]/gm)].map((m) => m[1]));
   expect(names.filter((n) => !exposed.has(n))).toEqual([]);
 });
+
+test('docs/operations.md ("Monitoring") names every metric the collector publishes', async () => {
+  const { METRICS } = await import('../src/config/metrics');
+  const ops = read('docs/operations.md');
+  const section = ops.slice(ops.indexOf('## Monitoring'));
+  expect(Object.values(METRICS).map((m) => m.name).filter((name) => !section.includes(`\`${name}\``))).toEqual([]);
+});

@@ -8,6 +8,7 @@ import {
   ADMIN_PASSWORD_ENV,
   ANNOUNCED_SERVER_VERSION,
   DEFAULT_MAX_BACKEND_CONNECTIONS_PER_SERVER,
+  DEFAULT_MAX_CLIENT_CONNECTIONS,
   MONITOR_PASSWORD_ENV,
   NLB_TCP_IDLE_TIMEOUT_SECONDS,
   PROXYSQL_ADMIN_PORT,
@@ -226,7 +227,7 @@ function mysqlVariables(spec: ProxySqlConfigSpec, listen: HostPort): Record<stri
     threads: { value: spec.threads ?? 2, reason: 'worker threads for a 0.5-1 vCPU task; idle client sessions sit on idle threads (--idle-threads)' },
     interfaces: { value: `${listen.host}:${listen.port}`, reason: 'client listener; the NLB forwards port 3306 here' },
     max_connections: {
-      value: spec.maxClientConnections ?? 10000,
+      value: spec.maxClientConnections ?? DEFAULT_MAX_CLIENT_CONNECTIONS,
       reason: 'client connections per task: a Lambda fleet keeps thousands open, most of them idle',
     },
     server_version: { value: ANNOUNCED_SERVER_VERSION, reason: 'announce MySQL 8.0 like Aurora MySQL 3 so drivers enable 8.0 features' },

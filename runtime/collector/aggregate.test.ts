@@ -1,0 +1,190 @@
+/**
+ * The mapping from ProxySQL's /metrics to the published metrics, on real ProxySQL 2.7.1 captures. Every expected
+ * value can be checked by hand in test/fixtures (the series named next to it).
+ */
+import { describe, expect, test } from 'vitest';
+import { METRICS } from '../../src/config/metrics';
+import { aggregateRound, counterDelta, Datapoint, PreviousSample } from './aggregate';
+import { parsePrometheusText } from './prometheus';
+import { serversNotOnline, taskSnapshot, writerEndpoints } from './snapshot';
+import { afterLoad, pinning, underLoad } from './test-support';
+
+const snap = (text: string) => taskSnapshot(parsePrometheusText(text));
+
+/** name → value for the datapoints with no dimension besides Service; `name[k=v,…]` for the others. */
+function byName(datapoints: readonly Datapoint[]): Record<string, number> {
+  return Object.fromEntries(
+    datapoints.map((d) => {
+      const dims = Object.entries(d.dimensions).map(([k, v]) => `${k}=${v}`);
+      return [dims.length ? `${d.metric.name}[${dims.join(',')}]` : d.metric.name, d.value];
+    }),
+  );
+}
+
+describe('taskSnapshot on the under-load capture (300 sessions)', () => {
+  const s = snap(underLoad());
+
+  test('client connections, the max_connections limit and the session gauges', () => {
+    expect(s.clientConnections).toBe(300); // proxysql_client_connections_connected
+    expect(s.maxConnections).toBe(20000); // proxysql_mysql_max_connections
+    expect(s.sessionsInTransaction).toBe(1); // proxysql_active_transactions
+    expect(s.sessionsLockedToHostgroup).toBe(0); // proxysql_client_connections_hostgroup_locked
+  });
+
+  test('one row per hostgroup and server, from the connpool series', () => {
+    expect(s.servers).toEqual([
+      { hostgroup: 10, endpoint: '127.0.0.1:24306', used: 0, free: 18, status: 1, latencyUs: 57, connectErrorsTotal: 0, queriesTotal: 1830 },
+      { hostgroup: 20, endpoint: '127.0.0.1:24307', used: 0, free: 21, status: 1, latencyUs: 169, connectErrorsTotal: 0, queriesTotal: 7579 },
+    ]);
+    expect(serversNotOnline(s)).toBe(0);
+    expect(writerEndpoints(s)).toEqual(['127.0.0.1:24306']);
+  });
+
+  test('the counters as running totals', () => {
+    expect(s.counters).toEqual({
+      clientConnectionsCreated: 300, // proxysql_client_connections_total{status="created"}
+      clientConnectionsAborted: 0,
+      queryErrors: 0, // proxysql_generated_error_packets_total
+      hostgroupLockedQueries: 0,
+      poolGetFailures: 0, // proxysql_connpool_get_conn_failure_total
+      maxConnectTimeouts: 0,
+    });
+  });
+
+  test('memory: the sum of the memory series ProxySQL accounts for (not the stale jemalloc ones)', () => {
+    // connpool 2817032 + sqlite3 2851896 + query digest 464 + auth 678 + query rules 1844 + firewall rules config 329
+    // + prepared statement metadata 312; buffers, session internal, query cache, the other firewall series are 0
+    expect(s.memoryBytes).toBe(2817032 + 2851896 + 464 + 678 + 1844 + 329 + 312);
+  });
+});
+
+describe('taskSnapshot on the pinning capture (17 sessions hold a writer connection)', () => {
+  const s = snap(pinning());
+
+  test('the held connections show in the pool rows, the writer also in the reader hostgroup', () => {
+    expect(s.servers.map(({ hostgroup, endpoint, used, free }) => ({ hostgroup, endpoint, used, free }))).toEqual([
+      { hostgroup: 10, endpoint: '127.0.0.1:25356', used: 17, free: 5 },
+      { hostgroup: 20, endpoint: '127.0.0.1:25356', used: 0, free: 1 },
+      { hostgroup: 20, endpoint: '127.0.0.1:25357', used: 1, free: 19 },
+    ]);
+  });
+
+  test('the reasons /metrics names: open transactions and hostgroup locks', () => {
+    expect(s.sessionsInTransaction).toBe(5);
+    expect(s.sessionsLockedToHostgroup).toBe(3);
+    expect(s.counters.hostgroupLockedQueries).toBe(3); // the three 9006 refusals of SELECT @x
+  });
+});
+
+describe('aggregateRound', () => {
+  test('a first round publishes the gauges and no counter (no previous sample: missing, not zero)', () => {
+    const round = aggregateRound([{ taskArn: 'arn:task/a', atMs: 0, snapshot: snap(pinning()) }], 0, new Map());
+    const m = byName(round.datapoints);
+    expect(m).toEqual({
+      TasksScraped: 1,
+      ScrapeFailures: 0,
+      ClientConnections: 220,
+      ClientConnectionsPerTask: 220,
+      ClientConnectionsUsedPercent: 2.2, // 220 of mysql-max_connections 10000
+      MultiplexingRatio: 220 / 18, // 17 writer + 1 reader connections in use
+      ServersNotOnline: 0,
+      SessionsInTransaction: 5,
+      SessionsLockedToHostgroup: 3,
+      MemoryBytes: snap(pinning()).memoryBytes,
+      WriterViews: 1,
+      'BackendConnectionsUsed[HostgroupRole=reader,BackendServer=127.0.0.1:25356]': 0,
+      'BackendConnectionsFree[HostgroupRole=reader,BackendServer=127.0.0.1:25356]': 1,
+      'BackendLatency[HostgroupRole=reader,BackendServer=127.0.0.1:25356]': 639,
+      'BackendConnectionsUsed[HostgroupRole=reader,BackendServer=127.0.0.1:25357]': 1,
+      'BackendConnectionsFree[HostgroupRole=reader,BackendServer=127.0.0.1:25357]': 19,
+      'BackendLatency[HostgroupRole=reader,BackendServer=127.0.0.1:25357]': 632,
+      'BackendConnectionsUsed[HostgroupRole=writer,BackendServer=127.0.0.1:25356]': 17,
+      'BackendConnectionsFree[HostgroupRole=writer,BackendServer=127.0.0.1:25356]': 5,
+      'BackendLatency[HostgroupRole=writer,BackendServer=127.0.0.1:25356]': 639,
+    });
+    expect(round.state.get('arn:task/a')?.counters).toMatchObject({ hostgroupLockedQueries: 3, 'queries|20|127.0.0.1:25357': 8694 });
+  });
+
+  test('the next round publishes deltas and rates against the previous sample of the same task', () => {
+    // GIVEN the under-load scrape (uptime 12 s) and, 4 s later, the after-load scrape (uptime 16 s) of one task
+    const first = aggregateRound([{ taskArn: 'arn:task/a', atMs: 12_000, snapshot: snap(underLoad()) }], 0, new Map());
+    const second = aggregateRound([{ taskArn: 'arn:task/a', atMs: 16_000, snapshot: snap(afterLoad()) }], 0, first.state);
+    const m = byName(second.datapoints);
+    // THEN queries/s per hostgroup role = connpool_conns_queries_total delta / 4 s
+    expect(m['QueriesPerSecond[HostgroupRole=writer]']).toBe((3076 - 1830) / 4);
+    expect(m['QueriesPerSecond[HostgroupRole=reader]']).toBe((12639 - 7579) / 4);
+    // AND the counter deltas (nothing was created, aborted or refused in between)
+    expect(m).toMatchObject({ ClientConnectionsCreated: 0, ClientConnectionsAborted: 0, QueryErrors: 0, PoolGetFailures: 0, MaxConnectTimeouts: 0, HostgroupLockedQueries: 0 });
+    expect(m['BackendConnectionErrors[HostgroupRole=writer,BackendServer=127.0.0.1:24306]']).toBe(0);
+    // AND the gauges are this round's: every client gone, no backend connection in use, so no ratio
+    expect(m.ClientConnections).toBe(0);
+    expect(m.MultiplexingRatio).toBeUndefined();
+    expect(m['BackendLatency[HostgroupRole=writer,BackendServer=127.0.0.1:24306]']).toBe(68);
+  });
+
+  test('tasks are summed, averaged per task, or the worst task taken; disagreeing writers count as views', () => {
+    const round = aggregateRound(
+      [
+        { taskArn: 'arn:task/a', atMs: 0, snapshot: snap(underLoad()) },
+        { taskArn: 'arn:task/b', atMs: 0, snapshot: snap(pinning()) },
+      ],
+      1,
+      new Map(),
+    );
+    const m = byName(round.datapoints);
+    expect(m.TasksScraped).toBe(2);
+    expect(m.ScrapeFailures).toBe(1);
+    expect(m.ClientConnections).toBe(520);
+    expect(m.ClientConnectionsPerTask).toBe(260);
+    expect(m.ClientConnectionsUsedPercent).toBe(2.2); // max(300/20000 = 1.5 %, 220/10000 = 2.2 %)
+    expect(m.MultiplexingRatio).toBe(520 / 18);
+    expect(m.SessionsInTransaction).toBe(6);
+    expect(m.WriterViews).toBe(2); // 127.0.0.1:24306 and 127.0.0.1:25356
+  });
+
+  test('a counter that went down (ProxySQL restarted in the task) counts from zero; a new task adds no delta', () => {
+    expect(counterDelta(5, 3)).toBe(2);
+    expect(counterDelta(2, 10)).toBe(2);
+    expect(counterDelta(7, undefined)).toBeUndefined();
+    const base = snap(pinning());
+    const previous = new Map<string, PreviousSample>([['arn:task/a', { atMs: 0, counters: { ...base.counters, hostgroupLockedQueries: 10 } }]]);
+    const round = aggregateRound(
+      [
+        { taskArn: 'arn:task/a', atMs: 60_000, snapshot: base },
+        { taskArn: 'arn:task/new', atMs: 60_000, snapshot: base },
+      ],
+      0,
+      previous,
+    );
+    // task a: 3 after 10 → restarted, 3 since; the new task's 3 are history, not this minute
+    expect(byName(round.datapoints).HostgroupLockedQueries).toBe(3);
+    expect([...round.state.keys()]).toEqual(['arn:task/a', 'arn:task/new']);
+  });
+
+  test('no task read: only the scrape counts are published', () => {
+    const round = aggregateRound([], 2, new Map([['arn:task/gone', { atMs: 0, counters: {} }]]));
+    expect(round.datapoints.map((d) => [d.metric, d.value])).toEqual([
+      [METRICS.tasksScraped, 0],
+      [METRICS.scrapeFailures, 2],
+    ]);
+    expect(round.state.size).toBe(0);
+  });
+
+  test('a server not ONLINE in one task is counted; it is no writer view', () => {
+    const shunned = underLoad().replace('proxysql_connpool_conns_status{endpoint="127.0.0.1:24306",hostgroup="10"} 1', 'proxysql_connpool_conns_status{endpoint="127.0.0.1:24306",hostgroup="10"} 2');
+    expect(shunned).not.toBe(underLoad());
+    const round = aggregateRound(
+      [
+        { taskArn: 'arn:task/a', atMs: 0, snapshot: snap(underLoad()) },
+        { taskArn: 'arn:task/b', atMs: 0, snapshot: snap(shunned) },
+      ],
+      0,
+      new Map(),
+    );
+    expect(byName(round.datapoints)).toMatchObject({ ServersNotOnline: 1, WriterViews: 1 });
+  });
+});
+
+test('a page that is not ProxySQL /metrics is refused', () => {
+  expect(() => snap('node_cpu_seconds_total 5\n')).toThrow(/not a ProxySQL \/metrics page/);
+});

@@ -1,0 +1,147 @@
+/**
+ * The CloudWatch metrics the collector (runtime/collector) publishes and the construct (src/proxysql-monitoring.ts)
+ * graphs, alarms and scales on: each name, unit, scope and statistic defined here once. Plain TypeScript (no
+ * aws-cdk-lib): the Lambda bundle imports it too.
+ *
+ * Dimensions are bounded: every metric has `Service` (the ECS service name); per-hostgroup metrics add
+ * `HostgroupRole`; per-server metrics add `HostgroupRole` and `BackendServer` (`host:port`). Never a task or a
+ * digest: values are aggregated across the tasks in the collector.
+ */
+import { READER_HOSTGROUP, WRITER_HOSTGROUP } from '../constants';
+
+/** The CloudWatch namespace of the collector's metrics. */
+export const METRICS_NAMESPACE = 'ServerlessProxySQL';
+
+/** Dimension names. */
+export const METRIC_DIMENSIONS = { service: 'Service', hostgroupRole: 'HostgroupRole', backendServer: 'BackendServer' } as const;
+
+/** Which dimensions a metric carries besides `Service`. */
+export enum MetricScope {
+  /** `Service` only. */
+  SERVICE = 'service',
+  /** `Service`, `HostgroupRole`. */
+  HOSTGROUP = 'hostgroup',
+  /** `Service`, `HostgroupRole`, `BackendServer`. */
+  BACKEND_SERVER = 'backend-server',
+}
+
+/** CloudWatch units the collector uses (the strings are CloudWatch's and Powertools' own). */
+export enum MetricUnitName {
+  COUNT = 'Count',
+  COUNT_PER_SECOND = 'Count/Second',
+  BYTES = 'Bytes',
+  MICROSECONDS = 'Microseconds',
+  PERCENT = 'Percent',
+  NONE = 'None',
+}
+
+/** The statistic that reads a metric right: one datapoint a minute, so Average of a gauge is its value. */
+export enum MetricStatisticName {
+  AVERAGE = 'Average',
+  SUM = 'Sum',
+  MAXIMUM = 'Maximum',
+}
+
+export interface CollectorMetric {
+  readonly name: string;
+  readonly unit: MetricUnitName;
+  readonly scope: MetricScope;
+  readonly statistic: MetricStatisticName;
+  /** What it means and where it comes from (ProxySQL /metrics series), for the dashboard and docs. */
+  readonly description: string;
+}
+
+const { AVERAGE, SUM, MAXIMUM } = MetricStatisticName;
+const { SERVICE, HOSTGROUP, BACKEND_SERVER } = MetricScope;
+const { COUNT, COUNT_PER_SECOND, BYTES, MICROSECONDS, PERCENT, NONE } = MetricUnitName;
+
+function metric(name: string, unit: MetricUnitName, scope: MetricScope, statistic: MetricStatisticName, description: string): CollectorMetric {
+  return { name, unit, scope, statistic, description };
+}
+
+/** Every metric the collector publishes. Counters become per-minute deltas (Sum) or rates; gauges are summed across tasks unless said. */
+export const METRICS = {
+  clientConnections: metric('ClientConnections', COUNT, SERVICE, AVERAGE, 'client connections open, all tasks (proxysql_client_connections_connected)'),
+  clientConnectionsPerTask: metric('ClientConnectionsPerTask', COUNT, SERVICE, AVERAGE, 'ClientConnections / TasksScraped: the autoscaling signal'),
+  clientConnectionsUsedPercent: metric(
+    'ClientConnectionsUsedPercent',
+    PERCENT,
+    SERVICE,
+    MAXIMUM,
+    'the fullest task: proxysql_client_connections_connected / proxysql_mysql_max_connections x 100',
+  ),
+  clientConnectionsCreated: metric('ClientConnectionsCreated', COUNT, SERVICE, SUM, 'new client connections (proxysql_client_connections_total{status="created"})'),
+  clientConnectionsAborted: metric('ClientConnectionsAborted', COUNT, SERVICE, SUM, 'client connections aborted (proxysql_client_connections_total{status="aborted"})'),
+  multiplexingRatio: metric(
+    'MultiplexingRatio',
+    NONE,
+    SERVICE,
+    AVERAGE,
+    'client connections per backend connection in use, all tasks; absent while no backend connection is in use',
+  ),
+  queryErrors: metric(
+    'QueryErrors',
+    COUNT,
+    SERVICE,
+    SUM,
+    "errors ProxySQL itself answered (proxysql_generated_error_packets_total): 9001/9002 pool and connect timeouts, backend connect errors, access denied, too many connections; not 9006 (HostgroupLockedQueries) nor the database's own errors, which pass through",
+  ),
+  serversNotOnline: metric('ServersNotOnline', COUNT, SERVICE, MAXIMUM, 'the most servers (per hostgroup) one task sees not ONLINE (proxysql_connpool_conns_status != 1)'),
+  sessionsInTransaction: metric('SessionsInTransaction', COUNT, SERVICE, AVERAGE, 'client sessions inside a transaction: each holds its backend connection (proxysql_active_transactions)'),
+  sessionsLockedToHostgroup: metric(
+    'SessionsLockedToHostgroup',
+    COUNT,
+    SERVICE,
+    AVERAGE,
+    'client sessions locked to a hostgroup after a SET ProxySQL could not parse (proxysql_client_connections_hostgroup_locked)',
+  ),
+  hostgroupLockedQueries: metric('HostgroupLockedQueries', COUNT, SERVICE, SUM, 'queries refused with 9006 by a hostgroup lock (proxysql_hostgroup_locked_queries_total)'),
+  poolGetFailures: metric(
+    'PoolGetFailures',
+    COUNT,
+    SERVICE,
+    SUM,
+    'attempts to take a backend connection that found none: queries waiting for the pool (proxysql_connpool_get_conn_failure_total)',
+  ),
+  maxConnectTimeouts: metric('MaxConnectTimeouts', COUNT, SERVICE, SUM, 'queries that waited too long for a backend connection: error 9001 (proxysql_max_connect_timeouts_total)'),
+  memoryBytes: metric('MemoryBytes', BYTES, SERVICE, MAXIMUM, 'the largest task: memory ProxySQL accounts for (pool, SQLite, digests, auth, rules, buffers, query cache)'),
+  tasksScraped: metric('TasksScraped', COUNT, SERVICE, AVERAGE, 'RUNNING tasks whose /metrics the collector read'),
+  scrapeFailures: metric('ScrapeFailures', COUNT, SERVICE, SUM, 'RUNNING tasks whose /metrics the collector could not read or parse'),
+  writerViews: metric('WriterViews', COUNT, SERVICE, MAXIMUM, 'distinct ONLINE writers across tasks: above 1, tasks disagree about the writer (sysown/proxysql#6185)'),
+  queriesPerSecond: metric('QueriesPerSecond', COUNT_PER_SECOND, HOSTGROUP, AVERAGE, 'queries sent to the hostgroup, all tasks (proxysql_connpool_conns_queries_total)'),
+  backendConnectionsUsed: metric('BackendConnectionsUsed', COUNT, BACKEND_SERVER, AVERAGE, 'backend connections in use, all tasks (proxysql_connpool_conns{status="used"})'),
+  backendConnectionsFree: metric('BackendConnectionsFree', COUNT, BACKEND_SERVER, AVERAGE, 'idle pooled backend connections, all tasks (proxysql_connpool_conns{status="free"})'),
+  backendConnectionErrors: metric('BackendConnectionErrors', COUNT, BACKEND_SERVER, SUM, 'failed backend connection attempts (proxysql_connpool_conns_total{status="err"})'),
+  backendLatency: metric('BackendLatency', MICROSECONDS, BACKEND_SERVER, MAXIMUM, "the monitor's ping time, slowest task (proxysql_connpool_conns_latency_us)"),
+} as const satisfies Record<string, CollectorMetric>;
+
+export type MetricKey = keyof typeof METRICS;
+
+/** `HostgroupRole` of a hostgroup id: the construct's writer and reader, else `hostgroup-<id>` (query rules can add none). */
+export function hostgroupRole(hostgroup: number): string {
+  if (hostgroup === WRITER_HOSTGROUP) return 'writer';
+  if (hostgroup === READER_HOSTGROUP) return 'reader';
+  return `hostgroup-${hostgroup}`;
+}
+
+/** ProxySQL's `proxysql_connpool_conns_status` value for ONLINE (1 ONLINE, 2 SHUNNED, 3 OFFLINE_SOFT, 4 OFFLINE_HARD, 5 SHUNNED_REPLICATION_LAG). */
+export const SERVER_STATUS_ONLINE = 1;
+
+/**
+ * Default alarm thresholds and the connection-scaling target (docs/operations.md, "Monitoring", gives each its
+ * reason and what to do when it fires). Every one can be overridden on ProxySqlMonitoring.
+ */
+export const MONITORING_DEFAULTS = {
+  /** Task CPU (AWS/ECS CPUUtilization, average): above the 60% scaling target for 5 minutes means scaling is capped or too slow. */
+  cpuUtilizationPercent: 80,
+  /** Task memory (AWS/ECS MemoryUtilization, average) for 5 minutes. */
+  memoryUtilizationPercent: 80,
+  /** The fullest task's client connections as a share of mysql-max_connections, for 3 minutes. */
+  clientConnectionsPercent: 80,
+  /** Client connections per backend connection in use, below this for 5 minutes… */
+  multiplexingRatio: 5,
+  /** …while at least this many clients are connected (a handful of busy clients is not lost multiplexing). */
+  multiplexingMinClientConnections: 100,
+  /** Target of the connection scaling policy: this share of mysql-max_connections per task. */
+  clientConnectionsPerTaskTargetPercent: 50,
+} as const;

@@ -1,0 +1,216 @@
+import { Duration, Names, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as eventsTargets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { METRICS, MONITORING_DEFAULTS } from './config/metrics';
+import { DEFAULT_MAX_CLIENT_CONNECTIONS, PROXYSQL_RESTAPI_PORT } from './constants';
+import { newLibraryFunction } from './library-function';
+import { acknowledge, nagResourceName } from './nag';
+import { collectorMetric, createAlarms, ResolvedThresholds } from './proxysql-monitoring-alarms';
+import { createDashboard } from './proxysql-monitoring-dashboard';
+
+/** Alarm thresholds (docs/operations.md, "Monitoring", says what each alarm means and what to do). */
+export interface ProxySqlAlarmThresholds {
+  /** Average task CPU for 5 minutes, percent. @default 80 - above the 60% scaling target: scaling is capped or too slow */
+  readonly cpuUtilizationPercent?: number;
+  /** Average task memory for 5 minutes, percent. @default 80 - headroom before the task is killed */
+  readonly memoryUtilizationPercent?: number;
+  /** The fullest task's client connections as a share of `mysql-max_connections`, for 3 minutes, percent. @default 80 */
+  readonly clientConnectionsPercent?: number;
+  /**
+   * Client sessions per backend connection in use, below this for 5 minutes.
+   * @default 5 - a fifth of the sessions or more hold a connection each
+   */
+  readonly multiplexingRatio?: number;
+  /** The multiplexing alarm counts only while at least this many clients are connected. @default 100 */
+  readonly multiplexingMinClientConnections?: number;
+}
+
+/** What can be chosen about the monitoring, inside ProxySqlService or on its own. */
+export interface ProxySqlMonitoringOptions {
+  /**
+   * Where alarms notify (on alarm and back to OK).
+   * @default - none: the alarms change state and show on the dashboard without notifying anyone
+   */
+  readonly alarmTopic?: sns.ITopic;
+  /** Create the alarms. @default true */
+  readonly alarms?: boolean;
+  /** @default - the values documented on each field */
+  readonly thresholds?: ProxySqlAlarmThresholds;
+  /** Create the CloudWatch dashboard. @default true */
+  readonly dashboard?: boolean;
+  /** @default - a name unique to this construct in the account and region, from its path */
+  readonly dashboardName?: string;
+  /**
+   * Target client connections per task of the scaling policy (target tracking, next to the CPU policy).
+   * @default - half of the task's `mysql-max_connections` (5000 with the default 10000)
+   */
+  readonly clientConnectionsPerTaskTarget?: number;
+  /**
+   * The database cluster shown on the dashboard (connections, CPU, latency, replica lag).
+   * @default - inside ProxySqlService, the backend's Aurora cluster; else none
+   */
+  readonly databaseCluster?: rds.IDatabaseCluster;
+  /** Database instances shown on the dashboard (e.g. RDS for MySQL primary and replicas). @default - none */
+  readonly databaseInstances?: rds.IDatabaseInstance[];
+  /** Retention of the collector's log group (its EMF records become metrics at ingestion). @default logs.RetentionDays.ONE_WEEK */
+  readonly collectorLogRetention?: logs.RetentionDays;
+}
+
+/** ProxySqlServiceProps.monitoring. */
+export interface ProxySqlServiceMonitoringOptions extends ProxySqlMonitoringOptions {
+  /** Collect ProxySQL's metrics, with alarms, a dashboard and connection scaling. @default true */
+  readonly enabled?: boolean;
+}
+
+export interface ProxySqlMonitoringProps extends ProxySqlMonitoringOptions {
+  readonly vpc: ec2.IVpc;
+  /** Where the collector runs: subnets that reach the tasks and the ECS API. @default - private subnets with egress */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  readonly cluster: ecs.ICluster;
+  readonly service: ecs.FargateService;
+  /** The tasks' security group: it gets ingress from the collector on the REST API port (6070) only. */
+  readonly taskConnections: ec2.IConnectable;
+  readonly loadBalancer: elbv2.INetworkLoadBalancer;
+  readonly targetGroup: elbv2.INetworkTargetGroup;
+  /** The service's task count scaling: the connection policy is added to it. @default - no connection scaling */
+  readonly scalableTaskCount?: ecs.ScalableTaskCount;
+  /** `mysql-max_connections` of a task. @default 10000 (ProxySqlServiceProps.maxClientConnections' default) */
+  readonly maxClientConnectionsPerTask?: number;
+}
+
+/**
+ * ProxySQL's metrics in CloudWatch, with alarms, a dashboard and scaling on client connections. A Lambda in the
+ * VPC runs every minute: it lists the service's RUNNING tasks, reads each one's Prometheus `/metrics` on port 6070
+ * (the only port its security group opens; never the admin port), aggregates across tasks and writes embedded
+ * metric format to its log, which CloudWatch turns into the metrics of src/config/metrics.ts.
+ */
+export class ProxySqlMonitoring extends Construct {
+  /** The collector Lambda function. */
+  public readonly collector: lambda.IFunction;
+  /** The collector's security group: egress to the tasks on 6070 and HTTPS (the ECS API) only. */
+  public readonly collectorSecurityGroup: ec2.ISecurityGroup;
+  /** The every-minute EventBridge rule. */
+  public readonly schedule: events.Rule;
+  /** The alarms (none with `alarms: false`). */
+  public readonly alarms: cloudwatch.Alarm[];
+  /** The dashboard, unless `dashboard: false`. */
+  public readonly dashboard?: cloudwatch.Dashboard;
+  /** The `Service` dimension of every metric: the ECS service name. */
+  public readonly serviceName: string;
+
+  constructor(scope: Construct, id: string, props: ProxySqlMonitoringProps) {
+    super(scope, id);
+    const thresholds = resolveThresholds(props.thresholds);
+    const maxClients = positive(props.maxClientConnectionsPerTask ?? DEFAULT_MAX_CLIENT_CONNECTIONS, 'maxClientConnectionsPerTask', 1_000_000);
+    const target = positive(
+      props.clientConnectionsPerTaskTarget ?? Math.round((maxClients * MONITORING_DEFAULTS.clientConnectionsPerTaskTargetPercent) / 100),
+      'clientConnectionsPerTaskTarget',
+      maxClients,
+    );
+    this.serviceName = props.service.serviceName;
+
+    // --- the collector: reaches the tasks' /metrics and the ECS API, nothing else ---
+    const fn = newLibraryFunction(this, 'Collector', {
+      asset: 'collector',
+      description: "Reads ProxySQL's /metrics on every task each minute and writes CloudWatch embedded metrics",
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets,
+      securityGroupId: 'CollectorSecurityGroup',
+      securityGroupDescription: 'ProxySQL metrics collector: out to the tasks on 6070 (/metrics) and HTTPS (ECS API) only',
+      httpsFor: 'ECS API (HTTPS): ListTasks, DescribeTasks',
+      timeout: Duration.seconds(30),
+      environment: {
+        POWERTOOLS_SERVICE_NAME: 'serverless-proxysql-collector',
+        PROXYSQL_CLUSTER_ARN: props.cluster.clusterArn,
+        PROXYSQL_SERVICE_NAME: this.serviceName,
+        PROXYSQL_METRICS_PORT: String(PROXYSQL_RESTAPI_PORT),
+        PROXYSQL_SCRAPE_TIMEOUT_MS: '2000',
+      },
+      logGroup: new logs.LogGroup(this, 'CollectorLogGroup', { retention: props.collectorLogRetention ?? logs.RetentionDays.ONE_WEEK }),
+      reaches: "the ProxySQL tasks' /metrics",
+    });
+    this.collectorSecurityGroup = fn.connections.securityGroups[0];
+    props.taskConnections.connections.allowFrom(this.collectorSecurityGroup, ec2.Port.tcp(PROXYSQL_RESTAPI_PORT), 'ProxySQL metrics collector: /metrics only');
+    this.collector = fn;
+    // Least privilege: the two read calls, on this cluster only (ListTasks has no resource type of its own: '*' with the condition).
+    const onThisCluster = { ArnEquals: { 'ecs:cluster': props.cluster.clusterArn } };
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['ecs:ListTasks'], resources: ['*'], conditions: onThisCluster }));
+    const clusterTasks = Stack.of(this).formatArn({ service: 'ecs', resource: 'task', resourceName: `${props.cluster.clusterName}/*` });
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['ecs:DescribeTasks'], resources: [clusterTasks], conditions: onThisCluster }));
+    acknowledge(fn, {
+      'AwsSolutions-IAM5[Resource::*]': 'ecs:ListTasks has no resource-level permission; the statement is limited to this cluster by the ecs:cluster condition.',
+      [`AwsSolutions-IAM5[Resource::${nagResourceName(this, clusterTasks)}]`]:
+        'ecs:DescribeTasks on the tasks of this one cluster (task IDs are not known in advance), with the ecs:cluster condition.',
+    });
+
+    this.schedule = new events.Rule(this, 'Schedule', {
+      description: "Runs the ProxySQL metrics collector every minute (CloudWatch's standard resolution)",
+      schedule: events.Schedule.rate(Duration.minutes(1)),
+    });
+    // A late or retried run would only report a stale minute: none.
+    this.schedule.addTarget(new eventsTargets.LambdaFunction(fn, { retryAttempts: 0, maxEventAge: Duration.minutes(1) }));
+
+    // --- alarms, scaling on connections, dashboard ---
+    this.alarms =
+      props.alarms === false
+        ? []
+        : createAlarms(this, { serviceName: this.serviceName, service: props.service, targetGroup: props.targetGroup, thresholds, topic: props.alarmTopic });
+    if (props.scalableTaskCount) {
+      props.scalableTaskCount.scaleToTrackCustomMetric('ClientConnections', {
+        metric: collectorMetric(METRICS.clientConnectionsPerTask, this.serviceName),
+        targetValue: target,
+        scaleInCooldown: Duration.minutes(5),
+        scaleOutCooldown: Duration.minutes(1),
+      });
+    }
+    if (props.dashboard ?? true) {
+      this.dashboard = createDashboard(this, {
+        dashboardName: props.dashboardName ?? Names.uniqueResourceName(this, { maxLength: 200, separator: '-' }),
+        serviceName: this.serviceName,
+        service: props.service,
+        loadBalancer: props.loadBalancer,
+        targetGroup: props.targetGroup,
+        databaseCluster: props.databaseCluster,
+        databaseInstances: props.databaseInstances ?? [],
+        alarms: this.alarms,
+        clientConnectionsPerTaskTarget: props.scalableTaskCount ? target : undefined,
+        multiplexingRatioThreshold: thresholds.multiplexingRatio,
+      });
+    }
+  }
+}
+
+function resolveThresholds(t: ProxySqlAlarmThresholds = {}): ResolvedThresholds {
+  const d = MONITORING_DEFAULTS;
+  const percent = (value: number | undefined, fallback: number, name: string) => {
+    const v = value ?? fallback;
+    if (!(v > 0 && v <= 100)) throw new Error(`ProxySqlMonitoringProps.thresholds.${name}: ${v} must be a percentage above 0, at most 100`);
+    return v;
+  };
+  const multiplexingRatio = t.multiplexingRatio ?? d.multiplexingRatio;
+  if (!(multiplexingRatio > 1 && multiplexingRatio <= 1000)) {
+    throw new Error(`ProxySqlMonitoringProps.thresholds.multiplexingRatio: ${multiplexingRatio} must be above 1 (1 = no multiplexing at all) and at most 1000`);
+  }
+  return {
+    cpuUtilizationPercent: percent(t.cpuUtilizationPercent, d.cpuUtilizationPercent, 'cpuUtilizationPercent'),
+    memoryUtilizationPercent: percent(t.memoryUtilizationPercent, d.memoryUtilizationPercent, 'memoryUtilizationPercent'),
+    clientConnectionsPercent: percent(t.clientConnectionsPercent, d.clientConnectionsPercent, 'clientConnectionsPercent'),
+    multiplexingRatio,
+    multiplexingMinClientConnections: positive(t.multiplexingMinClientConnections ?? d.multiplexingMinClientConnections, 'thresholds.multiplexingMinClientConnections', 1_000_000),
+  };
+}
+
+function positive(value: number, name: string, max: number): number {
+  if (!Number.isInteger(value) || value < 1 || value > max) throw new Error(`ProxySqlMonitoringProps.${name}: must be a whole number from 1 to ${max}, got ${value}`);
+  return value;
+}

@@ -1,11 +1,12 @@
 // The checks of ProxySqlServiceProps, beside the construct as aws-rds keeps its validate-*-props. Each message
 // starts with the prop path; the construct adds its own path (./validation-error.ts). The rules themselves are
 // written once in ./config/rules.ts; what is here is what only the construct knows (Fargate sizes, tokens).
-import { Duration, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, Token } from 'aws-cdk-lib';
+import { IConstruct } from 'constructs';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { DEFAULT_APP_USER, DEFAULT_MAX_REPLICA_LAG_SECONDS } from './constants';
+import { DEFAULT_APP_USER, DEFAULT_BACKEND_TLS, DEFAULT_MAX_REPLICA_LAG_SECONDS } from './constants';
 import { check, managedUsernameProblem, mysqlVariableProblem, RANGES, rangeProblem, schemaProblem, UniqueNames } from './config/rules';
 import { ProxySqlBackendConfig } from './proxysql-backend';
 import { ProxySqlServiceProps, ProxySqlUser } from './proxysql-service-props';
@@ -70,7 +71,8 @@ export function validateProps(props: ProxySqlServiceProps): Settings {
     throw new Error(`${PROPS}.drainTimeout: ${drainSeconds} s must be from 0 to 110 s (Fargate stops a container at most 120 s after SIGTERM)`);
   }
   if (props.maxClientConnections !== undefined) {
-    checkProp(`${PROPS}.maxClientConnections`, props.maxClientConnections, (v) => rangeProblem(v, RANGES.maxClientConnections));
+    synthKnown(props.maxClientConnections, `${PROPS}.maxClientConnections`, 'it is written into proxysql.cnf as a number and sets the connection-scaling target');
+    check(`${PROPS}.maxClientConnections`, rangeProblem(props.maxClientConnections, RANGES.maxClientConnections));
   }
   if (props.maxBackendConnectionsPerServer !== undefined) {
     synthKnown(props.maxBackendConnectionsPerServer, `${PROPS}.maxBackendConnectionsPerServer`, "the writer's last-resort reader cap is computed from it");
@@ -82,9 +84,12 @@ export function validateProps(props: ProxySqlServiceProps): Settings {
     'ProxySQL takes it in seconds for replicas and milliseconds for Aurora',
   );
   check(`${PROPS}.maxReplicaLag`, rangeProblem(lag, RANGES.maxReplicaLagSeconds));
-  // A value may be a token (left to ProxySQL's loader at start): its name is still checked.
+  // A string value may be a token (ProxySQL's loader takes variables as strings); its name is still checked.
   for (const [name, value] of Object.entries(props.mysqlVariables ?? {})) {
-    check(`${PROPS}.mysqlVariables`, mysqlVariableProblem(name, Token.isUnresolved(value) ? 0 : value));
+    if (typeof value === 'number') {
+      synthKnown(value, `${PROPS}.mysqlVariables.${name}`, 'a number is written into proxysql.cnf as it is; give a deploy-time value as a string (Token.asString)');
+    }
+    check(`${PROPS}.mysqlVariables`, mysqlVariableProblem(name, Token.isUnresolved(value) ? '' : value));
   }
   return {
     cpu,
@@ -170,7 +175,10 @@ export function validateUsers(
     }
     const schema = user.schema ?? DEFAULT_APP_USER;
     checkProp(`${at}.schema`, schema, schemaProblem);
-    if (user.maxConnections !== undefined && !Token.isUnresolved(user.maxConnections)) checkCount(user.maxConnections, `${at}.maxConnections`);
+    if (user.maxConnections !== undefined) {
+      synthKnown(user.maxConnections, `${at}.maxConnections`, 'it is written into proxysql.cnf as a number');
+      checkCount(user.maxConnections, `${at}.maxConnections`);
+    }
     return {
       username: user.username,
       secret: user.secret,
@@ -204,4 +212,32 @@ function checkCount(value: number, at: string): void {
 export function isConnectable(grantee: iam.IGrantable): grantee is iam.IGrantable & ec2.IConnectable {
   const candidate = grantee as Partial<ec2.IConnectable>;
   return candidate.connections instanceof ec2.Connections;
+}
+
+/** The bootstrap needs the backend's admin credentials and a security group to be let into. */
+export function checkBootstrapPrerequisites(bootstrapEnabled: boolean, backend: ProxySqlBackendConfig): void {
+  if (!bootstrapEnabled) return;
+  if (!backend.adminSecret) {
+    throw new Error('ProxySqlServiceProps.bootstrap: the backend has no admin credentials; pass adminSecret to ProxySqlBackend or set bootstrap: false');
+  }
+  if (!backend.databaseConnections) {
+    throw new Error(
+      'ProxySqlServiceProps.bootstrap: the backend has no databaseConnections, so the bootstrap function cannot be let in; pass them or set bootstrap: false',
+    );
+  }
+}
+
+/** Synth warnings for choices that are allowed but deserve a second look, each with an id to acknowledge. */
+export function warnAboutChoices(scope: IConstruct, props: ProxySqlServiceProps, settings: Settings, backend: ProxySqlBackendConfig, users: UserSpec[], bootstrapEnabled: boolean, monitorUsername: string): void {
+  const warn = (id: string, message: string) => Annotations.of(scope).addWarningV2(`serverless-proxysql:${id}`, message);
+  if (backend.adminSecret && users.some((u) => u.secret === backend.adminSecret)) {
+    warn('adminUser', "ProxySqlServiceProps.users: the database's admin secret is served through the proxy; clients given it with grantConnect can read it. Prefer a least-privilege user.");
+  }
+  if (!bootstrapEnabled) {
+    warn('noBootstrap', `No bootstrap step: create the monitor user '${monitorUsername}' (password in the MonitorSecret) and the application users on the database yourself.`);
+  }
+  if (!(props.backendTls ?? DEFAULT_BACKEND_TLS)) warn('backendTlsOff', 'backendTls is false: ProxySQL talks to the database in clear text.');
+  if (!Token.isUnresolved(settings.desiredCount) && settings.desiredCount < 2) {
+    warn('singleTask', 'desiredCount is 1: a task replacement or AZ outage leaves clients without a proxy.');
+  }
 }

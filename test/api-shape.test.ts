@@ -1,5 +1,5 @@
 // What the construct exposes, the way aws-ecs-patterns and aws-rds expose it (issue: the package's API shape).
-import { Stack } from 'aws-cdk-lib';
+import { CfnParameter, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -8,7 +8,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { describe, expect, test } from 'vitest';
 import { CLIENT_PORT, PROXYSQL_MYSQL_PORT } from '../src/constants';
 import { ProxySqlBackend } from '../src/proxysql-backend';
-import { ProxySqlService } from '../src/proxysql-service';
+import { ProxySqlService, ProxySqlServiceProps } from '../src/proxysql-service';
 import { givenAuroraCluster, givenStack } from './support/stack';
 
 function auroraProxy() {
@@ -142,5 +142,49 @@ describe('validation names the construct path and the prop', () => {
     // Given the database's security group instead, it synthesizes.
     const dbSg = ec2.SecurityGroup.fromSecurityGroupId(stack, 'DbSg', 'sg-0123456789abcdef0');
     expect(() => build(dbSg)).not.toThrow();
+  });
+});
+
+describe('props given as CloudFormation tokens (e.g. a CfnParameter)', () => {
+  function withParameters(build: (number: () => number, text: () => string) => Partial<ProxySqlServiceProps>) {
+    const { stack, vpc } = givenStack();
+    const cluster = givenAuroraCluster(stack, vpc);
+    let n = 0;
+    const number = () => new CfnParameter(stack, `N${n++}`, { type: 'Number' }).valueAsNumber;
+    const text = () => new CfnParameter(stack, `S${n++}`, { type: 'String' }).valueAsString;
+    const make = () => new ProxySqlService(stack, 'Proxy', { vpc, backend: ProxySqlBackend.auroraCluster(cluster), ...build(number, text) });
+    return { stack, make };
+  }
+
+  test('are left to deploy time where nothing is computed from them', () => {
+    const { stack, make } = withParameters((number, text) => ({
+      desiredCount: number(),
+      autoScaling: { minCapacity: 2, maxCapacity: 6, targetCpuUtilizationPercent: number() },
+      mysqlVariables: { default_charset: text() },
+      users: [{ username: text(), schema: text() }],
+    }));
+    make();
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::ECS::Service', { DesiredCount: { Ref: 'N0' } });
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      TargetTrackingScalingPolicyConfiguration: Match.objectLike({ TargetValue: { Ref: 'N1' } }),
+    });
+    // The user name parameter reaches the rendered config and the bootstrap's input.
+    const config = JSON.stringify(template.findResources('AWS::ECS::TaskDefinition'));
+    expect(config).toContain('"Ref":"S2"');
+    expect(config).toContain('"Ref":"S3"');
+    expect(JSON.stringify(template.findResources('Custom::ProxySqlDatabaseBootstrap'))).toContain('"Ref":"S3"');
+  });
+
+  test.each<[string, (number: () => number) => Partial<ProxySqlServiceProps>, RegExp]>([
+    ['cpu', (number) => ({ cpu: number(), memoryLimitMiB: 2048 }), /ProxySqlServiceProps\.cpu: must be known at synth, not a CloudFormation token .*thread count/],
+    ['maxBackendConnectionsPerServer', (number) => ({ maxBackendConnectionsPerServer: number() }), /ProxySqlServiceProps\.maxBackendConnectionsPerServer: must be known at synth/],
+    ['maxClientConnections', (number) => ({ maxClientConnections: number() }), /ProxySqlServiceProps\.maxClientConnections: must be known at synth.*proxysql\.cnf/],
+    ['a numeric mysqlVariables value', (number) => ({ mysqlVariables: { wait_timeout: number() } }), /ProxySqlServiceProps\.mysqlVariables\.wait_timeout: must be known at synth.*as a string/],
+    ['drainTimeout', (number) => ({ drainTimeout: Duration.seconds(number()) }), /ProxySqlServiceProps\.drainTimeout: must be known at synth.*stop timeout/],
+    ['desiredCount without maxCapacity', (number) => ({ desiredCount: number() }), /ProxySqlServiceProps\.autoScaling\.maxCapacity: must be known at synth.*give it, then desiredCount may be a token/],
+  ])('%s: an error that says it must be known at synth, and why', (_name, props, message) => {
+    const { make } = withParameters((number) => props(number));
+    expect(make).toThrow(message);
   });
 });

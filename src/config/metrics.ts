@@ -15,32 +15,20 @@ export const METRICS_NAMESPACE = 'ServerlessProxySQL';
 /** Dimension names. */
 export const METRIC_DIMENSIONS = { service: 'Service', hostgroupRole: 'HostgroupRole', backendServer: 'BackendServer' } as const;
 
-/** Which dimensions a metric carries besides `Service`. */
-export enum MetricScope {
-  /** `Service` only. */
-  SERVICE = 'service',
-  /** `Service`, `HostgroupRole`. */
-  HOSTGROUP = 'hostgroup',
-  /** `Service`, `HostgroupRole`, `BackendServer`. */
-  BACKEND_SERVER = 'backend-server',
-}
+/**
+ * Which dimensions a metric carries besides `Service`: none (`service`), `HostgroupRole` (`hostgroup`), or
+ * `HostgroupRole` and `BackendServer` (`backend-server`).
+ */
+export const MetricScope = { SERVICE: 'service', HOSTGROUP: 'hostgroup', BACKEND_SERVER: 'backend-server' } as const;
+export type MetricScope = (typeof MetricScope)[keyof typeof MetricScope];
 
 /** CloudWatch units the collector uses (the strings are CloudWatch's and Powertools' own). */
-export enum MetricUnitName {
-  COUNT = 'Count',
-  COUNT_PER_SECOND = 'Count/Second',
-  BYTES = 'Bytes',
-  MICROSECONDS = 'Microseconds',
-  PERCENT = 'Percent',
-  NONE = 'None',
-}
+export const MetricUnitName = { COUNT: 'Count', COUNT_PER_SECOND: 'Count/Second', BYTES: 'Bytes', MICROSECONDS: 'Microseconds', PERCENT: 'Percent', NONE: 'None' } as const;
+export type MetricUnitName = (typeof MetricUnitName)[keyof typeof MetricUnitName];
 
 /** The statistic that reads a metric right: one datapoint a minute, so Average of a gauge is its value. */
-export enum MetricStatisticName {
-  AVERAGE = 'Average',
-  SUM = 'Sum',
-  MAXIMUM = 'Maximum',
-}
+export const MetricStatisticName = { AVERAGE: 'Average', SUM: 'Sum', MAXIMUM: 'Maximum' } as const;
+export type MetricStatisticName = (typeof MetricStatisticName)[keyof typeof MetricStatisticName];
 
 export interface CollectorMetric {
   readonly name: string;

@@ -73,6 +73,7 @@ describe('the tarball', () => {
         '.jsii',
         'assets/lambda/bootstrap/index.js',
         'assets/lambda/demo/index.js',
+        'assets/lambda/collector/index.js',
         'runtime/proxysql/entrypoint.sh',
         'runtime/proxysql/healthcheck.sh',
         'dist/cli/main.js',

@@ -1,0 +1,170 @@
+/**
+ * The rows that describe the backend to ProxySQL: its servers, the replication or Aurora hostgroups that keep
+ * writer and readers apart, and the pool settings per hostgroup. buildProxySqlConfig (./build.ts) puts them in
+ * the configuration; each default here states the measurement or source behind it.
+ */
+import { READER_HOSTGROUP, WRITER_HOSTGROUP } from '../constants';
+import type { AuroraBackendSpec, BackendSpec, EndpointsBackendSpec } from './build';
+import { MySqlAwsAuroraHostgroup, MySqlHostgroupAttributes, MySqlReplicationHostgroup, MySqlServer } from './model';
+
+/**
+ * The backend pool, chosen by measuring through a real ProxySQL (2.7.1) with backend TLS under a Lambda-like
+ * fleet (BENCHMARKS.md, "Through a real ProxySQL"). Together with the per-server cap
+ * (DEFAULT_MAX_BACKEND_CONNECTIONS_PER_SERVER) and the last-resort reader cap below:
+ * - free_connections_pct 50: keep half the cap idle per server. At 100 every connection a burst opened stayed
+ *   (2,000 sessions starting in one second: 59 kept for good); at 10 a burst above 2 per server opened new TLS
+ *   connections that were closed again on return (MySQL_HostGroups_Manager.cpp destroys free connections above
+ *   free_connections_pct * max_connections / 100).
+ * - no connection throttle: ProxySQL counts every request that finds no free connection against
+ *   throttle_connections_per_sec (MySrvConnList.cpp, new_connections_now++ before the check), so at 20/s the
+ *   requests queued behind a failover used the budget up and the first write on the new writer came 779 ms after
+ *   the flip instead of 133 ms. The cap bounds the connection count instead.
+ * - no warming: it would open free_connections_pct of the cap per server before reusing any connection.
+ */
+export const BACKEND_POOL = {
+  freeConnectionsPct: 50,
+  /** ProxySQL's own default (no throttle); stated because a hostgroup_attributes row needs a value. */
+  throttleConnectionsPerSec: 1_000_000,
+  connectionWarming: false,
+} as const;
+
+/** The pool settings as a mysql_hostgroup_attributes row states them (a row overrides the globals). */
+const POOL_ATTRIBUTES = {
+  freeConnectionsPct: BACKEND_POOL.freeConnectionsPct,
+  connectionWarming: BACKEND_POOL.connectionWarming,
+  throttleConnectionsPerSec: BACKEND_POOL.throttleConnectionsPerSec,
+};
+
+/**
+ * How often ProxySQL asks the backends who the writer is: read_only on every server (endpoints), or Aurora's
+ * replica_host_status on one instance (Aurora: it queries one instance per check, lib/MySQL_Monitor.cpp). With the
+ * default 1000 ms the first write on a new writer came up to ~0.7-1.1 s after the flip; detection waits for the
+ * next check, so the interval bounds it. The cost is one small query per interval per task (and per server
+ * for read_only): 10 per second, negligible for any RDS or Aurora instance.
+ */
+export const FAILOVER_CHECK = { intervalMs: 100, timeoutMs: 80, timeoutsBeforeReadOnly: 10 } as const;
+
+/**
+ * The writer's pool as a last-resort reader: a quarter of the cap (at least 2). With the full cap, every read burst
+ * that found the replicas' pools busy opened connections to the writer for a handful of reads (20 connections
+ * for 189 reads of 47,000 in a measured cold start of 2,000 sessions); when every replica is down, reads still
+ * have the writer, queued on these connections.
+ */
+export function lastResortReaderCap(maxConnections: number): number {
+  return Math.max(2, Math.ceil(maxConnections / 4));
+}
+
+/** Weight of replicas in the reader hostgroup, against the writer's 1 there: the writer serves reads only when no replica can. */
+export const REPLICA_READ_WEIGHT = 1000;
+export const WRITER_READ_WEIGHT = 1;
+
+export interface BackendRows {
+  servers: MySqlServer[];
+  replicationHostgroups: MySqlReplicationHostgroup[];
+  auroraHostgroups: MySqlAwsAuroraHostgroup[];
+  hostgroupAttributes: MySqlHostgroupAttributes[];
+}
+
+export function buildBackend(backend: BackendSpec, maxConnections: number): BackendRows {
+  return backend.kind === 'aurora' ? auroraRows(backend, maxConnections) : endpointRows(backend, maxConnections);
+}
+
+/**
+ * Aurora: seed the instances we know (the monitor connects only to servers already in the writer or reader
+ * hostgroup and then follows replica_host_status). The writer is also seeded in the reader hostgroup at
+ * weight 1: ProxySQL evaluates writer_is_also_reader only on a topology change (maintainer in
+ * sysown/proxysql#5592), and without the writer there, reads fail with 9001 once every reader is gone.
+ */
+function auroraRows(backend: AuroraBackendSpec, maxConnections: number): BackendRows {
+  const [writer, ...readers] = backend.instanceEndpoints;
+  const server = (hostgroup: number, address: string, weight: number, comment: string, cap = maxConnections): MySqlServer => ({
+    hostgroup,
+    address,
+    port: backend.port,
+    weight,
+    maxConnections: cap,
+    useSsl: backend.useTls,
+    comment,
+  });
+  return {
+    servers: [
+      server(WRITER_HOSTGROUP, writer, WRITER_READ_WEIGHT, 'seed: writer at deploy time; the Aurora monitor follows failovers'),
+      server(READER_HOSTGROUP, writer, WRITER_READ_WEIGHT, 'writer as last-resort reader', lastResortReaderCap(maxConnections)),
+      ...readers.map((reader) => server(READER_HOSTGROUP, reader, REPLICA_READ_WEIGHT, 'reader')),
+    ],
+    replicationHostgroups: [],
+    auroraHostgroups: [
+      {
+        writerHostgroup: WRITER_HOSTGROUP,
+        readerHostgroup: READER_HOSTGROUP,
+        active: true,
+        auroraPort: backend.port,
+        domainName: backend.domainName,
+        maxLagMs: backend.maxReplicaLagMs,
+        checkIntervalMs: FAILOVER_CHECK.intervalMs,
+        checkTimeoutMs: FAILOVER_CHECK.timeoutMs,
+        writerIsAlsoReader: true,
+        newReaderWeight: REPLICA_READ_WEIGHT,
+        comment: 'Aurora auto-discovery: instances and the writer from information_schema.replica_host_status',
+      },
+    ],
+    // Discovered instances take these defaults; they do not inherit use_ssl from the seed (sysown/proxysql#2861).
+    hostgroupAttributes: [WRITER_HOSTGROUP, READER_HOSTGROUP].map((hostgroupId) => ({
+      hostgroupId,
+      ...POOL_ATTRIBUTES,
+      serversDefaults: JSON.stringify({ use_ssl: backend.useTls ? 1 : 0, max_connections: maxConnections }),
+      comment: 'pool settings, and defaults for discovered Aurora instances',
+    })),
+  };
+}
+
+/** Endpoints: the writer in both hostgroups (weight 1 among readers), replicas in the reader hostgroup. */
+function endpointRows(backend: EndpointsBackendSpec, maxConnections: number): BackendRows {
+  const base = { maxConnections, useSsl: backend.useTls };
+  return {
+    servers: [
+      { ...base, hostgroup: WRITER_HOSTGROUP, address: backend.writer.host, port: backend.writer.port, weight: REPLICA_READ_WEIGHT, comment: 'writer' },
+      {
+        ...base,
+        hostgroup: READER_HOSTGROUP,
+        address: backend.writer.host,
+        port: backend.writer.port,
+        weight: WRITER_READ_WEIGHT,
+        maxConnections: lastResortReaderCap(maxConnections),
+        comment: 'writer as last-resort reader',
+      },
+      ...backend.readers.map((reader) => ({
+        ...base,
+        hostgroup: READER_HOSTGROUP,
+        address: reader.host,
+        port: reader.port,
+        weight: REPLICA_READ_WEIGHT,
+        maxReplicationLag: backend.maxReplicaLagSeconds,
+        comment: 'reader',
+      })),
+    ],
+    replicationHostgroups: [
+      {
+        writerHostgroup: WRITER_HOSTGROUP,
+        readerHostgroup: READER_HOSTGROUP,
+        checkType: backend.checkType,
+        comment: 'roles follow read_only: a promoted replica becomes the writer',
+      },
+    ],
+    auroraHostgroups: [],
+    // A promoted replica keeps its max_replication_lag in its copy in the writer hostgroup, and with
+    // replication stopped its lag reads NULL, which ProxySQL counts as mysql-monitor_slave_lag_when_null (60 s):
+    // the new writer would be shunned and every write would fail (sysown/proxysql#4107, #3897). In the writer
+    // hostgroup a missing lag counts as 0 instead; readers with broken replication are still shunned.
+    hostgroupAttributes: [
+      {
+        hostgroupId: WRITER_HOSTGROUP,
+        ...POOL_ATTRIBUTES,
+        ...(backend.maxReplicaLagSeconds > 0 ? { hostgroupSettings: JSON.stringify({ monitor_slave_lag_when_null: 0 }) } : {}),
+        comment:
+          backend.maxReplicaLagSeconds > 0 ? 'pool settings; never shun the writer for a NULL replication lag after a promotion' : 'pool settings',
+      },
+      { hostgroupId: READER_HOSTGROUP, ...POOL_ATTRIBUTES, comment: 'pool settings' },
+    ],
+  };
+}

@@ -1,4 +1,5 @@
 import { Annotations, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -28,6 +29,7 @@ import { generatedSecret } from './generated-secret';
 import { checkProp } from './prop-rules';
 import { ProxySqlBackendConfig } from './proxysql-backend';
 import { proxySqlContainerOptions } from './proxysql-container';
+import { rollBackOnAccessDenied } from './proxysql-deployment-alarm';
 import { ProxySqlMonitoring } from './proxysql-monitoring';
 import { acknowledgeServiceFindings } from './proxysql-service-nag';
 import { ProxySqlServiceProps } from './proxysql-service-props';
@@ -87,6 +89,11 @@ export class ProxySqlService extends Construct {
   public readonly bootstrap?: DatabaseBootstrap;
   /** The EventBridge rule that restarts the tasks after a secret rotation, when enabled. */
   public readonly rotationRestartRule?: events.Rule;
+  /**
+   * The deployment alarm: ProxySQL logged a refused login (client, backend or monitor) during a deployment. ECS
+   * rolls the deployment back when it fires, as the circuit breaker does for tasks that fail their health check.
+   */
+  public readonly deploymentAlarm: cloudwatch.Alarm;
   /** The metrics collector, alarms and dashboard, unless `monitoring.enabled` is false. */
   public readonly monitoring?: ProxySqlMonitoring;
 
@@ -181,6 +188,7 @@ export class ProxySqlService extends Construct {
       platformVersion: ecs.FargatePlatformVersion.LATEST,
       propagateTags: ecs.PropagatedTagSource.SERVICE,
     });
+    this.deploymentAlarm = rollBackOnAccessDenied(this, this.logGroup, this.service);
     [this.listener, this.targetGroup] = this.createListener();
     this.scaling = this.service.autoScaleTaskCount({ minCapacity: settings.minCapacity, maxCapacity: settings.maxCapacity });
     this.scaling.scaleOnCpuUtilization('Cpu', { targetUtilizationPercent: settings.targetCpu, scaleInCooldown: Duration.minutes(5), scaleOutCooldown: Duration.minutes(1) });

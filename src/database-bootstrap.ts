@@ -48,6 +48,12 @@ export interface DatabaseBootstrapProps {
    * @default - any IPv4 address: Secrets Manager may be reached through a NAT gateway
    */
   readonly httpsEgress?: ec2.IPeer;
+  /**
+   * Existing accounts the bootstrap may take over (replace their password, revoke their other grants). Any other
+   * account that exists and that this stack did not create makes the bootstrap fail with a message naming it.
+   * @default [] - nothing is adopted silently
+   */
+  readonly adoptExistingUsers?: string[];
   /** Drop the monitor and application users when this resource is deleted (schemas and data are kept). @default false */
   readonly dropUsersOnDelete?: boolean;
   /** How long to wait for the database to accept connections (a new Aurora cluster takes minutes). @default Duration.minutes(10) */
@@ -166,6 +172,7 @@ export class DatabaseBootstrap extends Construct {
         MonitorSecretArn: props.monitorSecret.secretArn,
         Users: Stack.of(this).toJsonString(users),
         DropUsersOnDelete: props.dropUsersOnDelete ? 'true' : 'false',
+        ...(props.adoptExistingUsers?.length ? { AdoptExistingUsers: Stack.of(this).toJsonString(props.adoptExistingUsers) } : {}),
         WaitForDatabaseMs: String(waitForDatabase.toMilliseconds()),
         ...tlsProperties(props),
         ...(props.revision !== undefined ? { Revision: props.revision } : {}),

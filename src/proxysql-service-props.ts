@@ -82,6 +82,14 @@ export interface ProxySqlServiceProps {
    * @default - the bootstrap runs when its inputs (users, grants, secret ARNs) change
    */
   readonly bootstrapRevision?: string;
+  /**
+   * Accounts that already exist on the database and that the bootstrap step may take over: it sets their password
+   * to the one in their secret and revokes their grants outside their schema (synth warns
+   * `serverless-proxysql:adoptExistingUsers`). An existing account not listed, that this stack did not create, makes
+   * the deployment fail with a message naming it.
+   * @default [] - no account is taken over silently
+   */
+  readonly adoptExistingUsers?: string[];
   /** Drop the users the bootstrap step created when the stack is deleted. @default false */
   readonly dropUsersOnDelete?: boolean;
   /** Custom query rules, evaluated before the default read/write split. @default [] */

@@ -62,6 +62,8 @@ export function validateProps(props: ProxySqlServiceProps): Settings {
     );
   }
   const { desiredCount, minCapacity, maxCapacity } = taskCounts(props);
+  // Never the admin login or a system account (root, rdsadmin…), whatever is listed.
+  (props.adoptExistingUsers ?? []).forEach((name, i) => checkProp(`${PROPS}.adoptExistingUsers[${i}]`, name, managedUsernameProblem));
   const targetCpu = props.autoScaling?.targetCpuUtilizationPercent ?? 60;
   if (!Token.isUnresolved(targetCpu) && !(targetCpu >= 10 && targetCpu <= 90)) {
     throw new Error(`${PROPS}.autoScaling.targetCpuUtilizationPercent: ${targetCpu} must be from 10 to 90`);
@@ -235,6 +237,9 @@ export function warnAboutChoices(scope: IConstruct, props: ProxySqlServiceProps,
   }
   if (!bootstrapEnabled) {
     warn('noBootstrap', `No bootstrap step: create the monitor user '${monitorUsername}' (password in the MonitorSecret) and the application users on the database yourself.`);
+  }
+  if (props.adoptExistingUsers?.length) {
+    warn('adoptExistingUsers', `The bootstrap step takes over existing accounts (${props.adoptExistingUsers.join(', ')}): their passwords are replaced and their grants outside their schema revoked.`);
   }
   if (!(props.backendTls ?? DEFAULT_BACKEND_TLS)) warn('backendTlsOff', 'backendTls is false: ProxySQL talks to the database in clear text.');
   if (!Token.isUnresolved(settings.desiredCount) && settings.desiredCount < 2) {

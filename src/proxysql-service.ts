@@ -330,6 +330,7 @@ export class ProxySqlService extends Construct {
       monitorSecret: this.monitorSecret,
       users: users.filter((u) => u.createOnBackend).map((u) => ({ username: u.username as string, secret: u.secret, schema: u.schema, privileges: u.privileges })),
       dropUsersOnDelete: props.dropUsersOnDelete ?? false,
+      adoptExistingUsers: props.adoptExistingUsers,
       revision: props.bootstrapRevision,
       httpsEgress: props.bootstrapHttpsEgress ?? props.httpsEgress,
       // The bootstrap connects as ProxySQL does: the same TLS setting and CA (see resolveBackendCa).

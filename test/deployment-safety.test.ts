@@ -1,6 +1,6 @@
 // A deployment whose configuration refuses logins rolls back: the circuit breaker (tasks failing the health
 // check) and a deployment alarm on ProxySQL's "Access denied" log lines (issue: safe when things go wrong).
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, test } from 'vitest';
 import { DEPLOYMENT_FAILURE_LOG_TERM } from '../src/config/deployment-alarm';
 import { ProxySqlBackend } from '../src/proxysql-backend';
@@ -48,7 +48,32 @@ describe('deployment safety', () => {
 
   test('each service has its own metric: two proxies in one account do not share it', () => {
     const second = new ProxySqlService(stack, 'Second', { vpc, backend: ProxySqlBackend.auroraCluster(cluster) });
-    const names = [proxy, second].map((p) => (p.node.findChild('LogGroup').node.findChild('AccessDenied').node.defaultChild as { metricTransformations: Array<{ metricName: string }> }).metricTransformations[0].metricName);
+    const names = [proxy, second].map((p) => (p.node.findChild('LogGroup').node.findChild('AccessDenied').node.defaultChild as unknown as { metricTransformations: Array<{ metricName: string }> }).metricTransformations[0].metricName);
     expect(new Set(names).size).toBe(2);
+  });
+});
+
+describe('existing accounts are never adopted silently', () => {
+  test('adoptExistingUsers reaches the bootstrap, with a warning; a reserved name is refused', () => {
+    const { stack, vpc } = givenStack();
+    const cluster = givenAuroraCluster(stack, vpc);
+    const proxy = new ProxySqlService(stack, 'Proxy', { vpc, backend: ProxySqlBackend.auroraCluster(cluster), adoptExistingUsers: ['app'] });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('Custom::ProxySqlDatabaseBootstrap', { AdoptExistingUsers: '["app"]' });
+    const warnings = Annotations.fromStack(stack).findWarning(`/${proxy.node.path}`, Match.stringLikeRegexp('serverless-proxysql:adoptExistingUsers'));
+    expect(warnings).toHaveLength(1);
+    const other = givenStack();
+    const otherCluster = givenAuroraCluster(other.stack, other.vpc);
+    expect(() => new ProxySqlService(other.stack, 'Proxy', { vpc: other.vpc, backend: ProxySqlBackend.auroraCluster(otherCluster), adoptExistingUsers: ['rdsadmin'] })).toThrow(
+      /TestStack\/Proxy: ProxySqlServiceProps\.adoptExistingUsers\[0\]: .*rdsadmin/,
+    );
+  });
+
+  test('by default the bootstrap is told to adopt nothing', () => {
+    const { stack, vpc } = givenStack();
+    const cluster = givenAuroraCluster(stack, vpc);
+    new ProxySqlService(stack, 'Proxy', { vpc, backend: ProxySqlBackend.auroraCluster(cluster) });
+    const [bootstrap] = Object.values(Template.fromStack(stack).findResources('Custom::ProxySqlDatabaseBootstrap'));
+    expect(bootstrap.Properties).not.toHaveProperty('AdoptExistingUsers');
   });
 });

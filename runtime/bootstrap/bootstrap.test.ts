@@ -114,7 +114,8 @@ describe('bootstrapDatabase against MariaDB (primary + replica)', () => {
   });
 
   it('update (twice): a rotated password works and the old one fails; changed grants are exactly the new ones', async () => {
-    const spec = base();
+    // As the handler passes an Update: the accounts of the previous run are this stack's.
+    const spec: BootstrapSpec = { ...base(), managed: ['proxysql_monitor', 'app', 'reporting'] };
     spec.users[0] = { ...spec.users[0], password: 'rotated-pw-2 \' "', privileges: ['SELECT', 'INSERT', 'UPDATE', 'DELETE'] };
     spec.users[1] = { ...spec.users[1], privileges: ['SELECT'] };
     spec.monitor.password = 'monitor-pw-2';
@@ -140,6 +141,31 @@ describe('bootstrapDatabase against MariaDB (primary + replica)', () => {
     );
     await expect(login(topology.primary.port, 'proxysql_monitor', 'monitor-pw-1')).rejects.toMatchObject({ code: 'ER_ACCESS_DENIED_ERROR' });
     await (await login(topology.primary.port, 'proxysql_monitor', 'monitor-pw-2')).end();
+  });
+
+  it('an existing account this stack did not create is not taken over: refused, its password and grants untouched', async () => {
+    const root = await login(topology.primary.port, 'root', topology.primary.rootPassword);
+    await root.query("CREATE USER 'legacy'@'%' IDENTIFIED BY 'theirs-pw'");
+    await root.query("GRANT SELECT ON mysql.* TO 'legacy'@'%'");
+    const spec: BootstrapSpec = { ...base(), users: [{ username: 'legacy', password: 'our-pw-1', schema: 'legacy_db', privileges: ['ALL PRIVILEGES'] }] };
+    allPasswords.push('our-pw-1', 'theirs-pw');
+    await expect(bootstrapDatabase({ ...spec, managed: ['proxysql_monitor'] })).rejects.toThrow(
+      "user 'legacy'@'%' already exists on the database and this stack did not create it (its password is not the one in its secret): taking it over would replace its password and revoke its other grants. Give the user another name, drop the account, or list 'legacy' in adoptExistingUsers to take it over",
+    );
+    await (await login(topology.primary.port, 'legacy', 'theirs-pw')).end();
+    expect(await grantsOf(topology.primary.port, topology.primary.rootPassword, 'legacy')).toContain('GRANT SELECT ON `mysql`.* TO `legacy`@`%`');
+
+    // Listed in adopt: taken over (our password, our grants only), with a warning in the log.
+    const adopted = await bootstrapDatabase({ ...spec, managed: ['proxysql_monitor'], adopt: ['legacy'] });
+    expect(adopted.users[0]).toMatchObject({ username: 'legacy', created: false, revoked: ['SELECT ON mysql'] });
+    await (await login(topology.primary.port, 'legacy', 'our-pw-1')).end();
+    expect(logger.lines.some((l) => l.includes("taking over the existing user 'legacy'@'%'"))).toBe(true);
+
+    // A Create retried after a failure left the account behind: its password is ours, so it is ours.
+    const retried = await bootstrapDatabase({ ...spec, managed: ['proxysql_monitor'] });
+    expect(retried.users[0]).toMatchObject({ username: 'legacy', created: false });
+    await root.query("DROP USER 'legacy'@'%'");
+    await root.end();
   });
 
   it('delete (twice): users are dropped, schemas and data kept', async () => {

@@ -14,7 +14,7 @@
  */
 import * as mysql from 'mysql2/promise';
 import { normalisePrivilege } from '../../src/config/rules';
-import { connectWithRetry } from './connect';
+import { connectWithRetry, sslOption } from './connect';
 import { describeError, noopLogger, scrub, scrubbingLogger, secretsOf } from './scrub';
 import { BootstrapError, BootstrapLogger, BootstrapResult, BootstrapSpec, BootstrapUser, BootstrapUserResult, checkManagedUsername, DatabaseFlavour, validateSpec } from './spec';
 
@@ -76,18 +76,62 @@ function quoteUser(conn: mysql.Connection, username: string): string {
 /** Privilege names as information_schema lists them; checked before they go back into a REVOKE. */
 const PRIVILEGE_NAME = /^[A-Z][A-Z ]*[A-Z]$/;
 
-async function ensureUser(s: Session, conn: mysql.Connection, username: string, password: string, log: BootstrapLogger): Promise<boolean> {
+async function ensureUser(s: Session, conn: mysql.Connection, spec: BootstrapSpec, username: string, password: string, log: BootstrapLogger): Promise<boolean> {
   const existing = await s.run(`looking up user '${username}'`, "SELECT 1 FROM mysql.user WHERE User = ? AND Host = '%'", [username]);
   if (existing.length === 0) {
     await s.run(`creating user '${username}'`, `CREATE USER ${quoteUser(conn, username)} IDENTIFIED BY ?`, [password]);
     log.info(`created user '${username}'@'%'`);
     return true;
   }
+  await refuseForeignAccount(spec, username, password, log);
   // Always set: this is how a rotated password reaches the database (same password again is harmless). UNLOCK:
   // a user that was removed from the list (and so locked, see lockRemovedUsers) and is listed again works again.
   await s.run(`setting the password of user '${username}'`, `ALTER USER ${quoteUser(conn, username)} IDENTIFIED BY ? ACCOUNT UNLOCK`, [password]);
   log.info(`updated the password of user '${username}'@'%'`);
   return false;
+}
+
+/**
+ * An account that exists but is not this stack's is never taken over silently: the bootstrap would replace its
+ * password and revoke its other grants. It is ours when the previous run managed it (an Update), when its
+ * password is already the one in our secret (a Create retried after a failure left it behind: logging in as it
+ * proves that), or when the user listed it in adoptExistingUsers. Otherwise: an error that says what to do.
+ */
+async function refuseForeignAccount(spec: BootstrapSpec, username: string, password: string, log: BootstrapLogger): Promise<void> {
+  if ((spec.managed ?? []).includes(username)) return;
+  if ((spec.adopt ?? []).includes(username)) {
+    log.warn(`taking over the existing user '${username}'@'%' (listed in adoptExistingUsers): its password is replaced and grants outside its schema revoked`);
+    return;
+  }
+  if (await canLogIn(spec, username, password)) return;
+  throw new BootstrapError(
+    `user '${username}'@'%' already exists on the database and this stack did not create it (its password is not the one in its secret): taking it over would replace its password and revoke its other grants. Give the user another name, drop the account, or list '${username}' in adoptExistingUsers to take it over`,
+  );
+}
+
+/**
+ * "Account is locked" comes only with the right password (MariaDB 11 answers 4151 for it and 1045 for a wrong one,
+ * checked here; MySQL 8 checks the lock after authentication too, ER_ACCOUNT_HAS_BEEN_LOCKED 3118 — assumed for
+ * Aurora MySQL 3 from the MySQL reference manual, "Account Locking"): a user we locked when it was removed and that
+ * is listed again with the same secret is still ours.
+ */
+const LOCKED_BUT_AUTHENTICATED = new Set([4151, 3118]);
+
+async function canLogIn(spec: BootstrapSpec, username: string, password: string): Promise<boolean> {
+  try {
+    const probe = await mysql.createConnection({
+      host: spec.host,
+      port: spec.port,
+      user: username,
+      password,
+      ssl: sslOption(spec.ssl),
+      connectTimeout: spec.connectTimeoutMs ?? 10_000,
+    });
+    await probe.end().catch(() => undefined);
+    return true;
+  } catch (err) {
+    return LOCKED_BUT_AUTHENTICATED.has((err as { errno?: number }).errno ?? 0);
+  }
 }
 
 /** Every (schema, privilege) the user holds at schema level, as information_schema reports them. */
@@ -117,7 +161,7 @@ async function bootstrapMonitor(
   log: BootstrapLogger,
 ): Promise<BootstrapResult['monitor']> {
   const { username, password } = spec.monitor;
-  const created = await ensureUser(s, conn, username, password, log);
+  const created = await ensureUser(s, conn, spec, username, password, log);
   await s.run(`granting ${privilege} to the monitor user '${username}'`, `GRANT ${privilege} ON *.* TO ${quoteUser(conn, username)}`);
   // Anything else it holds (global or on a schema) is more than the monitor needs: revoked after the grant.
   const revoked: string[] = [];
@@ -135,12 +179,12 @@ async function bootstrapMonitor(
   return { username, created, privileges: [privilege], revoked };
 }
 
-async function bootstrapAppUser(s: Session, conn: mysql.Connection, user: BootstrapUser, log: BootstrapLogger): Promise<BootstrapUserResult> {
+async function bootstrapAppUser(s: Session, conn: mysql.Connection, spec: BootstrapSpec, user: BootstrapUser, log: BootstrapLogger): Promise<BootstrapUserResult> {
   const desired = [...new Set(user.privileges.map(normalisePrivilege))];
   const all = desired.includes('ALL PRIVILEGES');
   const grantList = all ? 'ALL PRIVILEGES' : desired.join(', ');
   await s.run(`creating schema '${user.schema}'`, `CREATE DATABASE IF NOT EXISTS ${conn.escapeId(user.schema)}`);
-  const created = await ensureUser(s, conn, user.username, user.password, log);
+  const created = await ensureUser(s, conn, spec, user.username, user.password, log);
   // Grant the desired set first, then revoke the extras: the user never lacks a privilege it keeps.
   await s.run(
     `granting ${grantList} on '${user.schema}' to '${user.username}'`,
@@ -197,7 +241,7 @@ export async function bootstrapDatabase(spec: BootstrapSpec): Promise<BootstrapR
     log.info(`database is ${flavour} ${serverVersion}`);
     const monitor = await bootstrapMonitor(s, conn, spec, privilege, log);
     const users: BootstrapUserResult[] = [];
-    for (const user of spec.users) users.push(await bootstrapAppUser(s, conn, user, log));
+    for (const user of spec.users) users.push(await bootstrapAppUser(s, conn, spec, user, log));
     log.info('bootstrap complete', { users: users.map((u) => u.username), monitor: monitor.username });
     return { flavour, serverVersion, monitor, users };
   } catch (err) {

@@ -123,6 +123,21 @@ describe('onEvent handler in-process against MariaDB', () => {
     expect(await canLogin('reporting', 'rep-1')).toBe(true);
   });
 
+  it('Create refuses an existing account it did not create, and takes it over when AdoptExistingUsers lists it', async () => {
+    const root = await mysql.createConnection({ host: '127.0.0.1', port: topology.primary.port, user: 'root', password: topology.primary.rootPassword });
+    await root.query("CREATE USER 'theirs'@'%' IDENTIFIED BY 'their-pw'");
+    secrets.set(ARN('theirs'), { username: 'theirs', password: 'our-pw' });
+    const withTheirs = (extra: Partial<BootstrapResourceProperties> = {}) =>
+      props({ Users: JSON.stringify([{ username: 'theirs', secretArn: ARN('theirs'), schema: 'theirs', privileges: ['SELECT'] }]), ...extra });
+    // The monitor exists from earlier tests with the same secret: it is recognised as ours by its password.
+    await expect(onEvent(create(withTheirs()))).rejects.toThrow(/user 'theirs'@'%' already exists on the database and this stack did not create it/);
+    expect(await canLogin('theirs', 'their-pw')).toBe(true);
+    await onEvent(create(withTheirs({ AdoptExistingUsers: '["theirs"]' })));
+    expect(await canLogin('theirs', 'our-pw')).toBe(true);
+    await root.query("DROP USER 'theirs'@'%'");
+    await root.end();
+  });
+
   it('Update never locks the admin login or a system account, whatever the old properties said', async () => {
     const withRoot = props({ Users: JSON.stringify([{ username: 'root', secretArn: ARN('app'), schema: 'app', privileges: ['SELECT'] }]) });
     await expect(onEvent(update('db-bootstrap-127.0.0.1', props(), withRoot))).rejects.toThrow(/removed user \[0\]: 'root' is reserved/);

@@ -55,6 +55,8 @@ export interface BootstrapResourceProperties {
   Ssl?: string;
   /** With Ssl 'custom-ca': the PEM bundle of the CAs that sign the database's certificate. */
   SslCa?: string;
+  /** JSON array of existing account names the bootstrap may take over (ProxySqlServiceProps.adoptExistingUsers). */
+  AdoptExistingUsers?: string;
   /** Changes whenever a secret or the user list changes, so CloudFormation sends an Update. Not read. */
   Revision?: string;
 }
@@ -84,6 +86,15 @@ function parseUsers(json: string): UserProperty[] {
     }
     return { username: u.username, secretArn: u.secretArn, schema: u.schema, privileges: u.privileges.map(String) };
   });
+}
+
+function parseNames(json: string | undefined): string[] {
+  if (json === undefined) return [];
+  const names: unknown = JSON.parse(json);
+  if (!Array.isArray(names) || names.some((n) => typeof n !== 'string')) {
+    throw new Error('resource property AdoptExistingUsers is not a JSON array of user names: the DatabaseBootstrap construct sets it');
+  }
+  return names as string[];
 }
 
 /** The TLS mode of the resource properties Ssl and SslCa. */
@@ -154,11 +165,15 @@ export function createOnEventHandler(deps: OnEventHandlerDeps): (event: CloudFor
     }
 
     const spec = await specFromProperties(props, deps.getSecret, log);
+    // On an Update, the previous run's accounts are this stack's; any other existing account is not taken over
+    // unless listed in AdoptExistingUsers (bootstrap.ts, refuseForeignAccount).
+    const old = event.RequestType === 'Update' ? (event.OldResourceProperties as unknown as Partial<BootstrapResourceProperties>) : undefined;
+    const before = old?.Users === undefined ? [] : parseUsers(old.Users).map((u) => u.username);
+    spec.managed = old ? [...before, ...(old.MonitorUsername ? [old.MonitorUsername] : [])] : [];
+    spec.adopt = parseNames(props.AdoptExistingUsers);
     const result = await bootstrapDatabase(spec);
-    if (event.RequestType === 'Update') {
+    if (old) {
       // Users the previous deploy had and this one does not: locked (see lockRemovedUsers for why not dropped).
-      const old = event.OldResourceProperties as unknown as Partial<BootstrapResourceProperties>;
-      const before = old.Users === undefined ? [] : parseUsers(old.Users).map((u) => u.username);
       const now = new Set(spec.users.map((u) => u.username));
       await lockRemovedUsers(spec, before.filter((u) => !now.has(u)));
     }

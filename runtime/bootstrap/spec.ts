@@ -40,6 +40,14 @@ export interface BootstrapSpec {
   /** Total time to keep retrying an unreachable database (bounded, jittered exponential backoff). @default 0 (one attempt) */
   waitForDatabaseMs?: number;
   logger?: BootstrapLogger;
+  /**
+   * Accounts this stack already manages (an Update: the users and monitor of its previous run). Any other account
+   * that exists is someone else's unless its password is the one in our secret (a retried Create): it is not taken
+   * over silently (see ensureUser in ./bootstrap.ts). @default [] (a Create)
+   */
+  managed?: readonly string[];
+  /** Existing accounts the user chose to take over (ProxySqlServiceProps.adoptExistingUsers). @default [] */
+  adopt?: readonly string[];
 }
 
 export type DatabaseFlavour = 'mariadb' | 'mysql';

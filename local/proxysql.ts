@@ -2,8 +2,9 @@
  * A real ProxySQL in front of the local MariaDB topology, configured exactly as a task is: the deploy's own model
  * (src/config: buildProxySqlConfig + renderProxySqlConfig, endpoints backend, writer + replica), the users created
  * by the deploy's bootstrap code, and started through the container entrypoint (runtime/proxysql/entrypoint.sh
- * under /bin/sh, with the template and the passwords in the environment as ECS injects them). Used by the opt-in
- * real-ProxySQL tests (`npm run test:proxysql`) and `npm run bench -- --local --proxysql PATH`.
+ * run as the task's entryPoint runs it, with the script, the template and the passwords in the environment as ECS
+ * injects them). Used by the opt-in real-ProxySQL tests (`npm run test:proxysql`) and
+ * `npm run bench -- --local --proxysql PATH`.
  *
  * No ProxySQL ships with the project or CI: the caller names a binary (PROXYSQL_BIN / --proxysql). Everything
  * listens on 127.0.0.1 only, on ports picked free per run.
@@ -21,6 +22,8 @@ import {
   ADMIN_PASSWORD_ENV,
   CONFIG_TEMPLATE_ENV,
   DEFAULT_MONITOR_USER,
+  ENTRYPOINT_ARGV,
+  ENTRYPOINT_SCRIPT_ENV,
   MONITOR_PASSWORD_ENV,
   PROXYSQL_ADMIN_USER,
 } from '../src/constants';
@@ -128,7 +131,8 @@ function processTable(): Map<number, [number, number]> {
   return table;
 }
 
-function descendants(root: number): number[] {
+/** `root` and every process below it, from /proc. */
+export function descendants(root: number): number[] {
   const table = processTable();
   const out = [root];
   for (let i = 0; i < out.length; i++) {
@@ -224,11 +228,13 @@ export async function startLocalProxySql(options: LocalProxySqlOptions): Promise
 
   const logFile = path.join(dir, 'proxysql.log');
   const log = fs.openSync(logFile, 'a', 0o600);
-  const entrypoint = spawn('/bin/sh', ['-c', fs.readFileSync(ENTRYPOINT, 'utf8'), 'proxysql-entrypoint'], {
+  const [shell, ...shellArgs] = ENTRYPOINT_ARGV;
+  const entrypoint = spawn(shell, shellArgs, {
     stdio: ['ignore', log, log],
     detached: true,
     env: {
       PATH: process.env.PATH,
+      [ENTRYPOINT_SCRIPT_ENV]: fs.readFileSync(ENTRYPOINT, 'utf8'),
       [CONFIG_TEMPLATE_ENV]: template,
       [ADMIN_PASSWORD_ENV]: passwords.admin,
       [MONITOR_PASSWORD_ENV]: passwords.monitor,

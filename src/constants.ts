@@ -63,6 +63,14 @@ export const DEFAULT_MONITOR_USER = 'proxysql_monitor';
 /** Environment variable that carries the rendered config template (no secrets) into the container. */
 export const CONFIG_TEMPLATE_ENV = 'PROXYSQL_CONFIG_TEMPLATE';
 
+/** Environment variable that carries the entrypoint script (runtime/proxysql/entrypoint.sh, no secrets) into the container. */
+export const ENTRYPOINT_SCRIPT_ENV = 'PROXYSQL_ENTRYPOINT';
+/**
+ * The container's entryPoint: the script runs from its variable, so the shell that waits for the drain can re-run
+ * it without the secrets in its environment (/proc/<pid>/environ keeps what a process was started with).
+ */
+export const ENTRYPOINT_ARGV: readonly string[] = ['/bin/sh', '-c', `eval "$${ENTRYPOINT_SCRIPT_ENV}"`, 'proxysql-entrypoint'];
+
 /** Environment variables that carry secrets into the container, injected by ECS from Secrets Manager. */
 export const ADMIN_PASSWORD_ENV = 'PROXYSQL_ADMIN_PASSWORD';
 export const MONITOR_PASSWORD_ENV = 'PROXYSQL_MONITOR_PASSWORD';

@@ -7,6 +7,8 @@ import {
   ADMIN_PASSWORD_ENV,
   BACKEND_CA_FILE,
   CONFIG_TEMPLATE_ENV,
+  ENTRYPOINT_ARGV,
+  ENTRYPOINT_SCRIPT_ENV,
   MONITOR_PASSWORD_ENV,
   PROXYSQL_ADMIN_PORT,
   PROXYSQL_ADMIN_USER,
@@ -58,6 +60,8 @@ export function proxySqlContainerOptions(inputs: ProxySqlContainerInputs): ecs.C
     environment.PROXYSQL_BACKEND_CA = inputs.backendCa;
     environment.PROXYSQL_BACKEND_CA_FILE = BACKEND_CA_FILE;
   }
+  // Both scripts travel as variables: the entrypoint re-runs itself from its own (ENTRYPOINT_ARGV).
+  environment[ENTRYPOINT_SCRIPT_ENV] = fs.readFileSync(CONTAINER_SCRIPTS.entrypoint, 'utf8');
   // The health check logs in as every user: it needs their count and names.
   environment.PROXYSQL_HEALTH_CHECK = fs.readFileSync(CONTAINER_SCRIPTS.healthCheck, 'utf8');
   environment.PROXYSQL_EXPECTED_USERS = String(inputs.users.length);
@@ -74,7 +78,7 @@ export function proxySqlContainerOptions(inputs: ProxySqlContainerInputs): ecs.C
   });
   return {
     image: inputs.image ?? ecs.ContainerImage.fromRegistry(PROXYSQL_IMAGE),
-    entryPoint: ['/bin/sh', '-c', fs.readFileSync(CONTAINER_SCRIPTS.entrypoint, 'utf8'), 'proxysql-entrypoint'],
+    entryPoint: [...ENTRYPOINT_ARGV],
     environment,
     secrets,
     essential: true,

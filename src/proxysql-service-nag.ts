@@ -21,7 +21,7 @@ export function acknowledgeServiceFindings({ service, secrets, exec, apiCallers 
   }
   acknowledge(service.taskDefinition, {
     'AwsSolutions-ECS2':
-      'The environment holds no secret: the config template with {{secret:…}} placeholders, the drain bound, the admin port and user, and secret ARNs. Passwords arrive through ECS secrets.',
+      'The environment holds no secret: the config template with {{secret:…}} placeholders, the entrypoint and health-check scripts, the drain bound, ports, the admin user, user names given in props, and secret ARNs. Passwords arrive through ECS secrets.',
     ...(exec
       ? {
           'AwsSolutions-IAM5[Resource::*]':

@@ -1,4 +1,4 @@
-import { spawnSync } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -94,6 +94,32 @@ describe('the task definition runs as ECS would run it', () => {
     const ca = container.Environment.find((e) => e.Name === 'PROXYSQL_BACKEND_CA')?.Value as string;
     expect(ca).toContain('-----BEGIN CERTIFICATE-----');
     expect(fs.readFileSync(path.join(tmp, 'data', 'backend-ca.pem'), 'utf8')).toBe(`${ca}\n`);
+  });
+
+  test('with the drain on, no secret ECS injects stays in /proc/<pid>/environ of the shell that waits or of ProxySQL', async () => {
+    // GIVEN every secret of the task definition with a value found nowhere else
+    const secrets = Object.fromEntries(container.Secrets.map((s, i) => [s.Name, `s3cret-${i}-${s.Name.toLowerCase()} x`]));
+    const bin = path.join(tmp, 'proxysql-running');
+    fs.writeFileSync(bin, `#!/bin/sh\necho $$ > "${path.join(tmp, 'pid')}"\ntrap 'exit 0' TERM\nwhile :; do sleep 0.05; done\n`, { mode: 0o755 });
+    fs.rmSync(path.join(tmp, 'pid'), { force: true });
+    const env = { ...environment(secrets), PROXYSQL_BIN: bin, PROXYSQL_DRAIN_SECONDS: '1', PROXYSQL_ADMIN_CLIENT: '/nonexistent/mysql' };
+    // WHEN the task definition's entry point has rendered the config and started ProxySQL
+    const [shell, ...args] = container.EntryPoint;
+    const child = spawn(shell, args, { env, stdio: 'ignore' });
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    const deadline = Date.now() + 5000;
+    while (!fs.existsSync(path.join(tmp, 'pid')) || fs.readFileSync(path.join(tmp, 'pid'), 'utf8') === '') {
+      if (Date.now() > deadline) throw new Error('the stand-in proxysql did not start');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    // THEN neither process that lives for the task's life holds a secret name or value
+    for (const pid of [child.pid as number, Number(fs.readFileSync(path.join(tmp, 'pid'), 'utf8'))]) {
+      const environ = fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+      expect(environ.filter((e) => Object.keys(secrets).some((name) => e.startsWith(`${name}=`)))).toEqual([]);
+      for (const value of Object.values(secrets)) expect(environ.join('\n')).not.toContain(value);
+    }
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
   });
 
   test('a secret ProxySQL cannot take stops the task, naming the secret by its ARN and never its value', () => {

@@ -478,12 +478,13 @@ describe('production defaults', () => {
     });
   });
 
-  test('an init process forwards SIGTERM to the entrypoint, which is the repository script verbatim', () => {
+  test('an init process forwards SIGTERM to the entrypoint, which is the repository script verbatim, run from its variable', () => {
     const c = container();
     expect(c.LinuxParameters).toEqual({ InitProcessEnabled: true, Capabilities: {} });
-    const entryPoint = c.EntryPoint as string[];
-    expect(entryPoint[0]).toBe('/bin/sh');
-    expect(entryPoint[2]).toBe(fs.readFileSync(path.join(__dirname, '..', 'runtime', 'proxysql', 'entrypoint.sh'), 'utf8'));
+    // the script is in the environment, not argv, so the shell that waits for the drain can re-run it without secrets
+    expect(c.EntryPoint).toEqual(['/bin/sh', '-c', 'eval "$PROXYSQL_ENTRYPOINT"', 'proxysql-entrypoint']);
+    const env = Object.fromEntries((c.Environment as Array<{ Name: string; Value: string }>).map((e) => [e.Name, e.Value]));
+    expect(env.PROXYSQL_ENTRYPOINT).toBe(fs.readFileSync(path.join(__dirname, '..', 'runtime', 'proxysql', 'entrypoint.sh'), 'utf8'));
   });
 
   test('the container health check proves the deployed configuration works (runtime/proxysql/healthcheck.sh); the NLB checks the client port over TCP', () => {

@@ -1,13 +1,12 @@
-# proxysql-entrypoint: fills secrets into proxysql.cnf, starts ProxySQL, drains it on SIGTERM. Run as
-# /bin/sh -c "<this text>" proxysql-entrypoint [proxysql args] in the unmodified proxysql/proxysql:3.0.x image
-# (Debian, dash: #5450, #5274; a mysql client since 2.4.1, #3842, unverified for 3.0.x: without one the drain
-# is a timed wait). POSIX sh builtins plus mkdir chmod mv rm sleep date; docs/research/entrypoint-notes.md.
+# proxysql-entrypoint: fills secrets into proxysql.cnf, starts ProxySQL, drains it on SIGTERM. This text is in
+# $PROXYSQL_ENTRYPOINT, run as /bin/sh -c 'eval "$PROXYSQL_ENTRYPOINT"' proxysql-entrypoint [proxysql args] in the
+# unmodified proxysql/proxysql:3.0.x image (Debian, dash; a mysql client, else the drain is a timed wait). POSIX sh
+# builtins plus mkdir chmod mv rm sleep date; docs/research/entrypoint-notes.md.
 # Secrets: each {{secret:<kind>:<ENV>}} in $PROXYSQL_CONFIG_TEMPLATE becomes $ENV, checked and escaped as
 # secretValueProblem()/substituteSecrets() (src/config/secrets.ts) do; never eval'd, echoed, logged or in argv.
 # Drain (PROXYSQL_DRAIN_SECONDS=N>0): ProxySQL exits at once on SIGTERM, so on TERM/INT we KILL idle
 # sessions, send PROXYSQL PAUSE (closes the listener: #337), poll every 0.2 s until no session runs a
-# statement or holds a transaction, or N s of wall-clock time passed (#4297), then TERM it.
-# ECS sends SIGTERM after the NLB deregistration delay; stopTimeout = N + 10 s (Fargate max 120 s).
+# statement or holds a transaction, or N s of wall-clock time passed (#4297), then TERM it (stopTimeout N+10 s).
 # Exit: 78 bad template/secret/setting, 73 cannot write config or data dir, else ProxySQL's status.
 umask 077
 me=proxysql-entrypoint
@@ -63,45 +62,56 @@ check() {
   die 78 "secret $2${src:+ ($src)} ($1 password) $why"
 }
 
-# Same scan as substituteSecrets(): text that is not a well-formed placeholder is kept.
-open='{{secret:' rest=$PROXYSQL_CONFIG_TEMPLATE out= names=
-while :; do
-  case $rest in *"$open"*) ;; *) break ;; esac
-  out=$out${rest%%"$open"*} rest=${rest#*"$open"} kind= name=
-  case $rest in admin:* | monitor:* | mysql_user:*) kind=${rest%%:*} ;; esac
-  if [ -n "$kind" ]; then
-    tail=${rest#*:}
-    case $tail in *'}}'*) name=${tail%%'}}'*} ;; esac
-    case $name in [A-Z_]*) case $name in *[!A-Z0-9_]*) name= ;; esac ;; *) name= ;; esac
-  fi
-  if [ -z "$name" ]; then out=$out$open; continue; fi
-  check "$kind" "$name"
-  escape "$v" '\'
-  escape "$esc" '"'
-  out=$out$esc rest=${tail#*'}}'} names="$names $name"
-done
-out=$out$rest
+if [ "$0" = "$me-wait" ]; then
+  IFS= read -r pw <&3 # the admin password, from the exec below
+  exec 3<&-
+else
+  [ "$drain" -eq 0 ] || [ -n "${PROXYSQL_ENTRYPOINT-}" ] ||
+    die 78 'PROXYSQL_ENTRYPOINT is missing: the drain re-runs this script from it (the ProxySqlService construct sets it)'
+  # Same scan as substituteSecrets(): text that is not a well-formed placeholder is kept.
+  open='{{secret:' rest=$PROXYSQL_CONFIG_TEMPLATE out= names=
+  while :; do
+    case $rest in *"$open"*) ;; *) break ;; esac
+    out=$out${rest%%"$open"*} rest=${rest#*"$open"} kind= name=
+    case $rest in admin:* | monitor:* | mysql_user:*) kind=${rest%%:*} ;; esac
+    if [ -n "$kind" ]; then
+      tail=${rest#*:}
+      case $tail in *'}}'*) name=${tail%%'}}'*} ;; esac
+      case $name in [A-Z_]*) case $name in *[!A-Z0-9_]*) name= ;; esac ;; *) name= ;; esac
+    fi
+    if [ -z "$name" ]; then out=$out$open; continue; fi
+    check "$kind" "$name"
+    escape "$v" '\'
+    escape "$esc" '"'
+    out=$out$esc rest=${tail#*'}}'} names="$names $name"
+  done
+  out=$out$rest
 
-tmp=$cfg.tmp.$$
-rm -f "$tmp"
-if ! { printf '%s' "$out" >"$tmp" && chmod 600 "$tmp" && mv -f "$tmp" "$cfg"; }; then
+  tmp=$cfg.tmp.$$
   rm -f "$tmp"
-  die 73 "cannot write $cfg: make its directory writable or set PROXYSQL_CONFIG_PATH"
-fi
-out=
-mkdir -p "$datadir" || die 73 "cannot create data dir $datadir: set PROXYSQL_DATADIR to a writable path"
-# The database's CA bundle (not a secret), for the config's ssl_p2s_ca.
-if [ -n "${PROXYSQL_BACKEND_CA-}" ]; then
-  ca=${PROXYSQL_BACKEND_CA_FILE:-$datadir/backend-ca.pem}
-  printf '%s\n' "$PROXYSQL_BACKEND_CA" >"$ca" || die 73 "cannot write the backend CA to $ca"
-fi
+  if ! { printf '%s' "$out" >"$tmp" && chmod 600 "$tmp" && mv -f "$tmp" "$cfg"; }; then
+    rm -f "$tmp"
+    die 73 "cannot write $cfg: make its directory writable or set PROXYSQL_CONFIG_PATH"
+  fi
+  out=
+  mkdir -p "$datadir" || die 73 "cannot create data dir $datadir: set PROXYSQL_DATADIR to a writable path"
+  # The database's CA bundle (not a secret), for the config's ssl_p2s_ca.
+  if [ -n "${PROXYSQL_BACKEND_CA-}" ]; then
+    ca=${PROXYSQL_BACKEND_CA_FILE:-$datadir/backend-ca.pem}
+    printf '%s\n' "$PROXYSQL_BACKEND_CA" >"$ca" || die 73 "cannot write the backend CA to $ca"
+  fi
 
-# The admin password stays in an unexported variable for the drain; ProxySQL needs no secret env.
-pw=${PROXYSQL_ADMIN_PASSWORD-}
-for n in $names; do unset "$n"; done
-unset PROXYSQL_ADMIN_PASSWORD
-set -- -f --initial --idle-threads --no-version-check -c "$cfg" -D "$datadir" "$@"
-[ "$drain" -eq 0 ] && exec "$bin" "$@"
+  # /proc/<pid>/environ shows the environment at exec, unset or not: ProxySQL, and the shell that waits
+  # (this script re-run, the admin password on fd 3), are exec'd without the secrets.
+  pw=${PROXYSQL_ADMIN_PASSWORD-}
+  for n in $names; do unset "$n"; done
+  unset PROXYSQL_ADMIN_PASSWORD
+  set -- -f --initial --idle-threads --no-version-check -c "$cfg" -D "$datadir" "$@"
+  [ "$drain" -eq 0 ] && exec "$bin" "$@"
+  exec /bin/sh -c 'eval "$PROXYSQL_ENTRYPOINT"' "$me-wait" "$@" 3<<EOF
+$pw
+EOF
+fi
 
 port=${PROXYSQL_ADMIN_PORT:-6032} user=${PROXYSQL_ADMIN_USER:-admin}
 want=${PROXYSQL_ADMIN_CLIENT:-}

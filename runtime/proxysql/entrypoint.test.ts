@@ -1,6 +1,7 @@
 /**
- * Runs the real entrypoint exactly as the task does (`/bin/sh -c <script text> proxysql-entrypoint …`, and /bin/sh
- * is dash here as in the Debian-based ProxySQL image) with stand-ins for the proxysql binary and the admin client.
+ * Runs the real entrypoint exactly as the task does (ENTRYPOINT_ARGV: `/bin/sh -c 'eval "$PROXYSQL_ENTRYPOINT"'
+ * proxysql-entrypoint …` with the script in that variable, and /bin/sh is dash here as in the Debian-based ProxySQL
+ * image) with stand-ins for the proxysql binary and the admin client.
  */
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -13,6 +14,8 @@ import { placeholderText, secretValueProblem, substituteSecrets } from '../../sr
 import {
   ADMIN_PASSWORD_ENV,
   CONFIG_TEMPLATE_ENV,
+  ENTRYPOINT_ARGV,
+  ENTRYPOINT_SCRIPT_ENV,
   MONITOR_PASSWORD_ENV,
   PROXYSQL_ADMIN_USER,
   USER_PASSWORD_ENV_PREFIX,
@@ -100,6 +103,7 @@ function workdir(): { dir: string; env: Record<string, string> } {
     dir,
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
+      [ENTRYPOINT_SCRIPT_ENV]: SCRIPT,
       PROXYSQL_BIN: bin,
       PROXYSQL_CONFIG_PATH: path.join(dir, 'proxysql.cnf'),
       PROXYSQL_DATADIR: path.join(dir, 'data'),
@@ -107,8 +111,10 @@ function workdir(): { dir: string; env: Record<string, string> } {
   };
 }
 
+const [SHELL, ...SHELL_ARGS] = ENTRYPOINT_ARGV;
+
 function runSync(env: Record<string, string>, args: string[] = []) {
-  const result = spawnSync('/bin/sh', ['-c', SCRIPT, 'proxysql-entrypoint', ...args], { env, encoding: 'utf8' });
+  const result = spawnSync(SHELL, [...SHELL_ARGS, ...args], { env, encoding: 'utf8' });
   return { code: result.status, stderr: result.stderr, pid: result.pid };
 }
 
@@ -157,7 +163,7 @@ const CASES = HOSTILE.flatMap(([label, value]) =>
 );
 
 describe('entrypoint secret substitution', () => {
-  it('is small, self-contained POSIX sh (it is passed inline to /bin/sh -c)', () => {
+  it('is small, self-contained POSIX sh (it travels in a variable and runs through eval)', () => {
     // It travels in the task definition (with the config template; ECS caps a task definition at 64 KiB).
     expect(Buffer.byteLength(SCRIPT)).toBeLessThan(9216);
     expect(SCRIPT).not.toMatch(/^\s*(\.|source)\s/m);
@@ -335,7 +341,7 @@ async function waitFor(check: () => boolean, what: string, timeoutMs = 5000): Pr
 async function startDraining(extra: Record<string, string>, prepare?: (dir: string) => Record<string, string>): Promise<Started> {
   const { dir, env } = workdir();
   const more = prepare ? prepare(dir) : {};
-  const child = spawn('/bin/sh', ['-c', SCRIPT, 'proxysql-entrypoint'], {
+  const child = spawn(SHELL, SHELL_ARGS, {
     env: { ...env, ...SAFE, [CONFIG_TEMPLATE_ENV]: TEMPLATE, STANDIN_RUN_SECONDS: '1', ...more, ...extra },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -522,5 +528,99 @@ describe('entrypoint drain', () => {
     expect(result.stderr).toContain('PROXYSQL PAUSE failed (client error above); waiting for clients anyway');
     expect(result.stderr).toContain('unknown session(s) in a statement or transaction after 0 s');
     expect(lines(path.join(run.dir, 'events'))).toEqual(['started', 'TERM']);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+
+/** A process's environment as the kernel shows it to anyone who may read /proc/<pid>/environ: what it was exec'd with. */
+function procEnviron(pid: number): string[] {
+  return fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter((e) => e !== '');
+}
+
+function procArgv(pid: number): string[] {
+  return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, -1);
+}
+
+/** Values no script text, template or path contains by chance, each hostile for the shell and the heredoc. */
+const UNIQUE: Record<string, string> = {
+  [ADMIN_PASSWORD_ENV]: '  Adm1n-Q7 \\x41 $HOME `id` %s ü  ',
+  [MONITOR_PASSWORD_ENV]: "M0nitor-Q8 it's $(id)",
+  [USER0_ENV]: 'Us3r-Q9 back\\slash',
+  [USER1_ENV]: 'Us3r-Q10 two  spaces',
+};
+
+/** Every secret name and value that appears in a process's environment or argv. */
+function secretsIn(pid: number, secrets: Record<string, string>): string[] {
+  const found: string[] = [];
+  const environ = procEnviron(pid);
+  const text = [...environ, ...procArgv(pid)].join('\n');
+  for (const [name, value] of Object.entries(secrets)) {
+    if (environ.some((e) => e.startsWith(`${name}=`))) found.push(`${name}=`);
+    if (text.includes(value.trim())) found.push(`the value of ${name}`);
+  }
+  return found;
+}
+
+describe('entrypoint: no secret in the environment of the processes that stay', () => {
+  it('the probe sees what the issue is about: a shell that unsets a variable still shows it in /proc/<pid>/environ', async () => {
+    const child = spawn('/bin/sh', ['-c', 'unset PROXYSQL_ADMIN_PASSWORD; while :; do sleep 0.05; done'], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', [ADMIN_PASSWORD_ENV]: UNIQUE[ADMIN_PASSWORD_ENV] },
+      stdio: 'ignore',
+    });
+    try {
+      await new Promise((r) => setTimeout(r, 100));
+      expect(secretsIn(child.pid as number, UNIQUE)).toEqual([`${ADMIN_PASSWORD_ENV}=`, `the value of ${ADMIN_PASSWORD_ENV}`]);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('with a drain, the shell that waits is the script re-run without secrets (environ, argv, no fd 3), and so is ProxySQL; the drain still logs in', async () => {
+    const run = await startDraining({ ...UNIQUE, PROXYSQL_DRAIN_SECONDS: '5' }, (dir) => ({ PROXYSQL_ADMIN_CLIENT: adminClient(dir) }));
+    const shell = run.child.pid as number;
+    const proxysql = Number(fs.readFileSync(path.join(run.dir, 'pid'), 'utf8'));
+    expect(secretsIn(shell, UNIQUE)).toEqual([]);
+    expect(secretsIn(proxysql, UNIQUE)).toEqual([]);
+    // the pid ECS signals stays the same; its argv says it is the waiting stage
+    expect(procArgv(shell).slice(0, 5)).toEqual([SHELL, ...SHELL_ARGS.slice(0, 2), 'proxysql-entrypoint-wait', '-f']);
+    // what is left is the non-secret environment (the script itself among it)
+    expect(procEnviron(shell)).toContain(`${ENTRYPOINT_SCRIPT_ENV}=${SCRIPT}`);
+    expect(procEnviron(proxysql)).toContain(`${CONFIG_TEMPLATE_ENV}=${TEMPLATE}`);
+    // the pipe that carried the admin password is closed before ProxySQL starts
+    for (const pid of [shell, proxysql]) expect(fs.existsSync(`/proc/${pid}/fd/3`)).toBe(false);
+
+    run.child.kill('SIGTERM');
+    await waitFor(() => lines(path.join(run.dir, 'admin-sql')).includes(COUNT_SQL), 'PAUSE and a first poll');
+    fs.writeFileSync(path.join(run.dir, 'connections'), '0\n');
+    const result = await run.exited;
+    expect(result.code).toBe(0);
+    expect(lines(path.join(run.dir, 'events'))).toEqual(['started', 'TERM']);
+    // the admin password reached the client byte for byte (leading, trailing and inner spaces, backslashes, $)
+    expect(new Set(fs.readFileSync(path.join(run.dir, 'admin-pwd'), 'utf8').split('\n').slice(0, -1))).toEqual(new Set([UNIQUE[ADMIN_PASSWORD_ENV]]));
+    for (const value of Object.values(UNIQUE)) expect(result.stderr).not.toContain(value.trim());
+  });
+
+  it('without a drain, ProxySQL replaces the shell and starts with none of the secrets', async () => {
+    const run = await startDraining({ ...UNIQUE, PROXYSQL_DRAIN_SECONDS: '0' });
+    const proxysql = Number(fs.readFileSync(path.join(run.dir, 'pid'), 'utf8'));
+    expect(proxysql).toBe(run.child.pid);
+    expect(secretsIn(proxysql, UNIQUE)).toEqual([]);
+    run.child.kill('SIGTERM');
+    expect((await run.exited).code).toBe(0);
+  });
+
+  it('with a drain but no PROXYSQL_ENTRYPOINT to re-run from, exits 78 before writing anything', () => {
+    const { dir, env } = workdir();
+    const { [ENTRYPOINT_SCRIPT_ENV]: script, ...rest } = env;
+    const run = spawnSync(SHELL, ['-c', script, 'proxysql-entrypoint'], {
+      env: { ...rest, ...SAFE, [CONFIG_TEMPLATE_ENV]: TEMPLATE, PROXYSQL_DRAIN_SECONDS: '5' },
+      encoding: 'utf8',
+    });
+    expect(run.status).toBe(78);
+    expect(run.stderr).toBe(
+      'proxysql-entrypoint: PROXYSQL_ENTRYPOINT is missing: the drain re-runs this script from it (the ProxySqlService construct sets it)\n',
+    );
+    expect(fs.readdirSync(dir)).toEqual(['proxysql']);
   });
 });

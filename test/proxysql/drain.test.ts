@@ -2,9 +2,11 @@
  * The task definition's own entrypoint with a real ProxySQL: on SIGTERM the in-flight statement and the open
  * transaction finish, idle sessions are closed at once, and the task exits soon after its last statement.
  */
+import * as fs from 'node:fs';
 import * as mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, Lab, startLab } from './harness';
+import { descendants } from '../../local/proxysql';
 
 describe('drain through a real ProxySQL', () => {
   let lab: Lab;
@@ -12,6 +14,20 @@ describe('drain through a real ProxySQL', () => {
     lab = await startLab({ drainSeconds: 20 });
   });
   afterAll(async () => lab?.stop());
+
+  it('the shell that waits to drain and every ProxySQL process hold no secret in /proc/<pid>/environ', () => {
+    const { proxy } = lab;
+    const pids = descendants(proxy.pid);
+    const argv = (pid: number) => fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    expect(argv(proxy.pid)[3]).toBe('proxysql-entrypoint-wait');
+    // the entrypoint and ProxySQL (the admin client runs only while draining)
+    expect(pids.filter((pid) => argv(pid)[0] === process.env.PROXYSQL_BIN).length).toBeGreaterThanOrEqual(1);
+    for (const pid of pids) {
+      const environ = fs.readFileSync(`/proc/${pid}/environ`, 'utf8');
+      expect(environ).not.toMatch(/(^|\0)PROXYSQL_(ADMIN_PASSWORD|MONITOR_PASSWORD|USER_PASSWORD_\d+|USER_NAME_\d+)=/);
+      for (const secret of [proxy.adminPassword, proxy.password]) expect(environ).not.toContain(secret);
+    }
+  });
 
   it('finishes the running statement and the open transaction, closes idle sessions within 2 s, exits within 3 s of the last statement', async () => {
     const { proxy } = lab;

@@ -21,7 +21,8 @@ import { CLI_NAME, EXIT_FAILURE } from './common';
 import { createHttpApiServer } from './http-bridge';
 import { createLocalUsers } from '../local/users';
 import { dockerRunLine, portIsFree, proxysqlArgs, ProxySqlProcess } from './proxysql-process';
-import { configSpecFromRenderArgs, fillSecrets, renderTemplate, userPasswordEnvName } from './render';
+import { configSpecFromRenderArgs, fillSecrets, renderTemplate } from './render';
+import { userPasswordEnv } from '../src/config/build';
 
 /** The application user and schema `local` creates (what the demo API logs in as and writes to). */
 export const LOCAL_APP_USER = 'app';
@@ -147,7 +148,8 @@ export class LocalStack {
     const { text: config } = fillSecrets(renderTemplate(localSpec), {
       [ADMIN_PASSWORD_ENV]: passwords.admin,
       [MONITOR_PASSWORD_ENV]: passwords.monitor,
-      [userPasswordEnvName(LOCAL_APP_USER)]: passwords.app,
+      // the only --user: position 0, as in the task
+      [userPasswordEnv(0)]: passwords.app,
     });
     const configFile = path.join(dir, 'proxysql.cnf');
     fs.writeFileSync(configFile, config, { mode: 0o600 });

@@ -51,7 +51,6 @@ describe('bad command lines: a one-line message that says what to fix, exit 2, n
     ['bad user name', ['render', '--writer', 'db:3306', '--user', 'app-user'], /--user: 'app-user' is not a valid user name: use 1-32 characters of A-Z, a-z, 0-9 and _/],
     ['user name too long', ['render', '--writer', 'db:3306', '--user', 'a'.repeat(33)], /is not a valid user name: use 1-32 characters/],
     ['duplicate user', ['render', ...W, '--user', 'app'], /--user: 'app' is already used by --user #1: give every user its own name/],
-    ['users sharing an env var', ['render', ...W, '--user', 'APP'], /'app' and 'APP' would both read their password from PROXYSQL_PASSWORD_APP/],
     ['monitor user is an app user', ['render', ...W, '--monitor-user', 'app'], /--user: 'app' is the monitor user's name/],
     // Stricter than the CLI's own copy was: the construct's rule refuses reserved accounts.
     ['reserved user name', ['render', '--writer', 'db:3306', '--user', 'rdsadmin'], /--user: 'rdsadmin' is reserved/],
@@ -108,10 +107,10 @@ describe('the launcher (bin/serverless-proxysql.js)', () => {
   });
 
   test('render: a password ProxySQL cannot take exits 1; stdin feeds explain -', () => {
-    const env = { ...process.env, PROXYSQL_PASSWORD_APP: "o'neil" };
+    const env = { ...process.env, PROXYSQL_USER_PASSWORD_0: "o'neil" };
     const bad = spawnSync(process.execPath, [LAUNCHER, 'render', '--writer', 'db:3306', '--user', 'app'], { encoding: 'utf8', env });
     expect(bad.status).toBe(1);
-    expect(bad.stderr).toMatch(/PROXYSQL_PASSWORD_APP .* holds a single quote/);
+    expect(bad.stderr).toMatch(/PROXYSQL_USER_PASSWORD_0 .* holds a single quote/);
     expect(bad.stderr).not.toContain("o'neil");
 
     const piped = spawnSync(process.execPath, [LAUNCHER, 'explain', '--json', '-'], { encoding: 'utf8', input: 'select * from t lock in share mode' });

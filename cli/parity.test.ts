@@ -50,8 +50,8 @@ describe('render ↔ construct parity', () => {
       {
         PROXYSQL_ADMIN_PASSWORD: secrets.admin,
         PROXYSQL_MONITOR_PASSWORD: secrets.monitor,
-        PROXYSQL_PASSWORD_APP: secrets.app,
-        PROXYSQL_PASSWORD_BATCH_JOB: secrets.batch,
+        PROXYSQL_USER_PASSWORD_0: secrets.app,
+        PROXYSQL_USER_PASSWORD_1: secrets.batch,
       },
     );
     // THEN both are the same file
@@ -77,7 +77,7 @@ describe('render ↔ construct parity', () => {
     const taskFile = substituteSecrets(Stack.of(proxy).resolve(proxy.configTemplate) as string, env);
     const cli = renderCommand(
       ['--aurora-cluster-endpoint', 'orders.cluster-c9akciq32.eu-west-1.rds.amazonaws.com', '--aurora-instance', 'orders-1', '--aurora-instance', 'orders-2', '--user', 'app'],
-      { PROXYSQL_ADMIN_PASSWORD: 'a1', PROXYSQL_MONITOR_PASSWORD: 'm1', PROXYSQL_PASSWORD_APP: 'u1' },
+      { PROXYSQL_ADMIN_PASSWORD: 'a1', PROXYSQL_MONITOR_PASSWORD: 'm1', PROXYSQL_USER_PASSWORD_0: 'u1' },
     );
     expect(cli.exitCode).toBe(0);
     expect(cli.stdout).toBe(taskFile);

@@ -6,13 +6,13 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { buildProxySqlConfig, rdsRegionOf, renderProxySqlConfig, substituteSecrets } from '../src/config';
 import { ProxySqlBackend } from '../src/proxysql-backend';
 import { parseLibconfig } from '../test/support/libconfig';
-import { configSpecFromRenderArgs, renderCommand, userPasswordEnvName } from './render';
+import { configSpecFromRenderArgs, renderCommand } from './render';
 
 const ENV = {
   PROXYSQL_ADMIN_PASSWORD: 'adm1n-Secret',
   PROXYSQL_MONITOR_PASSWORD: 'm0n-Secret',
-  PROXYSQL_PASSWORD_APP: 'app-Secret-1',
-  PROXYSQL_PASSWORD_BATCH_JOB: 'batch-Secret-2',
+  PROXYSQL_USER_PASSWORD_0: 'app-Secret-1',
+  PROXYSQL_USER_PASSWORD_1: 'batch-Secret-2',
 };
 const ENDPOINT_ARGS = ['--writer', 'db.example.com:3306', '--reader', 'replica-1.example.com', '--reader', '10.0.0.7:3307', '--user', 'app'];
 
@@ -81,14 +81,14 @@ describe('render', () => {
   });
 
   test('a missing password variable is printed masked with a warning naming it, never as an empty password', () => {
-    const { PROXYSQL_PASSWORD_APP: _omitted, ...env } = ENV;
+    const { PROXYSQL_USER_PASSWORD_0: _omitted, ...env } = ENV;
     const result = renderCommand(ENDPOINT_ARGS, env);
     expect(result.exitCode).toBe(0);
     expect(result.stderr).toBe(
-      'warning: PROXYSQL_PASSWORD_APP is not set: the application user password is printed masked; set it to print the real value\n',
+      'warning: PROXYSQL_USER_PASSWORD_0 is not set: the application user password is printed masked; set it to print the real value\n',
     );
     const cnf = parseLibconfig(result.stdout) as Record<string, Array<Record<string, unknown>>>;
-    expect(cnf.mysql_users[0].password).toBe('********(PROXYSQL_PASSWORD_APP)');
+    expect(cnf.mysql_users[0].password).toBe('********(PROXYSQL_USER_PASSWORD_0)');
     // the others are still filled in
     expect(result.stdout).toContain('m0n-Secret');
     // an empty value counts as missing
@@ -96,9 +96,9 @@ describe('render', () => {
   });
 
   test('a password ProxySQL cannot take is an error naming the variable, not the value (exit 1)', () => {
-    const result = renderCommand(ENDPOINT_ARGS, { ...ENV, PROXYSQL_PASSWORD_APP: "it's-secret" });
+    const result = renderCommand(ENDPOINT_ARGS, { ...ENV, PROXYSQL_USER_PASSWORD_0: "it's-secret" });
     expect(result).toMatchObject({ exitCode: 1, stdout: '' });
-    expect(result.stderr).toMatch(/PROXYSQL_PASSWORD_APP \(application user password\) holds a single quote/);
+    expect(result.stderr).toMatch(/PROXYSQL_USER_PASSWORD_0 \(application user password\) holds a single quote/);
     expect(result.stderr).not.toContain("it's-secret");
     const admin = renderCommand(ENDPOINT_ARGS, { ...ENV, PROXYSQL_ADMIN_PASSWORD: 'a:b' });
     expect(admin.exitCode).toBe(1);
@@ -107,7 +107,7 @@ describe('render', () => {
 
   test('passwords with backslashes and double quotes are escaped for libconfig and read back intact', () => {
     const password = 'p\\a"ss';
-    const result = renderCommand(ENDPOINT_ARGS, { ...ENV, PROXYSQL_PASSWORD_APP: password });
+    const result = renderCommand(ENDPOINT_ARGS, { ...ENV, PROXYSQL_USER_PASSWORD_0: password });
     const cnf = parseLibconfig(result.stdout) as Record<string, Array<Record<string, unknown>>>;
     expect(cnf.mysql_users[0].password).toBe(password);
   });
@@ -116,9 +116,10 @@ describe('render', () => {
     const result = renderCommand([...ENDPOINT_ARGS, '--user', 'batch_job', '--masked'], {});
     expect(result).toMatchObject({ exitCode: 0, stderr: '' });
     expect(result.stdout).toContain('"admin:********(PROXYSQL_ADMIN_PASSWORD)"');
-    expect(result.stdout).toContain('********(PROXYSQL_PASSWORD_BATCH_JOB)');
+    expect(result.stdout).toContain('********(PROXYSQL_USER_PASSWORD_1)');
     expect(result.stdout).not.toMatch(/\{\{secret:(admin|monitor|mysql_user):/);
-    expect(userPasswordEnvName('batch_job')).toBe('PROXYSQL_PASSWORD_BATCH_JOB');
+    // by position, as the task names them (src/config/build.ts userPasswordEnv): the second --user is _1
+    expect(result.stdout).toContain('********(PROXYSQL_USER_PASSWORD_0)');
   });
 
   test('--admin-password-env, --monitor-user, --listen, --admin and --datadir are used', () => {

@@ -14,9 +14,10 @@ import {
   PROXYSQL_ADMIN_PORT,
   PROXYSQL_DATADIR,
   PROXYSQL_MYSQL_PORT,
+  USER_PASSWORD_ENV_PREFIX,
 } from '../src/constants';
 import { auroraInstanceDomain, auroraInstanceEndpoint } from '../src/config/aurora';
-import { BackendSpec, buildProxySqlConfig, ProxySqlConfigSpec } from '../src/config/build';
+import { BackendSpec, buildProxySqlConfig, ProxySqlConfigSpec, userPasswordEnv } from '../src/config/build';
 import { SecretPlaceholder } from '../src/config/model';
 import { QueryRuleError } from '../src/config/query-rules';
 import { UniqueNames } from '../src/config/rules';
@@ -38,13 +39,6 @@ import {
 } from './common';
 import { CONFIG_KEY_NAMES, ConfigFile, readConfigFile } from './config-file';
 
-/** Prefix of the environment variable holding an application user's password for `render`. */
-export const CLI_USER_PASSWORD_ENV_PREFIX = 'PROXYSQL_PASSWORD_';
-
-/** `PROXYSQL_PASSWORD_<NAME upper-cased, anything but letters and digits as _>`. */
-export function userPasswordEnvName(username: string): string {
-  return CLI_USER_PASSWORD_ENV_PREFIX + username.toUpperCase().replace(/[^A-Z0-9]/g, '_');
-}
 
 export const RENDER_COMMAND = defineCommand({
   name: 'render',
@@ -73,7 +67,7 @@ construct. Passwords come from the environment, as the container entrypoint fill
       name: 'user',
       value: 'NAME',
       multiple: true,
-      help: `application user, password from env ${CLI_USER_PASSWORD_ENV_PREFIX}<NAME> (upper-cased, other characters as _)`,
+      help: `application user, password from env ${USER_PASSWORD_ENV_PREFIX}<N> (N = its position among the --user options, from 0), as in the task`,
     },
     { group: 'Users and secrets', name: 'monitor-user', value: 'NAME', default: DEFAULT_MONITOR_USER, help: `monitor user; password from env ${MONITOR_PASSWORD_ENV}` },
     { group: 'Users and secrets', name: 'admin-password-env', value: 'VAR', default: ADMIN_PASSWORD_ENV, help: 'env var with the admin password' },
@@ -97,7 +91,7 @@ construct. Passwords come from the environment, as the container entrypoint fill
 (e.g. a ' in a user password) is an error. Exit status: 0 ok, 1 bad secret value, 2 usage error.
 
 Examples:
-  PROXYSQL_PASSWORD_APP=... PROXYSQL_MONITOR_PASSWORD=... PROXYSQL_ADMIN_PASSWORD=... \\
+  PROXYSQL_USER_PASSWORD_0=... PROXYSQL_MONITOR_PASSWORD=... PROXYSQL_ADMIN_PASSWORD=... \\
     ${CLI_NAME} render --writer db.example.com:3306 --reader replica1.example.com --user app
   ${CLI_NAME} render --aurora-cluster-endpoint app.cluster-abc123.eu-west-1.rds.amazonaws.com \\
     --aurora-instance app-1 --aurora-instance app-2 --user app --masked`,
@@ -130,11 +124,6 @@ export function parseRenderArgs(args: readonly string[]): RenderArgs {
   if (users.length === 0) {
     throw new UsageError('give at least one application user with --user NAME (ProxySQL accepts no other logins)');
   }
-  const clash = firstDuplicate(users.map(userPasswordEnvName));
-  if (clash !== undefined) {
-    const names = users.filter((u) => userPasswordEnvName(u) === clash);
-    throw new UsageError(`--user ${names.map((n) => `'${n}'`).join(' and ')} would both read their password from ${clash}; rename one`);
-  }
   const adminEnv = parsed.withDefault('admin-password-env');
   if (!ENV_NAME_PATTERN.test(adminEnv)) {
     throw new UsageError(`--admin-password-env '${adminEnv}': an environment variable name is upper-case letters, digits and _`);
@@ -152,7 +141,7 @@ export function parseRenderArgs(args: readonly string[]): RenderArgs {
 
   const spec: ProxySqlConfigSpec = {
     backend,
-    users: users.map((username) => ({ username, password: userPlaceholder(username) })),
+    users: users.map((username, index) => ({ username, password: { kind: 'mysql_user', env: userPasswordEnv(index) } })),
     monitorUsername,
     monitorPassword: { kind: 'monitor', env: MONITOR_PASSWORD_ENV },
     adminPassword: { kind: 'admin', env: adminEnv },
@@ -168,10 +157,6 @@ export function parseRenderArgs(args: readonly string[]): RenderArgs {
     mysqlVariableOverrides: config.mysqlVariables,
   };
   return { help: false, spec, masked: parsed.flag('masked'), printBackendCa: parsed.flag('print-backend-ca'), configPath };
-}
-
-function userPlaceholder(username: string): SecretPlaceholder {
-  return { kind: 'mysql_user', env: userPasswordEnvName(username) };
 }
 
 function backendFromArgs(parsed: RenderParsed, config: ConfigFile): BackendSpec {

@@ -81,7 +81,7 @@ describe('benchmark against the local topology', () => {
     }
   });
 
-  it('with a steady cold population (no think time), the sampled peak is within 5% of the server max', async () => {
+  it('with a steady cold population (no think time), the sampled peak sees the whole population, within 5%', async () => {
     // Every session is always connecting, querying or closing, so the server count stays at its maximum and a
     // 250 ms sample can only miss the few sessions between two connections (observed: equal, 502 of 502).
     const r = await runBenchmark(localOptions({ sessions: 500, mode: 'cold', durationS: 3, thinkMs: 0 }), { topology });
@@ -93,7 +93,9 @@ describe('benchmark against the local topology', () => {
     // connection still being closed per session, besides the open one.
     expect(max).toBeLessThanOrEqual(2 * 500 + primary.baseline);
     expect(primary.peakSampled).toBeLessThanOrEqual(max);
-    expect(primary.peakSampled).toBeGreaterThanOrEqual(max * 0.95);
+    // The lower bound is the population, not the server max: the max also counts connections still being closed
+    // (502 sampled against a max of 534 under a loaded machine), which a sample of open ones rightly misses.
+    expect(primary.peakSampled).toBeGreaterThanOrEqual((500 + primary.baseline) * 0.95);
   });
 
   it('with steady warm connections, the sampled peak equals the server max exactly (sessions + baseline)', async () => {

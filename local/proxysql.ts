@@ -18,6 +18,7 @@ import { createLocalUsers } from './users';
 import { buildProxySqlConfig, ProxySqlConfigSpec, userPasswordEnv } from '../src/config/build';
 import type { ProxySqlConfig } from '../src/config/model';
 import { renderProxySqlConfig } from '../src/config/render';
+import { CONTAINER_SCRIPTS } from '../src/runtime-assets';
 import {
   ADMIN_PASSWORD_ENV,
   CONFIG_TEMPLATE_ENV,
@@ -29,7 +30,6 @@ import {
 } from '../src/constants';
 import { findMariaDbBinaries, freePort, Topology } from './topology';
 
-const ENTRYPOINT = path.join(__dirname, '..', 'runtime', 'proxysql', 'entrypoint.sh');
 const START_TIMEOUT_MS = 30_000;
 
 /** The application user the harness creates (no SUPER: read_only applies to it, as to an RDS/Aurora app user). */
@@ -234,7 +234,7 @@ export async function startLocalProxySql(options: LocalProxySqlOptions): Promise
     detached: true,
     env: {
       PATH: process.env.PATH,
-      [ENTRYPOINT_SCRIPT_ENV]: fs.readFileSync(ENTRYPOINT, 'utf8'),
+      [ENTRYPOINT_SCRIPT_ENV]: fs.readFileSync(CONTAINER_SCRIPTS.entrypoint, 'utf8'),
       [CONFIG_TEMPLATE_ENV]: template,
       [ADMIN_PASSWORD_ENV]: passwords.admin,
       [MONITOR_PASSWORD_ENV]: passwords.monitor,

@@ -12,6 +12,7 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { METRICS, MONITORING_DEFAULTS } from './config/metrics';
+import { check, rangeProblem } from './config/rules';
 import { DEFAULT_MAX_CLIENT_CONNECTIONS, PROXYSQL_RESTAPI_PORT } from './constants';
 import { newLibraryFunction } from './library-function';
 import { acknowledge, nagResourceName } from './nag';
@@ -210,7 +211,8 @@ function resolveThresholds(t: ProxySqlAlarmThresholds = {}): ResolvedThresholds 
   };
 }
 
+/** A whole number from 1 to `max`, by the project's range rule (src/config/rules.ts). */
 function positive(value: number, name: string, max: number): number {
-  if (!Number.isInteger(value) || value < 1 || value > max) throw new Error(`ProxySqlMonitoringProps.${name}: must be a whole number from 1 to ${max}, got ${value}`);
+  check(`ProxySqlMonitoringProps.${name}`, rangeProblem(value, { min: 1, max }));
   return value;
 }

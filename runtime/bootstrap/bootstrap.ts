@@ -14,7 +14,7 @@
  */
 import * as mysql from 'mysql2/promise';
 import { normalisePrivilege } from '../../src/config/rules';
-import { connectWithRetry, sslOption } from './connect';
+import { connectionOptions, connectWithRetry } from './connect';
 import { describeError, noopLogger, scrub, scrubbingLogger, secretsOf } from './scrub';
 import { BootstrapError, BootstrapLogger, BootstrapResult, BootstrapSpec, BootstrapUser, BootstrapUserResult, checkManagedUsername, DatabaseFlavour, validateSpec } from './spec';
 
@@ -119,14 +119,7 @@ const LOCKED_BUT_AUTHENTICATED = new Set([4151, 3118]);
 
 async function canLogIn(spec: BootstrapSpec, username: string, password: string): Promise<boolean> {
   try {
-    const probe = await mysql.createConnection({
-      host: spec.host,
-      port: spec.port,
-      user: username,
-      password,
-      ssl: sslOption(spec.ssl),
-      connectTimeout: spec.connectTimeoutMs ?? 10_000,
-    });
+    const probe = await mysql.createConnection(connectionOptions(spec, { username, password }, spec.connectTimeoutMs ?? 10_000));
     await probe.end().catch(() => undefined);
     return true;
   } catch (err) {

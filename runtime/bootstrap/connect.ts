@@ -22,6 +22,20 @@ export function sslOption(tls: BootstrapTls | undefined): mysql.ConnectionOption
   return { ca: tls.ca, rejectUnauthorized: true, verifyIdentity: true };
 }
 
+/** How the bootstrap connects to the writer as `login`: the spec's host, port and TLS. */
+export function connectionOptions(spec: BootstrapSpec, login: { username: string; password: string }, connectTimeoutMs: number): mysql.ConnectionOptions {
+  return {
+    host: spec.host,
+    port: spec.port,
+    user: login.username,
+    password: login.password,
+    ssl: sslOption(spec.ssl),
+    connectTimeout: connectTimeoutMs,
+    charset: 'UTF8MB4_GENERAL_CI',
+    multipleStatements: false,
+  };
+}
+
 /** Opens the admin connection, retrying what waiting can fix until `waitForDatabaseMs` is spent. */
 export async function connectWithRetry(spec: BootstrapSpec, log: BootstrapLogger, secrets: readonly string[]): Promise<mysql.Connection> {
   const connectTimeoutMs = spec.connectTimeoutMs ?? 10_000;
@@ -31,16 +45,7 @@ export async function connectWithRetry(spec: BootstrapSpec, log: BootstrapLogger
   for (let attempt = 1; ; attempt++) {
     const remaining = Math.max(1_000, Math.min(connectTimeoutMs, deadline - Date.now()));
     try {
-      const conn = await mysql.createConnection({
-        host: spec.host,
-        port: spec.port,
-        user: spec.admin.username,
-        password: spec.admin.password,
-        ssl: sslOption(spec.ssl),
-        connectTimeout: remaining,
-        charset: 'UTF8MB4_GENERAL_CI',
-        multipleStatements: false,
-      });
+      const conn = await mysql.createConnection(connectionOptions(spec, spec.admin, remaining));
       conn.on('error', () => undefined); // a dropped idle connection must not crash the process
       if (attempt > 1) log.info(`connected to ${target} after ${attempt} attempts`, { elapsedMs: Date.now() - start });
       return conn;

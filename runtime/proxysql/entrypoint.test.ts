@@ -292,6 +292,14 @@ interface Started {
   exited: Promise<{ code: number | null; stderr: string; at: number }>;
 }
 
+/** Signals the entrypoint and waits for it to exit: its result, and the ms from the signal to the exit. */
+async function signalAndWait(run: Started, signal: NodeJS.Signals = 'SIGTERM'): Promise<{ code: number | null; stderr: string; elapsed: number }> {
+  const sentAt = Date.now();
+  run.child.kill(signal);
+  const result = await run.exited;
+  return { code: result.code, stderr: result.stderr, elapsed: result.at - sentAt };
+}
+
 /** What the drain sends first: close the listener, then let ProxySQL close idle sessions outside transactions. */
 const PAUSE_SQL = 'PROXYSQL PAUSE; SET mysql-wait_timeout=1; SET mysql-show_processlist_extended=1; LOAD MYSQL VARIABLES TO RUNTIME';
 /** The sessions the drain closes at once: idle and holding no backend connection. */
@@ -400,10 +408,8 @@ describe('entrypoint drain', () => {
 
   it('forwards TERM when the bound is reached although clients stay connected', async () => {
     const run = await startDraining({ PROXYSQL_DRAIN_SECONDS: '2' }, (dir) => ({ PROXYSQL_ADMIN_CLIENT: adminClient(dir) }));
-    const sentAt = Date.now();
-    run.child.kill('SIGTERM');
-    const result = await run.exited;
-    const elapsed = result.at - sentAt;
+    const result = await signalAndWait(run);
+    const elapsed = result.elapsed;
     expect(result.code).toBe(0);
     expect(elapsed).toBeGreaterThan(1900);
     expect(elapsed).toBeLessThan(3500);
@@ -431,10 +437,8 @@ describe('entrypoint drain', () => {
       fs.writeFileSync(path.join(dir, 'slow'), '2\n');
       return { PROXYSQL_ADMIN_CLIENT: adminClient(dir) };
     });
-    const sentAt = Date.now();
-    run.child.kill('SIGTERM');
-    const result = await run.exited;
-    const elapsed = result.at - sentAt;
+    const result = await signalAndWait(run);
+    const elapsed = result.elapsed;
     expect(result.code).toBe(0);
     // PAUSE (2 s) and one poll (2 s) fit before the bound is checked again; a third call would start after 4 s.
     expect(elapsed).toBeGreaterThan(2900);
@@ -464,11 +468,9 @@ describe('entrypoint drain', () => {
       { PROXYSQL_DRAIN_SECONDS: '10', STANDIN_EXIT_AFTER_TICKS: '20', STANDIN_EXIT_CODE: '4' },
       (dir) => ({ PROXYSQL_ADMIN_CLIENT: adminClient(dir) }),
     );
-    const sentAt = Date.now();
-    run.child.kill('SIGTERM');
-    const result = await run.exited;
+    const result = await signalAndWait(run);
     expect(result.code).toBe(4);
-    expect(result.at - sentAt).toBeLessThan(3000);
+    expect(result.elapsed).toBeLessThan(3000);
     expect(lines(path.join(run.dir, 'events'))).toEqual(['started']); // never needed a TERM
   });
 
@@ -482,12 +484,10 @@ describe('entrypoint drain', () => {
       }
       return { PATH: bin };
     });
-    const sentAt = Date.now();
-    run.child.kill('SIGINT');
-    const result = await run.exited;
+    const result = await signalAndWait(run, 'SIGINT');
     expect(result.code).toBe(0);
-    expect(result.at - sentAt).toBeGreaterThan(900);
-    expect(result.at - sentAt).toBeLessThan(2500);
+    expect(result.elapsed).toBeGreaterThan(900);
+    expect(result.elapsed).toBeLessThan(2500);
     expect(lines(path.join(run.dir, 'events'))).toEqual(['started', 'TERM']);
     expect(result.stderr.split('\n').filter((l) => l.includes('degraded'))).toEqual([
       'proxysql-entrypoint: drain degraded: no mysql or mariadb client on PATH (set PROXYSQL_ADMIN_CLIENT): waiting 1 s without PROXYSQL PAUSE',

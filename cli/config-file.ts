@@ -7,13 +7,16 @@ import * as fs from 'node:fs';
 import { DEFAULT_BACKEND_TLS, DEFAULT_MAX_BACKEND_CONNECTIONS_PER_SERVER, DEFAULT_MAX_REPLICA_LAG_SECONDS } from '../src/constants';
 import { ReplicationCheckType } from '../src/config/model';
 import { QueryRuleInput } from '../src/config/query-rules';
-import { CHECK_TYPES, checkTypeProblem, mysqlVariablesProblem, Range, RANGES, rangeProblem } from '../src/config/rules';
+import { DEFAULT_READ_YOUR_WRITES_STATEMENTS, ReadConsistency } from '../src/config/session-state';
+import { CHECK_TYPES, checkTypeProblem, mysqlVariablesProblem, Range, RANGES, rangeProblem, READ_CONSISTENCY_MODES, readConsistencyProblem } from '../src/config/rules';
 import { checkOption, UsageError } from './common';
 
 /** What `--config FILE` may hold. */
 export interface ConfigFile {
   readonly queryRules?: readonly QueryRuleInput[];
   readonly defaultQueryRules?: boolean;
+  readonly readConsistency?: `${ReadConsistency}`;
+  readonly readYourWritesStatements?: number;
   readonly checkType?: `${ReplicationCheckType}`;
   /** Whole seconds (the construct takes a Duration). */
   readonly maxReplicaLag?: number;
@@ -73,6 +76,22 @@ export const CONFIG_KEYS: { readonly [K in keyof ConfigFile]-?: ConfigKeySpec<No
     },
   },
   defaultQueryRules: { prop: 'defaultQueryRules', value: 'true | false', default: 'true', help: 'keep the default read/write-split rules', read: boolean },
+  readConsistency: {
+    prop: 'readConsistency',
+    value: READ_CONSISTENCY_MODES.join(' | '),
+    default: ReadConsistency.READ_YOUR_WRITES,
+    help: 'where reads that follow a write go: the writer for the next statements (read-your-writes), always the writer, or the replicas',
+    read(value, at) {
+      checkOption(at, readConsistencyProblem(value));
+      return value as `${ReadConsistency}`;
+    },
+  },
+  readYourWritesStatements: {
+    prop: 'readYourWritesStatements',
+    default: String(DEFAULT_READ_YOUR_WRITES_STATEMENTS),
+    help: 'with read-your-writes: statements after a write that stay on the writer',
+    ...wholeNumber(RANGES.readYourWritesStatements),
+  },
   checkType: {
     prop: 'backend: ProxySqlBackend.endpoints({ checkType })',
     value: CHECK_TYPES.join(' | '),

@@ -37,28 +37,29 @@ describe('explain: the default read/write split', () => {
     ['SQL_CALC_FOUND_ROWS', 'SELECT SQL_CALC_FOUND_ROWS * FROM items LIMIT 10', 10, 1000],
     ['SELECT … INTO @x', 'SELECT id INTO @x FROM items LIMIT 1', 10, 50],
     ['SELECT … INTO OUTFILE', "SELECT id INTO OUTFILE '/tmp/x' FROM items", 10, 1000],
-    // No rule decides writes: they go to the user's default hostgroup (the writer).
-    ['INSERT', "INSERT INTO items (name) VALUES ('a')", 10, undefined],
-    ['UPDATE', "UPDATE items SET name = 'b' WHERE id = 1", 10, undefined],
-    ['DELETE', 'DELETE FROM items WHERE id = 1', 10, undefined],
-    ['REPLACE', "REPLACE INTO items (id, name) VALUES (1, 'c')", 10, undefined],
+    // Writes go to the writer by rule 1910, which also moves the session to wrote(10) (read-your-writes).
+    ['INSERT', "INSERT INTO items (name) VALUES ('a')", 10, 1910],
+    ['UPDATE', "UPDATE items SET name = 'b' WHERE id = 1", 10, 1910],
+    ['DELETE', 'DELETE FROM items WHERE id = 1', 10, 1910],
+    ['REPLACE', "REPLACE INTO items (id, name) VALUES (1, 'c')", 10, 1910],
     ['read-only CTE', 'WITH recent AS (SELECT * FROM items ORDER BY id DESC LIMIT 5) SELECT * FROM recent', 20, 1020],
     ['WITH … UPDATE', 'WITH old AS (SELECT id FROM items) UPDATE items SET name = ? WHERE id IN (SELECT id FROM old)', 10, 1010],
     ['WITH … DELETE', 'WITH old AS (SELECT id FROM items WHERE id < 5) DELETE FROM items WHERE id IN (SELECT id FROM old)', 10, 1010],
     ['parenthesised UNION', '(SELECT 1) UNION (SELECT 2)', 20, 1020],
     ["string literal holding 'FOR UPDATE'", "SELECT * FROM notes WHERE body = 'please FOR UPDATE'", 20, 1020],
-    ['BEGIN', 'BEGIN', 10, undefined],
-    ['COMMIT', 'COMMIT', 10, undefined],
+    ['BEGIN', 'BEGIN', 10, 1910],
+    ['COMMIT', 'COMMIT', 10, 1910],
+    // ProxySQL answers a SET of a variable it tracks itself: no rule decides it.
     ['SET', "SET NAMES 'utf8mb4'", 10, undefined],
-    ['SHOW', 'SHOW TABLES', 10, undefined],
-    ['CALL', 'CALL refresh_stats()', 10, undefined],
+    ['SHOW', 'SHOW TABLES', 10, 1900],
+    ['CALL', 'CALL refresh_stats()', 10, 1910],
   ])('%s', (_name, sql, hostgroup, ruleId) => {
     // WHEN it is explained THEN it goes where ProxySQL would send it, decided by that rule (or by the default hostgroup)
     const result = explainJson(['--', sql]);
     expect(result.hostgroup).toBe(hostgroup);
     expect(result.destination).toBe(hostgroup === 10 ? 'writer' : 'reader');
     expect(result.rule?.ruleId).toBe(ruleId);
-    if (ruleId === undefined) expect(result.reason).toMatch(/default_hostgroup 10/);
+    if (ruleId === undefined) expect(result.reason).toMatch(/tracks: it answers the SET itself/);
   });
 
   test.each(['SELECT * FROM items', 'select 1', '(SELECT 1) UNION (SELECT 2)', 'WITH x AS (SELECT 1) SELECT * FROM x'])(
@@ -132,7 +133,7 @@ describe('explain: custom rules from --config', () => {
 
   test('defaultQueryRules: false leaves every statement on the default hostgroup', () => {
     const file = configFile({ defaultQueryRules: false });
-    expect(explainJson(['--config', file, 'SELECT 1'])).toMatchObject({ hostgroup: 10, rule: null });
+    expect(explainJson(['--config', file, 'SELECT 1'])).toMatchObject({ hostgroup: 10, rule: { ruleId: 1900 } });
   });
 
   test('an invalid rule is refused with the RE2 check message', () => {
@@ -161,12 +162,15 @@ describe('explain --session: statements that leave state keep the session where 
     ['SELECT @`quoted` := 1; SELECT * FROM items', [[10, 50, 1], [10, 2000, 1]]],
     ['CREATE TEMPORARY TABLE t1 (id INT); INSERT INTO t1 VALUES (1); SELECT COUNT(*) FROM t1', [[10, 50, 1], [10, 2000, 1], [10, 2000, 1]]],
     ["PREPARE s FROM 'SELECT 1'; EXECUTE s; SELECT * FROM items", [[10, 50, 1], [10, 2000, 1], [10, 2000, 1]]],
-    ["SELECT GET_LOCK('job', 5); SELECT * FROM jobs; SELECT RELEASE_ALL_LOCKS(); SELECT * FROM jobs", [[10, 60, 2], [10, 2120, 2], [10, 2110, 0], [20, 1020, 0]]],
-    ['LOCK TABLES items WRITE; SELECT * FROM items; UNLOCK TABLES; SELECT * FROM items', [[10, 60, 2], [10, 2120, 2], [10, 2110, 0], [20, 1020, 0]]],
+    // Locks: every statement on the writer until the last is released, then wrote(10): the critical section may have written.
+    ["SELECT GET_LOCK('job', 5); SELECT * FROM jobs; SELECT RELEASE_ALL_LOCKS(); SELECT * FROM jobs", [[10, 60, 2], [10, 2140, 2], [10, 2110, 110], [10, 3103, 109]]],
+    ["SELECT GET_LOCK('job', 5); SELECT * FROM jobs; SELECT RELEASE_LOCK('job'); SELECT * FROM jobs", [[10, 60, 2], [10, 2140, 2], [10, 2130, 110], [10, 3103, 109]]],
+    ["SELECT GET_LOCK('a', 5); SELECT GET_LOCK('b', 5); SELECT RELEASE_LOCK('b'); SELECT 1; SELECT RELEASE_LOCK('a')", [[10, 60, 2], [10, 2120, 3], [10, 2230, 2], [10, 2140, 2], [10, 2130, 110]]],
+    ['LOCK TABLES items WRITE; SELECT * FROM items; UNLOCK TABLES; SELECT * FROM items', [[10, 60, 2], [10, 2140, 2], [10, 2130, 110], [10, 3103, 109]]],
     ["LOCK TABLES items READ; SELECT @n := 1; UNLOCK TABLES; SELECT * FROM items", [[10, 60, 2], [10, 2100, 1], [10, 2000, 1], [10, 2000, 1]]],
     // No state: reads stay on the readers.
     ['SELECT * FROM items; SELECT @@server_id, @@read_only; SELECT 1', [[20, 1020, 0], [20, 1020, 0], [20, 1020, 0]]],
-    ["CREATE USER 'u'@'%'; SELECT * FROM items", [[10, 0, 0], [20, 1020, 0]]],
+    ["CREATE USER 'u'@'%'; SELECT * FROM items", [[10, 1910, 110], [10, 3103, 109]]],
     ["SET NAMES utf8mb4; SELECT * FROM items WHERE email = 'a@b.c'", [[10, 0, 0], [20, 1020, 0]]],
   ])('%s', (sql, expected) => {
     expect(session(sql)).toEqual(expected);
@@ -175,7 +179,22 @@ describe('explain --session: statements that leave state keep the session where 
   test('a transaction keeps its statements on the writer and ends with COMMIT', () => {
     const result = explainCommand(['--session', '--json', 'BEGIN; SELECT * FROM items; COMMIT; SELECT * FROM items'], noStdin);
     const steps = (JSON.parse(result.stdout) as { session: ExplainJson[] }).session;
-    expect(steps.map((s) => [s.hostgroup, s.inTransaction])).toEqual([[10, false], [10, true], [10, true], [20, false]]);
+    expect(steps.map((s) => [s.hostgroup, s.inTransaction])).toEqual([[10, false], [10, true], [10, true], [10, false]]);
+  });
+
+  test('autocommit off (PEP 249 drivers): reads stay on the readers until a write opens a transaction, which COMMIT ends', () => {
+    const sql = 'SET autocommit=0; SELECT * FROM items; INSERT INTO items (name) VALUES (1); SELECT * FROM items; COMMIT; SELECT * FROM items';
+    const result = explainCommand(['--session', '--json', sql], noStdin);
+    const steps = (JSON.parse(result.stdout) as { session: ExplainJson[] }).session;
+    // The last SELECT follows the write to the writer (read-your-writes), as ProxySQL 2.7.1 ran it.
+    expect(steps.map((s) => [s.hostgroup, s.inTransaction])).toEqual([[10, false], [20, false], [10, true], [10, true], [10, true], [10, false]]);
+  });
+
+  test('read-your-writes: the statements after a write go to the writer, the 11th goes back to the readers', () => {
+    const reads = Array.from({ length: 11 }, (_, i) => `SELECT ${i}`);
+    const result = explainCommand(['--session', '--json', ['INSERT INTO items (name) VALUES (1)', ...reads].join('; ')], noStdin);
+    const steps = (JSON.parse(result.stdout) as { session: ExplainJson[] }).session;
+    expect(steps.map((s) => s.hostgroup)).toEqual([10, ...Array(10).fill(10), 20]);
   });
 
   test('text output numbers the statements and says when and why the session stays on the writer', () => {

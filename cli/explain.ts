@@ -7,6 +7,7 @@ import { READER_HOSTGROUP, WRITER_HOSTGROUP } from '../src/constants';
 import { MySqlQueryRule } from '../src/config/model';
 import { explainQuery, explainSession, QueryExplanation, SessionStepExplanation, splitStatements } from '../src/config/explain';
 import { buildQueryRules, QueryRuleError } from '../src/config/query-rules';
+import { resolveSessionRouting } from '../src/config/session-state';
 import { defineCommand, helpText, parseCommand, ParsedArgs } from './command-table';
 import { checkUserName, CLI_NAME, CommandResult, UsageError } from './common';
 import { ConfigFile, readConfigFile } from './config-file';
@@ -51,7 +52,10 @@ export interface ExplainIo {
 /** The rules a deploy with this `--config` renders, in the order ProxySQL evaluates them. */
 export function rulesForConfig(config: ConfigFile, where: string): MySqlQueryRule[] {
   try {
-    return buildQueryRules(config.queryRules ?? [], { includeDefaults: config.defaultQueryRules ?? true });
+    return buildQueryRules(config.queryRules ?? [], {
+      includeDefaults: config.defaultQueryRules ?? true,
+      routing: resolveSessionRouting(config),
+    });
   } catch (error) {
     if (error instanceof QueryRuleError) throw new UsageError(`${where}: ${error.message}`);
     throw error;

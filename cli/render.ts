@@ -147,6 +147,8 @@ export function parseRenderArgs(args: readonly string[]): RenderArgs {
     adminPassword: { kind: 'admin', env: adminEnv },
     queryRules: config.queryRules,
     defaultQueryRules: config.defaultQueryRules,
+    readConsistency: config.readConsistency,
+    readYourWritesStatements: config.readYourWritesStatements,
     threads: config.threads,
     maxClientConnections: config.maxClientConnections,
     maxBackendConnectionsPerServer: config.maxBackendConnectionsPerServer,

@@ -326,9 +326,10 @@ export async function startLocalProxySql(options: LocalProxySqlOptions): Promise
         connectTimeout: 2000,
       });
       try {
-        // A write proves the writer hostgroup is populated; a read, the reader hostgroup.
-        await conn.query('DO 1');
+        // A read proves the reader hostgroup is populated; a write, the writer hostgroup. In this order: after a
+        // write the session's next statements follow it to the writer (read-your-writes).
         await conn.query('SELECT 1');
+        await conn.query('DO 1');
       } finally {
         await conn.end();
       }

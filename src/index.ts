@@ -10,6 +10,7 @@ export type { DatabaseBootstrapProps, BootstrapApplicationUser, BootstrapEndpoin
 export { DemoApi, DemoApiAuthorization } from './demo-api';
 export type { DemoApiProps } from './demo-api';
 export { QueryDestination, MultiplexMode } from './config/query-rules';
+export { ReadConsistency } from './config/session-state';
 export type { QueryRuleSpec } from './config/query-rules';
 export { ReplicationCheckType } from './config/model';
 export { ProxySqlMonitoring } from './proxysql-monitoring';

@@ -5,6 +5,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { QueryRuleSpec } from './config/query-rules';
+import { ReadConsistency } from './config/session-state';
 import { ProxySqlBackend } from './proxysql-backend';
 import { ProxySqlServiceMonitoringOptions } from './proxysql-monitoring';
 
@@ -96,6 +97,20 @@ export interface ProxySqlServiceProps {
   readonly queryRules?: QueryRuleSpec[];
   /** Keep the default read/write-split rules. @default true */
   readonly defaultQueryRules?: boolean;
+  /**
+   * Where reads that follow a write go. With READ_YOUR_WRITES a session reads its own writes however far the
+   * replicas lag: after a write, its next `readYourWritesStatements` statements go to the writer. WRITER_ONLY sends
+   * every read to the writer (every committed write visible, no offload); EVENTUAL lets the rules send a read to a
+   * replica right after the session's own write. docs/architecture.md ("Read consistency") states the guarantees.
+   * @default ReadConsistency.READ_YOUR_WRITES - what a client written for one database expects
+   */
+  readonly readConsistency?: ReadConsistency;
+  /**
+   * With READ_YOUR_WRITES: how many statements after a write stay on the writer (a read, SHOW or USE counts one; another
+   * write starts the count again). From 1 to 50.
+   * @default 10 - a Lambda invocation's reads of what it just wrote; later reads go back to the replicas
+   */
+  readonly readYourWritesStatements?: number;
   /** Replicas lagging more than this are shunned; reads then go to other replicas or the writer. @default Duration.seconds(30) */
   readonly maxReplicaLag?: Duration;
   /** Extra or overriding `mysql_variables`, names without the `mysql-` prefix. @default {} */

@@ -7,7 +7,8 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { DEFAULT_APP_USER, DEFAULT_BACKEND_TLS, DEFAULT_MAX_REPLICA_LAG_SECONDS } from './constants';
-import { check, managedUsernameProblem, mysqlVariableProblem, RANGES, rangeProblem, schemaProblem, UniqueNames } from './config/rules';
+import { check, managedUsernameProblem, mysqlVariableProblem, RANGES, rangeProblem, readConsistencyProblem, schemaProblem, UniqueNames } from './config/rules';
+import { ReadConsistency } from './config/session-state';
 import { ProxySqlBackendConfig } from './proxysql-backend';
 import { ProxySqlServiceProps, ProxySqlUser } from './proxysql-service-props';
 import { checkProp } from './prop-rules';
@@ -79,6 +80,14 @@ export function validateProps(props: ProxySqlServiceProps): Settings {
   if (props.maxBackendConnectionsPerServer !== undefined) {
     synthKnown(props.maxBackendConnectionsPerServer, `${PROPS}.maxBackendConnectionsPerServer`, "the writer's last-resort reader cap is computed from it");
     check(`${PROPS}.maxBackendConnectionsPerServer`, rangeProblem(props.maxBackendConnectionsPerServer, RANGES.maxBackendConnectionsPerServer));
+  }
+  if (props.readConsistency !== undefined) check(`${PROPS}.readConsistency`, readConsistencyProblem(props.readConsistency));
+  if (props.readYourWritesStatements !== undefined) {
+    synthKnown(props.readYourWritesStatements, `${PROPS}.readYourWritesStatements`, 'it sets how many rule chains are rendered');
+    check(`${PROPS}.readYourWritesStatements`, rangeProblem(props.readYourWritesStatements, RANGES.readYourWritesStatements));
+    if ((props.readConsistency ?? ReadConsistency.READ_YOUR_WRITES) !== ReadConsistency.READ_YOUR_WRITES) {
+      throw new Error(`${PROPS}.readYourWritesStatements: only applies with readConsistency READ_YOUR_WRITES; remove it or change readConsistency`);
+    }
   }
   const lag = wholeSeconds(
     props.maxReplicaLag ?? Duration.seconds(DEFAULT_MAX_REPLICA_LAG_SECONDS),

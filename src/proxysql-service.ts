@@ -130,6 +130,8 @@ export class ProxySqlService extends Construct {
         monitorUsername,
         queryRules: props.queryRules,
         defaultQueryRules: props.defaultQueryRules,
+        readConsistency: props.readConsistency,
+        readYourWritesStatements: props.readYourWritesStatements,
         threads: Math.max(2, Math.round(settings.cpu / 512)),
         maxClientConnections: props.maxClientConnections,
         maxBackendConnectionsPerServer: props.maxBackendConnectionsPerServer,

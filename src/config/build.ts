@@ -29,6 +29,7 @@ import {
 } from './model';
 import { BACKEND_POOL, buildBackend, FAILOVER_CHECK } from './backend-rows';
 import { buildQueryRules, QueryRuleInput } from './query-rules';
+import { ReadConsistency, resolveSessionRouting } from './session-state';
 
 export { BACKEND_POOL, FAILOVER_CHECK, lastResortReaderCap, REPLICA_READ_WEIGHT, WRITER_READ_WEIGHT } from './backend-rows';
 
@@ -88,6 +89,10 @@ export interface ProxySqlConfigSpec {
   readonly queryRules?: readonly QueryRuleInput[];
   /** @default true */
   readonly defaultQueryRules?: boolean;
+  /** Where reads that follow a write go (./session-state.ts). @default read-your-writes */
+  readonly readConsistency?: `${ReadConsistency}`;
+  /** With read-your-writes: the statements after a write that stay on the writer. @default DEFAULT_READ_YOUR_WRITES_STATEMENTS (10) */
+  readonly readYourWritesStatements?: number;
   /** ProxySQL worker threads. @default 2 */
   readonly threads?: number;
   /** Client connections one ProxySQL task accepts (`mysql-max_connections`). @default 10000 */
@@ -110,6 +115,34 @@ export interface ProxySqlConfigSpec {
    */
   readonly backendCaFile?: string;
 }
+
+/**
+ * How long ProxySQL keeps the writer connection of a session that just INSERTed a generated id: for its next
+ * `statements` statements, but only while the session sends them less than `idleMs` apart. ProxySQL routes any
+ * statement whose digest names LAST_INSERT_ID or @@IDENTITY to the connection of the session's last write while
+ * that connection is still attached (lib/MySQL_Session.cpp, "handle case #1421"), so within this window every
+ * spelling is right; after it only the exact `SELECT LAST_INSERT_ID()` forms ProxySQL answers itself are. A short
+ * idle bound is what keeps the pool: a held connection serves nobody else (measured in BENCHMARKS.md).
+ */
+export const LAST_INSERT_ID_HOLD = { statements: 5, idleMs: 100 } as const;
+
+/**
+ * `@@` variables a SELECT may read without pinning its session (ProxySQL compares each name's prefix after
+ * stripping `@@session.`/`@@local.`/`@@`: lib/mysql_connection.cpp IsKeepMultiplexEnabledVariables). Reading one
+ * creates no state, and ProxySQL replays the session's tracked variables (sql_mode, time_zone, character sets, …) on
+ * whichever connection runs the read. Not here: identity and last_insert_id, which need the session's own
+ * connection. The list covers what the matrix's drivers read at connect: MariaDB Connector/J (max_allowed_packet,
+ * system_time_zone, time_zone, auto_increment_increment), MySQL Connector/J's session-variable SELECT, Django
+ * (sql_auto_is_null, sql_mode), SQLAlchemy and the demo's /whoami.
+ */
+export const KEEP_MULTIPLEXING_VARIABLES: readonly string[] = [
+  'tx_isolation', 'transaction_isolation', 'tx_read_only', 'transaction_read_only', 'version', 'server_id', 'hostname',
+  'read_only', 'innodb_read_only', 'aurora_', 'max_allowed_packet', 'system_time_zone', 'time_zone', 'auto_increment_increment',
+  'auto_increment_offset', 'character_set_', 'collation_', 'sql_mode', 'sql_auto_is_null', 'sql_select_limit', 'autocommit',
+  'wait_timeout', 'interactive_timeout', 'net_write_timeout', 'net_read_timeout', 'net_buffer_length', 'lower_case_table_names',
+  'license', 'init_connect', 'performance_schema', 'query_cache_size', 'query_cache_type', 'session_track_', 'lc_messages',
+  'max_execution_time', 'default_storage_engine', 'default_week_format', 'div_precision_increment', 'group_concat_max_len',
+];
 
 /** The environment variable that carries application user `index`'s password into the container. */
 export function userPasswordEnv(index: number): string {
@@ -158,7 +191,10 @@ export function buildProxySqlConfig(spec: ProxySqlConfigSpec): ProxySqlConfig {
       defaultSchema: user.defaultSchema,
       useSsl: spec.clientTls ? true : undefined,
     })),
-    mysqlQueryRules: buildQueryRules(spec.queryRules ?? [], { includeDefaults: spec.defaultQueryRules ?? true }),
+    mysqlQueryRules: buildQueryRules(spec.queryRules ?? [], {
+      includeDefaults: spec.defaultQueryRules ?? true,
+      routing: resolveSessionRouting(spec),
+    }),
     mysqlReplicationHostgroups: backend.replicationHostgroups,
     mysqlAwsAuroraHostgroups: backend.auroraHostgroups,
     mysqlHostgroupAttributes: backend.hostgroupAttributes,
@@ -186,14 +222,20 @@ function mysqlVariables(spec: ProxySqlConfigSpec, listen: HostPort): Record<stri
     query_digests: { value: true, reason: 'digests drive match_digest rules and the detection of session state that needs pinning' },
     multiplexing: { value: true, reason: 'the point of the proxy: backends see queries in flight, not client sessions' },
     auto_increment_delay_multiplex: {
-      value: 0,
+      value: LAST_INSERT_ID_HOLD.statements,
       reason:
-        'default 5 pins a backend for 5 queries after every auto-increment INSERT; with 1,000 Lambda sessions that exhausted the pool. mysql2 gets insertId from the OK packet',
+        "after an INSERT that generated an id, keep the session's writer connection for its next statements, so LAST_INSERT_ID() in any spelling runs where the id was made",
+    },
+    auto_increment_delay_multiplex_timeout_ms: {
+      value: LAST_INSERT_ID_HOLD.idleMs,
+      reason:
+        'but give it back once the session is idle this long: a Lambda that inserts and returns does not hold a writer connection through its think time (ProxySQL default 10000 exhausted the pool)',
     },
     connection_delay_multiplex_ms: { value: 0, reason: 'return the backend connection to the pool as soon as the query ends' },
     keep_multiplexing_variables: {
-      value: 'tx_isolation,transaction_isolation,version,version_comment,server_id,hostname,read_only,innodb_read_only,aurora_server_id,aurora_version,max_allowed_packet',
-      reason: 'a SELECT of only these @@variables does not pin the session (any other @ in a digest does)',
+      value: KEEP_MULTIPLEXING_VARIABLES.join(','),
+      reason:
+        "a SELECT of only these @@variables (prefixes) does not pin the session (any other @ in a digest does): what Connector/J, Django and other drivers read at connect",
     },
     free_connections_pct: {
       value: BACKEND_POOL.freeConnectionsPct,

@@ -9,7 +9,7 @@ import { RE2JS } from 're2js';
 import { READER_HOSTGROUP, WRITER_HOSTGROUP } from '../constants';
 import { MySqlQueryRule } from './model';
 import { QueryDestination } from './query-rules';
-import { describeChain, isUntrackedSet, SESSION_CHAIN } from './session-state';
+import { describeChain, isUntrackedSet, NOT_A_WRITE_DIGEST, SESSION_CHAIN } from './session-state';
 
 /**
  * An approximation of ProxySQL's query digest (lib/c_tokenizer.cpp): comments removed, string and number
@@ -122,6 +122,13 @@ const TRACKED_SET = new RegExp(
   'i',
 );
 
+/** A SET that ProxySQL tracks (and answers itself), not one of a user variable. */
+function isTrackedSet(digest: string): boolean {
+  return TRACKED_SET.test(digest) && !isUntrackedSet(digest);
+}
+
+const LAST_INSERT_ID_DIGEST = /LAST_INSERT_ID|@@IDENTITY/i;
+
 function setCaveat(digest: string): string | undefined {
   if (!/^SET\b/i.test(digest) || isUntrackedSet(digest) || TRACKED_SET.test(digest)) return undefined;
   return (
@@ -140,7 +147,7 @@ function setCaveat(digest: string): string | undefined {
 export function explainQuery(
   rules: readonly MySqlQueryRule[],
   sql: string,
-  options: { inTransaction?: boolean; username?: string; defaultHostgroup?: number; chain?: number } = {},
+  options: { inTransaction?: boolean; username?: string; defaultHostgroup?: number; chain?: number; afterWrite?: boolean } = {},
 ): QueryExplanation {
   const digest = queryDigest(sql);
   const defaultHostgroup = options.defaultHostgroup ?? WRITER_HOSTGROUP;
@@ -177,6 +184,35 @@ export function explainQuery(
         `ProxySQL cannot track a SET of a user variable: it runs it on the session's current hostgroup (${defaultHostgroup}) ` +
         `without changing the rule chain; ${decidingRule ? `rule ${decidingRule.ruleId}'s multiplex=0 keeps that connection, and ` : ''}` +
         'every later statement that reads the variable matches rule 50 and goes there',
+      chain,
+      nextChain: chain,
+    };
+  }
+  if (isTrackedSet(digest)) {
+    // ProxySQL answers it itself and returns before next_query_flagIN is applied (./session-state.ts).
+    return {
+      digest,
+      hostgroup: defaultHostgroup,
+      destination: destinationOf(defaultHostgroup),
+      rule: undefined,
+      matchedRuleIds,
+      reason:
+        'a session variable ProxySQL tracks: it answers the SET itself and replays the value on every backend connection the session uses; the session state does not change',
+      chain,
+      nextChain: chain,
+    };
+  }
+  if (options.afterWrite && LAST_INSERT_ID_DIGEST.test(digest) && !options.inTransaction) {
+    // lib/MySQL_Session.cpp "handle case #1421": run where the session last wrote while that connection is attached.
+    return {
+      digest,
+      hostgroup: WRITER_HOSTGROUP,
+      destination: 'writer',
+      rule: undefined,
+      matchedRuleIds,
+      reason:
+        'LAST_INSERT_ID() / @@IDENTITY: ProxySQL runs it on the connection of the session\'s last write while the session still holds it ' +
+        '(auto_increment_delay_multiplex: the next statements after an INSERT, sent less than auto_increment_delay_multiplex_timeout_ms apart); the session state does not change',
       chain,
       nextChain: chain,
     };
@@ -230,12 +266,17 @@ export interface SessionStepExplanation extends QueryExplanation {
 
 const BEGIN = /^\s*(BEGIN|START\s+TRANSACTION)\b/i;
 const END = /^\s*(COMMIT|ROLLBACK)\b/i;
+const AUTOCOMMIT = /^SET\s+(?:SESSION\s+|@@SESSION\.|@@|LOCAL\s+)?autocommit\s*(?:=|:=)\s*(\S+)/i;
+const NOT_A_WRITE = new RegExp(NOT_A_WRITE_DIGEST.replace(/^\(\?i\)/, ''), 'i');
 
 /**
- * Where each statement of one client session goes, in order: the rule chain carried from statement to statement
- * (next_query_flagIN), and transactions opened with BEGIN / START TRANSACTION and ended by COMMIT / ROLLBACK
- * (transaction_persistent keeps them on the hostgroup they began on: the writer, where BEGIN goes).
- * ASSUMPTION: autocommit=0 and implicit commits (DDL) are not modelled; ProxySQL follows the server's status flags.
+ * Where each statement of one client session goes, in order: the session state carried from statement to statement
+ * (next_query_flagIN, ./session-state.ts), and transactions (transaction_persistent keeps them on the hostgroup they
+ * began on: the writer). A transaction is opened by BEGIN / START TRANSACTION, or, with autocommit off, by the first
+ * statement that is not a read: ProxySQL leaves reads in autocommit (mysql-enforce_autocommit_on_reads=false), so
+ * they still go to the readers, and sets autocommit=0 on the backend for anything else, which opens a transaction
+ * there (seen on ProxySQL 2.7.1: docs/real-proxysql.md). COMMIT and ROLLBACK end it; SET autocommit=1 commits.
+ * ASSUMPTION: implicit commits (DDL) are not modelled; ProxySQL follows the server's status flags.
  */
 export function explainSession(
   rules: readonly MySqlQueryRule[],
@@ -244,11 +285,22 @@ export function explainSession(
 ): SessionStepExplanation[] {
   let chain: number = SESSION_CHAIN.stateless;
   let inTransaction = false;
+  let autocommit = true;
+  let afterWrite = false;
   return statements.map((sql) => {
-    const inside = inTransaction;
-    const step = explainQuery(rules, sql, { ...options, chain, inTransaction: inside });
-    if (BEGIN.test(step.digest)) inTransaction = true;
-    else if (END.test(step.digest)) inTransaction = false;
+    const digest = queryDigest(sql);
+    const opensImplicitly = !autocommit && !inTransaction && !NOT_A_WRITE.test(digest) && !END.test(digest);
+    const inside = inTransaction || opensImplicitly;
+    const step = explainQuery(rules, sql, { ...options, chain, inTransaction: inside, afterWrite });
+    // The value, from the text: the digest has `?` for it.
+    const autocommitSet = AUTOCOMMIT.exec(sql.trim());
+    if (autocommitSet) {
+      autocommit = /^['"]?(1|ON|TRUE)\b/i.test(autocommitSet[1]);
+      if (autocommit) inTransaction = false;
+    } else if (BEGIN.test(digest)) inTransaction = true;
+    else if (END.test(digest)) inTransaction = false;
+    else if (opensImplicitly) inTransaction = true;
+    if (!NOT_A_WRITE.test(digest)) afterWrite = true;
     const changed = step.nextChain !== chain;
     chain = step.nextChain;
     return { ...step, sql, inTransaction: inside, ...(changed ? { stateChange: describeChain(chain) } : {}) };

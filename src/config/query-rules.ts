@@ -6,8 +6,15 @@
 import { RE2JS } from 're2js';
 import { READER_HOSTGROUP, WRITER_HOSTGROUP } from '../constants';
 import { MySqlQueryRule } from './model';
-import { check, usernameProblem } from './rules';
-import { SESSION_STATE_RULES } from './session-state';
+import { check, RANGES, rangeProblem, readConsistencyProblem, usernameProblem } from './rules';
+import {
+  DEFAULT_SESSION_ROUTING,
+  ReadConsistency,
+  SessionRoutingOptions,
+  sessionStateRules,
+  wroteChain,
+  WRITING_CTE_DIGEST,
+} from './session-state';
 
 /**
  * Where a rule sends a query. An enum, not a string union, so that jsii can offer it to Python; its values are
@@ -75,33 +82,40 @@ const MULTIPLEX: Record<`${MultiplexMode}`, 0 | 1 | 2> = { disable: 0, enable: 1
  * contains "FOR UPDATE" cannot misroute a query, and comments are gone, so a leading `/* hint *\/` does not
  * hide a SELECT. ProxySQL's default `re_modifiers` is CASELESS; `(?i)` says the same to re2js.
  */
-export const DEFAULT_QUERY_RULES: readonly MySqlQueryRule[] = [
-  {
-    ruleId: DEFAULT_RULE_ID_START,
-    active: true,
-    matchDigest:
-      '(?i)\\bFOR\\s+(UPDATE|SHARE)\\b|\\bLOCK\\s+IN\\s+SHARE\\s+MODE\\b|\\b(GET_LOCK|RELEASE_LOCK|RELEASE_ALL_LOCKS|IS_FREE_LOCK|IS_USED_LOCK|LAST_INSERT_ID|FOUND_ROWS|ROW_COUNT)\\s*\\(|\\bSQL_CALC_FOUND_ROWS\\b|^[(\\s]*SELECT\\b.*\\bINTO\\b',
-    destinationHostgroup: WRITER_HOSTGROUP,
-    apply: true,
-    comment: 'locking reads, named locks, session results and SELECT INTO go to the writer',
-  },
-  {
-    ruleId: DEFAULT_RULE_ID_START + 10,
-    active: true,
-    matchDigest: '(?i)^WITH\\b.*\\b(INSERT|UPDATE|DELETE|REPLACE)\\b',
-    destinationHostgroup: WRITER_HOSTGROUP,
-    apply: true,
-    comment: 'a CTE that writes goes to the writer',
-  },
-  {
-    ruleId: DEFAULT_RULE_ID_START + 20,
-    active: true,
-    matchDigest: '(?i)^[(\\s]*(SELECT|WITH)\\b',
-    destinationHostgroup: READER_HOSTGROUP,
-    apply: true,
-    comment: 'plain reads (SELECT, (SELECT ...) UNION, read-only CTE) go to the readers',
-  },
-];
+export function defaultQueryRules(routing: SessionRoutingOptions = DEFAULT_SESSION_ROUTING): MySqlQueryRule[] {
+  const readYourWrites = routing.readConsistency === ReadConsistency.READ_YOUR_WRITES;
+  return [
+    {
+      ruleId: DEFAULT_RULE_ID_START,
+      active: true,
+      matchDigest:
+        '(?i)\\bFOR\\s+(UPDATE|SHARE)\\b|\\bLOCK\\s+IN\\s+SHARE\\s+MODE\\b|\\b(GET_LOCK|RELEASE_LOCK|RELEASE_ALL_LOCKS|IS_FREE_LOCK|IS_USED_LOCK|LAST_INSERT_ID|FOUND_ROWS|ROW_COUNT)\\s*\\(|\\bSQL_CALC_FOUND_ROWS\\b|^[(\\s]*SELECT\\b.*\\bINTO\\b',
+      destinationHostgroup: WRITER_HOSTGROUP,
+      apply: true,
+      comment: 'locking reads, named locks, session results and SELECT INTO go to the writer',
+    },
+    {
+      ruleId: DEFAULT_RULE_ID_START + 10,
+      active: true,
+      matchDigest: WRITING_CTE_DIGEST,
+      destinationHostgroup: WRITER_HOSTGROUP,
+      ...(readYourWrites ? { nextQueryFlagIn: wroteChain(routing.readYourWritesStatements) } : {}),
+      apply: true,
+      comment: 'a CTE that writes goes to the writer',
+    },
+    {
+      ruleId: DEFAULT_RULE_ID_START + 20,
+      active: true,
+      matchDigest: '(?i)^[(\\s]*(SELECT|WITH)\\b',
+      destinationHostgroup: READER_HOSTGROUP,
+      apply: true,
+      comment: 'plain reads (SELECT, (SELECT ...) UNION, read-only CTE) go to the readers',
+    },
+  ];
+}
+
+/** The default rules with the default session routing. */
+export const DEFAULT_QUERY_RULES: readonly MySqlQueryRule[] = defaultQueryRules();
 
 /** Thrown for an invalid custom rule; the message names the rule (`queryRules[i].field`). */
 export class QueryRuleError extends Error {}
@@ -109,8 +123,10 @@ export class QueryRuleError extends Error {}
 /** Validates custom rules and turns them into rows, numbered before the default rules. */
 export function buildQueryRules(
   custom: readonly QueryRuleInput[],
-  options: { includeDefaults: boolean; propPath?: string },
+  options: { includeDefaults: boolean; propPath?: string; routing?: SessionRoutingOptions },
 ): MySqlQueryRule[] {
+  const routing = options.routing ?? DEFAULT_SESSION_ROUTING;
+  checkSessionRouting(routing);
   const path = options.propPath ?? 'queryRules';
   const maxCustom = (DEFAULT_RULE_ID_START - CUSTOM_RULE_ID_START) / CUSTOM_RULE_ID_STEP;
   if (custom.length > maxCustom) {
@@ -119,7 +135,13 @@ export function buildQueryRules(
   const rows = custom.map((spec, i) => customRuleRow(spec, `${path}[${i}]`, CUSTOM_RULE_ID_START + i * CUSTOM_RULE_ID_STEP));
   // The session-state rules come first and always: without them a read after `SET @x` or a temporary table is
   // sent to a replica that lacks the state (an error or a wrong answer), whatever the other rules say.
-  return [...SESSION_STATE_RULES, ...rows, ...(options.includeDefaults ? DEFAULT_QUERY_RULES : [])].sort((a, b) => a.ruleId - b.ruleId);
+  return [...sessionStateRules(routing), ...rows, ...(options.includeDefaults ? defaultQueryRules(routing) : [])].sort((a, b) => a.ruleId - b.ruleId);
+}
+
+/** Checks the routing options; the messages name the props. */
+export function checkSessionRouting(routing: SessionRoutingOptions): void {
+  check('readConsistency', readConsistencyProblem(routing.readConsistency), (m) => new QueryRuleError(m));
+  check('readYourWritesStatements', rangeProblem(routing.readYourWritesStatements, RANGES.readYourWritesStatements), (m) => new QueryRuleError(m));
 }
 
 function customRuleRow(spec: QueryRuleInput, path: string, ruleId: number): MySqlQueryRule {

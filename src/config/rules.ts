@@ -258,7 +258,18 @@ export const RANGES = {
   maxClientConnections: { min: 1, max: 1_000_000 },
   /** Backend connections one ProxySQL opens to each server (per hostgroup) at most. */
   maxBackendConnectionsPerServer: { min: 1, max: 10_000 },
+  /** Statements after a write that stay on the writer (read-your-writes); each is five rules ProxySQL walks past. */
+  readYourWritesStatements: { min: 1, max: 50, unit: 'statements' },
 } as const satisfies Record<string, Range>;
+
+/** The read-consistency modes (src/config/session-state.ts ReadConsistency's values). */
+export const READ_CONSISTENCY_MODES = ['read-your-writes', 'writer-only', 'eventual'] as const;
+
+export function readConsistencyProblem(value: unknown): Problem {
+  return (READ_CONSISTENCY_MODES as readonly unknown[]).includes(value)
+    ? undefined
+    : `must be one of ${READ_CONSISTENCY_MODES.map((m) => `'${m}'`).join(', ')}, got ${shown(value)}`;
+}
 
 export function rangeProblem(value: unknown, range: Range): Problem {
   if (typeof value === 'number' && Number.isInteger(value) && value >= range.min && value <= range.max) return undefined;

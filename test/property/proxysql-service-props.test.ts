@@ -17,7 +17,7 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { SESSION_STATE_RULES } from '../../src/config/session-state';
+import { sessionStateRules } from '../../src/config/session-state';
 import { ProxySqlBackend } from '../../src/proxysql-backend';
 import { ProxySqlService, ProxySqlServiceProps } from '../../src/proxysql-service';
 import { findTemplateLeaks } from '../support/hygiene';
@@ -146,7 +146,7 @@ function templateProblems(template: Template, s: Scenario, verdict: Verdict): st
   });
   const rules = (cnf.mysql_query_rules as Array<Record<string, unknown>> | undefined) ?? [];
   // the 6 session-state rules always, the custom ones, and the 3 default split rules unless turned off
-  const expectedRules = SESSION_STATE_RULES.length + (s.queryRules?.length ?? 0) + ((s.defaultQueryRules ?? true) ? 3 : 0);
+  const expectedRules = sessionStateRules().length + (s.queryRules?.length ?? 0) + ((s.defaultQueryRules ?? true) ? 3 : 0);
   check(rules.length === expectedRules, `${rules.length} query rules, expected ${expectedRules}`);
   const ids = rules.map((r) => Number(r.rule_id));
   check(ids.every((id, i) => i === 0 || id > ids[i - 1]), `rule ids not ascending: ${ids.join(',')}`);

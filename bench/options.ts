@@ -11,10 +11,12 @@ import {
   parseWholeNumber,
   RANGES,
   Range,
+  readConsistencyProblem,
   schemaProblem,
   unwrap,
   usernameProblem,
 } from '../src/config/rules';
+import type { ReadConsistency } from '../src/config/session-state';
 
 export type Mode = 'cold' | 'warm';
 export type OpKind = 'read' | 'write' | 'tx';
@@ -33,6 +35,8 @@ export interface ProxySqlRunOptions {
   variables: Record<string, string | number>;
   /** `--max-backend-connections N`: the per-server cap (the construct's maxBackendConnectionsPerServer). */
   maxBackendConnectionsPerServer?: number;
+  /** `--read-consistency MODE`: the construct's readConsistency, to compare a mode with another side by side. */
+  readConsistency?: `${ReadConsistency}`;
 }
 
 export interface Endpoint {
@@ -127,6 +131,8 @@ Through a real ProxySQL (with --local only; none ships with the project)
   --backend-tls on|off      TLS from ProxySQL to MariaDB (default on, as deployed; the app user has REQUIRE SSL)
   --proxysql-var NAME=VALUE override one mysql_variables setting (without mysql-), repeatable: to probe a choice
   --max-backend-connections N   the per-server pool cap (mysql_servers.max_connections; default the construct's)
+  --read-consistency MODE   read-your-writes | writer-only | eventual (the construct's readConsistency; default
+                            read-your-writes)
 Server connections
   --admin HOST:PORT         a backend MySQL server whose connections are sampled (Threads_connected, 250 ms)
   --backend HOST:PORT       another backend to sample (repeatable)
@@ -245,6 +251,7 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
         'backend-tls': { type: 'string' },
         'proxysql-var': { type: 'string', multiple: true },
         'max-backend-connections': { type: 'string' },
+        'read-consistency': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -347,6 +354,11 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   if (values['max-backend-connections'] !== undefined) {
     if (!proxysql) throw new BenchArgError('--max-backend-connections needs --proxysql FILE (a proxysql binary).');
     proxysql.maxBackendConnectionsPerServer = parseRange(values['max-backend-connections'], '--max-backend-connections', RANGES.maxBackendConnectionsPerServer);
+  }
+  if (values['read-consistency'] !== undefined) {
+    if (!proxysql) throw new BenchArgError('--read-consistency needs --proxysql FILE (a proxysql binary).');
+    check('--read-consistency', readConsistencyProblem(values['read-consistency']), toArgError);
+    proxysql.readConsistency = values['read-consistency'] as `${ReadConsistency}`;
   }
   if (proxysql && writerDiscovery !== 'none') {
     throw new BenchArgError('--writer-discovery has no use with --proxysql: finding the writer is ProxySQL’s job. Drop it.');

@@ -130,7 +130,10 @@ export async function runBenchmark(opts: BenchOptions, hooks: RunHooks = {}): Pr
           topology: topology!,
           backendTls: opts.proxysql.backendTls,
           mysqlVariables: opts.proxysql.variables,
-          spec: opts.proxysql.maxBackendConnectionsPerServer ? { maxBackendConnectionsPerServer: opts.proxysql.maxBackendConnectionsPerServer } : {},
+          spec: {
+            ...(opts.proxysql.maxBackendConnectionsPerServer ? { maxBackendConnectionsPerServer: opts.proxysql.maxBackendConnectionsPerServer } : {}),
+            ...(opts.proxysql.readConsistency ? { readConsistency: opts.proxysql.readConsistency } : {}),
+          },
           baseDir: os.tmpdir(),
           keepLogAs: opts.json && opts.json !== '-' ? `${opts.json}.proxysql.log` : undefined,
         });

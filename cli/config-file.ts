@@ -17,6 +17,7 @@ export interface ConfigFile {
   readonly defaultQueryRules?: boolean;
   readonly readConsistency?: `${ReadConsistency}`;
   readonly readYourWritesStatements?: number;
+  readonly keepConnectionForLastInsertId?: boolean;
   readonly checkType?: `${ReplicationCheckType}`;
   /** Whole seconds (the construct takes a Duration). */
   readonly maxReplicaLag?: number;
@@ -85,6 +86,13 @@ export const CONFIG_KEYS: { readonly [K in keyof ConfigFile]-?: ConfigKeySpec<No
       checkOption(at, readConsistencyProblem(value));
       return value as `${ReadConsistency}`;
     },
+  },
+  keepConnectionForLastInsertId: {
+    prop: 'keepConnectionForLastInsertId',
+    value: 'true | false',
+    default: 'false',
+    help: 'keep the writer connection briefly after an INSERT so LAST_INSERT_ID() in any spelling is right',
+    read: boolean,
   },
   readYourWritesStatements: {
     prop: 'readYourWritesStatements',

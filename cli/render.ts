@@ -149,6 +149,7 @@ export function parseRenderArgs(args: readonly string[]): RenderArgs {
     defaultQueryRules: config.defaultQueryRules,
     readConsistency: config.readConsistency,
     readYourWritesStatements: config.readYourWritesStatements,
+    keepConnectionForLastInsertId: config.keepConnectionForLastInsertId,
     threads: config.threads,
     maxClientConnections: config.maxClientConnections,
     maxBackendConnectionsPerServer: config.maxBackendConnectionsPerServer,

@@ -132,6 +132,7 @@ export class ProxySqlService extends Construct {
         defaultQueryRules: props.defaultQueryRules,
         readConsistency: props.readConsistency,
         readYourWritesStatements: props.readYourWritesStatements,
+        keepConnectionForLastInsertId: props.keepConnectionForLastInsertId,
         threads: Math.max(2, Math.round(settings.cpu / 512)),
         maxClientConnections: props.maxClientConnections,
         maxBackendConnectionsPerServer: props.maxBackendConnectionsPerServer,

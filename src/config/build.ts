@@ -93,6 +93,8 @@ export interface ProxySqlConfigSpec {
   readonly readConsistency?: `${ReadConsistency}`;
   /** With read-your-writes: the statements after a write that stay on the writer. @default DEFAULT_READ_YOUR_WRITES_STATEMENTS (10) */
   readonly readYourWritesStatements?: number;
+  /** Keep the writer connection after an INSERT so LAST_INSERT_ID() in any spelling is right (LAST_INSERT_ID_HOLD). @default false */
+  readonly keepConnectionForLastInsertId?: boolean;
   /** ProxySQL worker threads. @default 2 */
   readonly threads?: number;
   /** Client connections one ProxySQL task accepts (`mysql-max_connections`). @default 10000 */
@@ -117,12 +119,14 @@ export interface ProxySqlConfigSpec {
 }
 
 /**
- * How long ProxySQL keeps the writer connection of a session that just INSERTed a generated id: for its next
- * `statements` statements, but only while the session sends them less than `idleMs` apart. ProxySQL routes any
- * statement whose digest names LAST_INSERT_ID or @@IDENTITY to the connection of the session's last write while
- * that connection is still attached (lib/MySQL_Session.cpp, "handle case #1421"), so within this window every
- * spelling is right; after it only the exact `SELECT LAST_INSERT_ID()` forms ProxySQL answers itself are. A short
- * idle bound is what keeps the pool: a held connection serves nobody else (measured in BENCHMARKS.md).
+ * With keepConnectionForLastInsertId: how long ProxySQL keeps the writer connection of a session that just INSERTed
+ * a generated id: for its next `statements` statements while the session sends them less than `idleMs` apart.
+ * ProxySQL routes any statement whose digest names LAST_INSERT_ID or @@IDENTITY to the connection of the session's
+ * last write while that connection is still attached (lib/MySQL_Session.cpp, "handle case #1421"), so within this
+ * window every spelling is right; after it only the exact `SELECT LAST_INSERT_ID()` forms ProxySQL answers itself
+ * are. ProxySQL gives an expired connection back only in its once-a-second maintenance pass (lib/MySQL_Thread.cpp,
+ * ProcessAllSessions_MaintenanceLoop → update_expired_conns), so an idle session holds it up to about a second: why
+ * it is off by default (BENCHMARKS.md, "Read-your-writes and LAST_INSERT_ID").
  */
 export const LAST_INSERT_ID_HOLD = { statements: 5, idleMs: 100 } as const;
 
@@ -221,16 +225,25 @@ function mysqlVariables(spec: ProxySqlConfigSpec, listen: HostPort): Record<stri
     query_processor_regex: { value: 2, reason: 'RE2: the engine our synth-time rule check runs (re2js), linear time' },
     query_digests: { value: true, reason: 'digests drive match_digest rules and the detection of session state that needs pinning' },
     multiplexing: { value: true, reason: 'the point of the proxy: backends see queries in flight, not client sessions' },
-    auto_increment_delay_multiplex: {
-      value: LAST_INSERT_ID_HOLD.statements,
-      reason:
-        "after an INSERT that generated an id, keep the session's writer connection for its next statements, so LAST_INSERT_ID() in any spelling runs where the id was made",
-    },
-    auto_increment_delay_multiplex_timeout_ms: {
-      value: LAST_INSERT_ID_HOLD.idleMs,
-      reason:
-        'but give it back once the session is idle this long: a Lambda that inserts and returns does not hold a writer connection through its think time (ProxySQL default 10000 exhausted the pool)',
-    },
+    ...(spec.keepConnectionForLastInsertId
+      ? {
+          auto_increment_delay_multiplex: {
+            value: LAST_INSERT_ID_HOLD.statements,
+            reason:
+              "keepConnectionForLastInsertId: after an INSERT that generated an id, keep the session's writer connection for its next statements, so LAST_INSERT_ID() in any spelling runs where the id was made",
+          },
+          auto_increment_delay_multiplex_timeout_ms: {
+            value: LAST_INSERT_ID_HOLD.idleMs,
+            reason: 'and give it back once the session idles (ProxySQL checks once a second, so a held connection lasts up to about 1 s)',
+          },
+        }
+      : {
+          auto_increment_delay_multiplex: {
+            value: 0,
+            reason:
+              "return the writer connection after an INSERT at once: holding it (ProxySQL's default 5) cut 2,000 Lambda-like sessions with 20% INSERTs to a third of the throughput with 13% errors. The driver's insert id, SELECT LAST_INSERT_ID() as ProxySQL answers it, and LAST_INSERT_ID() inside a transaction stay right",
+          },
+        }),
     connection_delay_multiplex_ms: { value: 0, reason: 'return the backend connection to the pool as soon as the query ends' },
     keep_multiplexing_variables: {
       value: KEEP_MULTIPLEXING_VARIABLES.join(','),

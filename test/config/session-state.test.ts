@@ -100,11 +100,17 @@ describe('settings real drivers need', () => {
     monitorUsername: 'mon',
   }).mysqlVariables;
 
-  test('LAST_INSERT_ID(): the writer connection is kept for the next statements, and given back when the session idles', () => {
-    expect(variables.auto_increment_delay_multiplex.value).toBe(LAST_INSERT_ID_HOLD.statements);
-    expect(variables.auto_increment_delay_multiplex_timeout_ms.value).toBe(LAST_INSERT_ID_HOLD.idleMs);
-    expect(LAST_INSERT_ID_HOLD.idleMs).toBeGreaterThan(0);
-    expect(LAST_INSERT_ID_HOLD.idleMs).toBeLessThanOrEqual(1000);
+  test('LAST_INSERT_ID(): no connection is held after an INSERT unless keepConnectionForLastInsertId, which holds it briefly', () => {
+    expect(variables.auto_increment_delay_multiplex.value).toBe(0);
+    expect(variables).not.toHaveProperty('auto_increment_delay_multiplex_timeout_ms');
+    const held = buildProxySqlConfig({
+      backend: { kind: 'endpoints', writer: { host: 'db', port: 3306 }, readers: [], checkType: 'read_only', maxReplicaLagSeconds: 0, useTls: true },
+      users: [{ username: 'app' }],
+      monitorUsername: 'mon',
+      keepConnectionForLastInsertId: true,
+    }).mysqlVariables;
+    expect(held.auto_increment_delay_multiplex.value).toBe(LAST_INSERT_ID_HOLD.statements);
+    expect(held.auto_increment_delay_multiplex_timeout_ms.value).toBe(LAST_INSERT_ID_HOLD.idleMs);
   });
 
   // ProxySQL compares prefixes after stripping @@session. / @@local. / @@ (lib/mysql_connection.cpp IsKeepMultiplexEnabledVariables).

@@ -18,6 +18,7 @@ export interface ConfigFile {
   readonly readConsistency?: `${ReadConsistency}`;
   readonly readYourWritesStatements?: number;
   readonly keepConnectionForLastInsertId?: boolean;
+  readonly allowAccountStatements?: boolean;
   readonly checkType?: `${ReplicationCheckType}`;
   /** Whole seconds (the construct takes a Duration). */
   readonly maxReplicaLag?: number;
@@ -92,6 +93,13 @@ export const CONFIG_KEYS: { readonly [K in keyof ConfigFile]-?: ConfigKeySpec<No
     value: 'true | false',
     default: 'false',
     help: 'keep the writer connection briefly after an INSERT so LAST_INSERT_ID() in any spelling is right',
+    read: boolean,
+  },
+  allowAccountStatements: {
+    prop: 'allowAccountStatements',
+    value: 'true | false',
+    default: 'false',
+    help: 'let clients run SET PASSWORD, CREATE/ALTER/DROP USER, GRANT and REVOKE through the proxy',
     read: boolean,
   },
   readYourWritesStatements: {

@@ -150,6 +150,7 @@ export function parseRenderArgs(args: readonly string[]): RenderArgs {
     readConsistency: config.readConsistency,
     readYourWritesStatements: config.readYourWritesStatements,
     keepConnectionForLastInsertId: config.keepConnectionForLastInsertId,
+    allowAccountStatements: config.allowAccountStatements,
     threads: config.threads,
     maxClientConnections: config.maxClientConnections,
     maxBackendConnectionsPerServer: config.maxBackendConnectionsPerServer,

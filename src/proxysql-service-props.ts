@@ -113,7 +113,7 @@ export interface ProxySqlServiceProps {
   readonly readYourWritesStatements?: number;
   /**
    * Keep a session's writer connection after an INSERT that generated an id, for its next 5 statements while they come
-   * less than 100 ms apart (ProxySQL releases it at its next once-a-second check), so that `LAST_INSERT_ID()` in any
+   * less than 500 ms apart (ProxySQL releases it at its next once-a-second check), so that `LAST_INSERT_ID()` in any
    * spelling (an alias, an expression, `INSERT … VALUES (LAST_INSERT_ID())`) runs where the id was made. Without it
    * the driver's own insert id, the exact `SELECT LAST_INSERT_ID()` that ProxySQL answers itself, and LAST_INSERT_ID()
    * inside a transaction (or before commit with autocommit off) are right; other spellings may read another
@@ -121,6 +121,13 @@ export interface ProxySqlServiceProps {
    * @default false - measured: holding cut 2,000 Lambda-like sessions with 20% INSERTs to a third of the throughput, with 13% errors
    */
   readonly keepConnectionForLastInsertId?: boolean;
+  /**
+   * Let clients run account statements through the proxy: SET PASSWORD, CREATE/ALTER/DROP/RENAME USER or ROLE,
+   * GRANT, REVOKE, SET DEFAULT ROLE. They run as the application user, and a changed password locks every task out
+   * at its next start (ProxySQL keeps logging in with the password in its secret).
+   * @default false - refused by ProxySQL itself with error 1148 and a message naming this prop
+   */
+  readonly allowAccountStatements?: boolean;
   /** Replicas lagging more than this are shunned; reads then go to other replicas or the writer. @default Duration.seconds(30) */
   readonly maxReplicaLag?: Duration;
   /** Extra or overriding `mysql_variables`, names without the `mysql-` prefix. @default {} */

@@ -133,6 +133,7 @@ export class ProxySqlService extends Construct {
         readConsistency: props.readConsistency,
         readYourWritesStatements: props.readYourWritesStatements,
         keepConnectionForLastInsertId: props.keepConnectionForLastInsertId,
+        allowAccountStatements: props.allowAccountStatements,
         threads: Math.max(2, Math.round(settings.cpu / 512)),
         maxClientConnections: props.maxClientConnections,
         maxBackendConnectionsPerServer: props.maxBackendConnectionsPerServer,

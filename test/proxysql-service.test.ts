@@ -15,6 +15,7 @@ import { PROXYSQL_IMAGE } from '../src/constants';
 import { QueryDestination } from '../src/config/query-rules';
 import { ProxySqlBackend } from '../src/proxysql-backend';
 import { ProxySqlService, ProxySqlServiceProps } from '../src/proxysql-service';
+import { ReadConsistency } from '../src/config/session-state';
 import { givenAuroraCluster, givenStack, renderedConfig } from './support/stack';
 
 type SgRule = { IpProtocol: string; FromPort?: number; ToPort?: number; CidrIp?: string; SourceSecurityGroupId?: unknown; DestinationSecurityGroupId?: unknown };
@@ -637,5 +638,36 @@ describe('authenticated TLS to the database', () => {
     ['too large', { backendCa: `-----BEGIN CERTIFICATE-----\n${'A'.repeat(17_000)}\n-----END CERTIFICATE-----` }, /ProxySqlServiceProps\.backendCa: keep it under 16 KiB/],
   ])('backendCa %s is refused naming the prop', (_label, extra, message) => {
     expect(() => auroraProxy(extra as Partial<ProxySqlServiceProps>)).toThrow(message);
+  });
+});
+
+describe('ProxySqlService read consistency (issue 17)', () => {
+  const rules = (extra: Partial<ProxySqlServiceProps>) =>
+    renderedConfig(Template.fromStack(auroraProxy(extra).stack)).mysql_query_rules as Array<Record<string, unknown>>;
+
+  test('by default a write moves the session to wrote(10): reads after it go to the writer; no connection is held after an INSERT', () => {
+    const { stack } = auroraProxy();
+    const cnf = renderedConfig(Template.fromStack(stack));
+    const all = cnf.mysql_query_rules as Array<Record<string, unknown>>;
+    expect(all.find((r) => r.rule_id === 1910)).toMatchObject({ destination_hostgroup: 10, next_query_flagIN: 110 });
+    expect(all.filter((r) => r.flagIN === 101)).toHaveLength(5);
+    expect((cnf.mysql_variables as Record<string, unknown>).auto_increment_delay_multiplex).toBe(0);
+  });
+
+  test('readYourWritesStatements, WRITER_ONLY and keepConnectionForLastInsertId render as documented', () => {
+    expect(rules({ readYourWritesStatements: 3 }).find((r) => r.rule_id === 1910)).toMatchObject({ next_query_flagIN: 103 });
+    expect(rules({ readConsistency: ReadConsistency.WRITER_ONLY }).find((r) => r.rule_id === 90)).toMatchObject({ destination_hostgroup: 10, apply: 1 });
+    expect(rules({ readConsistency: ReadConsistency.EVENTUAL }).some((r) => Number(r.flagIN) > 100)).toBe(false);
+    const { stack } = auroraProxy({ keepConnectionForLastInsertId: true });
+    expect(renderedConfig(Template.fromStack(stack)).mysql_variables).toMatchObject({ auto_increment_delay_multiplex: 5, auto_increment_delay_multiplex_timeout_ms: 500 });
+  });
+
+  test.each([
+    [{ readYourWritesStatements: 0 }, /ProxySqlServiceProps\.readYourWritesStatements: must be a whole number of statements from 1 to 50, got 0/],
+    [{ readYourWritesStatements: 51 }, /ProxySqlServiceProps\.readYourWritesStatements: must be a whole number of statements from 1 to 50, got 51/],
+    [{ readConsistency: 'strong' as ReadConsistency }, /ProxySqlServiceProps\.readConsistency: must be one of 'read-your-writes', 'writer-only', 'eventual', got 'strong'/],
+    [{ readConsistency: ReadConsistency.EVENTUAL, readYourWritesStatements: 5 }, /ProxySqlServiceProps\.readYourWritesStatements: only applies with readConsistency READ_YOUR_WRITES/],
+  ])('%j is refused naming the prop', (extra, message) => {
+    expect(() => auroraProxy(extra)).toThrow(message);
   });
 });

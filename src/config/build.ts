@@ -93,6 +93,8 @@ export interface ProxySqlConfigSpec {
   readonly readConsistency?: `${ReadConsistency}`;
   /** With read-your-writes: the statements after a write that stay on the writer. @default DEFAULT_READ_YOUR_WRITES_STATEMENTS (10) */
   readonly readYourWritesStatements?: number;
+  /** Let clients run account statements through the proxy. @default false */
+  readonly allowAccountStatements?: boolean;
   /** Keep the writer connection after an INSERT so LAST_INSERT_ID() in any spelling is right (LAST_INSERT_ID_HOLD). @default false */
   readonly keepConnectionForLastInsertId?: boolean;
   /** ProxySQL worker threads. @default 2 */
@@ -128,7 +130,7 @@ export interface ProxySqlConfigSpec {
  * ProcessAllSessions_MaintenanceLoop → update_expired_conns), so an idle session holds it up to about a second: why
  * it is off by default (BENCHMARKS.md, "Read-your-writes and LAST_INSERT_ID").
  */
-export const LAST_INSERT_ID_HOLD = { statements: 5, idleMs: 100 } as const;
+export const LAST_INSERT_ID_HOLD = { statements: 5, idleMs: 500 } as const;
 
 /**
  * `@@` variables a SELECT may read without pinning its session (ProxySQL compares each name's prefix after

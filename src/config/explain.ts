@@ -95,7 +95,8 @@ function skipQuoted(sql: string, start: number, quote: string): number {
 export interface QueryExplanation {
   readonly digest: string;
   readonly hostgroup: number;
-  readonly destination: `${QueryDestination}` | 'other';
+  /** 'refused': a rule answers with an error and nothing reaches the database. */
+  readonly destination: `${QueryDestination}` | 'other' | 'refused';
   /** The rule that decided the destination, or undefined when the user's default hostgroup did. */
   readonly rule?: MySqlQueryRule;
   /** Every rule that matched, in evaluation order. */
@@ -165,6 +166,19 @@ export function explainQuery(
     // re_modifiers defaults to CASELESS in ProxySQL, so compile case-insensitively like it does.
     if (pattern !== undefined && !RE2JS.compile(pattern, RE2JS.CASE_INSENSITIVE).matcher(subject).find()) continue;
     matchedRuleIds.push(rule.ruleId);
+    if (rule.errorMsg !== undefined) {
+      // ProxySQL answers error 1148 itself and returns before next_query_flagIN is applied.
+      return {
+        digest,
+        hostgroup: -1,
+        destination: 'refused',
+        rule,
+        matchedRuleIds,
+        reason: `rule ${rule.ruleId} refuses it with error 1148: ${rule.errorMsg}`,
+        chain,
+        nextChain: chain,
+      };
+    }
     if (rule.destinationHostgroup !== undefined) {
       hostgroup = rule.destinationHostgroup;
       decidingRule = rule;

@@ -90,6 +90,8 @@ export interface MySqlQueryRule {
   readonly cacheTtl?: number;
   /** 0 = disable multiplexing for the session, 1 = keep it, 2 = do not disable it for this query. */
   readonly multiplex?: 0 | 1 | 2;
+  /** Refuse the statement with this message (ProxySQL answers error 1148 itself; nothing reaches the database). */
+  readonly errorMsg?: string;
   /** Stop evaluating further rules when this one matches. */
   readonly apply: boolean;
   /** Restrict the rule to one user. */

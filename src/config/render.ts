@@ -23,7 +23,7 @@ type Row = ReadonlyArray<readonly [string, VariableValue | undefined]>;
 const COLUMNS = {
   mysql_servers: ['hostgroup', 'address', 'port', 'weight', 'max_connections', 'max_replication_lag', 'use_ssl', 'comment'],
   mysql_users: ['username', 'password', 'active', 'default_hostgroup', 'transaction_persistent', 'max_connections', 'default_schema', 'use_ssl', 'comment'],
-  mysql_query_rules: ['rule_id', 'active', 'flagIN', 'username', 'match_digest', 'match_pattern', 'destination_hostgroup', 'cache_ttl', 'multiplex', 'next_query_flagIN', 'apply', 'comment'],
+  mysql_query_rules: ['rule_id', 'active', 'flagIN', 'username', 'match_digest', 'match_pattern', 'destination_hostgroup', 'cache_ttl', 'multiplex', 'next_query_flagIN', 'error_msg', 'apply', 'comment'],
   mysql_replication_hostgroups: ['writer_hostgroup', 'reader_hostgroup', 'check_type', 'comment'],
   mysql_aws_aurora_hostgroups: ['writer_hostgroup', 'reader_hostgroup', 'active', 'aurora_port', 'domain_name', 'max_lag_ms', 'check_interval_ms', 'check_timeout_ms', 'writer_is_also_reader', 'new_reader_weight', 'add_lag_ms', 'min_lag_ms', 'lag_num_checks', 'comment'],
   mysql_hostgroup_attributes: ['hostgroup_id', 'free_connections_pct', 'connection_warming', 'throttle_connections_per_sec', 'hostgroup_settings', 'servers_defaults', 'comment'],

@@ -65,18 +65,44 @@ export interface SessionRoutingOptions {
   readonly readConsistency: `${ReadConsistency}`;
   /** Statements after a write that stay on the writer (read-your-writes only). */
   readonly readYourWritesStatements: number;
+  /** Let clients run account statements (SET PASSWORD, CREATE/ALTER/DROP/RENAME USER, GRANT, REVOKE, roles). */
+  readonly allowAccountStatements: boolean;
 }
 
 export const DEFAULT_SESSION_ROUTING: SessionRoutingOptions = {
   readConsistency: ReadConsistency.READ_YOUR_WRITES,
   readYourWritesStatements: DEFAULT_READ_YOUR_WRITES_STATEMENTS,
+  allowAccountStatements: false,
 };
+
+/**
+ * Statements that change accounts. Through the proxy they run as the application user: `SET PASSWORD` changed the
+ * user's password on MariaDB while ProxySQL kept the old one for new backend connections (seen on 2.7.1), which
+ * locks every task out at its next start.
+ */
+export const ACCOUNT_STATEMENT_DIGEST =
+  '(?i)^(SET\\s+PASSWORD|SET\\s+DEFAULT\\s+ROLE|(CREATE|ALTER|DROP|RENAME)\\s+(USER|ROLE)|GRANT|REVOKE)\\b';
+
+/**
+ * A SELECT of nothing but system variables, function calls on literals and literals, with no FROM: what drivers
+ * and ORMs send at connect (Django: `SELECT VERSION(), @@sql_mode, …, CONVERT_TZ(…) IS NOT NULL`; Connector/J:
+ * `SELECT @@session.x AS x, …`). It creates no state, but ProxySQL pins the session for its life when a digest with
+ * `@` names anything outside keep_multiplexing_variables (lib/mysql_connection.cpp IsKeepMultiplexEnabledVariables);
+ * multiplex=2 tells it not to for this query. A user variable (`@x`) matches no item, and rule 50 comes first.
+ */
+const PROBE_ITEM = '(?:@@[\\w.]+|\\w+\\([^()]*\\)(?:\\s+IS\\s+NOT\\s+NULL)?|\\?)(?:\\s+AS\\s+`?\\w+`?)?';
+export const CONNECT_PROBE_DIGEST = `(?i)^SELECT\\s+${PROBE_ITEM}(?:\\s*,\\s*${PROBE_ITEM})*$`;
+
+/** What a refused account statement answers (error 1148); no quotes: the loader pastes it into SQL. */
+export const ACCOUNT_STATEMENT_ERROR =
+  'serverless-proxysql: account statements are refused through the proxy (SET PASSWORD, CREATE/ALTER/DROP/RENAME USER, GRANT, REVOKE); manage accounts through the database bootstrap or set allowAccountStatements';
 
 /** The routing options with the defaults filled in. */
 export function resolveSessionRouting(given: Partial<SessionRoutingOptions>): SessionRoutingOptions {
   return {
     readConsistency: given.readConsistency ?? DEFAULT_SESSION_ROUTING.readConsistency,
     readYourWritesStatements: given.readYourWritesStatements ?? DEFAULT_SESSION_ROUTING.readYourWritesStatements,
+    allowAccountStatements: given.allowAccountStatements ?? DEFAULT_SESSION_ROUTING.allowAccountStatements,
   };
 }
 
@@ -126,6 +152,8 @@ export const WRITING_CTE_DIGEST = '(?i)^WITH\\b.*\\b(INSERT|UPDATE|DELETE|REPLAC
 
 /** Rule ids. Fresh: before the custom rules (100…990) and after the default split (1000…1020). Others: 2000 and up. */
 export const SESSION_RULE_IDS = {
+  /** The first rules of the fresh chain (account-statement refusal, connect probes); other chains: just before theirs. */
+  refuseAccountBase: 10,
   state: 50,
   lock: 60,
   /** Writer-only: every other statement to the writer, before any custom rule. */
@@ -231,6 +259,22 @@ export function sessionStateRules(options: SessionRoutingOptions = DEFAULT_SESSI
       },
     );
   }
+  // First in every chain: the account-statement refusal (ProxySQL answers error 1148 and returns before the state
+  // changes), then the connect-time probe that must not pin.
+  const chains = [...new Set([SESSION_CHAIN.stateless, SESSION_CHAIN.state, ...rules.map((r) => r.flagIn ?? 0), ...Array.from({ length: n }, (_, i) => wroteChain(i + 1))])];
+  for (const chain of chains) {
+    const id = firstRuleId(chain);
+    if (!options.allowAccountStatements) rules.push(refuseAccountRule(id, chain));
+    rules.push({
+      ruleId: id + 1,
+      active: true,
+      ...(chain === SESSION_CHAIN.stateless ? {} : { flagIn: chain }),
+      matchDigest: CONNECT_PROBE_DIGEST,
+      multiplex: 2,
+      apply: false,
+      comment: 'a SELECT of system variables and functions only (driver connect probes): it must not pin the session',
+    });
+  }
   for (let k = n; k >= 1; k--) {
     const chain = wroteChain(k);
     const id = SESSION_RULE_IDS.wroteBase + 10 * k;
@@ -269,6 +313,25 @@ export function sessionStateRules(options: SessionRoutingOptions = DEFAULT_SESSI
     );
   }
   return rules;
+}
+
+/** The id of a chain's first rules: before every other rule of the chain. */
+function firstRuleId(flagIn: number): number {
+  if (flagIn === SESSION_CHAIN.stateless) return SESSION_RULE_IDS.refuseAccountBase;
+  if (flagIn > WROTE_CHAIN_BASE) return SESSION_RULE_IDS.wroteBase + 10 * (flagIn - WROTE_CHAIN_BASE) - 5;
+  return SESSION_RULE_IDS.lockedBase + 100 * (flagIn - 1) - 5;
+}
+
+function refuseAccountRule(ruleId: number, flagIn: number): MySqlQueryRule {
+  return {
+    ruleId,
+    active: true,
+    ...(flagIn === SESSION_CHAIN.stateless ? {} : { flagIn }),
+    matchDigest: ACCOUNT_STATEMENT_DIGEST,
+    errorMsg: ACCOUNT_STATEMENT_ERROR,
+    apply: true,
+    comment: 'account statements are refused by default (allowAccountStatements)',
+  };
 }
 
 function stateRule(ruleId: number, flagIn: number): MySqlQueryRule {

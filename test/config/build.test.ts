@@ -133,6 +133,8 @@ describe('endpoints backend', () => {
     const all = render(spec).mysql_query_rules as Array<Record<string, unknown>>;
     // rule_id order is ProxySQL's evaluation order within a chain (flagIN)
     expect(all.filter((r) => (r.flagIN ?? 0) === 0).map((r) => [r.rule_id, r.next_query_flagIN ?? null])).toEqual([
+      [10, null],
+      [11, null],
       [50, 1],
       [60, 2],
       [1000, null],
@@ -141,8 +143,9 @@ describe('endpoints backend', () => {
       [1900, null],
       [1910, 110],
     ]);
-    // state (1), locked(1..3) (2..4) and wrote(10..1) (110..101): 1 + 3 x 5 + 10 x 5 rules
-    expect(all.filter((r) => (r.flagIN ?? 0) !== 0)).toHaveLength(66);
+    // state (1), locked(1..3) (2..4) and wrote(10..1) (110..101): 1 + 3 x 5 + 10 x 5 rules, and in each of these 14
+    // chains the account-statement refusal and the connect-probe rule
+    expect(all.filter((r) => (r.flagIN ?? 0) !== 0)).toHaveLength(66 + 14 * 2);
     const rules = all.filter((r) => Number(r.rule_id) >= 1000 && Number(r.rule_id) < 1900);
     expect(rules).toEqual([
       {

@@ -66,7 +66,7 @@ describe('custom rules', () => {
   test('come before the defaults and can override them', () => {
     const rules = buildQueryRules([{ matchDigest: '^SELECT .* FROM reports', destination: 'writer' }], { includeDefaults: true });
     // The fresh chain (flagIN 0) in evaluation order; the other chains follow (src/config/session-state.ts).
-    expect(rules.filter((r) => (r.flagIn ?? 0) === 0).map((r) => r.ruleId)).toEqual([50, 60, 100, 1000, 1010, 1020, 1900, 1910]);
+    expect(rules.filter((r) => (r.flagIn ?? 0) === 0).map((r) => r.ruleId)).toEqual([10, 11, 50, 60, 100, 1000, 1010, 1020, 1900, 1910]);
     expect(explainQuery(rules, 'SELECT * FROM reports').hostgroup).toBe(10);
     expect(explainQuery(rules, 'SELECT * FROM items').hostgroup).toBe(20);
   });

@@ -7,10 +7,10 @@ import { buildProxySqlConfig, KEEP_MULTIPLEXING_VARIABLES, LAST_INSERT_ID_HOLD }
 import { explainSession } from '../../src/config/explain';
 import { buildQueryRules, QueryRuleError } from '../../src/config/query-rules';
 import { READ_CONSISTENCY_MODES } from '../../src/config/rules';
-import { ReadConsistency, sessionStateRules } from '../../src/config/session-state';
+import { CONNECT_PROBE_DIGEST, ReadConsistency, sessionStateRules } from '../../src/config/session-state';
 
 const rulesFor = (readConsistency: `${ReadConsistency}`, readYourWritesStatements = 10) =>
-  buildQueryRules([], { includeDefaults: true, routing: { readConsistency, readYourWritesStatements } });
+  buildQueryRules([], { includeDefaults: true, routing: { readConsistency, readYourWritesStatements, allowAccountStatements: false } });
 const hostgroups = (rules: ReturnType<typeof rulesFor>, statements: string[]) => explainSession(rules, statements).map((s) => s.hostgroup);
 
 describe('read consistency', () => {
@@ -75,10 +75,71 @@ describe('named locks', () => {
   });
 });
 
+describe('account statements (issue 18)', () => {
+  const accountStatements = [
+    "SET PASSWORD = PASSWORD('x')",
+    "SET PASSWORD FOR 'app'@'%' = 'x'",
+    "ALTER USER 'app'@'%' IDENTIFIED BY 'x'",
+    "CREATE USER 'eve'@'%' IDENTIFIED BY 'x'",
+    "DROP USER 'app'@'%'",
+    "RENAME USER 'a'@'%' TO 'b'@'%'",
+    "GRANT ALL ON *.* TO 'app'@'%'",
+    "REVOKE SELECT ON app.* FROM 'app'@'%'",
+    'CREATE ROLE auditor',
+    'SET DEFAULT ROLE auditor FOR app',
+  ];
+
+  test.each(accountStatements)('%s is refused in every state of the session, which it does not change', (sql) => {
+    const rules = rulesFor('read-your-writes');
+    for (const before of [[], ['INSERT INTO t VALUES (1)'], ['SET @x = 1', 'SELECT @x'], ["SELECT GET_LOCK('k', 0)"]]) {
+      const steps = explainSession(rules, [...before, sql]);
+      const last = steps.at(-1)!;
+      expect(last.destination, `after ${JSON.stringify(before)}`).toBe('refused');
+      expect(last.reason).toMatch(/error 1148: serverless-proxysql: account statements are refused .* set allowAccountStatements/);
+      expect(last.nextChain).toBe(last.chain);
+    }
+  });
+
+  test('allowAccountStatements lets them through to the writer; statements that only look alike are not refused', () => {
+    const allowed = buildQueryRules([], { includeDefaults: true, routing: { readConsistency: 'read-your-writes', readYourWritesStatements: 10, allowAccountStatements: true } });
+    expect(explainSession(allowed, ["SET PASSWORD = 'x'"])[0].destination).toBe('writer');
+    const rules = rulesFor('read-your-writes');
+    for (const sql of ["SELECT * FROM grants WHERE name = 'GRANT'", 'SET NAMES utf8mb4', "INSERT INTO users (name) VALUES ('DROP USER')", 'SELECT granted FROM t']) {
+      expect(explainSession(rules, [sql])[0].destination, sql).not.toBe('refused');
+    }
+  });
+});
+
+describe('connect-time probes do not pin', () => {
+  const probe = new RegExp(CONNECT_PROBE_DIGEST.replace('(?i)', ''), 'i');
+  test.each([
+    // Django 3.2 (digest as ProxySQL 2.7.1 showed it)
+    'SELECT VERSION(),@@sql_mode,@@default_storage_engine,@@sql_auto_is_null,@@lower_case_table_names,CONVERT_TZ(?,?,?) IS NOT NULL',
+    // MariaDB Connector/J 2.7, MySQL Connector/J 8
+    'SELECT @@max_allowed_packet,@@system_time_zone,@@time_zone,@@auto_increment_increment',
+    'SELECT @@session.auto_increment_increment AS auto_increment_increment,@@character_set_client AS character_set_client,@@license AS license',
+    // Knex, TypeORM, Sequelize
+    'SELECT version() as version',
+    'SELECT VERSION() as `version`',
+  ])('%s carries multiplex=2', (digest) => {
+    expect(probe.test(digest)).toBe(true);
+  });
+
+  test.each(['SELECT @x', 'SELECT @x := ?', 'SELECT id FROM t WHERE a = @@sql_mode', 'SELECT @@sql_mode, @x', 'SELECT * FROM t'])('%s does not', (digest) => {
+    expect(probe.test(digest)).toBe(false);
+  });
+
+  test('a probe that takes a named lock still pins: the lock rule comes after it and sets multiplex=0', () => {
+    const steps = explainSession(rulesFor('read-your-writes'), ["SELECT GET_LOCK('k', 0)"]);
+    expect(steps[0].rule?.multiplex).toBe(0);
+    expect(steps[0].matchedRuleIds).toEqual([11, 60]);
+  });
+});
+
 describe('the rendered rows', () => {
   test("no comment holds a quote or line break: ProxySQL 2.7.1's loader pastes comments into SQL unescaped and drops the rule", () => {
     for (const mode of READ_CONSISTENCY_MODES) {
-      for (const rule of sessionStateRules({ readConsistency: mode, readYourWritesStatements: 50 })) {
+      for (const rule of sessionStateRules({ readConsistency: mode, readYourWritesStatements: 50, allowAccountStatements: false })) {
         expect(rule.comment ?? '', `rule ${rule.ruleId}`).not.toMatch(/['"\n\r]/);
       }
     }

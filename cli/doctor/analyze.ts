@@ -89,6 +89,75 @@ const DIGEST_HINTS: ReadonlyArray<[RegExp, string]> = [
   [/^SET\s+NAMES\b/i, 'your driver sends SET NAMES: set the charset in its connection options (mysql2: charset) so ProxySQL need not replay it'],
 ];
 
+/**
+ * What drivers and ORMs send, named: the digests the driver matrix (test/drivers) saw each client send through
+ * ProxySQL 2.7.1, with what it means here and the client option that avoids any cost.
+ */
+export interface DriverPattern {
+  readonly name: string;
+  readonly digest: RegExp;
+  /** Whether it costs pooling in this render (pins a connection or may give a wrong answer). */
+  readonly costs: boolean;
+  readonly meaning: string;
+}
+
+export const DRIVER_PATTERNS: readonly DriverPattern[] = [
+  {
+    name: 'MariaDB Connector/J connect-time SET',
+    digest: /^set autocommit=\?,\s*sql_mode = concat\(@@sql_mode,\?\)$/i,
+    costs: false,
+    meaning: 'ProxySQL tracks both variables and replays them on every backend connection: no pinning',
+  },
+  {
+    name: 'MariaDB Connector/J connect-time SELECT',
+    digest: /^SELECT @@max_allowed_packet,@@system_time_zone,@@time_zone,@@auto_increment_increment$/i,
+    costs: false,
+    meaning: 'every variable is in keep_multiplexing_variables: no pinning',
+  },
+  {
+    name: 'MySQL Connector/J connect-time SELECT',
+    digest: /^SELECT @@session\.auto_increment_increment AS auto_increment_increment\b/i,
+    costs: false,
+    meaning: 'its variables are in keep_multiplexing_variables: no pinning; cacheServerConfiguration=true sends it once per JVM',
+  },
+  {
+    name: 'ActiveRecord connect-time SET',
+    digest: /^SET @@SESSION\.sql_mode = CONCAT\(CONCAT\(@@sql_mode,\?\),\?\)/i,
+    costs: false,
+    meaning: 'sql_mode, sql_auto_is_null and wait_timeout are tracked: no pinning',
+  },
+  {
+    name: 'Django connect-time SELECT',
+    digest: /^SELECT VERSION\(\),@@sql_mode,@@default_storage_engine,@@sql_auto_is_null/i,
+    costs: false,
+    meaning: 'kept multiplexed by the connect-probe rule (multiplex=2): without it ProxySQL 2.7.1 pinned every Django session to a reader connection and 40 sessions ran out of them (9001)',
+  },
+  {
+    name: 'Knex / TypeORM / Sequelize connect-time SELECT version()',
+    digest: /^SELECT version\(\) as `?version`?$/i,
+    costs: false,
+    meaning: 'a plain read: no pinning',
+  },
+  {
+    name: 'autocommit off (PEP 249 drivers, JDBC setAutoCommit(false), Django atomic())',
+    digest: /^SET autocommit\s*=\s*\?$/i,
+    costs: false,
+    meaning:
+      'reads stay on the replicas and multiplexed; the first write opens a transaction that holds its writer connection until commit() (PyMySQL and mysqlclient: call commit() after writing, or connect with autocommit=True)',
+  },
+  {
+    name: 'LAST_INSERT_ID() in a spelling ProxySQL does not answer itself',
+    digest: /LAST_INSERT_ID\(\)\s+AS\b|LAST_INSERT_ID\(\)\s*[-+*,)]|VALUES\s*\(.*LAST_INSERT_ID\(\)/i,
+    costs: true,
+    meaning:
+      "outside a transaction it may read another session's id: use the driver's insert id (lastrowid, insertId, getGeneratedKeys, LastInsertId, lastInsertId), plain SELECT LAST_INSERT_ID(), or keepConnectionForLastInsertId",
+  },
+];
+
+/** Pinned sessions with an open transaction, in a proxy whose clients turn autocommit off. */
+export const AUTOCOMMIT_OFF_UNCOMMITTED =
+  'autocommit off, transaction never committed: the driver turned autocommit off and the function wrote without commit(); commit after writing, or connect with autocommit=True';
+
 export interface PinnedSession {
   sessionId: number;
   hostgroup: number;
@@ -112,6 +181,10 @@ export interface DoctorReport {
   pinnedByReason: Partial<Record<PinReason, number>>;
   running: number;
   digestHints: Array<{ digest: string; count: number; fix: string }>;
+  /** Driver and ORM patterns seen in the digests, with their counts. */
+  driverPatterns: Array<{ name: string; count: number; costs: boolean; meaning: string }>;
+  /** Pinned sessions explained by a driver pattern, by explanation (e.g. autocommit off, never committed). */
+  pinnedByPattern: Record<string, number>;
   costliest: DigestRow[];
   problems: Problem[];
 }
@@ -140,6 +213,13 @@ export function analyze(snapshot: AdminSnapshot): DoctorReport {
     return hint ? [{ digest: d.digestText, count: d.count, fix: hint[1] }] : [];
   });
   const costliest = [...snapshot.digests].sort((a, b) => b.sumTimeUs - a.sumTimeUs).slice(0, 5);
+  const driverPatterns = DRIVER_PATTERNS.flatMap((pattern) => {
+    const count = snapshot.digests.filter((d) => pattern.digest.test(d.digestText)).reduce((n, d) => n + d.count, 0);
+    return count > 0 ? [{ name: pattern.name, count, costs: pattern.costs, meaning: pattern.meaning }] : [];
+  });
+  const autocommitOff = driverPatterns.some((p) => p.name.startsWith('autocommit off'));
+  const uncommitted = pinned.filter((p) => p.reasons.includes('open transaction') && p.hostgroup === WRITER_HOSTGROUP).length;
+  const pinnedByPattern: Record<string, number> = autocommitOff && uncommitted > 0 ? { [AUTOCOMMIT_OFF_UNCOMMITTED]: uncommitted } : {};
 
   const problems: Problem[] = [];
   for (const s of snapshot.pool.filter((s) => s.status !== 'ONLINE')) {
@@ -177,6 +257,8 @@ export function analyze(snapshot: AdminSnapshot): DoctorReport {
     pinnedByReason,
     running: snapshot.processlist.filter((p) => p.command !== 'Sleep').length,
     digestHints,
+    driverPatterns,
+    pinnedByPattern,
     costliest,
     problems,
   };
@@ -194,6 +276,11 @@ export function formatReport(report: DoctorReport): string {
     out.push(`pinned: ${report.pinned.length} idle session(s) hold a backend connection:`);
     for (const [reason, n] of Object.entries(report.pinnedByReason)) out.push(`  ${n} × ${reason}: ${FIXES[reason as PinReason]}`);
   } else out.push('pinned: none');
+  for (const [what, n] of Object.entries(report.pinnedByPattern)) out.push(`  of which ${n} × ${what}`);
+  if (report.driverPatterns.length > 0) {
+    out.push('drivers and ORMs seen:');
+    for (const p of report.driverPatterns) out.push(`  ${p.count} × ${p.name}${p.costs ? ' (costs)' : ''}: ${p.meaning}`);
+  }
   if (report.digestHints.length > 0) {
     out.push('statements that pin (or cost a round trip):');
     for (const d of report.digestHints) out.push(`  ${d.count} × ${d.digest}: ${d.fix}`);

@@ -5,14 +5,18 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { analyze, formatReport } from './analyze';
+import { analyze, AUTOCOMMIT_OFF_UNCOMMITTED, formatReport } from './analyze';
 import { snapshotFromRows } from './fetch';
 
 const DIR = path.join(__dirname, '..', '..', 'test', 'fixtures', 'proxysql-2.7.1-pinning');
 
 /** `mariadb -B` output: a header row, tab-separated fields, NULL for null, \n \t \\ escapes. */
 function tsv(file: string): Array<Record<string, unknown>> {
-  const [header, ...lines] = fs.readFileSync(path.join(DIR, file), 'utf8').split('\n').filter((l) => l !== '');
+  return tsvIn(DIR, file);
+}
+
+function tsvIn(dir: string, file: string): Array<Record<string, unknown>> {
+  const [header, ...lines] = fs.readFileSync(path.join(dir, file), 'utf8').split('\n').filter((l) => l !== '');
   const names = header.split('\t');
   const unescape = (v: string) => (v === 'NULL' ? null : v.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c === 't' ? '\t' : c)));
   return lines.map((line) => Object.fromEntries(line.split('\t').map((v, i) => [names[i], unescape(v)])));
@@ -94,5 +98,49 @@ describe('doctor on a real capture with sessions pinned for known reasons', () =
     const healthy = analyze({ ...snapshot, processlist: snapshot.processlist.filter((p) => p.server === undefined), global: {} });
     expect(healthy.pinned).toEqual([]);
     expect(healthy.problems).toEqual([]);
+  });
+});
+
+describe('doctor names the drivers and ORMs it sees (real capture: test/fixtures/proxysql-2.7.1-drivers)', () => {
+  const dir = path.join(__dirname, '..', '..', 'test', 'fixtures', 'proxysql-2.7.1-drivers');
+  const read = (file: string) => tsvIn(dir, file);
+  const drivers = analyze(
+    snapshotFromRows({
+      pool: read('stats_mysql_connection_pool.tsv'),
+      processlist: read('stats_mysql_processlist.tsv'),
+      global: read('stats_mysql_global.tsv'),
+      digests: read('stats_mysql_query_digest.tsv'),
+    }),
+  );
+  const seen = new Map(drivers.driverPatterns.map((p) => [p.name, p]));
+
+  test('the connect-time statements of Connector/J and ActiveRecord are named, and said not to pin', () => {
+    expect(seen.get('MariaDB Connector/J connect-time SET')).toMatchObject({ count: 4, costs: false });
+    expect(seen.get('MariaDB Connector/J connect-time SELECT')).toMatchObject({ count: 4, costs: false });
+    expect(seen.get('ActiveRecord connect-time SET')).toMatchObject({ count: 4, costs: false });
+  });
+
+  test("autocommit off is counted from PyMySQL's SET AUTOCOMMIT and Connector/J's setAutoCommit", () => {
+    expect(seen.get('autocommit off (PEP 249 drivers, JDBC setAutoCommit(false), Django atomic())')?.count).toBe(6 + 784);
+  });
+
+  test('LAST_INSERT_ID() spelled so that ProxySQL does not answer it is named as a cost, with the driver option that avoids it', () => {
+    const pattern = seen.get('LAST_INSERT_ID() in a spelling ProxySQL does not answer itself');
+    expect(pattern).toMatchObject({ count: 557 + 557, costs: true });
+    expect(pattern?.meaning).toMatch(/driver's insert id \(lastrowid, insertId, getGeneratedKeys/);
+  });
+
+  test('the two PEP 249 sessions that wrote and never committed are named as such', () => {
+    expect(drivers.pinned.map((p) => p.reasons)).toEqual([['open transaction'], ['open transaction']]);
+    expect(drivers.pinnedByPattern).toEqual({ [AUTOCOMMIT_OFF_UNCOMMITTED]: 2 });
+    const text = formatReport(drivers);
+    expect(text).toContain('  of which 2 × autocommit off, transaction never committed');
+    expect(text).toContain('drivers and ORMs seen:\n');
+    expect(text).toContain('1114 × LAST_INSERT_ID() in a spelling ProxySQL does not answer itself (costs)');
+  });
+
+  test('without autocommit off in the digests, an open transaction is not blamed on it', () => {
+    const pinning = analyze(snapshot);
+    expect(pinning.pinnedByPattern).toEqual({});
   });
 });

@@ -4,6 +4,7 @@
  */
 import * as mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_READ_YOUR_WRITES_STATEMENTS } from '../../src/config/session-state';
 import { connect, Lab, scalar, startLab } from './harness';
 
 const PRIMARY_SERVER_ID = 1;
@@ -48,9 +49,28 @@ describe('session state through a real ProxySQL', () => {
     expect(stateful[1]).toBe(PRIMARY_SERVER_ID);
   });
 
-  it('reads under a named lock go to the writer, and back to the replica once every lock is released', async () => {
-    const results = await session(["SELECT GET_LOCK('job', 1)", 'SELECT @@server_id', 'SELECT RELEASE_ALL_LOCKS()', 'SELECT @@server_id']);
-    expect(results).toEqual([1, PRIMARY_SERVER_ID, 1, REPLICA_SERVER_ID]);
+  it('reads under a named lock go to the writer, and back to the replica once the last lock is released and the statements that follow it have passed', async () => {
+    // After the release the session is in wrote(N): its critical section may have written (src/config/session-state.ts).
+    const after = Array.from({ length: DEFAULT_READ_YOUR_WRITES_STATEMENTS + 1 }, () => 'SELECT @@server_id');
+    for (const release of ['SELECT RELEASE_ALL_LOCKS()', "SELECT RELEASE_LOCK('job')"]) {
+      const results = await session(["SELECT GET_LOCK('job', 1)", "SELECT GET_LOCK('other', 1)", 'SELECT @@server_id', "SELECT RELEASE_LOCK('other')", 'SELECT @@server_id', release, ...after]);
+      expect(results.slice(0, 6)).toEqual([1, 1, PRIMARY_SERVER_ID, 1, PRIMARY_SERVER_ID, 1]);
+      expect(results.slice(6)).toEqual([...Array(DEFAULT_READ_YOUR_WRITES_STATEMENTS).fill(PRIMARY_SERVER_ID), REPLICA_SERVER_ID]);
+    }
+  });
+
+  it('account statements are refused by ProxySQL itself (error 1148), and the session goes on', async () => {
+    const conn = await connect(lab.proxy);
+    try {
+      await expect(conn.query("SET PASSWORD = PASSWORD('changed-by-a-client')")).rejects.toMatchObject({ errno: 1148, message: expect.stringMatching(/account statements are refused .* allowAccountStatements/) });
+      await expect(conn.query("GRANT ALL PRIVILEGES ON *.* TO 'app'@'%'")).rejects.toMatchObject({ errno: 1148 });
+      expect(await scalar(conn, 'SELECT 7')).toBe(7);
+    } finally {
+      await conn.end();
+    }
+    // The password did not change: a new login with it still works.
+    const again = await connect(lab.proxy);
+    await again.end();
   });
 
   it('the backend hop is encrypted: the app user cannot log in to the database without TLS, but can through ProxySQL', async () => {

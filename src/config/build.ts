@@ -297,7 +297,10 @@ function mysqlVariables(spec: ProxySqlConfigSpec, listen: HostPort): Record<stri
       value: FAILOVER_CHECK.intervalMs,
       reason: 'a read_only flip (failover) is seen within 100 ms; costs 10 SELECT @@global.read_only per second per task and server',
     },
-    monitor_read_only_timeout: { value: FAILOVER_CHECK.timeoutMs, reason: 'a check answers within the interval or counts as failed' },
+    monitor_read_only_timeout: {
+      value: FAILOVER_CHECK.readOnlyTimeoutMs,
+      reason: "a check answers within the interval or counts as failed (100 ms is ProxySQL's minimum)",
+    },
     monitor_read_only_max_timeout_count: {
       value: FAILOVER_CHECK.timeoutsBeforeReadOnly,
       reason: 'ProxySQL assumes read_only=1 after this many timed-out checks: 10 x 100 ms rides out a 1 s network blip (a real flip is read, not timed out)',

@@ -179,13 +179,13 @@ describe('endpoints backend', () => {
 });
 
 describe('failover detection', () => {
-  test('read_only is polled every 100 ms with an 80 ms timeout', () => {
+  test('read_only is polled every 100 ms with a 100 ms timeout (the least ProxySQL takes)', () => {
     const cnf = render({
       backend: { kind: 'endpoints', writer: { host: 'db', port: 3306 }, readers: [], checkType: 'read_only', maxReplicaLagSeconds: 0, useTls: true },
       users: [{ username: 'app' }],
       monitorUsername: 'mon',
     });
-    expect(cnf.mysql_variables).toMatchObject({ monitor_read_only_interval: 100, monitor_read_only_timeout: 80 });
+    expect(cnf.mysql_variables).toMatchObject({ monitor_read_only_interval: 100, monitor_read_only_timeout: 100 });
     // no CA given: no verification configured (the construct supplies the RDS CAs)
     expect(cnf.mysql_variables).not.toHaveProperty('ssl_p2s_ca');
   });

@@ -39,7 +39,10 @@ describe('--config keys are the construct props', () => {
     [{ mysqlVariables: { have_ssl: true } }, 'mysqlVariables.have_ssl: set by the construct (set clientTls instead)'],
     [{ mysqlVariables: { init_connect: 'SET a="b"' } }, "mysqlVariables.init_connect: must not contain a double quote, a line break or '{{secret:'"],
     [{ mysqlVariables: { 'mysql-wait_timeout': 1 } }, "mysqlVariables: 'mysql-wait_timeout' must be a variable name in lower case without the mysql- prefix"],
-    [{ mysqlVariables: { wait_timeout: 2 ** 31 } }, 'mysqlVariables.wait_timeout: 2147483648 must be a whole number that fits 32 bits'],
+    [{ mysqlVariables: { wait_timeout: 2 ** 31 } }, 'mysqlVariables.wait_timeout: must be a whole number from 0 to 1728000000'],
+    [{ mysqlVariables: { wait_timout: 1000 } }, 'mysqlVariables.wait_timout: not a variable of ProxySQL 3.0 (it would log "Impossible to set not existing variable" and ignore it); did you mean wait_timeout?'],
+    [{ mysqlVariables: { not_a_var: 1 } }, 'mysqlVariables.not_a_var: not a variable of ProxySQL 3.0'],
+    [{ mysqlVariables: { multiplexing: 'yes' } }, "mysqlVariables.multiplexing: must be true or false (ProxySQL would log \"Impossible to set variable\" and keep its default), got 'yes'"],
     [{ maxBackendConnectionsPerServer: 50_000 }, 'maxBackendConnectionsPerServer: must be a whole number from 1 to 10000, got 50000'],
   ])('stricter, as the construct: %j is refused', (data, message) => {
     expect(() => checkConfigObject(data, at)).toThrow(`${at}: ${message}`);

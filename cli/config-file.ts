@@ -142,7 +142,7 @@ export const CONFIG_KEYS: { readonly [K in keyof ConfigFile]-?: ConfigKeySpec<No
     prop: 'mysqlVariables',
     value: 'object: name → string | number | boolean',
     default: '{}',
-    help: "mysql_variables to add or override, names without the 'mysql-' prefix",
+    help: "mysql_variables to add or override, names without the 'mysql-' prefix; names, types and ranges checked against ProxySQL 3.0's",
     read(value, at) {
       checkOption(at, mysqlVariablesProblem(value));
       return value as Record<string, string | number | boolean>;

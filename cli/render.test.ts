@@ -171,6 +171,16 @@ describe('render', () => {
     expect(result.stderr).toContain(`--config ${file}: queryRules[0].matchDigest: not a valid RE2 pattern`);
   });
 
+  test.each([
+    [{ wait_timout: 1000 }, 'mysqlVariables.wait_timout: not a variable of ProxySQL 3.0 (it would log "Impossible to set not existing variable" and ignore it); did you mean wait_timeout?'],
+    [{ not_a_var: 1 }, 'mysqlVariables.not_a_var: not a variable of ProxySQL 3.0 (it would log "Impossible to set not existing variable" and ignore it); the variables are listed at https://proxysql.com/documentation/global-variables/mysql-variables/'],
+    [{ monitor_ping_timeout: 50 }, 'mysqlVariables.monitor_ping_timeout: must be a whole number from 100 to 600000 (ProxySQL would log "Impossible to set variable" and keep its default), got 50'],
+  ])('--config mysqlVariables %j: refused before rendering, exit 2', (variables, message) => {
+    const file = configFile({ mysqlVariables: variables });
+    const result = renderCommand([...ENDPOINT_ARGS, '--config', file], ENV);
+    expect(result).toEqual({ stdout: '', stderr: `serverless-proxysql render: --config ${file}: ${message}\n`, exitCode: 2 });
+  });
+
   test('--help prints the usage and exits 0', () => {
     const result = renderCommand(['--help'], {});
     expect(result.exitCode).toBe(0);

@@ -130,7 +130,13 @@ export interface ProxySqlServiceProps {
   readonly allowAccountStatements?: boolean;
   /** Replicas lagging more than this are shunned; reads then go to other replicas or the writer. @default Duration.seconds(30) */
   readonly maxReplicaLag?: Duration;
-  /** Extra or overriding `mysql_variables`, names without the `mysql-` prefix. @default {} */
+  /**
+   * Extra or overriding `mysql_variables`, names without the `mysql-` prefix. Checked at synth against ProxySQL 3.0's
+   * variables (ProxySQL itself would start and ignore a bad one): an unknown name fails with the nearest known one
+   * ("did you mean wait_timeout?"), a value of the wrong type or outside the variable's range fails naming both.
+   * With an `image` of your own, an unknown name only warns (`serverless-proxysql:unknownMysqlVariable`).
+   * @default {}
+   */
   readonly mysqlVariables?: Record<string, string | number | boolean>;
   /** Client connections one task accepts. @default 10000 */
   readonly maxClientConnections?: number;

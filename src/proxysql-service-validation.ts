@@ -7,7 +7,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { DEFAULT_APP_USER, DEFAULT_BACKEND_TLS, DEFAULT_MAX_REPLICA_LAG_SECONDS } from './constants';
-import { check, managedUsernameProblem, mysqlVariableProblem, RANGES, rangeProblem, readConsistencyProblem, schemaProblem, UniqueNames } from './config/rules';
+import { check, managedUsernameProblem, mysqlVariableProblem, RANGES, rangeProblem, readConsistencyProblem, schemaProblem, UniqueNames, unknownMysqlVariableProblem } from './config/rules';
 import { ReadConsistency } from './config/session-state';
 import { ProxySqlBackendConfig } from './proxysql-backend';
 import { ProxySqlServiceProps, ProxySqlUser } from './proxysql-service-props';
@@ -95,12 +95,13 @@ export function validateProps(props: ProxySqlServiceProps): Settings {
     'ProxySQL takes it in seconds for replicas and milliseconds for Aurora',
   );
   check(`${PROPS}.maxReplicaLag`, rangeProblem(lag, RANGES.maxReplicaLagSeconds));
-  // A string value may be a token (ProxySQL's loader takes variables as strings); its name is still checked.
+  // A string value may be a token (ProxySQL's loader takes variables as strings); its name is still checked. With an
+  // image of your own (perhaps another ProxySQL) an unknown name is a warning (warnAboutChoices), not an error.
   for (const [name, value] of Object.entries(props.mysqlVariables ?? {})) {
     if (typeof value === 'number') {
       synthKnown(value, `${PROPS}.mysqlVariables.${name}`, 'a number is written into proxysql.cnf as it is; give a deploy-time value as a string (Token.asString)');
     }
-    check(`${PROPS}.mysqlVariables`, mysqlVariableProblem(name, Token.isUnresolved(value) ? '' : value));
+    check(`${PROPS}.mysqlVariables`, mysqlVariableProblem(name, value, { valueAtDeploy: Token.isUnresolved(value), anyName: props.image !== undefined }));
   }
   return {
     cpu,
@@ -251,6 +252,12 @@ export function warnAboutChoices(scope: IConstruct, props: ProxySqlServiceProps,
     warn('adoptExistingUsers', `The bootstrap step takes over existing accounts (${props.adoptExistingUsers.join(', ')}): their passwords are replaced and their grants outside their schema revoked.`);
   }
   if (!(props.backendTls ?? DEFAULT_BACKEND_TLS)) warn('backendTlsOff', 'backendTls is false: ProxySQL talks to the database in clear text.');
+  if (props.image !== undefined) {
+    for (const name of Object.keys(props.mysqlVariables ?? {})) {
+      const unknown = unknownMysqlVariableProblem(name);
+      if (unknown !== undefined) warn('unknownMysqlVariable', `${PROPS}.mysqlVariables.${name}: ${unknown}, unless the image you gave has it.`);
+    }
+  }
   if (!Token.isUnresolved(settings.desiredCount) && settings.desiredCount < 2) {
     warn('singleTask', 'desiredCount is 1: a task replacement or AZ outage leaves clients without a proxy.');
   }

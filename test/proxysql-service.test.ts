@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { App, CfnParameter, Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -378,8 +378,12 @@ describe('validation', () => {
     ['variable set by the construct', () => ({ mysqlVariables: { monitor_password: 'hunter2' } }), /ProxySqlServiceProps\.mysqlVariables\.monitor_password: set by the construct/],
     ['variable with a double quote', () => ({ mysqlVariables: { server_version: 'a"b' } }), /ProxySqlServiceProps\.mysqlVariables\.server_version: must not contain a double quote/],
     ['variable with a line break', () => ({ mysqlVariables: { init_connect: 'a\nb' } }), /ProxySqlServiceProps\.mysqlVariables\.init_connect/],
-    ['fractional variable', () => ({ mysqlVariables: { wait_timeout: 1.5 } }), /ProxySqlServiceProps\.mysqlVariables\.wait_timeout: 1\.5 must be a whole number/],
+    ['fractional variable', () => ({ mysqlVariables: { wait_timeout: 1.5 } }), /ProxySqlServiceProps\.mysqlVariables\.wait_timeout: must be a whole number from 0 to 1728000000 .*, got 1\.5$/],
     ['variable beyond 32 bits', () => ({ mysqlVariables: { wait_timeout: 2 ** 40 } }), /ProxySqlServiceProps\.mysqlVariables\.wait_timeout/],
+    ['misspelt variable', () => ({ mysqlVariables: { wait_timout: 1000 } }), /^TestStack\/Proxy: ProxySqlServiceProps\.mysqlVariables\.wait_timout: not a variable of ProxySQL 3\.0 .*; did you mean wait_timeout\?$/],
+    ['unknown variable', () => ({ mysqlVariables: { not_a_var: 1 } }), /^TestStack\/Proxy: ProxySqlServiceProps\.mysqlVariables\.not_a_var: not a variable of ProxySQL 3\.0 .*; the variables are listed at https:\/\/proxysql\.com/],
+    ['boolean variable given a word', () => ({ mysqlVariables: { multiplexing: 'yes' } }), /ProxySqlServiceProps\.mysqlVariables\.multiplexing: must be true or false .*, got 'yes'$/],
+    ['integer variable below its range', () => ({ mysqlVariables: { monitor_ping_timeout: 50 } }), /ProxySqlServiceProps\.mysqlVariables\.monitor_ping_timeout: must be a whole number from 100 to 600000 .*, got 50$/],
     ['bootstrap without admin secret', (s, vpc) => ({
       backend: ProxySqlBackend.endpoints({ writer: { hostname: 'db.example.internal' }, databaseConnections: new ec2.SecurityGroup(s, 'Sg', { vpc }) }),
       users: [{ username: 'app', secret: new secretsmanager.Secret(s, 'Y') }],
@@ -411,6 +415,17 @@ describe('validation', () => {
     const annotations = Annotations.fromStack(stack);
     annotations.hasWarning('/TestStack/Proxy', Match.stringLikeRegexp('desiredCount is 1'));
     annotations.hasWarning('/TestStack/Proxy', Match.stringLikeRegexp('clear text'));
+  });
+
+  test('mysqlVariables: a deploy-time value is checked by name only; with an image of your own an unknown name warns', () => {
+    const { stack, vpc } = givenStack();
+    const timeout = new CfnParameter(stack, 'PingTimeout').valueAsString;
+    new ProxySqlService(stack, 'Proxy', { vpc, backend: ProxySqlBackend.auroraCluster(givenAuroraCluster(stack, vpc)), mysqlVariables: { monitor_ping_timeout: timeout } });
+    expect((renderedConfig(Template.fromStack(stack)) as { mysql_variables: Record<string, unknown> }).mysql_variables.monitor_ping_timeout).toBe('${PingTimeout}');
+    const own = auroraProxy({ image: ecs.ContainerImage.fromRegistry('proxysql/proxysql:3.1.0'), mysqlVariables: { some_new_variable: 1, multiplexing: true } });
+    Annotations.fromStack(own.stack).hasWarning('/TestStack/Proxy', Match.stringLikeRegexp('ProxySqlServiceProps.mysqlVariables.some_new_variable: not a variable of ProxySQL 3.0 .* unless the image you gave has it'));
+    // the type of a name the pinned release knows is still checked
+    expect(() => auroraProxy({ image: ecs.ContainerImage.fromRegistry('proxysql/proxysql:3.1.0'), mysqlVariables: { multiplexing: 'yes' } })).toThrow(/mysqlVariables\.multiplexing: must be true or false/);
   });
 
   test('x86_64 can be chosen', () => {

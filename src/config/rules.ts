@@ -13,6 +13,7 @@
  */
 import { isIPv6 } from 'node:net';
 import { SCHEMA_PATTERN, USERNAME_PATTERN } from '../constants';
+import { MYSQL_VARIABLES, MYSQL_VARIABLES_RELEASE } from './proxysql-variables';
 import { ReplicationCheckType } from './model';
 
 export { SCHEMA_PATTERN, USERNAME_PATTERN };
@@ -296,22 +297,88 @@ export const CONSTRUCT_OWNED_VARIABLES: Readonly<Record<string, string>> = {
   have_ssl: 'set clientTls instead',
 };
 
-/** One `mysql_variables` override: a name without the `mysql-` prefix, not construct-owned, a value the loader takes. */
-export function mysqlVariableProblem(name: string, value: unknown): Finding | undefined {
+/** Where a user reads what each variable does (ProxySQL's documentation of the `mysql-` variables). */
+export const MYSQL_VARIABLES_DOC = 'https://proxysql.com/documentation/global-variables/mysql-variables/';
+
+/**
+ * One `mysql_variables` override: a name without the `mysql-` prefix that ProxySQL knows (a near miss gets a "did
+ * you mean"), not construct-owned, and a value its loader takes: of the variable's type where ProxySQL's source gives
+ * one (./proxysql-variables.ts). ProxySQL itself refuses none of these at start: it logs "Impossible to set …" and
+ * runs without the setting. Options: `valueAtDeploy`, the value is a CloudFormation token known only at deploy time,
+ * so only the name is checked; `anyName`, the caller runs another ProxySQL than the pinned one (an `image` of its
+ * own) and reports an unknown name itself ({@link unknownMysqlVariableProblem}).
+ */
+export function mysqlVariableProblem(name: string, value: unknown, options: { valueAtDeploy?: boolean; anyName?: boolean } = {}): Finding | undefined {
   if (name.startsWith('mysql-') || !/^[a-z][a-z0-9_]*$/.test(name)) {
     return { at: '', problem: `'${name}' must be a variable name in lower case without the mysql- prefix (e.g. 'wait_timeout')` };
   }
   const at = `.${name}`;
+  const unknown = options.anyName ? undefined : unknownMysqlVariableProblem(name);
+  if (unknown !== undefined) return { at, problem: unknown };
   if (name in CONSTRUCT_OWNED_VARIABLES) return { at, problem: `set by the construct (${CONSTRUCT_OWNED_VARIABLES[name]})` };
+  if (options.valueAtDeploy) return undefined;
+  const problem = mysqlVariableValueProblem(name, value);
+  return problem === undefined ? undefined : { at, problem };
+}
+
+/** A value ProxySQL's loader takes for the variable `name`: of its type and range where known (./proxysql-variables.ts). */
+export function mysqlVariableValueProblem(name: string, value: unknown): Problem {
+  if (!['string', 'number', 'boolean'].includes(typeof value)) return 'must be a string, a number or a boolean';
+  const type = MYSQL_VARIABLES[name] ?? 'unchecked';
+  const refused = '(ProxySQL would log "Impossible to set variable" and keep its default)';
+  if (type === 'boolean') {
+    return /^(true|false|1|0)$/i.test(String(value)) ? undefined : `must be true or false ${refused}, got ${shown(value)}`;
+  }
+  if (type !== 'unchecked') {
+    const [min, max] = type;
+    const n = typeof value === 'number' ? value : typeof value === 'string' && /^-?\d{1,16}$/.test(value.trim()) ? Number(value) : NaN;
+    return Number.isInteger(n) && n >= min && n <= max ? undefined : `must be a whole number from ${min} to ${max} ${refused}, got ${shown(value)}`;
+  }
   if (typeof value === 'number' && !(Number.isInteger(value) && Math.abs(value) <= 2_147_483_647)) {
-    return { at, problem: `${value} must be a whole number that fits 32 bits (ProxySQL's config loader reads an int)` };
+    return `${value} must be a whole number that fits 32 bits (ProxySQL's config loader reads an int)`;
   }
   if (typeof value === 'string' && (/["\n\r]/.test(value) || value.includes('{{secret:'))) {
     // The 3.0-era loader splices variable values into SQL between double quotes, unescaped.
-    return { at, problem: "must not contain a double quote, a line break or '{{secret:'" };
+    return "must not contain a double quote, a line break or '{{secret:'";
   }
-  if (!['string', 'number', 'boolean'].includes(typeof value)) return { at, problem: 'must be a string, a number or a boolean' };
   return undefined;
+}
+
+/** A name ProxySQL does not know, with the nearest one it does when that looks like a slip. */
+export function unknownMysqlVariableProblem(name: string): Problem {
+  if (MYSQL_VARIABLES[name] !== undefined) return undefined;
+  const near = nearestName(name, Object.keys(MYSQL_VARIABLES));
+  return (
+    `not a variable of ProxySQL ${MYSQL_VARIABLES_RELEASE} (it would log "Impossible to set not existing variable" and ignore it)` +
+    (near === undefined ? `; the variables are listed at ${MYSQL_VARIABLES_DOC}` : `; did you mean ${near}?`)
+  );
+}
+
+/**
+ * The candidate nearest to `name` when it is close enough to be a slip: at most 2 edits, or a quarter of the name's
+ * length for long names (Levenshtein distance; the first candidate in order wins a tie).
+ */
+export function nearestName(name: string, candidates: readonly string[]): string | undefined {
+  const limit = Math.max(2, Math.floor(name.length / 4));
+  let best: { candidate: string; distance: number } | undefined;
+  for (const candidate of candidates) {
+    if (Math.abs(candidate.length - name.length) > limit) continue;
+    const distance = editDistance(name, candidate);
+    if (distance <= limit && (best === undefined || distance < best.distance)) best = { candidate, distance };
+  }
+  return best?.candidate;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length];
 }
 
 /** An object of `mysql_variables` overrides: the first bad entry. */

@@ -67,7 +67,17 @@ const BAD: Record<Kind, readonly unknown[]> = {
   schema: ['my-db', 'x$y', 's'.repeat(65)],
   checkType: ['read_write', 'READ_ONLY'],
   backendConnections: [0, 10_001],
-  mysqlVariables: [{ interfaces: '0.0.0.0:1' }, { server_version: 'a"b' }, { wait_timeout: 2 ** 31 }, { 'mysql-threads': 4 }],
+  mysqlVariables: [
+    { interfaces: '0.0.0.0:1' },
+    { server_version: 'a"b' },
+    { wait_timeout: 2 ** 31 },
+    { 'mysql-threads': 4 },
+    // names ProxySQL does not know (a slip gets "did you mean"), and values of the wrong type or range
+    { wait_timout: 1000 },
+    { not_a_var: 1 },
+    { multiplexing: 'yes' },
+    { monitor_ping_timeout: 50 },
+  ],
 };
 
 // ---- the callers ------------------------------------------------------------------------------------------

@@ -5,7 +5,9 @@ import {
   duplicateProblem,
   hostProblem,
   managedUsernameProblem,
+  mysqlVariableProblem,
   mysqlVariablesProblem,
+  nearestName,
   parseEndpoint,
   parsePort,
   parseWholeNumber,
@@ -87,13 +89,40 @@ describe('rules', () => {
   });
 
   test('mysqlVariables: names, construct-owned names, values the loader cannot take', () => {
-    expect(mysqlVariablesProblem({ wait_timeout: 1000, autocommit: true, ping_interval_server_msec: '10000' })).toBeUndefined();
+    expect(mysqlVariablesProblem({ wait_timeout: 1000, autocommit_false_is_transaction: true, ping_interval_server_msec: '10000' })).toBeUndefined();
     expect(mysqlVariablesProblem({ 'mysql-threads': 4 })).toEqual({ at: '', problem: expect.stringMatching(/'mysql-threads' must be a variable name/) });
     expect(mysqlVariablesProblem({ interfaces: '0.0.0.0:1' })).toEqual({ at: '.interfaces', problem: expect.stringMatching(/^set by the construct/) });
-    expect(mysqlVariablesProblem({ x: 2 ** 31 })?.problem).toMatch(/fits 32 bits/);
-    expect(mysqlVariablesProblem({ x: 'a"b' })?.problem).toMatch(/double quote/);
-    expect(mysqlVariablesProblem({ x: null })?.problem).toMatch(/string, a number or a boolean/);
+    expect(mysqlVariablesProblem({ threads: 2 ** 31 })?.problem).toMatch(/fits 32 bits/);
+    expect(mysqlVariablesProblem({ server_version: 'a"b' })?.problem).toMatch(/double quote/);
+    expect(mysqlVariablesProblem({ init_connect: null })?.problem).toMatch(/string, a number or a boolean/);
     expect(mysqlVariablesProblem([])?.problem).toMatch(/must be an object/);
+  });
+
+  test('mysqlVariables: a name ProxySQL does not know is refused, with the nearest name when it looks like a slip', () => {
+    const unknown = 'not a variable of ProxySQL 3.0 (it would log "Impossible to set not existing variable" and ignore it)';
+    expect(mysqlVariableProblem('wait_timout', 1000)).toEqual({ at: '.wait_timout', problem: `${unknown}; did you mean wait_timeout?` });
+    expect(mysqlVariableProblem('connect_timeout_server_msx', 1)?.problem).toMatch(/did you mean connect_timeout_server_max\?$/);
+    expect(mysqlVariableProblem('not_a_var', 1)).toEqual({
+      at: '.not_a_var',
+      problem: `${unknown}; the variables are listed at https://proxysql.com/documentation/global-variables/mysql-variables/`,
+    });
+    // an image of the caller's own may know more names: then only the value is checked
+    expect(mysqlVariableProblem('not_a_var', 1, { anyName: true })).toBeUndefined();
+    expect(nearestName('wait_timeout', ['wait_timeout'])).toBe('wait_timeout');
+    expect(nearestName('abc', ['wait_timeout'])).toBeUndefined();
+  });
+
+  test('mysqlVariables: values of the type and range ProxySQL reads the variable as', () => {
+    const refused = '(ProxySQL would log "Impossible to set variable" and keep its default)';
+    expect(mysqlVariableProblem('multiplexing', 'yes')).toEqual({ at: '.multiplexing', problem: `must be true or false ${refused}, got 'yes'` });
+    expect(mysqlVariableProblem('monitor_ping_timeout', 50)).toEqual({ at: '.monitor_ping_timeout', problem: `must be a whole number from 100 to 600000 ${refused}, got 50` });
+    expect(mysqlVariableProblem('max_connections', 'lots')?.problem).toBe(`must be a whole number from 1 to 1000000 ${refused}, got 'lots'`);
+    expect(mysqlVariableProblem('wait_timeout', true)?.problem).toMatch(/^must be a whole number from 0 to 1728000000/);
+    for (const ok of [true, 'FALSE', 1, '0']) expect(mysqlVariableProblem('multiplexing', ok)).toBeUndefined();
+    for (const ok of [100, '600000', ' 250 ']) expect(mysqlVariableProblem('monitor_ping_timeout', ok)).toBeUndefined();
+    // a deploy-time value (a CloudFormation token) is checked by name only
+    expect(mysqlVariableProblem('monitor_ping_timeout', '${Token[X]}', { valueAtDeploy: true })).toBeUndefined();
+    expect(mysqlVariableProblem('wait_timout', '${Token[X]}', { valueAtDeploy: true })?.problem).toMatch(/did you mean wait_timeout/);
   });
 
   test('messages are `field: problem`; check throws them, with the caller’s error class', () => {

@@ -8,6 +8,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { DEFAULT_APP_USER, DEFAULT_BACKEND_TLS, DEFAULT_MAX_REPLICA_LAG_SECONDS } from './constants';
 import { check, managedUsernameProblem, mysqlVariableProblem, RANGES, rangeProblem, readConsistencyProblem, schemaProblem, UniqueNames, unknownMysqlVariableProblem } from './config/rules';
+import { buildQueryRules } from './config/query-rules';
 import { ReadConsistency } from './config/session-state';
 import { ProxySqlBackendConfig } from './proxysql-backend';
 import { ProxySqlServiceProps, ProxySqlUser } from './proxysql-service-props';
@@ -103,6 +104,9 @@ export function validateProps(props: ProxySqlServiceProps): Settings {
     }
     check(`${PROPS}.mysqlVariables`, mysqlVariableProblem(name, value, { valueAtDeploy: Token.isUnresolved(value), anyName: props.image !== undefined }));
   }
+  // The model checks each custom rule (RE2, destination, …) when it renders; run that check here, before anything is
+  // created, so that its message carries the prop's path (and withConstructPath adds the construct's).
+  if (props.queryRules !== undefined) buildQueryRules(props.queryRules, { includeDefaults: false, propPath: `${PROPS}.queryRules` });
   return {
     cpu,
     memoryLimitMiB,

@@ -122,8 +122,8 @@ export class ProxySqlService extends Construct {
     this.userSecrets = users.map((u) => u.secret);
     this.userNames = users.map((u) => u.username);
 
-    // --- configuration: one model, rendered once ---
-    this.configTemplate = renderProxySqlConfig(
+    // --- configuration: one model, rendered once (a model error still names this construct) ---
+    this.configTemplate = withConstructPath(this, () => renderProxySqlConfig(
       buildProxySqlConfig({
         backend: backend.spec,
         users: users.map((u, index) => ({ username: u.username ?? { kind: 'mysql_user', env: userNameEnv(index) }, maxConnections: u.maxConnections })),
@@ -141,7 +141,7 @@ export class ProxySqlService extends Construct {
         mysqlVariableOverrides: props.mysqlVariables,
         backendCaFile: backendCa === undefined ? undefined : BACKEND_CA_FILE,
       }),
-    );
+    ));
 
     // --- network: NLB in, tasks behind it, the database and HTTPS out; nothing else ---
     const subnets = props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };

@@ -372,7 +372,8 @@ describe('validation', () => {
     ['maxBackendConnectionsPerServer too big', () => ({ maxBackendConnectionsPerServer: 1e9 }), /ProxySqlServiceProps\.maxBackendConnectionsPerServer/],
     ['maxReplicaLag out of range', () => ({ maxReplicaLag: Duration.minutes(20) }), /ProxySqlServiceProps\.maxReplicaLag/],
     ['prefixed variable', () => ({ mysqlVariables: { 'mysql-wait_timeout': 1 } }), /ProxySqlServiceProps\.mysqlVariables: 'mysql-wait_timeout'/],
-    ['invalid query rule', () => ({ queryRules: [{ matchDigest: '(?<=x)', destination: QueryDestination.READER }] }), /queryRules\[0\]\.matchDigest: not a valid RE2 pattern/],
+    ['invalid query rule', () => ({ queryRules: [{ matchDigest: '(?<=x)', destination: QueryDestination.READER }] }), /^TestStack\/Proxy: ProxySqlServiceProps\.queryRules\[0\]\.matchDigest: not a valid RE2 pattern/],
+    ['second query rule without a pattern', () => ({ queryRules: [{ matchDigest: '^SELECT', destination: QueryDestination.WRITER }, { destination: QueryDestination.READER }] }), /^TestStack\/Proxy: ProxySqlServiceProps\.queryRules\[1\]: set exactly one of matchDigest and matchPattern$/],
     ['sub-second drain timeout', () => ({ drainTimeout: Duration.millis(1500) }), /ProxySqlServiceProps\.drainTimeout: .* must be a whole number of seconds/],
     ['sub-second replica lag', () => ({ maxReplicaLag: Duration.millis(500) }), /ProxySqlServiceProps\.maxReplicaLag: .* must be a whole number of seconds/],
     ['variable set by the construct', () => ({ mysqlVariables: { monitor_password: 'hunter2' } }), /ProxySqlServiceProps\.mysqlVariables\.monitor_password: set by the construct/],
@@ -407,7 +408,15 @@ describe('validation', () => {
   test.each(cases)('%s', (_name, makeProps, message) => {
     const { stack, vpc } = givenStack();
     const cluster = givenAuroraCluster(stack, vpc);
-    expect(() => new ProxySqlService(stack, 'Proxy', { vpc, backend: ProxySqlBackend.auroraCluster(cluster), ...makeProps(stack, vpc) })).toThrow(message);
+    let error: Error | undefined;
+    try {
+      new ProxySqlService(stack, 'Proxy', { vpc, backend: ProxySqlBackend.auroraCluster(cluster), ...makeProps(stack, vpc) });
+    } catch (e) {
+      error = e as Error;
+    }
+    expect(error?.message).toMatch(message);
+    // every synth error names the construct's path, then the prop
+    expect(error?.message).toMatch(/^TestStack\/Proxy: ProxySqlServiceProps\.\w+/);
   });
 
   test('risky but legal choices warn with an acknowledgeable id', () => {

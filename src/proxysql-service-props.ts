@@ -150,6 +150,14 @@ export interface ProxySqlServiceProps {
    * with state per task fit, 100 need about 120 (BENCHMARKS.md)
    */
   readonly maxBackendConnectionsPerServer?: number;
+  /**
+   * The database's `max_connections` (per server), to check the proxy's connection budget against at synth: the
+   * writer may see up to (autoScaling.maxCapacity) tasks × (maxBackendConnectionsPerServer + its last-resort reader
+   * cap + 4 monitor connections) + 1 bootstrap connection; synth warns `serverless-proxysql:backendConnectionBudget`
+   * past it. Leave room for other clients (rotation, administrators).
+   * @default - unknown: synth warns past 1000, Aurora MySQL's default max_connections on a db.r6g.large
+   */
+  readonly databaseMaxConnections?: number;
   /** ProxySQL to the database over TLS. @default true */
   readonly backendTls?: boolean;
   /**

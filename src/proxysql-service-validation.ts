@@ -6,7 +6,8 @@ import { IConstruct } from 'constructs';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { DEFAULT_APP_USER, DEFAULT_BACKEND_TLS, DEFAULT_MAX_REPLICA_LAG_SECONDS } from './constants';
+import { DEFAULT_APP_USER, DEFAULT_BACKEND_TLS, DEFAULT_MAX_BACKEND_CONNECTIONS_PER_SERVER, DEFAULT_MAX_REPLICA_LAG_SECONDS } from './constants';
+import { ASSUMED_DATABASE_MAX_CONNECTIONS, describeBudget, writerConnectionBudget } from './config/connection-budget';
 import { check, managedUsernameProblem, mysqlVariableProblem, RANGES, rangeProblem, readConsistencyProblem, schemaProblem, UniqueNames, unknownMysqlVariableProblem } from './config/rules';
 import { buildQueryRules } from './config/query-rules';
 import { ReadConsistency } from './config/session-state';
@@ -82,6 +83,7 @@ export function validateProps(props: ProxySqlServiceProps): Settings {
     synthKnown(props.maxBackendConnectionsPerServer, `${PROPS}.maxBackendConnectionsPerServer`, "the writer's last-resort reader cap is computed from it");
     check(`${PROPS}.maxBackendConnectionsPerServer`, rangeProblem(props.maxBackendConnectionsPerServer, RANGES.maxBackendConnectionsPerServer));
   }
+  if (props.databaseMaxConnections !== undefined) checkCount(props.databaseMaxConnections, `${PROPS}.databaseMaxConnections`);
   if (props.readConsistency !== undefined) check(`${PROPS}.readConsistency`, readConsistencyProblem(props.readConsistency));
   if (props.readYourWritesStatements !== undefined) {
     synthKnown(props.readYourWritesStatements, `${PROPS}.readYourWritesStatements`, 'it sets how many rule chains are rendered');
@@ -262,7 +264,29 @@ export function warnAboutChoices(scope: IConstruct, props: ProxySqlServiceProps,
       if (unknown !== undefined) warn('unknownMysqlVariable', `${PROPS}.mysqlVariables.${name}: ${unknown}, unless the image you gave has it.`);
     }
   }
+  warnAboutConnectionBudget(warn, props, settings, bootstrapEnabled);
   if (!Token.isUnresolved(settings.desiredCount) && settings.desiredCount < 2) {
     warn('singleTask', 'desiredCount is 1: a task replacement or AZ outage leaves clients without a proxy.');
   }
+}
+
+/**
+ * The writer's connection budget at full scale against the database's max_connections (databaseMaxConnections, or
+ * the assumed default): a warning, since only the database knows its limit. Skipped when a figure is a token.
+ */
+function warnAboutConnectionBudget(warn: (id: string, message: string) => void, props: ProxySqlServiceProps, settings: Settings, bootstrapEnabled: boolean): void {
+  const perServer = props.maxBackendConnectionsPerServer ?? DEFAULT_MAX_BACKEND_CONNECTIONS_PER_SERVER;
+  const limit = props.databaseMaxConnections ?? ASSUMED_DATABASE_MAX_CONNECTIONS;
+  if ([perServer, limit, settings.maxCapacity].some((n) => Token.isUnresolved(n))) return;
+  const budget = writerConnectionBudget(perServer, settings.maxCapacity, bootstrapEnabled);
+  if (budget.total <= limit) return;
+  const against =
+    props.databaseMaxConnections !== undefined
+      ? `databaseMaxConnections ${limit.toLocaleString('en-US')}`
+      : `${limit.toLocaleString('en-US')}, Aurora MySQL's default max_connections on a db.r6g.large (set databaseMaxConnections to your database's)`;
+  warn(
+    'backendConnectionBudget',
+    `${PROPS}.maxBackendConnectionsPerServer: at autoScaling.maxCapacity the writer may see ${describeBudget(budget, perServer)} connections from the proxy, more than ${against}. ` +
+      'Lower maxBackendConnectionsPerServer or autoScaling.maxCapacity, or raise the database\'s max_connections.',
+  );
 }

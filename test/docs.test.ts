@@ -17,6 +17,7 @@ import { buildReferenceApp } from '../app/build-app';
 import { synthesizeReferenceApp } from '../app/synth';
 import { CONFIG_KEYS } from '../cli/config-file';
 import { DEFAULT_MAX_CLIENT_CONNECTIONS, NLB_DEREGISTRATION_DELAY_SECONDS, PROXYSQL_IMAGE } from '../src/constants';
+import { ASSUMED_DATABASE_MAX_CONNECTIONS, MONITOR_CONNECTIONS_PER_SERVER, writerConnectionBudget } from '../src/config/connection-budget';
 import { RANGES } from '../src/config/rules';
 import { ReadConsistency } from '../src/config/session-state';
 import { renderedConfig } from './support/stack';
@@ -63,7 +64,8 @@ const PROP_DEFAULTS = new Map([...jsdocDefaults('src/proxysql-service-props.ts')
 function defaultValue(key: string): string {
   const text = PROP_DEFAULTS.get(key);
   if (text === undefined) throw new Error(`no @default on ${key}`);
-  const value = text.startsWith('- ') ? text.slice(2) : text.split(/ - /)[0];
+  // a computed default: its first words (`- unknown: synth warns …` → `unknown`)
+  const value = text.startsWith('- ') ? text.slice(2).split(/[:;(]/)[0].trim() : text.split(/ - /)[0];
   const seconds = /^Duration\.seconds\((\d+)\)$/.exec(value);
   if (seconds) return `${seconds[1]} s`;
   if (value === 'ReadConsistency.READ_YOUR_WRITES') return ReadConsistency.READ_YOUR_WRITES;
@@ -191,6 +193,18 @@ const CLAIMS: Claim[] = [
   { claim: 'TaskCpuHigh’s threshold', file: 'docs/operations.md', pattern: /ECS `CPUUtilization` ≥ (\d+)\*/, truth: () => defaultValue('ProxySqlAlarmThresholds.cpuUtilizationPercent') },
   { claim: 'TaskMemoryHigh’s threshold', file: 'docs/operations.md', pattern: /ECS `MemoryUtilization` ≥ (\d+)\*/, truth: () => defaultValue('ProxySqlAlarmThresholds.memoryUtilizationPercent') },
   // docs/architecture.md
+  {
+    claim: 'the default connection budget',
+    file: 'docs/operations.md',
+    pattern: /with the\s+defaults (\d+ × \(\d+ \+ \d+ \+ \d+\) \+ \d+ = \d+)/,
+    truth: () => {
+      const n = Number(defaultValue('ProxySqlServiceProps.maxBackendConnectionsPerServer'));
+      const tasks = Number(templateOf('AWS::ApplicationAutoScaling::ScalableTarget').MaxCapacity);
+      const b = writerConnectionBudget(n, tasks, true);
+      return `${tasks} × (${n} + ${b.poolPerTask - n} + ${MONITOR_CONNECTIONS_PER_SERVER}) + ${b.bootstrap} = ${b.total}`;
+    },
+  },
+  { claim: 'the assumed max_connections', file: 'docs/operations.md', pattern: /or ([\d,]+) when it is not given/, truth: () => String(ASSUMED_DATABASE_MAX_CONNECTIONS), read: (c) => c.replace(/,/g, '') },
   { claim: 'the pool cap', file: 'docs/architecture.md', pattern: /Backend pool: at most (\d+) connections per server/, truth: () => defaultValue('ProxySqlServiceProps.maxBackendConnectionsPerServer') },
   {
     claim: 'the pool cap’s range',

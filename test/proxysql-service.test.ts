@@ -437,6 +437,31 @@ describe('validation', () => {
     expect(() => auroraProxy({ image: ecs.ContainerImage.fromRegistry('proxysql/proxysql:3.1.0'), mysqlVariables: { multiplexing: 'yes' } })).toThrow(/mysqlVariables\.multiplexing: must be true or false/);
   });
 
+  describe('the backend connection budget against the database’s max_connections', () => {
+    const budget = (extra: Partial<ProxySqlServiceProps>) =>
+      Annotations.fromStack(auroraProxy(extra).stack).findWarning('/TestStack/Proxy', Match.stringLikeRegexp('backendConnectionBudget'));
+
+    test('5,000 per server at 20 tasks, max_connections not given: a warning with the sum and the assumed 1,000', () => {
+      const [warning] = budget({ maxBackendConnectionsPerServer: 5000, autoScaling: { maxCapacity: 20 } });
+      expect(String(warning?.entry.data)).toBe(
+        'ProxySqlServiceProps.maxBackendConnectionsPerServer: at autoScaling.maxCapacity the writer may see 20 tasks × (5000 + 1250 as last-resort reader + 4 monitor) + 1 bootstrap = 125,081 connections from the proxy, ' +
+          "more than 1,000, Aurora MySQL's default max_connections on a db.r6g.large (set databaseMaxConnections to your database's). " +
+          "Lower maxBackendConnectionsPerServer or autoScaling.maxCapacity, or raise the database's max_connections. [ack: serverless-proxysql:backendConnectionBudget]",
+      );
+    });
+
+    test('the defaults fit the assumed 1,000; a databaseMaxConnections below their 175 warns; one above the budget does not', () => {
+      expect(budget({})).toEqual([]);
+      const [warning] = budget({ databaseMaxConnections: 150 });
+      expect(String(warning?.entry.data)).toMatch(/writer may see 6 tasks × \(20 \+ 5 as last-resort reader \+ 4 monitor\) \+ 1 bootstrap = 175 connections from the proxy, more than databaseMaxConnections 150\./);
+      expect(budget({ maxBackendConnectionsPerServer: 5000, autoScaling: { maxCapacity: 20 }, databaseMaxConnections: 16_000 * 10 })).toEqual([]);
+    });
+
+    test('databaseMaxConnections must be a whole number of at least 1', () => {
+      expect(() => auroraProxy({ databaseMaxConnections: 0 })).toThrow('TestStack/Proxy: ProxySqlServiceProps.databaseMaxConnections: must be a whole number of at least 1, got 0');
+    });
+  });
+
   test('x86_64 can be chosen', () => {
     const { stack } = auroraProxy({ cpuArchitecture: ecs.CpuArchitecture.X86_64 });
     Template.fromStack(stack).hasResourceProperties('AWS::ECS::TaskDefinition', { RuntimePlatform: { CpuArchitecture: 'X86_64' } });

@@ -1,4 +1,5 @@
 import { Stack } from 'aws-cdk-lib';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -57,6 +58,20 @@ describe('render ↔ construct parity', () => {
     // THEN both are the same file
     expect(cli.exitCode).toBe(0);
     expect(cli.stdout).toBe(taskFile);
+  });
+
+  test('servers outside RDS with TLS on and no CA: the construct and render both warn backendTlsUnverified', () => {
+    const { stack, vpc } = givenStack();
+    new ProxySqlService(stack, 'Proxy', {
+      vpc,
+      backend: ProxySqlBackend.endpoints({ writer: { hostname: 'db.example.com' } }),
+      users: [{ username: 'app', secret: new secretsmanager.Secret(stack, 'App') }],
+      bootstrap: false,
+    });
+    Annotations.fromStack(stack).hasWarning('/TestStack/Proxy', Match.stringLikeRegexp('serverless-proxysql:backendTlsUnverified'));
+    const cli = renderCommand(['--writer', 'db.example.com', '--user', 'app', '--masked'], {});
+    expect(cli.exitCode).toBe(0);
+    expect(cli.stderr).toMatch(/^warning: TLS to the database is encrypted but not authenticated \(serverless-proxysql:backendTlsUnverified/);
   });
 
   test('imported Aurora cluster', () => {

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { buildProxySqlConfig, rdsRegionOf, renderProxySqlConfig, substituteSecrets } from '../src/config';
+import { buildProxySqlConfig, rdsCaBundle, rdsRegionOf, renderProxySqlConfig, substituteSecrets } from '../src/config';
 import { ProxySqlBackend } from '../src/proxysql-backend';
 import { parseLibconfig } from '../test/support/libconfig';
 import { configSpecFromRenderArgs, renderCommand } from './render';
@@ -15,6 +15,11 @@ const ENV = {
   PROXYSQL_USER_PASSWORD_1: 'batch-Secret-2',
 };
 const ENDPOINT_ARGS = ['--writer', 'db.example.com:3306', '--reader', 'replica-1.example.com', '--reader', '10.0.0.7:3307', '--user', 'app'];
+
+/** What render says, as a deploy warns backendTlsUnverified, for ENDPOINT_ARGS' servers (outside RDS, TLS on, no CA given). */
+const UNVERIFIED =
+  'warning: TLS to the database is encrypted but not authenticated (serverless-proxysql:backendTlsUnverified, as the construct warns): ' +
+  "db.example.com, replica-1.example.com, 10.0.0.7 are not RDS or Aurora endpoints of one known region, so no CA is known; give --backend-ca FILE with the CA that signs the servers' certificates\n";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-render-test-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -28,8 +33,9 @@ describe('render', () => {
   test('prints the config the model renders for the same input, secrets substituted like the entrypoint does', () => {
     // WHEN rendering an endpoints backend with one user
     const result = renderCommand(ENDPOINT_ARGS, ENV);
-    // THEN it succeeds quietly, and its text is the model's template with the secrets filled in
-    expect(result).toMatchObject({ exitCode: 0, stderr: '' });
+    // THEN it succeeds, warning only that servers outside RDS are not authenticated, and its text is the model's
+    // template with the secrets filled in
+    expect(result).toMatchObject({ exitCode: 0, stderr: UNVERIFIED });
     const template = renderProxySqlConfig(buildProxySqlConfig(configSpecFromRenderArgs(ENDPOINT_ARGS)));
     expect(result.stdout).toBe(substituteSecrets(template, ENV));
     // AND it parses back with the passwords from the environment and the servers from the flags
@@ -85,7 +91,7 @@ describe('render', () => {
     const result = renderCommand(ENDPOINT_ARGS, env);
     expect(result.exitCode).toBe(0);
     expect(result.stderr).toBe(
-      'warning: PROXYSQL_USER_PASSWORD_0 is not set: the application user password is printed masked; set it to print the real value\n',
+      `${UNVERIFIED}warning: PROXYSQL_USER_PASSWORD_0 is not set: the application user password is printed masked; set it to print the real value\n`,
     );
     const cnf = parseLibconfig(result.stdout) as Record<string, Array<Record<string, unknown>>>;
     expect(cnf.mysql_users[0].password).toBe('********(PROXYSQL_USER_PASSWORD_0)');
@@ -112,9 +118,9 @@ describe('render', () => {
     expect(cnf.mysql_users[0].password).toBe(password);
   });
 
-  test('--masked prints every secret masked and warns about nothing; several users read their own variables', () => {
+  test('--masked prints every secret masked and warns about no password; several users read their own variables', () => {
     const result = renderCommand([...ENDPOINT_ARGS, '--user', 'batch_job', '--masked'], {});
-    expect(result).toMatchObject({ exitCode: 0, stderr: '' });
+    expect(result).toMatchObject({ exitCode: 0, stderr: UNVERIFIED });
     expect(result.stdout).toContain('"admin:********(PROXYSQL_ADMIN_PASSWORD)"');
     expect(result.stdout).toContain('********(PROXYSQL_USER_PASSWORD_1)');
     expect(result.stdout).not.toMatch(/\{\{secret:(admin|monitor|mysql_user):/);
@@ -216,6 +222,39 @@ describe('render: the RDS CAs for authenticated TLS, as the construct does', () 
     const refused = renderCommand([...ENDPOINT_ARGS, '--print-backend-ca'], ENV);
     expect(refused.exitCode).toBe(2);
     expect(refused.stderr).toMatch(/--print-backend-ca: the backend is not RDS\/Aurora with TLS/);
+  });
+
+  test('--writer db.example.com with TLS on and no CA: the unverified-TLS warning a deploy gives, on stderr', () => {
+    const result = renderCommand(['--writer', 'db.example.com', '--user', 'app'], ENV);
+    expect(result.exitCode).toBe(0);
+    expect(result.stderr).toBe(
+      'warning: TLS to the database is encrypted but not authenticated (serverless-proxysql:backendTlsUnverified, as the construct warns): ' +
+        "db.example.com is not an RDS or Aurora endpoint of one known region, so no CA is known; give --backend-ca FILE with the CA that signs the servers' certificates\n",
+    );
+    // TLS off: nothing to verify, nothing to warn about (the construct warns backendTlsOff; render states it in the file)
+    expect(renderCommand(['--writer', 'db.example.com', '--user', 'app', '--config', configFile({ backendTls: false })], ENV).stderr).toBe('');
+  });
+
+  test('--backend-ca FILE: verified against it (ssl_p2s_ca), no warning; --print-backend-ca prints it', () => {
+    const pem = rdsCaBundle('eu-west-1') as string;
+    const file = configFile(pem);
+    const result = renderCommand([...ENDPOINT_ARGS, '--backend-ca', file], ENV);
+    expect(result.exitCode).toBe(0);
+    expect(result.stderr).toBe(
+      "note: ProxySQL verifies the database's certificate against /var/lib/proxysql/backend-ca.pem: put the bundle of --backend-ca there (render … --print-backend-ca prints them)\n",
+    );
+    expect((parseLibconfig(result.stdout).mysql_variables as Record<string, unknown>).ssl_p2s_ca).toBe('/var/lib/proxysql/backend-ca.pem');
+    expect(renderCommand([...ENDPOINT_ARGS, '--backend-ca', file, '--print-backend-ca'], ENV).stdout).toBe(`${pem.trim()}\n`);
+  });
+
+  test.each([
+    [() => configFile('not a certificate'), [], 'must be PEM text (-----BEGIN CERTIFICATE----- … -----END CERTIFICATE-----)'],
+    [() => path.join(tmp, 'missing.pem'), [], 'cannot read the file (ENOENT)'],
+    [() => configFile(rdsCaBundle('eu-west-1') as string), ['--config', configFile({ backendTls: false })], 'set with backendTls false; turn TLS on or drop the CA'],
+  ])('a bad --backend-ca is refused naming the option (exit 2): %#', (file, extra, message) => {
+    const ca = file();
+    const result = renderCommand([...ENDPOINT_ARGS, ...extra, '--backend-ca', ca], ENV);
+    expect(result).toEqual({ stdout: '', stderr: `serverless-proxysql render: --backend-ca ${ca}: ${message}\n`, exitCode: 2 });
   });
 
   test.each([

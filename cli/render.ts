@@ -3,6 +3,7 @@
  * (buildProxySqlConfig + renderProxySqlConfig), with the passwords filled in from the environment the way the
  * container entrypoint does it (substituteSecrets), or masked.
  */
+import * as fs from 'node:fs';
 import {
   ADMIN_PASSWORD_ENV,
   BACKEND_CA_FILE,
@@ -20,8 +21,8 @@ import { auroraInstanceDomain, auroraInstanceEndpoint } from '../src/config/auro
 import { BackendSpec, buildProxySqlConfig, ProxySqlConfigSpec, userPasswordEnv } from '../src/config/build';
 import { SecretPlaceholder } from '../src/config/model';
 import { QueryRuleError } from '../src/config/query-rules';
-import { UniqueNames } from '../src/config/rules';
-import { rdsCaBundle, rdsRegionOf } from '../src/config/rds-ca';
+import { caBundleProblem, UniqueNames } from '../src/config/rules';
+import { BACKEND_TLS_UNVERIFIED, rdsCaBundle, rdsRegionOf } from '../src/config/rds-ca';
 import { renderProxySqlConfig } from '../src/config/render';
 import { findPlaceholders, maskSecrets, placeholderText, secretValueProblem, substituteSecrets } from '../src/config/secrets';
 import { defineCommand, helpText, parseCommand, ParsedArgs } from './command-table';
@@ -75,7 +76,13 @@ construct. Passwords come from the environment, as the container entrypoint fill
     {
       group: 'Users and secrets',
       name: 'print-backend-ca',
-      help: 'print the Amazon RDS CAs ProxySQL verifies the servers with (RDS/Aurora, TLS on)',
+      help: 'print the CAs ProxySQL verifies the servers with: the Amazon RDS CAs (RDS/Aurora, TLS on) or --backend-ca',
+    },
+    {
+      group: 'Users and secrets',
+      name: 'backend-ca',
+      value: 'FILE',
+      help: "PEM bundle of the CA that signs the servers' certificates, for servers outside RDS (the construct's backendCa)",
     },
     { group: 'ProxySQL', name: 'listen', value: 'HOST:PORT', default: `0.0.0.0:${PROXYSQL_MYSQL_PORT}`, help: 'client listener' },
     { group: 'ProxySQL', name: 'admin', value: 'HOST:PORT', default: `127.0.0.1:${PROXYSQL_ADMIN_PORT}`, help: 'admin interface' },
@@ -102,7 +109,15 @@ type RenderParsed = ParsedArgs<(typeof RENDER_COMMAND.options)[number]['name']>;
 /** The checked command line of `render`. */
 export type RenderArgs =
   | { readonly help: true }
-  | { readonly help: false; readonly spec: ProxySqlConfigSpec; readonly masked: boolean; readonly printBackendCa: boolean; readonly configPath?: string };
+  | {
+      readonly help: false;
+      readonly spec: ProxySqlConfigSpec;
+      readonly masked: boolean;
+      readonly printBackendCa: boolean;
+      readonly configPath?: string;
+      /** The CA bundle of --backend-ca, checked as the construct checks backendCa. */
+      readonly backendCa?: string;
+    };
 
 /** Parses and checks `render`'s arguments; throws {@link UsageError} with what to fix. */
 export function parseRenderArgs(args: readonly string[]): RenderArgs {
@@ -112,6 +127,8 @@ export function parseRenderArgs(args: readonly string[]): RenderArgs {
   const config: ConfigFile = configPath !== undefined ? readConfigFile(configPath) : {};
 
   const backend = backendFromArgs(parsed, config);
+  const caFile = parsed.string('backend-ca');
+  const backendCa = caFile === undefined ? undefined : readBackendCa(caFile, backend.useTls);
 
   // The construct's user rules: no reserved or admin account, not the monitor's name, each user once.
   const monitorUsername = checkManagedUserName(parsed.withDefault('monitor-user'), '--monitor-user');
@@ -160,7 +177,32 @@ export function parseRenderArgs(args: readonly string[]): RenderArgs {
     clientTls: config.clientTls,
     mysqlVariableOverrides: config.mysqlVariables,
   };
-  return { help: false, spec, masked: parsed.flag('masked'), printBackendCa: parsed.flag('print-backend-ca'), configPath };
+  return { help: false, spec, masked: parsed.flag('masked'), printBackendCa: parsed.flag('print-backend-ca'), configPath, backendCa };
+}
+
+/** The PEM bundle of `--backend-ca FILE`, by the rule of the construct's backendCa. */
+function readBackendCa(file: string, useTls: boolean): string {
+  let pem: string;
+  try {
+    pem = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`--backend-ca ${file}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  checkOption(`--backend-ca ${file}`, caBundleProblem(pem, useTls));
+  return pem.trim();
+}
+
+/**
+ * The warning a deploy gives as `serverless-proxysql:backendTlsUnverified` (src/backend-ca.ts), for the servers named
+ * on the command line: TLS on, no CA known for them, none given.
+ */
+export function unverifiedTlsWarning(backend: BackendSpec): string {
+  const hosts = backend.kind === 'aurora' ? [`*${backend.domainName}`] : [backend.writer.host, ...backend.readers.map((r) => r.host)];
+  return (
+    `warning: TLS to the database is encrypted but not authenticated (${BACKEND_TLS_UNVERIFIED}, as the construct warns): ` +
+    `${hosts.join(', ')} ${hosts.length > 1 ? 'are not RDS or Aurora endpoints' : 'is not an RDS or Aurora endpoint'} of one known region, so no CA is known; ` +
+    "give --backend-ca FILE with the CA that signs the servers' certificates\n"
+  );
 }
 
 function backendFromArgs(parsed: RenderParsed, config: ConfigFile): BackendSpec {
@@ -290,18 +332,25 @@ export function renderCommand(args: readonly string[], env: Environment): Comman
   try {
     const parsed = parseRenderArgs(args);
     if (parsed.help) return { stdout: helpText(RENDER_COMMAND), stderr: '', exitCode: 0 };
-    // As the construct does: RDS/Aurora servers are verified against the RDS CAs of their region.
-    const region = parsed.spec.backend.useTls ? rdsRegionOf(parsed.spec.backend) : undefined;
-    const ca = region === undefined ? undefined : rdsCaBundle(region);
+    // As the construct does: the CA given, else RDS/Aurora servers are verified against the RDS CAs of their region,
+    // else (TLS on) a warning that the servers are not authenticated.
+    const { useTls } = parsed.spec.backend;
+    const region = useTls && parsed.backendCa === undefined ? rdsRegionOf(parsed.spec.backend) : undefined;
+    const ca = parsed.backendCa ?? (region === undefined ? undefined : rdsCaBundle(region));
     if (parsed.printBackendCa) {
-      if (ca === undefined) throw new UsageError('--print-backend-ca: the backend is not RDS/Aurora with TLS (or its region is unknown): no CA to print');
+      if (ca === undefined) {
+        throw new UsageError('--print-backend-ca: the backend is not RDS/Aurora with TLS (or its region is unknown) and no --backend-ca is given: no CA to print');
+      }
       return { stdout: `${ca}\n`, stderr: '', exitCode: 0 };
     }
     const spec = ca === undefined ? parsed.spec : { ...parsed.spec, backendCaFile: BACKEND_CA_FILE };
+    const what = parsed.backendCa !== undefined ? 'the bundle of --backend-ca' : `the Amazon RDS CAs of ${region}`;
     const note =
-      ca === undefined
-        ? ''
-        : `note: ProxySQL verifies the database's certificate against ${BACKEND_CA_FILE}: put the Amazon RDS CAs of ${region} there (render … --print-backend-ca prints them)\n`;
+      ca !== undefined
+        ? `note: ProxySQL verifies the database's certificate against ${BACKEND_CA_FILE}: put ${what} there (render … --print-backend-ca prints them)\n`
+        : useTls
+          ? unverifiedTlsWarning(parsed.spec.backend)
+          : '';
     const template = renderTemplate(spec, `--config ${parsed.configPath ?? ''}`.trim());
     if (parsed.masked) return { stdout: maskSecrets(template), stderr: note, exitCode: 0 };
     const { text, warnings } = fillSecrets(template, env);

@@ -1,14 +1,15 @@
 /**
  * `doctor`: connects to a ProxySQL admin interface and shows at a glance the servers, the pool, the multiplexing
  * ratio, the sessions that hold a backend connection and why, and the statements that pin, each with its fix.
- * Exit 0: nothing needs attention; 3: something does; 2: usage; 1: cannot reach the admin interface.
+ * Exit 0: nothing needs attention; 3: something does; 2: usage; 1: cannot log in to the admin interface (refused,
+ * unreachable or silent: ./doctor/fetch.ts connectFailure says which).
  */
 import * as mysql from 'mysql2/promise';
 import { PROXYSQL_ADMIN_PORT, PROXYSQL_ADMIN_USER } from '../src/constants';
 import { defineCommand, helpText, parseCommand } from './command-table';
 import { CLI_NAME, ENV_NAME_PATTERN, parseHostPort, UsageError } from './common';
 import { analyze, formatReport } from './doctor/analyze';
-import { fetchSnapshot } from './doctor/fetch';
+import { connectFailure, fetchSnapshot } from './doctor/fetch';
 
 export const EXIT_ATTENTION = 3;
 
@@ -36,7 +37,11 @@ export interface DoctorIo {
   stdout(text: string): void;
   stderr(text: string): void;
   env: NodeJS.ProcessEnv;
+  /** How long to wait for the admin interface's handshake (tests shorten it). @default 5000 */
+  connectTimeoutMs?: number;
 }
+
+const CONNECT_TIMEOUT_MS = 5000;
 
 export async function doctorCommand(args: readonly string[], io: DoctorIo): Promise<number> {
   let options;
@@ -55,7 +60,7 @@ export async function doctorCommand(args: readonly string[], io: DoctorIo): Prom
     const watchText = parsed.string('watch');
     const watch = watchText === undefined ? undefined : Number(watchText);
     if (watch !== undefined && (!Number.isFinite(watch) || watch < 1 || watch > 3600)) throw new UsageError(`--watch '${watchText}': give 1 to 3600 seconds`);
-    options = { admin, user: parsed.withDefault('user'), password, json: parsed.flag('json'), watch };
+    options = { admin, user: parsed.withDefault('user'), password, passwordEnv: envName, json: parsed.flag('json'), watch };
   } catch (error) {
     if (error instanceof UsageError) {
       io.stderr(`${CLI_NAME} doctor: ${error.message}\n`);
@@ -64,11 +69,17 @@ export async function doctorCommand(args: readonly string[], io: DoctorIo): Prom
     throw error;
   }
   let conn: mysql.Connection;
+  const connectTimeoutMs = io.connectTimeoutMs ?? CONNECT_TIMEOUT_MS;
   try {
-    conn = await mysql.createConnection({ host: options.admin.host, port: options.admin.port, user: options.user, password: options.password, connectTimeout: 5000 });
+    conn = await mysql.createConnection({
+      host: options.admin.host,
+      port: options.admin.port,
+      user: options.user,
+      password: options.password,
+      connectTimeout: connectTimeoutMs,
+    });
   } catch (error) {
-    const e = error as { code?: string; message: string };
-    io.stderr(`${CLI_NAME} doctor: cannot reach the admin interface at ${options.admin.host}:${options.admin.port} as '${options.user}' (${e.code ?? e.message})\n`);
+    io.stderr(`${CLI_NAME} doctor: ${connectFailure(error, { ...options.admin, user: options.user, passwordEnv: options.passwordEnv, connectTimeoutMs })}\n`);
     return 1;
   }
   try {

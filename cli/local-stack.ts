@@ -74,10 +74,10 @@ export class LocalStack {
     this.io.stdout(`local: ${message}\n`);
   }
 
-  /** Called by the signal handlers: ends the wait, or cancels the start at the next step. */
-  requestStop(signal: string): void {
-    if (this.stopRequested === undefined) this.progress(`${signal} received: stopping`);
-    this.stopRequested ??= signal;
+  /** Called by the signal handlers (`SIGINT received`) or the parent watch: ends the wait, or cancels the start at the next step. */
+  requestStop(reason: string): void {
+    if (this.stopRequested === undefined) this.progress(`${reason}: stopping`);
+    this.stopRequested ??= reason;
     this.wake();
   }
 

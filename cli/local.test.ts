@@ -95,6 +95,104 @@ function freePort(): Promise<number> {
   });
 }
 
+/** The processes whose command line names `dir` (MariaDB started by local runs with its my.cnf under the data dir). */
+function processesUnder(dir: string): number[] {
+  return fs
+    .readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((pid) => {
+      try {
+        return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dir);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number)
+    .filter(alive);
+}
+
+async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = READY_TIMEOUT_MS): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+const answers = (url: string) => async () => (await fetch(url).then((r) => r.status).catch(() => 0)) === 200;
+
+describe('local in the background (`local &`, `npx serverless-proxysql local &`): signal-safe', () => {
+  const orphans: number[] = [];
+  afterAll(() => {
+    for (const pid of orphans.filter(alive)) process.kill(pid, 'SIGTERM');
+  });
+
+  test('its output reader gone (a harness stopped reading): it keeps running, and SIGHUP stops it and cleans up', async () => {
+    // GIVEN local started with its stdout on a pipe we close once it has said where its data dir is
+    const httpPort = await freePort();
+    const proc = spawn(process.execPath, [LAUNCHER, 'local', '--http-port', String(httpPort)], {
+      env: { ...process.env, PATH: pathWithoutProxySql() },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(proc);
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
+    let stdout = '';
+    let stderr = '';
+    proc.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    proc.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    await waitFor('the data dir line', () => /^local: data dir \S+$/m.test(stdout) || proc.exitCode !== null);
+    const dataDir = /^local: data dir (\S+)$/m.exec(stdout)?.[1] as string;
+    const printed = stdout;
+    proc.stdout?.destroy();
+
+    // WHEN it writes on (EPIPE) THEN it is still up: the demo API answers
+    await waitFor('the demo API', async () => {
+      if (proc.exitCode !== null) throw new Error(`local exited (${proc.exitCode}) once its output reader was gone:\n${stderr}`);
+      return answers(`http://127.0.0.1:${httpPort}/items`)();
+    });
+    // AND it said which process to signal
+    expect(printed).toMatch(new RegExp(`^local: pid ${proc.pid}; Ctrl-C, or kill -TERM ${proc.pid}, stops everything it starts$`, 'm'));
+    const mariadb = processesUnder(dataDir);
+    expect(mariadb.length).toBeGreaterThanOrEqual(2);
+
+    // WHEN its terminal goes away (SIGHUP) THEN it stops what it started, removes its data dir and exits 0
+    proc.kill('SIGHUP');
+    expect(await Promise.race([exited, new Promise((r) => setTimeout(() => r('timeout'), EXIT_TIMEOUT_MS))])).toEqual({ code: 0, signal: null });
+    expect(mariadb.filter(alive)).toEqual([]);
+    expect(fs.existsSync(dataDir)).toBe(false);
+    expect(stderr).toBe('');
+  });
+
+  test('started by npm (npx, npm run): when npm’s shell is stopped, local stops too instead of running on orphaned', async () => {
+    // GIVEN local under a shell as npm starts it (`sh -c "serverless-proxysql local"`), npm's environment included;
+    // `; exit` keeps the shell from exec'ing node, as dash does not under npm
+    const httpPort = await freePort();
+    const shell = spawn('sh', ['-c', '"$0" "$@"; exit $?', process.execPath, LAUNCHER, 'local', '--http-port', String(httpPort)], {
+      env: { ...process.env, PATH: pathWithoutProxySql(), npm_lifecycle_event: 'npx' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(shell);
+    let stdout = '';
+    shell.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    await waitFor('the ready line', () => /^local: ready/m.test(stdout));
+    const pid = Number(/^local: pid (\d+);/m.exec(stdout)?.[1]);
+    orphans.push(pid);
+    const dataDir = /^local: data dir (\S+)$/m.exec(stdout)?.[1] as string;
+    expect(pid).not.toBe(shell.pid);
+    expect(alive(pid)).toBe(true);
+
+    // WHEN npm passes SIGTERM to its shell, which dies without passing it on
+    shell.kill('SIGTERM');
+
+    // THEN local notices its parent is gone and stops everything, as for a signal
+    await waitFor('local to stop', () => !alive(pid), EXIT_TIMEOUT_MS + 5_000);
+    expect(stdout).toContain('local: the npm process that started it is gone (npx or npm run stops its shell, not this process): stopping');
+    expect(stdout).toMatch(/^local: stopped; removed /m);
+    expect(fs.existsSync(dataDir)).toBe(false);
+    expect(processesUnder(dataDir)).toEqual([]);
+  });
+});
+
 describe('local', () => {
   test('runs MariaDB + the demo API without ProxySQL, serves POST/GET /items, prints the docker line, and cleans up on SIGINT', async () => {
     // GIVEN `local` started as a child process, with no proxysql binary on PATH

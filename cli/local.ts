@@ -21,7 +21,8 @@ export const LOCAL_COMMAND = defineCommand({
     'docker run' line for ${PROXYSQL_IMAGE} is printed and the demo API talks to the MariaDB primary directly
   - the demo API handler behind a local HTTP server that speaks API Gateway (HTTP API) events:
     POST /items {"name": "..."}, GET /items, GET /whoami
-Ctrl-C or SIGTERM stops everything it started and removes the temp dir.`,
+Ctrl-C, SIGTERM or SIGHUP stops everything it started and removes the temp dir. In the background, signal the pid
+it prints first (under npx or npm run, $! is npm: local stops when npm does, a moment later).`,
   options: [
     { name: 'proxysql-port', value: 'PORT', default: String(PROXYSQL_MYSQL_PORT), help: "ProxySQL's MySQL port on 127.0.0.1" },
     { name: 'admin-port', value: 'PORT', default: String(PROXYSQL_ADMIN_PORT), help: "ProxySQL's admin port on 127.0.0.1" },
@@ -77,14 +78,40 @@ export async function localCommand(args: readonly string[], io: LocalIo): Promis
     return 0;
   }
   const stack = new LocalStack(options, io);
-  const onSignal = (signal: NodeJS.Signals) => stack.requestStop(signal);
-  // Installed before anything starts, so an early Ctrl-C still cleans up and exits 0.
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const onSignal = (signal: NodeJS.Signals) => stack.requestStop(`${signal} received`);
+  // Installed before anything starts, so an early Ctrl-C still cleans up and exits 0. SIGHUP too: a background
+  // `local &` gets it when its terminal closes, and without a handler of ours the MariaDB harness's own would kill
+  // the servers and re-raise it, leaving the data dir behind.
+  for (const signal of STOP_SIGNALS) process.on(signal, onSignal);
+  io.stdout(`local: pid ${process.pid}; Ctrl-C, or kill -TERM ${process.pid}, stops everything it starts\n`);
+  const parentWatch = watchNpmParent(io.env, () => stack.requestStop(NPM_PARENT_GONE));
   try {
     return await stack.run();
   } finally {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
+    clearInterval(parentWatch);
+    for (const signal of STOP_SIGNALS) process.removeListener(signal, onSignal);
   }
+}
+
+const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+export const NPM_PARENT_GONE = 'the npm process that started it is gone (npx or npm run stops its shell, not this process)';
+
+/**
+ * Under `npx serverless-proxysql local &` (or `npm run cli -- local &`) `$!` is npm, not this process: npm passes
+ * SIGINT/SIGTERM to the shell it started us from, and that shell dies without passing it on, so this process would
+ * run on with nobody to stop it. When npm started us (npm sets npm_lifecycle_event) and our parent goes away, stop as
+ * for a signal. Anywhere else a new parent means nohup or a daemonizing shell: keep running.
+ */
+export function watchNpmParent(env: NodeJS.ProcessEnv, stop: () => void, intervalMs = 500): NodeJS.Timeout | undefined {
+  if (env.npm_lifecycle_event === undefined) return undefined;
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid !== parent) {
+      clearInterval(timer);
+      stop();
+    }
+  }, intervalMs);
+  timer.unref();
+  return timer;
 }

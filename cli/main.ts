@@ -63,8 +63,22 @@ export async function main(argv: readonly string[], io: MainIo = processIo, env:
   return EXIT_USAGE;
 }
 
+/**
+ * A reader that went away (`render | head -1`, a harness that stopped reading a background `local &`) must not crash
+ * the command: Node emits EPIPE as an 'error' on process.stdout, which unhandled ends the process at once, and `local`
+ * then leaves its data dir behind. The output is dropped instead; `local` runs until it is signalled.
+ */
+export function dropOutputToClosedReaders(streams: readonly NodeJS.WriteStream[] = [process.stdout, process.stderr]): void {
+  for (const stream of streams) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE' && error.code !== 'ERR_STREAM_DESTROYED') throw error;
+    });
+  }
+}
+
 /** Runs the process's command line and sets its exit status: the entry of bin/serverless-proxysql.js. */
 export function run(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
+  dropOutputToClosedReaders();
   return main(argv).then(
     (code) => {
       process.exitCode = code;

@@ -107,8 +107,8 @@ export interface ProxySqlServiceProps {
   readonly readConsistency?: ReadConsistency;
   /**
    * With READ_YOUR_WRITES: how many statements after a write stay on the writer (a read, SHOW or USE counts one; another
-   * write starts the count again). From 1 to 50.
-   * @default 10 - a Lambda invocation's reads of what it just wrote; later reads go back to the replicas
+   * write starts the count again). From 1 to 15 (each adds rules to the rendered file, which travels in the task definition).
+   * @default 5 - a Lambda invocation's reads of what it just wrote; later reads go back to the replicas
    */
   readonly readYourWritesStatements?: number;
   /**

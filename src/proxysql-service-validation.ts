@@ -255,3 +255,20 @@ export function warnAboutChoices(scope: IConstruct, props: ProxySqlServiceProps,
     warn('singleTask', 'desiredCount is 1: a task replacement or AZ outage leaves clients without a proxy.');
   }
 }
+
+/**
+ * The rendered proxysql.cnf travels in the task definition (an environment variable), which ECS caps at 64 KiB with
+ * the backend CAs (about 8 KiB), the entrypoint and the rest. The defaults render about 20 KiB; every custom query
+ * rule and every statement of readYourWritesStatements adds to it.
+ */
+export const MAX_CONFIG_TEMPLATE_BYTES = 32 * 1024;
+
+export function checkConfigTemplateSize(template: string): void {
+  const bytes = Buffer.byteLength(template, 'utf8');
+  if (bytes > MAX_CONFIG_TEMPLATE_BYTES) {
+    throw new Error(
+      `${PROPS}: the rendered proxysql.cnf is ${(bytes / 1024).toFixed(1)} KiB, over the ${MAX_CONFIG_TEMPLATE_BYTES / 1024} KiB it may take in the task ` +
+        'definition (ECS caps a task definition at 64 KiB): use fewer queryRules or shorter patterns, or a smaller readYourWritesStatements',
+    );
+  }
+}

@@ -33,7 +33,7 @@ import { rollBackOnAccessDenied } from './proxysql-deployment-alarm';
 import { ProxySqlMonitoring } from './proxysql-monitoring';
 import { acknowledgeServiceFindings } from './proxysql-service-nag';
 import { ProxySqlServiceProps } from './proxysql-service-props';
-import { checkBootstrapPrerequisites, isConnectable, UserSpec, validateProps, validateUsers, warnAboutChoices } from './proxysql-service-validation';
+import { checkBootstrapPrerequisites, checkConfigTemplateSize, isConnectable, UserSpec, validateProps, validateUsers, warnAboutChoices } from './proxysql-service-validation';
 import { createSecurityGroups } from './proxysql-network';
 import { resolveBackendCa } from './backend-ca';
 import { withConstructPath } from './validation-error';
@@ -142,6 +142,7 @@ export class ProxySqlService extends Construct {
         backendCaFile: backendCa === undefined ? undefined : BACKEND_CA_FILE,
       }),
     );
+    checkConfigTemplateSize(this.configTemplate);
 
     // --- network: NLB in, tasks behind it, the database and HTTPS out; nothing else ---
     const subnets = props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };

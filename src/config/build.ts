@@ -91,7 +91,7 @@ export interface ProxySqlConfigSpec {
   readonly defaultQueryRules?: boolean;
   /** Where reads that follow a write go (./session-state.ts). @default read-your-writes */
   readonly readConsistency?: `${ReadConsistency}`;
-  /** With read-your-writes: the statements after a write that stay on the writer. @default DEFAULT_READ_YOUR_WRITES_STATEMENTS (10) */
+  /** With read-your-writes: the statements after a write that stay on the writer. @default DEFAULT_READ_YOUR_WRITES_STATEMENTS (5) */
   readonly readYourWritesStatements?: number;
   /** Let clients run account statements through the proxy. @default false */
   readonly allowAccountStatements?: boolean;

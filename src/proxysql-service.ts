@@ -90,8 +90,9 @@ export class ProxySqlService extends Construct {
   /** The EventBridge rule that restarts the tasks after a secret rotation, when enabled. */
   public readonly rotationRestartRule?: events.Rule;
   /**
-   * The deployment alarm: ProxySQL logged a refused login (client, backend or monitor) during a deployment. ECS
-   * rolls the deployment back when it fires, as the circuit breaker does for tasks that fail their health check.
+   * The deployment alarm: the database refused a login of ProxySQL's own (a backend connection or the monitor user)
+   * during a deployment; a client's failed login does not count. ECS rolls the deployment back when it fires, as the
+   * circuit breaker does for tasks that fail their health check.
    */
   public readonly deploymentAlarm: cloudwatch.Alarm;
   /** The metrics collector, alarms and dashboard, unless `monitoring.enabled` is false. */

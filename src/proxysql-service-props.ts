@@ -1,6 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -212,8 +213,21 @@ export interface ProxySqlServiceProps {
    * @default - session output is not logged (the cluster's executeCommandConfiguration logging is NONE)
    */
   readonly executeCommandLogGroup?: logs.ILogGroup;
-  /** Retention of the ProxySQL log group. @default logs.RetentionDays.ONE_MONTH */
+  /**
+   * How long the ProxySQL log group keeps ProxySQL's log (docs/operations.md, "What ProxySQL writes to its log").
+   * @default logs.RetentionDays.ONE_MONTH - a month to look back at an incident, and not longer: the log holds the
+   * database's error messages, which can quote data values
+   */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * A customer managed KMS key for the ProxySQL log group, which holds the database's error messages (they can quote
+   * data values), client addresses and user names, never a password (docs/operations.md, "What ProxySQL writes to its
+   * log"). A key of this stack gets a policy statement that lets CloudWatch Logs of the stack's account and region use
+   * it; for a key you import, add that statement yourself (synth warns `serverless-proxysql:logKeyPolicy`). Whoever
+   * reads the log then needs `kms:Decrypt` on the key as well as read access to the group.
+   * @default - encrypted at rest by CloudWatch Logs with a key it manages: read access to the group is the only gate
+   */
+  readonly logEncryptionKey?: kms.IKey;
   /**
    * Replace the tasks (a rolling deployment) when Secrets Manager finishes rotating one of the secrets
    * ProxySQL reads, so the new password reaches ProxySQL without a manual step.

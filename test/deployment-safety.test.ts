@@ -71,7 +71,7 @@ describe("the deployment alarm's pattern on real ProxySQL 2.7.1 log lines", () =
   // What a deployment with a wrong configuration causes: the database refusing ProxySQL's own logins.
   const RAISE = ['backendLoginRefused', 'monitorLoginRefused'];
   // What a client, a statement or a failover causes.
-  const STAY_AT_ZERO = ['start', 'clientWrongPassword', 'clientForgedUserName', 'queryErrorWithPhrase', 'unparsableSetWithLineBreak', 'serverDown'];
+  const STAY_AT_ZERO = ['start', 'clientWrongPassword', 'clientForgedUserName', 'queryErrorWithPhrase', 'duplicateKeyError', 'unparsableSetWithLineBreak', 'serverDown'];
   // The documented limit: a statement ProxySQL copies into its log verbatim, line break included (ProxySQL's own
   // parse_failure_logs_digest=false; the rendered configuration turns it on).
   const LIMIT = ['unparsableSetLoggedRaw'];

@@ -28,6 +28,7 @@ describe('the deployment alarm through a real ProxySQL', () => {
   let lab: Lab;
   let offset = 0;
   const captured: Record<string, string[]> = {};
+  let monitorPassword = '';
 
   /** The lines ProxySQL wrote since the last call. */
   function newLines(): string[] {
@@ -123,6 +124,22 @@ describe('the deployment alarm through a real ProxySQL', () => {
     expect(count(lines)).toBe(0);
   });
 
+  it("a statement refused for a duplicate key: ProxySQL logs the server's message, data value included; 0", async () => {
+    const lines = await step(
+      'duplicateKeyError',
+      async () => {
+        const conn = await client(lab.proxy.user, lab.proxy.password);
+        await conn.query('CREATE TABLE IF NOT EXISTS alarm_people (email VARCHAR(100) PRIMARY KEY)');
+        await conn.query("INSERT INTO alarm_people VALUES ('alice@example.com')");
+        await expect(conn.query("INSERT INTO alarm_people VALUES ('alice@example.com')")).rejects.toThrow(/Duplicate entry/);
+        await conn.end();
+      },
+      (line) => line.includes('1062'),
+    );
+    expect(lines.some((line) => line.includes("Duplicate entry 'alice@example.com'"))).toBe(true);
+    expect(count(lines)).toBe(0);
+  });
+
   it('a SET ProxySQL cannot parse, carrying a line break and a forged refusal line: logged as its digest, 0', async () => {
     const lines = await step(
       'unparsableSetWithLineBreak',
@@ -192,6 +209,7 @@ describe('the deployment alarm through a real ProxySQL', () => {
   it('the monitor user refused by the database: the metric rises', async () => {
     const [primary, admin] = [await root('primary'), await lab.proxy.admin()];
     const [[row]] = await admin.query<mysql.RowDataPacket[]>("SELECT variable_value AS v FROM runtime_global_variables WHERE variable_name = 'mysql-monitor_password'");
+    monitorPassword = String(row.v);
     try {
       const lines = await step(
         'monitorLoginRefused',
@@ -228,5 +246,13 @@ describe('the deployment alarm through a real ProxySQL', () => {
       30_000,
     );
     expect(count(lines)).toBe(0);
+  });
+
+  it('after all of it, the log holds no password: not the admin, monitor or application user\'s (docs/operations.md, "What ProxySQL writes to its log")', () => {
+    const log = fs.readFileSync(lab.proxy.logFile, 'utf8');
+    expect(monitorPassword.length).toBeGreaterThan(10);
+    for (const secret of [lab.proxy.adminPassword, monitorPassword, lab.proxy.password]) expect(log).not.toContain(secret);
+    // what it does hold: client addresses and user names
+    expect(log).toContain(`Access denied for user '${lab.proxy.user}'@'127.0.0.1'`);
   });
 });

@@ -33,7 +33,16 @@ export interface ProxySqlUser {
   readonly createOnBackend?: boolean;
   /** Schema the bootstrap step creates and grants on. @default 'app' */
   readonly schema?: string;
-  /** Privileges on `schema`.* granted by the bootstrap step. @default ['ALL PRIVILEGES'] */
+  /**
+   * Privileges on `schema`.* granted by the bootstrap step; it revokes any other it finds on the schema, so this is
+   * the whole list. For a user that runs migrations add the DDL it needs, e.g. `['SELECT', 'INSERT', 'UPDATE',
+   * 'DELETE', 'CREATE', 'ALTER', 'DROP', 'INDEX', 'REFERENCES']`, or `['ALL PRIVILEGES']`. With `backendTls` the user
+   * is created `REQUIRE SSL`: it can log in only over TLS, as ProxySQL connects.
+   * @default ['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'CREATE TEMPORARY TABLES', 'EXECUTE'] - the least an application
+   * needs: data statements, its own temporary tables, stored routines; no DDL (a migration's, not a request's) and no
+   * LOCK TABLES (rare, and through ProxySQL it holds a writer connection while held). Before issue 18 the default was
+   * ALL PRIVILEGES: a deployment that relied on it loses DDL at its next bootstrap unless it lists it here
+   */
   readonly privileges?: string[];
   /** Client connections this user may hold on one task. @default 10000 */
   readonly maxConnections?: number;
@@ -65,8 +74,9 @@ export interface ProxySqlServiceProps {
   /**
    * Application users. To serve the database's admin (master) login through the proxy, list it explicitly:
    * `{ secret: cluster.secret! }` (synth warns `serverless-proxysql:adminUser`): an application should not hold it.
-   * @default - one least-privilege user `app` with a generated secret and ALL PRIVILEGES on schema `app` only,
-   * created by the bootstrap step (which needs the backend's admin secret)
+   * @default - one least-privilege user `app` with a generated secret and the default `privileges` (data statements,
+   * temporary tables, EXECUTE) on schema `app` only, created by the bootstrap step (which needs the backend's admin
+   * secret), `REQUIRE SSL` when `backendTls` is on
    */
   readonly users?: ProxySqlUser[];
   /** Name of the monitor user the bootstrap step creates on the backend. @default 'proxysql_monitor' */

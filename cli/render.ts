@@ -78,7 +78,13 @@ construct. Passwords come from the environment, as the container entrypoint fill
       help: 'print the Amazon RDS CAs ProxySQL verifies the servers with (RDS/Aurora, TLS on)',
     },
     { group: 'ProxySQL', name: 'listen', value: 'HOST:PORT', default: `0.0.0.0:${PROXYSQL_MYSQL_PORT}`, help: 'client listener' },
-    { group: 'ProxySQL', name: 'admin', value: 'HOST:PORT', default: `127.0.0.1:${PROXYSQL_ADMIN_PORT}`, help: 'admin interface' },
+    {
+      group: 'ProxySQL',
+      name: 'admin',
+      value: 'HOST:PORT',
+      default: `127.0.0.1:${PROXYSQL_ADMIN_PORT}`,
+      help: 'admin interface (it shows every password: a non-loopback address warns)',
+    },
     { group: 'ProxySQL', name: 'datadir', value: 'DIR', default: PROXYSQL_DATADIR, help: "ProxySQL's data dir" },
     {
       group: 'ProxySQL',
@@ -102,7 +108,20 @@ type RenderParsed = ParsedArgs<(typeof RENDER_COMMAND.options)[number]['name']>;
 /** The checked command line of `render`. */
 export type RenderArgs =
   | { readonly help: true }
-  | { readonly help: false; readonly spec: ProxySqlConfigSpec; readonly masked: boolean; readonly printBackendCa: boolean; readonly configPath?: string };
+  | {
+      readonly help: false;
+      readonly spec: ProxySqlConfigSpec;
+      readonly masked: boolean;
+      readonly printBackendCa: boolean;
+      readonly configPath?: string;
+      /** Allowed choices that deserve a second look, one line each. */
+      readonly warnings: readonly string[];
+    };
+
+/** 127.0.0.0/8 or `localhost`: an address no other machine reaches. */
+export function isLoopbackHost(host: string): boolean {
+  return host.toLowerCase() === 'localhost' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
 
 /** Parses and checks `render`'s arguments; throws {@link UsageError} with what to fix. */
 export function parseRenderArgs(args: readonly string[]): RenderArgs {
@@ -134,6 +153,12 @@ export function parseRenderArgs(args: readonly string[]): RenderArgs {
   if (listen.port === admin.port) {
     throw new UsageError(`--listen and --admin both use port ${listen.port}; give them different ports`);
   }
+  const warnings: string[] = [];
+  if (!isLoopbackHost(admin.host)) {
+    warnings.push(
+      `warning: --admin ${admin.host}:${admin.port} is not a loopback address: ProxySQL's admin interface, which shows every password in clear (mysql_users, the monitor's) and can change the whole configuration, would listen where other machines reach it; a deploy keeps it on 127.0.0.1`,
+    );
+  }
   const datadir = parsed.withDefault('datadir');
   if (!datadir.startsWith('/') || /["\n\r\\]/.test(datadir)) {
     throw new UsageError(`--datadir '${datadir}': give an absolute path without quotes, backslashes or line breaks`);
@@ -160,7 +185,7 @@ export function parseRenderArgs(args: readonly string[]): RenderArgs {
     clientTls: config.clientTls,
     mysqlVariableOverrides: config.mysqlVariables,
   };
-  return { help: false, spec, masked: parsed.flag('masked'), printBackendCa: parsed.flag('print-backend-ca'), configPath };
+  return { help: false, spec, masked: parsed.flag('masked'), printBackendCa: parsed.flag('print-backend-ca'), configPath, warnings };
 }
 
 function backendFromArgs(parsed: RenderParsed, config: ConfigFile): BackendSpec {
@@ -303,9 +328,10 @@ export function renderCommand(args: readonly string[], env: Environment): Comman
         ? ''
         : `note: ProxySQL verifies the database's certificate against ${BACKEND_CA_FILE}: put the Amazon RDS CAs of ${region} there (render … --print-backend-ca prints them)\n`;
     const template = renderTemplate(spec, `--config ${parsed.configPath ?? ''}`.trim());
-    if (parsed.masked) return { stdout: maskSecrets(template), stderr: note, exitCode: 0 };
+    const choices = parsed.warnings.map((w) => `${w}\n`).join('');
+    if (parsed.masked) return { stdout: maskSecrets(template), stderr: note + choices, exitCode: 0 };
     const { text, warnings } = fillSecrets(template, env);
-    return { stdout: text, stderr: note + warnings.map((w) => `${w}\n`).join(''), exitCode: 0 };
+    return { stdout: text, stderr: note + choices + warnings.map((w) => `${w}\n`).join(''), exitCode: 0 };
   } catch (error) {
     if (error instanceof UsageError) return { stdout: '', stderr: `${CLI_NAME} render: ${error.message}\n`, exitCode: error.exitCode };
     throw error;

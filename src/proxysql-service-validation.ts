@@ -6,7 +6,7 @@ import { IConstruct } from 'constructs';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { DEFAULT_APP_USER, DEFAULT_BACKEND_TLS, DEFAULT_MAX_REPLICA_LAG_SECONDS } from './constants';
+import { DEFAULT_APP_PRIVILEGES, DEFAULT_APP_USER, DEFAULT_BACKEND_TLS, DEFAULT_MAX_REPLICA_LAG_SECONDS } from './constants';
 import { check, managedUsernameProblem, mysqlVariableProblem, RANGES, rangeProblem, readConsistencyProblem, schemaProblem, UniqueNames } from './config/rules';
 import { ReadConsistency } from './config/session-state';
 import { ProxySqlBackendConfig } from './proxysql-backend';
@@ -195,7 +195,7 @@ export function validateUsers(
       secret: user.secret,
       createOnBackend,
       schema,
-      privileges: user.privileges ?? ['ALL PRIVILEGES'],
+      privileges: user.privileges ?? [...DEFAULT_APP_PRIVILEGES],
       maxConnections: user.maxConnections,
     };
   });

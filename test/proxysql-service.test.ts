@@ -207,7 +207,7 @@ describe('ProxySqlService on a new Aurora cluster', () => {
 });
 
 describe('ProxySqlService without users: a generated least-privilege user, never the master login', () => {
-  test("serves one user 'app' with a generated secret, created by the bootstrap on schema app only", () => {
+  test("serves one user 'app' with a generated secret, created by the bootstrap on schema app only, with the least privileges", () => {
     const { stack } = auroraProxy();
     const template = Template.fromStack(stack);
     const cnf = renderedConfig(template);
@@ -216,7 +216,9 @@ describe('ProxySqlService without users: a generated least-privilege user, never
     const [bootstrap] = Object.values(template.findResources('Custom::ProxySqlDatabaseBootstrap'));
     const users = JSON.stringify(bootstrap.Properties.Users);
     expect(users).toContain('\\"username\\":\\"app\\"');
-    expect(users).toContain('\\"schema\\":\\"app\\",\\"privileges\\":[\\"ALL PRIVILEGES\\"]');
+    // the least an application needs (DEFAULT_APP_PRIVILEGES), not ALL PRIVILEGES: no DDL through the proxy
+    expect(users).toContain('\\"privileges\\":[\\"SELECT\\",\\"INSERT\\",\\"UPDATE\\",\\"DELETE\\",\\"CREATE TEMPORARY TABLES\\",\\"EXECUTE\\"]');
+    expect(users).not.toContain('ALL PRIVILEGES');
     Annotations.fromStack(stack).hasNoWarning('*', Match.stringLikeRegexp('adminUser'));
   });
 

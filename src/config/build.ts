@@ -311,6 +311,11 @@ function mysqlVariables(spec: ProxySqlConfigSpec, listen: HostPort): Record<stri
       value: false,
       reason: 'NLB TCP health checks connect and close without a handshake; ProxySQL would log each one (#2293, #3060)',
     },
+    // A SET ProxySQL cannot parse is logged as its digest, not its text: no data values in the log, and no client's
+    // line break starting a log line of its own (the deployment alarm reads line starts: src/config/deployment-alarm.ts).
+    // No rendered reason: the rendered file travels in the container definition, whose size is budgeted
+    // (test/proxysql-service.test.ts; ECS takes 64 KiB per task definition).
+    parse_failure_logs_digest: { value: true },
     have_ssl: { value: spec.clientTls ?? false, reason: 'TLS from clients to ProxySQL (certificates generated in the datadir)' },
     ...(spec.backendCaFile !== undefined
       ? {

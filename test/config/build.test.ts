@@ -212,6 +212,8 @@ describe('variables', () => {
     ['monitor_password', '{{secret:monitor:PROXYSQL_MONITOR_PASSWORD}}'],
     ['interfaces', '0.0.0.0:6033'],
     ['log_unhealthy_connections', false],
+    // an unparsable SET is logged as its digest: no data values, and no client line break starting a log line
+    ['parse_failure_logs_digest', true],
     ['max_transaction_idle_time', 30000],
     ['use_tcp_keepalive', true],
     ['tcp_keepalive_time', 120],

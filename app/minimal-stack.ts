@@ -1,9 +1,13 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { App, Stack, StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ProxySqlBackend, ProxySqlService } from '../src';
+import { CostEstimate, estimateTemplate } from '../src/cost/estimate';
 
 /** Where the minimal app's imported VPC and cluster are said to be (they are never looked up). */
 export const MINIMAL_APP_ENV = { account: '111111111111', region: 'us-east-1' } as const;
@@ -46,4 +50,16 @@ export class MinimalStack extends Stack {
 /** Adds the minimal stack to `app` (a new App with a temporary output directory when none is given). */
 export function buildMinimalApp(app: App = new App(), props: MinimalStackProps = {}): { app: App; stack: MinimalStack } {
   return { app, stack: new MinimalStack(app, 'ProxySqlOnly', props) };
+}
+
+/** The estimate of the minimal app, synthesized (without aws-cdk-lib's template validation) in a temporary directory. */
+export function estimateMinimalApp(props: MinimalStackProps = {}): CostEstimate {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'spx-minimal-'));
+  try {
+    const { app, stack } = buildMinimalApp(new App({ outdir, builtinCloudFormationValidation: false }), props);
+    const artifact = app.synth().getStackByName(stack.stackName);
+    return estimateTemplate(artifact.template, { stackName: artifact.stackName });
+  } finally {
+    fs.rmSync(outdir, { recursive: true, force: true });
+  }
 }

@@ -3,8 +3,6 @@
  * cdk.out and prints what it would deploy: stacks, resources by type, outputs, what it costs a month (src/cost),
  * and the rendered proxysql.cnf with every secret masked.
  */
-import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { App, Stack } from 'aws-cdk-lib';
 import { maskSecrets } from '../src/config/secrets';
@@ -12,7 +10,7 @@ import { CostEstimate, estimateTemplate } from '../src/cost/estimate';
 import { formatEstimate } from '../src/cost/format';
 import { buildReferenceApp } from './build-app';
 import { describeIntrinsic } from './describe-intrinsic';
-import { buildMinimalApp } from './minimal-stack';
+import { estimateMinimalApp } from './minimal-stack';
 
 export interface SynthSummary {
   readonly outdir: string;
@@ -21,18 +19,6 @@ export interface SynthSummary {
   readonly costs: readonly CostEstimate[];
   /** The cost of the ProxySQL service alone (app/minimal-stack.ts), as printed. */
   readonly minimalCost: CostEstimate;
-}
-
-/** The estimate of the minimal app (the ProxySQL service in an existing VPC and cluster), synthesized in a temporary directory. */
-export function estimateMinimalApp(props: Parameters<typeof buildMinimalApp>[1] = {}): CostEstimate {
-  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'spx-minimal-'));
-  try {
-    const { app, stack } = buildMinimalApp(new App({ outdir, builtinCloudFormationValidation: false }), props);
-    const artifact = app.synth().getStackByName(stack.stackName);
-    return estimateTemplate(artifact.template, { stackName: artifact.stackName });
-  } finally {
-    fs.rmSync(outdir, { recursive: true, force: true });
-  }
 }
 
 /** Synthesizes into `outdir` and returns the summary text. */

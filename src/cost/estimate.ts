@@ -63,6 +63,8 @@ export interface CostLine {
   /** How: quantities × the table's prices × hours, and the assumption for a usage line. */
   readonly how: string;
   readonly monthly: number;
+  /** How many of the priced thing there are (tasks, gateways, metrics, secrets), where one number says it. */
+  readonly count?: number;
   /** The most it can cost as the template stands (autoscaling maximum, Serverless v2 maximum). */
   readonly upTo?: { readonly monthly: number; readonly at: string };
   readonly resources: readonly string[];
@@ -280,6 +282,7 @@ function fargateServices(ctx: Context): void {
         scaling ? `; autoscaling ${min ?? '?'}–${max ?? '?'} tasks` : ''
       }`,
       monthly: desired * perTaskHour * ctx.hours,
+      count: desired,
       ...(max !== undefined && max > desired ? { upTo: { monthly: max * perTaskHour * ctx.hours, at: `${max} tasks` } } : {}),
       resources: [id, ...(taskDefinitionId !== undefined ? [taskDefinitionId] : []), ...(scaling ? [scaling[0]] : [])],
       sources: ['fargate'],
@@ -359,6 +362,7 @@ function natGateways(ctx: Context): void {
     what: `${plural(n, 'NAT gateway')}`,
     how: `${n} × ${rate(PRICES.vpc.natGatewayHour)} × ${ctx.hours} h`,
     monthly: n * PRICES.vpc.natGatewayHour.usd * ctx.hours,
+    count: n,
     resources: nats.map(([id]) => id),
     sources: ['vpc'],
   });
@@ -385,6 +389,7 @@ function elasticIps(ctx: Context): void {
     what: `${plural(n, 'Elastic IP address', 'Elastic IP addresses')} (public IPv4${forNat > 0 ? `; ${forNat} of the NAT gateways` : ''})`,
     how: `${n} × ${rate(PRICES.vpc.publicIpv4Hour)} × ${ctx.hours} h`,
     monthly: n * PRICES.vpc.publicIpv4Hour.usd * ctx.hours,
+    count: n,
     resources: eips.map(([id]) => id),
     sources: ['vpc'],
   });
@@ -639,7 +644,16 @@ function monitoring(ctx: Context): void {
   }
   if (metrics > 0) {
     const r = PRICES.cloudwatch.customMetricMonth;
-    ctx.add({ kind: 'fixed', category: 'Monitoring', what: `${metrics} CloudWatch custom metrics: ${parts.join('; ')}`, how: `${metrics} × ${rate(r)}`, monthly: metrics * r.usd, resources: [], sources: ['cloudwatch'] });
+    ctx.add({
+      kind: 'fixed',
+      category: 'Monitoring',
+      what: `${metrics} CloudWatch custom metrics: ${parts.join('; ')}`,
+      how: `${metrics} × ${rate(r)}`,
+      monthly: metrics * r.usd,
+      count: metrics,
+      resources: [],
+      sources: ['cloudwatch'],
+    });
   }
 
   // Alarms: each metric an alarm evaluates is billed; target tracking policies make their own alarms.
@@ -674,6 +688,7 @@ function monitoring(ctx: Context): void {
       what: `CloudWatch alarms: ${plural(alarms.length, 'alarm')} in the template${tracking}`,
       how: `${standard} standard-resolution alarm metrics × ${rate(std)}${highResolution > 0 ? ` + ${highResolution} high-resolution × ${rate(high)}` : ''}`,
       monthly: standard * std.usd + highResolution * high.usd,
+      count: standard + highResolution,
       resources: alarms.map(([id]) => id),
       sources: ['cloudwatch'],
     });
@@ -777,6 +792,7 @@ function simpleMonthly(ctx: Context, type: string, category: CostCategory, what:
     what: plural(found.length, what),
     how: `${found.length} × ${rate(price)}`,
     monthly: found.length * price.usd,
+    count: found.length,
     resources: found.map(([id]) => id),
     sources: [price.source],
   });

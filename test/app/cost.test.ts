@@ -10,6 +10,7 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, describe, expect, test } from 'vitest';
 import { buildReferenceApp } from '../../app/build-app';
+import { ARCHITECTURE_DOC, costComparisonMarkdown, scenarioBill, SCENARIOS, updateCostComparison } from '../../app/cost-comparison';
 import { buildMinimalApp } from '../../app/minimal-stack';
 import { collectorMetricCount, CostEstimate, CostLine, estimateTemplate, SCHEDULE_ASSUMPTIONS } from '../../src/cost/estimate';
 import { HOURS_PER_MONTH, PRICES } from '../../src/cost/pricing';
@@ -132,5 +133,41 @@ describe('the minimal app: the ProxySQL service alone, in an existing VPC and cl
     const perServer = collectorMetricCount([]).server;
     expect(perServer).toBe(4);
     expect(three.fixedMonthly - estimate.fixedMonthly).toBeCloseTo(perServer * PRICES.cloudwatch.customMetricMonth.usd, 8);
+  });
+});
+
+describe('docs/architecture.md, "Cost against RDS Proxy"', () => {
+  const bills = SCENARIOS.map((scenario) => scenarioBill(scenario));
+  const [writer, writerReader, serverless] = bills;
+
+  test('shows what the code computes (npm run docs:cost rewrites it)', () => {
+    const doc = fs.readFileSync(ARCHITECTURE_DOC, 'utf8');
+    expect(updateCostComparison(doc, costComparisonMarkdown(bills)), 'docs/architecture.md is stale: run npm run docs:cost').toBe(doc);
+    // the section without its generated block (as it was, "order of magnitude") is refused, not silently kept
+    expect(() => updateCostComparison('## Cost against RDS Proxy (order of magnitude)\n\n| | this construct |', 'x')).toThrow(/no generated cost comparison/);
+  });
+
+  test('its figures are the pricing table applied to the same databases', () => {
+    const r6g = PRICES.aurora.instances['db.r6g.large'];
+    expect(writer.database.min).toBeCloseTo(r6g.hourly.usd * H, 8);
+    expect(writer.rdsProxy.min).toBeCloseTo(PRICES.rdsProxy.minimumVcpus * PRICES.rdsProxy.vcpuHour.usd * H, 8); // 2 vCPU: the minimum
+    expect(writerReader.rdsProxy.min).toBeCloseTo(2 * r6g.vcpus * PRICES.rdsProxy.vcpuHour.usd * H, 8);
+    expect(serverless.database).toEqual({ min: expect.closeTo(2 * 2 * PRICES.aurora.acuHour.usd * H, 8), max: expect.closeTo(2 * 8 * PRICES.aurora.acuHour.usd * H, 8) });
+    expect(serverless.rdsProxy.min).toBeCloseTo(PRICES.rdsProxy.minimumAcus * PRICES.rdsProxy.acuHour.usd * H, 8); // 4 ACU: under the 8-ACU minimum
+    expect(serverless.rdsProxy.max).toBeCloseTo(16 * PRICES.rdsProxy.acuHour.usd * H, 8);
+    for (const bill of bills) {
+      // the ProxySQL layer is the whole always-on bill of the minimal app, nothing left out
+      expect(bill.proxysqlLayer.min).toBeCloseTo(bill.proxysqlEstimate.fixedMonthly, 8);
+      expect(bill.withProxysql.min - bill.withRdsProxy.min).toBeCloseTo(bill.proxysqlLayer.min - bill.rdsProxyLayer.min, 8);
+    }
+    // one instance: the writer also sits in the reader hostgroup, so 2 server rows, 4 metrics fewer than with a reader
+    expect(writerReader.proxysql.Monitoring.min - writer.proxysql.Monitoring.min).toBeCloseTo(4 * PRICES.cloudwatch.customMetricMonth.usd, 8);
+  });
+
+  test('the prose around the table holds: RDS Proxy cheaper on one instance, close on two, dearer on Serverless v2', () => {
+    expect(writer.withRdsProxy.min).toBeLessThan(writer.withProxysql.min);
+    expect(Math.abs(writerReader.withRdsProxy.min - writerReader.withProxysql.min)).toBeLessThan(0.1 * writerReader.withProxysql.min);
+    expect(serverless.rdsProxyLayer.min).toBeGreaterThan(serverless.proxysqlLayer.min);
+    expect(serverless.rdsProxyLayer.max - serverless.proxysqlLayer.max).toBeGreaterThan(serverless.rdsProxyLayer.min - serverless.proxysqlLayer.min);
   });
 });

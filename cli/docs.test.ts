@@ -19,7 +19,7 @@ describe('docs/cli.md agrees with the command tables', () => {
   });
 
   test('each command has its section, and render lists every option of its table', () => {
-    expect(Object.keys(generatedSections())).toEqual(['render options', 'explain options', 'local options', 'doctor options', 'config keys']);
+    expect(Object.keys(generatedSections())).toEqual(['render options', 'explain options', 'local options', 'doctor options', 'cost options', 'config keys']);
     const render = generatedSections()['render options'];
     for (const option of RENDER_COMMAND.options) expect(render).toContain(`\`--${option.name}`);
   });

@@ -37,7 +37,7 @@ const W = ['--writer', 'db.example.com:3306', '--user', 'app'];
 describe('bad command lines: a one-line message that says what to fix, exit 2, no stack trace', () => {
   test.each<[string, string[], RegExp]>([
     ['no command', [], /Usage: serverless-proxysql <command>/],
-    ['unknown command', ['deploy'], /unknown command 'deploy'; the commands are render, explain, local and doctor \(see --help\)/],
+    ['unknown command', ['deploy'], /unknown command 'deploy'; the commands are render, explain, local, doctor and cost \(see --help\)/],
     ['unknown flag', ['render', ...W, '--writter', 'x'], /^serverless-proxysql render: Unknown option '--writter'\. Run 'serverless-proxysql render --help' for the options\.\n$/],
     ['flag without its value', ['render', '--user', 'app', '--writer'], /Option '--writer <value>' argument missing/],
     ['no backend', ['render', '--user', 'app'], /give the backend: --writer HOST:PORT .* or --aurora-cluster-endpoint HOST/],

@@ -1,11 +1,12 @@
 /**
- * serverless-proxysql command line: `render`, `explain`, `local`, `doctor`. Launched by bin/serverless-proxysql.js.
+ * serverless-proxysql command line: `render`, `explain`, `local`, `doctor`, `cost`. Launched by bin/serverless-proxysql.js.
  * User mistakes print one line that says what to fix and exit 2; failures exit 1; neither prints a stack.
  */
 import * as fs from 'node:fs';
 import { PROXYSQL_IMAGE } from '../src/constants';
 import { CommandSpec, listInWords, mainHelpText } from './command-table';
 import { CLI_NAME, CommandResult, EXIT_FAILURE, EXIT_USAGE, UsageError } from './common';
+import { COST_COMMAND, costCommand } from './cost';
 import { DOCTOR_COMMAND, doctorCommand } from './doctor';
 import { EXPLAIN_COMMAND, explainCommand } from './explain';
 import { LOCAL_COMMAND, localCommand } from './local';
@@ -38,6 +39,7 @@ export const COMMANDS: ReadonlyArray<{ readonly spec: CommandSpec; readonly run:
   { spec: EXPLAIN_COMMAND, run: (args, io) => emit(io, explainCommand(args, io)) },
   { spec: LOCAL_COMMAND, run: (args, io, env) => localCommand(args, { stdout: io.stdout, stderr: io.stderr, env }) },
   { spec: DOCTOR_COMMAND, run: (args, io, env) => doctorCommand(args, { stdout: io.stdout, stderr: io.stderr, env }) },
+  { spec: COST_COMMAND, run: (args, io) => emit(io, costCommand(args)) },
 ];
 
 export const MAIN_HELP = mainHelpText(

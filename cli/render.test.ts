@@ -86,6 +86,21 @@ describe('render', () => {
     expect(cnf.mysql_replication_hostgroups).toBeUndefined();
   });
 
+  test('a non-loopback --admin is rendered but warned about, masked or not: the admin interface shows every password', () => {
+    const warning = (address: string) =>
+      `warning: --admin ${address} is not a loopback address: ProxySQL's admin interface, which shows every password in clear (mysql_users, the monitor's) and can change the whole configuration, would listen where other machines reach it; a deploy keeps it on 127.0.0.1\n`;
+    for (const address of ['0.0.0.0:6032', '10.0.0.5:6032', 'proxy.example.internal:6032']) {
+      const result = renderCommand([...ENDPOINT_ARGS, '--admin', address], ENV);
+      // (after the unverified-TLS warning that ENDPOINT_ARGS' servers outside RDS get)
+      expect(result).toMatchObject({ exitCode: 0, stderr: UNVERIFIED + warning(address) });
+      expect((parseLibconfig(result.stdout) as Record<string, Record<string, unknown>>).admin_variables.mysql_ifaces).toBe(address);
+      expect(renderCommand([...ENDPOINT_ARGS, '--admin', address, '--masked'], {}).stderr).toBe(UNVERIFIED + warning(address));
+    }
+    for (const address of ['127.0.0.1:6032', '127.0.0.2:7032', 'localhost:6032', 'LOCALHOST:6032']) {
+      expect(renderCommand([...ENDPOINT_ARGS, '--admin', address], ENV)).toMatchObject({ exitCode: 0, stderr: UNVERIFIED });
+    }
+  });
+
   test('a missing password variable is printed masked with a warning naming it, never as an empty password', () => {
     const { PROXYSQL_USER_PASSWORD_0: _omitted, ...env } = ENV;
     const result = renderCommand(ENDPOINT_ARGS, env);

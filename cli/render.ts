@@ -85,7 +85,13 @@ construct. Passwords come from the environment, as the container entrypoint fill
       help: "PEM bundle of the CA that signs the servers' certificates, for servers outside RDS (the construct's backendCa)",
     },
     { group: 'ProxySQL', name: 'listen', value: 'HOST:PORT', default: `0.0.0.0:${PROXYSQL_MYSQL_PORT}`, help: 'client listener' },
-    { group: 'ProxySQL', name: 'admin', value: 'HOST:PORT', default: `127.0.0.1:${PROXYSQL_ADMIN_PORT}`, help: 'admin interface' },
+    {
+      group: 'ProxySQL',
+      name: 'admin',
+      value: 'HOST:PORT',
+      default: `127.0.0.1:${PROXYSQL_ADMIN_PORT}`,
+      help: 'admin interface (it shows every password: a non-loopback address warns)',
+    },
     { group: 'ProxySQL', name: 'datadir', value: 'DIR', default: PROXYSQL_DATADIR, help: "ProxySQL's data dir" },
     {
       group: 'ProxySQL',
@@ -117,7 +123,14 @@ export type RenderArgs =
       readonly configPath?: string;
       /** The CA bundle of --backend-ca, checked as the construct checks backendCa. */
       readonly backendCa?: string;
+      /** Allowed choices that deserve a second look, one line each. */
+      readonly warnings: readonly string[];
     };
+
+/** 127.0.0.0/8 or `localhost`: an address no other machine reaches. */
+export function isLoopbackHost(host: string): boolean {
+  return host.toLowerCase() === 'localhost' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
 
 /** Parses and checks `render`'s arguments; throws {@link UsageError} with what to fix. */
 export function parseRenderArgs(args: readonly string[]): RenderArgs {
@@ -151,6 +164,12 @@ export function parseRenderArgs(args: readonly string[]): RenderArgs {
   if (listen.port === admin.port) {
     throw new UsageError(`--listen and --admin both use port ${listen.port}; give them different ports`);
   }
+  const warnings: string[] = [];
+  if (!isLoopbackHost(admin.host)) {
+    warnings.push(
+      `warning: --admin ${admin.host}:${admin.port} is not a loopback address: ProxySQL's admin interface, which shows every password in clear (mysql_users, the monitor's) and can change the whole configuration, would listen where other machines reach it; a deploy keeps it on 127.0.0.1`,
+    );
+  }
   const datadir = parsed.withDefault('datadir');
   if (!datadir.startsWith('/') || /["\n\r\\]/.test(datadir)) {
     throw new UsageError(`--datadir '${datadir}': give an absolute path without quotes, backslashes or line breaks`);
@@ -177,7 +196,7 @@ export function parseRenderArgs(args: readonly string[]): RenderArgs {
     clientTls: config.clientTls,
     mysqlVariableOverrides: config.mysqlVariables,
   };
-  return { help: false, spec, masked: parsed.flag('masked'), printBackendCa: parsed.flag('print-backend-ca'), configPath, backendCa };
+  return { help: false, spec, masked: parsed.flag('masked'), printBackendCa: parsed.flag('print-backend-ca'), configPath, backendCa, warnings };
 }
 
 /** The PEM bundle of `--backend-ca FILE`, by the rule of the construct's backendCa. */
@@ -352,9 +371,10 @@ export function renderCommand(args: readonly string[], env: Environment): Comman
           ? unverifiedTlsWarning(parsed.spec.backend)
           : '';
     const template = renderTemplate(spec, `--config ${parsed.configPath ?? ''}`.trim());
-    if (parsed.masked) return { stdout: maskSecrets(template), stderr: note, exitCode: 0 };
+    const choices = parsed.warnings.map((w) => `${w}\n`).join('');
+    if (parsed.masked) return { stdout: maskSecrets(template), stderr: note + choices, exitCode: 0 };
     const { text, warnings } = fillSecrets(template, env);
-    return { stdout: text, stderr: note + warnings.map((w) => `${w}\n`).join(''), exitCode: 0 };
+    return { stdout: text, stderr: note + choices + warnings.map((w) => `${w}\n`).join(''), exitCode: 0 };
   } catch (error) {
     if (error instanceof UsageError) return { stdout: '', stderr: `${CLI_NAME} render: ${error.message}\n`, exitCode: error.exitCode };
     throw error;

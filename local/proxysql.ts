@@ -190,16 +190,13 @@ export async function startLocalProxySql(options: LocalProxySqlOptions): Promise
   };
 
   const { primary } = topology;
-  await createLocalUsers(primary, { monitorPassword: passwords.monitor, app: { username: HARNESS_APP_USER, password: passwords.app, schema: HARNESS_APP_SCHEMA } });
-  if (options.backendTls) {
-    // Proof that the backend hop is encrypted: this account cannot log in without TLS.
-    const root = await mysql.createConnection({ host: primary.host, port: primary.port, user: primary.rootUser, password: primary.rootPassword });
-    try {
-      await root.query("ALTER USER ?@'%' REQUIRE SSL", [HARNESS_APP_USER]);
-    } finally {
-      await root.end();
-    }
-  }
+  // With backendTls the bootstrap makes the app user REQUIRE SSL, as a deploy does: proof that the backend hop is
+  // encrypted, since this account cannot log in without TLS.
+  await createLocalUsers(primary, {
+    monitorPassword: passwords.monitor,
+    app: { username: HARNESS_APP_USER, password: passwords.app, schema: HARNESS_APP_SCHEMA },
+    requireSsl: options.backendTls,
+  });
   await topology.waitForReplication();
 
   const [port, adminPort, restPort] = [await freePort(), await freePort(), await freePort()];

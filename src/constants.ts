@@ -57,6 +57,20 @@ export const PROXYSQL_ADMIN_USER = 'admin';
 /** The application user (and its schema) the construct creates when no `users` are given: never the master login. */
 export const DEFAULT_APP_USER = 'app';
 
+/**
+ * What an application user may do on its schema when `privileges` is not given: the least an application needs.
+ * - SELECT, INSERT, UPDATE, DELETE: the data statements (REPLACE is INSERT + DELETE; INSERT … ON DUPLICATE KEY UPDATE
+ *   is INSERT + UPDATE; a locking read, SELECT … FOR UPDATE / FOR SHARE, needs SELECT and one of UPDATE, DELETE or
+ *   LOCK TABLES on MySQL 8: "Privileges Provided by MySQL", MySQL 8.0 Reference Manual);
+ * - CREATE TEMPORARY TABLES: a session's own scratch tables (reports, ORMs' bulk paths);
+ * - EXECUTE: calling the schema's stored procedures and functions.
+ * Not granted: DDL (CREATE, ALTER, DROP, INDEX, REFERENCES, CREATE VIEW, TRIGGER, routines, EVENT), which is a
+ * migration's, not a request's: give the user that runs migrations its own entry with them; and LOCK TABLES, which
+ * applications rarely need (InnoDB's row locks need no privilege of their own) and which, through ProxySQL, holds a
+ * writer connection for as long as the lock is held. One `privileges` entry adds either.
+ */
+export const DEFAULT_APP_PRIVILEGES: readonly string[] = ['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'CREATE TEMPORARY TABLES', 'EXECUTE'];
+
 /** The default name of the ProxySQL monitor user created on the backend by the bootstrap step. */
 export const DEFAULT_MONITOR_USER = 'proxysql_monitor';
 

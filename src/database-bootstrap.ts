@@ -24,7 +24,7 @@ export interface BootstrapApplicationUser {
   readonly secret: secretsmanager.ISecret;
   /** The schema the user works in; created if absent (1-64 of A-Z a-z 0-9 _). */
   readonly schema: string;
-  /** Privileges ON `schema`.*, e.g. ['ALL PRIVILEGES'] or ['SELECT', 'INSERT', 'UPDATE', 'DELETE']. */
+  /** Privileges ON `schema`.*, the whole list (others found on the schema are revoked), e.g. ['SELECT', 'INSERT', 'UPDATE', 'DELETE']. */
   readonly privileges: string[];
 }
 
@@ -59,7 +59,9 @@ export interface DatabaseBootstrapProps {
   /** How long to wait for the database to accept connections (a new Aurora cluster takes minutes). @default Duration.minutes(10) */
   readonly waitForDatabase?: Duration;
   /**
-   * Connect over TLS, as ProxySQL's backend connections do (`ProxySqlServiceProps.backendTls`).
+   * Connect over TLS, as ProxySQL's backend connections do (`ProxySqlServiceProps.backendTls`). The application
+   * users are then created `REQUIRE SSL` (and `REQUIRE NONE` without it): a login in clear text, by ProxySQL or
+   * anyone holding the password, is refused. The monitor user is left without the requirement.
    * @default true
    */
   readonly backendTls?: boolean;
@@ -108,11 +110,14 @@ function validate(props: DatabaseBootstrapProps): void {
   }
 }
 
-/** The resource properties Ssl and SslCa (runtime/bootstrap/handler.ts tlsFromProperties reads them). */
-function tlsProperties(props: DatabaseBootstrapProps): { Ssl: string; SslCa?: string } {
-  if (!(props.backendTls ?? DEFAULT_BACKEND_TLS)) return { Ssl: 'false' };
-  if (props.backendCa !== undefined) return { Ssl: 'custom-ca', SslCa: props.backendCa.trim() };
-  return { Ssl: (props.rdsManaged ?? true) ? 'true' : 'unverified' };
+/**
+ * The resource properties Ssl and SslCa (runtime/bootstrap/handler.ts tlsFromProperties reads them), and RequireSsl:
+ * with TLS to the database the application users may log in only over TLS, as ProxySQL does.
+ */
+function tlsProperties(props: DatabaseBootstrapProps): { Ssl: string; SslCa?: string; RequireSsl: string } {
+  if (!(props.backendTls ?? DEFAULT_BACKEND_TLS)) return { Ssl: 'false', RequireSsl: 'false' };
+  if (props.backendCa !== undefined) return { Ssl: 'custom-ca', SslCa: props.backendCa.trim(), RequireSsl: 'true' };
+  return { Ssl: (props.rdsManaged ?? true) ? 'true' : 'unverified', RequireSsl: 'true' };
 }
 
 /**

@@ -1,6 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -32,7 +33,16 @@ export interface ProxySqlUser {
   readonly createOnBackend?: boolean;
   /** Schema the bootstrap step creates and grants on. @default 'app' */
   readonly schema?: string;
-  /** Privileges on `schema`.* granted by the bootstrap step. @default ['ALL PRIVILEGES'] */
+  /**
+   * Privileges on `schema`.* granted by the bootstrap step; it revokes any other it finds on the schema, so this is
+   * the whole list. For a user that runs migrations add the DDL it needs, e.g. `['SELECT', 'INSERT', 'UPDATE',
+   * 'DELETE', 'CREATE', 'ALTER', 'DROP', 'INDEX', 'REFERENCES']`, or `['ALL PRIVILEGES']`. With `backendTls` the user
+   * is created `REQUIRE SSL`: it can log in only over TLS, as ProxySQL connects.
+   * @default ['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'CREATE TEMPORARY TABLES', 'EXECUTE'] - the least an application
+   * needs: data statements, its own temporary tables, stored routines; no DDL (a migration's, not a request's) and no
+   * LOCK TABLES (rare, and through ProxySQL it holds a writer connection while held). Before issue 18 the default was
+   * ALL PRIVILEGES: a deployment that relied on it loses DDL at its next bootstrap unless it lists it here
+   */
   readonly privileges?: string[];
   /** Client connections this user may hold on one task. @default 10000 */
   readonly maxConnections?: number;
@@ -64,8 +74,9 @@ export interface ProxySqlServiceProps {
   /**
    * Application users. To serve the database's admin (master) login through the proxy, list it explicitly:
    * `{ secret: cluster.secret! }` (synth warns `serverless-proxysql:adminUser`): an application should not hold it.
-   * @default - one least-privilege user `app` with a generated secret and ALL PRIVILEGES on schema `app` only,
-   * created by the bootstrap step (which needs the backend's admin secret)
+   * @default - one least-privilege user `app` with a generated secret and the default `privileges` (data statements,
+   * temporary tables, EXECUTE) on schema `app` only, created by the bootstrap step (which needs the backend's admin
+   * secret), `REQUIRE SSL` when `backendTls` is on
    */
   readonly users?: ProxySqlUser[];
   /** Name of the monitor user the bootstrap step creates on the backend. @default 'proxysql_monitor' */
@@ -107,8 +118,8 @@ export interface ProxySqlServiceProps {
   readonly readConsistency?: ReadConsistency;
   /**
    * With READ_YOUR_WRITES: how many statements after a write stay on the writer (a read, SHOW or USE counts one; another
-   * write starts the count again). From 1 to 50.
-   * @default 10 - a Lambda invocation's reads of what it just wrote; later reads go back to the replicas
+   * write starts the count again). From 1 to 15 (each adds rules to the rendered file, which travels in the task definition).
+   * @default 5 - a Lambda invocation's reads of what it just wrote; later reads go back to the replicas
    */
   readonly readYourWritesStatements?: number;
   /**
@@ -226,8 +237,21 @@ export interface ProxySqlServiceProps {
    * @default - session output is not logged (the cluster's executeCommandConfiguration logging is NONE)
    */
   readonly executeCommandLogGroup?: logs.ILogGroup;
-  /** Retention of the ProxySQL log group. @default logs.RetentionDays.ONE_MONTH */
+  /**
+   * How long the ProxySQL log group keeps ProxySQL's log (docs/operations.md, "What ProxySQL writes to its log").
+   * @default logs.RetentionDays.ONE_MONTH - a month to look back at an incident, and not longer: the log holds the
+   * database's error messages, which can quote data values
+   */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * A customer managed KMS key for the ProxySQL log group, which holds the database's error messages (they can quote
+   * data values), client addresses and user names, never a password (docs/operations.md, "What ProxySQL writes to its
+   * log"). A key of this stack gets a policy statement that lets CloudWatch Logs of the stack's account and region use
+   * it; for a key you import, add that statement yourself (synth warns `serverless-proxysql:logKeyPolicy`). Whoever
+   * reads the log then needs `kms:Decrypt` on the key as well as read access to the group.
+   * @default - encrypted at rest by CloudWatch Logs with a key it manages: read access to the group is the only gate
+   */
+  readonly logEncryptionKey?: kms.IKey;
   /**
    * Replace the tasks (a rolling deployment) when Secrets Manager finishes rotating one of the secrets
    * ProxySQL reads, so the new password reaches ProxySQL without a manual step.

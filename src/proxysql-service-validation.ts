@@ -6,7 +6,7 @@ import { IConstruct } from 'constructs';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { DEFAULT_APP_USER, DEFAULT_BACKEND_TLS, DEFAULT_MAX_BACKEND_CONNECTIONS_PER_SERVER, DEFAULT_MAX_REPLICA_LAG_SECONDS } from './constants';
+import { DEFAULT_APP_PRIVILEGES, DEFAULT_APP_USER, DEFAULT_BACKEND_TLS, DEFAULT_MAX_BACKEND_CONNECTIONS_PER_SERVER, DEFAULT_MAX_REPLICA_LAG_SECONDS } from './constants';
 import { ASSUMED_DATABASE_MAX_CONNECTIONS, describeBudget, writerConnectionBudget } from './config/connection-budget';
 import { check, managedUsernameProblem, mysqlVariableProblem, RANGES, rangeProblem, readConsistencyProblem, schemaProblem, UniqueNames, unknownMysqlVariableProblem } from './config/rules';
 import { buildQueryRules } from './config/query-rules';
@@ -202,7 +202,7 @@ export function validateUsers(
       secret: user.secret,
       createOnBackend,
       schema,
-      privileges: user.privileges ?? ['ALL PRIVILEGES'],
+      privileges: user.privileges ?? [...DEFAULT_APP_PRIVILEGES],
       maxConnections: user.maxConnections,
     };
   });
@@ -289,4 +289,21 @@ function warnAboutConnectionBudget(warn: (id: string, message: string) => void, 
     `${PROPS}.maxBackendConnectionsPerServer: at autoScaling.maxCapacity the writer may see ${describeBudget(budget, perServer)} connections from the proxy, more than ${against}. ` +
       'Lower maxBackendConnectionsPerServer or autoScaling.maxCapacity, or raise the database\'s max_connections.',
   );
+}
+
+/**
+ * The rendered proxysql.cnf travels in the task definition (an environment variable), which ECS caps at 64 KiB with
+ * the backend CAs (about 8 KiB), the entrypoint and the rest. The defaults render about 20 KiB; every custom query
+ * rule and every statement of readYourWritesStatements adds to it.
+ */
+export const MAX_CONFIG_TEMPLATE_BYTES = 32 * 1024;
+
+export function checkConfigTemplateSize(template: string): void {
+  const bytes = Buffer.byteLength(template, 'utf8');
+  if (bytes > MAX_CONFIG_TEMPLATE_BYTES) {
+    throw new Error(
+      `${PROPS}: the rendered proxysql.cnf is ${(bytes / 1024).toFixed(1)} KiB, over the ${MAX_CONFIG_TEMPLATE_BYTES / 1024} KiB it may take in the task ` +
+        'definition (ECS caps a task definition at 64 KiB): use fewer queryRules or shorter patterns, or a smaller readYourWritesStatements',
+    );
+  }
 }

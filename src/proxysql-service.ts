@@ -1,4 +1,4 @@
-import { Annotations, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -29,11 +29,12 @@ import { generatedSecret } from './generated-secret';
 import { checkProp } from './prop-rules';
 import { ProxySqlBackendConfig } from './proxysql-backend';
 import { proxySqlContainerOptions } from './proxysql-container';
+import { createProxySqlLogGroup } from './proxysql-log-group';
 import { rollBackOnAccessDenied } from './proxysql-deployment-alarm';
 import { ProxySqlMonitoring } from './proxysql-monitoring';
 import { acknowledgeServiceFindings } from './proxysql-service-nag';
 import { ProxySqlServiceProps } from './proxysql-service-props';
-import { checkBootstrapPrerequisites, isConnectable, UserSpec, validateProps, validateUsers, warnAboutChoices } from './proxysql-service-validation';
+import { checkBootstrapPrerequisites, checkConfigTemplateSize, isConnectable, UserSpec, validateProps, validateUsers, warnAboutChoices } from './proxysql-service-validation';
 import { createSecurityGroups } from './proxysql-network';
 import { resolveBackendCa } from './backend-ca';
 import { withConstructPath } from './validation-error';
@@ -90,8 +91,9 @@ export class ProxySqlService extends Construct {
   /** The EventBridge rule that restarts the tasks after a secret rotation, when enabled. */
   public readonly rotationRestartRule?: events.Rule;
   /**
-   * The deployment alarm: ProxySQL logged a refused login (client, backend or monitor) during a deployment. ECS
-   * rolls the deployment back when it fires, as the circuit breaker does for tasks that fail their health check.
+   * The deployment alarm: the database refused a login of ProxySQL's own (a backend connection or the monitor user)
+   * during a deployment; a client's failed login does not count. ECS rolls the deployment back when it fires, as the
+   * circuit breaker does for tasks that fail their health check.
    */
   public readonly deploymentAlarm: cloudwatch.Alarm;
   /** The metrics collector, alarms and dashboard, unless `monitoring.enabled` is false. */
@@ -142,6 +144,7 @@ export class ProxySqlService extends Construct {
         backendCaFile: backendCa === undefined ? undefined : BACKEND_CA_FILE,
       }),
     ));
+    withConstructPath(this, () => checkConfigTemplateSize(this.configTemplate));
 
     // --- network: NLB in, tasks behind it, the database and HTTPS out; nothing else ---
     const subnets = props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
@@ -162,7 +165,7 @@ export class ProxySqlService extends Construct {
       memoryLimitMiB: settings.memoryLimitMiB,
       runtimePlatform: { cpuArchitecture: settings.cpuArchitecture, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
     });
-    this.logGroup = new logs.LogGroup(this, 'LogGroup', { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.RETAIN });
+    this.logGroup = createProxySqlLogGroup(this, 'LogGroup', { retention: props.logRetention, encryptionKey: props.logEncryptionKey });
     this.container = this.taskDefinition.addContainer(
       'proxysql',
       proxySqlContainerOptions({

@@ -197,19 +197,19 @@ describe('DatabaseBootstrap ordering', () => {
   });
 });
 
-describe('DatabaseBootstrap TLS follows the backend (it was always TLS with the RDS CAs)', () => {
+describe('DatabaseBootstrap TLS follows the backend (it was always TLS with the RDS CAs), and with TLS the application users must use it (RequireSsl)', () => {
   const PEM = '-----BEGIN CERTIFICATE-----\nMIIBtest\n-----END CERTIFICATE-----';
   const tlsProps = (stack: Stack) => {
     const [resource] = Object.values(Template.fromStack(stack).findResources('Custom::ProxySqlDatabaseBootstrap'));
-    const { Ssl, SslCa } = resource.Properties as { Ssl: string; SslCa?: string };
-    return { Ssl, SslCa };
+    const { Ssl, SslCa, RequireSsl } = resource.Properties as { Ssl: string; SslCa?: string; RequireSsl: string };
+    return { Ssl, SslCa, RequireSsl };
   };
 
-  it.each<[string, Partial<DatabaseBootstrapProps>, { Ssl: string; SslCa?: string }]>([
-    ['RDS by default: verified against the RDS CAs', {}, { Ssl: 'true', SslCa: undefined }],
-    ['backendTls false: clear text', { backendTls: false }, { Ssl: 'false', SslCa: undefined }],
-    ['backendCa: verified against it', { backendCa: `${PEM}\n` }, { Ssl: 'custom-ca', SslCa: PEM }],
-    ['a server outside RDS without a CA: encrypted, unverified', { rdsManaged: false }, { Ssl: 'unverified', SslCa: undefined }],
+  it.each<[string, Partial<DatabaseBootstrapProps>, { Ssl: string; SslCa?: string; RequireSsl: string }]>([
+    ['RDS by default: verified against the RDS CAs', {}, { Ssl: 'true', SslCa: undefined, RequireSsl: 'true' }],
+    ['backendTls false: clear text', { backendTls: false }, { Ssl: 'false', SslCa: undefined, RequireSsl: 'false' }],
+    ['backendCa: verified against it', { backendCa: `${PEM}\n` }, { Ssl: 'custom-ca', SslCa: PEM, RequireSsl: 'true' }],
+    ['a server outside RDS without a CA: encrypted, unverified', { rdsManaged: false }, { Ssl: 'unverified', SslCa: undefined, RequireSsl: 'true' }],
   ])('%s', (_label, extra, expected) => {
     const g = fixture();
     new DatabaseBootstrap(g.stack, 'Bootstrap', { ...g.props, ...extra });
@@ -238,16 +238,16 @@ describe('DatabaseBootstrap TLS follows the backend (it was always TLS with the 
     return stack;
   }
 
-  it.each<[string, () => Stack, { Ssl: string; SslCa?: string }]>([
+  it.each<[string, () => Stack, { Ssl: string; SslCa?: string; RequireSsl: string }]>([
     ['Aurora: the RDS CAs', () => {
       const { stack, vpc } = givenStack();
       new ProxySqlService(stack, 'Proxy', { vpc, backend: ProxySqlBackend.auroraCluster(givenAuroraCluster(stack, vpc)) });
       return stack;
-    }, { Ssl: 'true', SslCa: undefined }],
-    ['RDS for MySQL endpoints: the RDS CAs', () => endpointsService({}, 'orders.abc123.eu-west-1.rds.amazonaws.com'), { Ssl: 'true', SslCa: undefined }],
-    ['endpoints outside RDS: unverified, as ProxySQL connects', () => endpointsService({}), { Ssl: 'unverified', SslCa: undefined }],
-    ['backendTls false: clear text, as ProxySQL connects', () => endpointsService({ backendTls: false }), { Ssl: 'false', SslCa: undefined }],
-    ['backendCa: the same CA as ProxySQL', () => endpointsService({ backendCa: PEM }), { Ssl: 'custom-ca', SslCa: PEM }],
+    }, { Ssl: 'true', SslCa: undefined, RequireSsl: 'true' }],
+    ['RDS for MySQL endpoints: the RDS CAs', () => endpointsService({}, 'orders.abc123.eu-west-1.rds.amazonaws.com'), { Ssl: 'true', SslCa: undefined, RequireSsl: 'true' }],
+    ['endpoints outside RDS: unverified, as ProxySQL connects', () => endpointsService({}), { Ssl: 'unverified', SslCa: undefined, RequireSsl: 'true' }],
+    ['backendTls false: clear text, as ProxySQL connects', () => endpointsService({ backendTls: false }), { Ssl: 'false', SslCa: undefined, RequireSsl: 'false' }],
+    ['backendCa: the same CA as ProxySQL', () => endpointsService({ backendCa: PEM }), { Ssl: 'custom-ca', SslCa: PEM, RequireSsl: 'true' }],
   ])('ProxySqlService passes its backend TLS on: %s', (_label, make, expected) => {
     expect(tlsProps(make())).toEqual(expected);
   });

@@ -1,10 +1,14 @@
 // A deployment whose configuration refuses logins rolls back: the circuit breaker (tasks failing the health
-// check) and a deployment alarm on ProxySQL's "Access denied" log lines (issue: safe when things go wrong).
+// check) and a deployment alarm on ProxySQL's lines saying the database refused its own logins (issue: safe when
+// things go wrong); never on what a client can cause (issue 18).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, test } from 'vitest';
-import { DEPLOYMENT_FAILURE_LOG_TERM } from '../src/config/deployment-alarm';
+import { DEPLOYMENT_FAILURE_FILTER_PATTERN } from '../src/config/deployment-alarm';
 import { ProxySqlBackend } from '../src/proxysql-backend';
 import { ProxySqlService } from '../src/proxysql-service';
+import { filterCount, regexFilterMatches, regexFilterProblem } from './support/cloudwatch-filter';
 import { givenAuroraCluster, givenStack } from './support/stack';
 
 describe('deployment safety', () => {
@@ -23,10 +27,12 @@ describe('deployment safety', () => {
     });
   });
 
-  test("the alarm counts ProxySQL's Access denied lines in the task log group, one in a minute is enough", () => {
+  test("the alarm counts ProxySQL's own refused logins in the task log group, one in a minute is enough", () => {
     const filters = template.findResources('AWS::Logs::MetricFilter');
     const [filter] = Object.values(filters).filter((f) => JSON.stringify(f.Properties.LogGroupName) === JSON.stringify({ Ref: id(proxy.logGroup as never) }));
-    expect(filter.Properties.FilterPattern).toBe(`"${DEPLOYMENT_FAILURE_LOG_TERM}"`);
+    expect(filter.Properties.FilterPattern).toBe(DEPLOYMENT_FAILURE_FILTER_PATTERN);
+    // a pattern CloudWatch Logs takes: a regular expression of the characters it allows
+    expect(regexFilterProblem(filter.Properties.FilterPattern)).toBeUndefined();
     const transformation = filter.Properties.MetricTransformations[0];
     expect(transformation).toMatchObject({ MetricValue: '1', DefaultValue: 0 });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
@@ -50,6 +56,54 @@ describe('deployment safety', () => {
     const second = new ProxySqlService(stack, 'Second', { vpc, backend: ProxySqlBackend.auroraCluster(cluster) });
     const names = [proxy, second].map((p) => (p.node.findChild('LogGroup').node.findChild('AccessDenied').node.defaultChild as unknown as { metricTransformations: Array<{ metricName: string }> }).metricTransformations[0].metricName);
     expect(new Set(names).size).toBe(2);
+  });
+});
+
+/**
+ * The lines a real ProxySQL 2.7.1 wrote, step by step (test/proxysql/deployment-alarm.test.ts, UPDATE_LOG_FIXTURE=1),
+ * counted as CloudWatch Logs counts them for the synthesized pattern.
+ */
+describe("the deployment alarm's pattern on real ProxySQL 2.7.1 log lines", () => {
+  const fixture = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'proxysql-2.7.1', 'deployment-alarm-log-lines.json'), 'utf8')) as {
+    steps: Record<string, string[]>;
+  };
+  const count = (step: string) => filterCount(DEPLOYMENT_FAILURE_FILTER_PATTERN, fixture.steps[step]);
+  // What a deployment with a wrong configuration causes: the database refusing ProxySQL's own logins.
+  const RAISE = ['backendLoginRefused', 'monitorLoginRefused'];
+  // What a client, a statement or a failover causes.
+  const STAY_AT_ZERO = ['start', 'clientWrongPassword', 'clientForgedUserName', 'queryErrorWithPhrase', 'duplicateKeyError', 'unparsableSetWithLineBreak', 'serverDown'];
+  // The documented limit: a statement ProxySQL copies into its log verbatim, line break included (ProxySQL's own
+  // parse_failure_logs_digest=false; the rendered configuration turns it on).
+  const LIMIT = ['unparsableSetLoggedRaw'];
+
+  test('every captured step is classified here', () => {
+    expect(Object.keys(fixture.steps).sort()).toEqual([...RAISE, ...STAY_AT_ZERO, ...LIMIT].sort());
+  });
+
+  test.each(RAISE)('%s raises the metric', (step) => {
+    expect(count(step)).toBeGreaterThanOrEqual(1);
+  });
+
+  test.each(STAY_AT_ZERO)('%s leaves it at 0', (step) => {
+    expect(fixture.steps[step].length).toBeGreaterThan(0);
+    expect(count(step)).toBe(0);
+  });
+
+  test("a client's wrong password and a statement's error hold the phrase the old filter counted", () => {
+    for (const step of ['clientWrongPassword', 'clientForgedUserName', 'queryErrorWithPhrase']) {
+      expect(fixture.steps[step].some((line) => line.includes('Access denied'))).toBe(true);
+    }
+  });
+
+  test('a backend refusal counts only at the start of a line: the same text after a client line does not', () => {
+    const [refusal] = fixture.steps.backendLoginRefused.filter((line) => regexFilterMatches(DEPLOYMENT_FAILURE_FILTER_PATTERN, line));
+    expect(regexFilterMatches(DEPLOYMENT_FAILURE_FILTER_PATTERN, `x ${refusal}`)).toBe(false);
+    // a server that is down is refused too, but not with Access denied
+    expect(fixture.steps.serverDown.some((line) => line.includes('Failed to mysql_real_connect()'))).toBe(true);
+  });
+
+  test.each(LIMIT)('%s: a line the client wrote itself still counts (why parse_failure_logs_digest is on)', (step) => {
+    expect(count(step)).toBe(1);
   });
 });
 

@@ -12,9 +12,9 @@ import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { describe, expect, test } from 'vitest';
 import { PROXYSQL_IMAGE } from '../src/constants';
-import { QueryDestination } from '../src/config/query-rules';
 import { ProxySqlBackend } from '../src/proxysql-backend';
 import { ProxySqlService, ProxySqlServiceProps } from '../src/proxysql-service';
+import { QueryDestination } from '../src/config/query-rules';
 import { ReadConsistency } from '../src/config/session-state';
 import { givenAuroraCluster, givenStack, renderedConfig } from './support/stack';
 
@@ -207,7 +207,7 @@ describe('ProxySqlService on a new Aurora cluster', () => {
 });
 
 describe('ProxySqlService without users: a generated least-privilege user, never the master login', () => {
-  test("serves one user 'app' with a generated secret, created by the bootstrap on schema app only", () => {
+  test("serves one user 'app' with a generated secret, created by the bootstrap on schema app only, with the least privileges", () => {
     const { stack } = auroraProxy();
     const template = Template.fromStack(stack);
     const cnf = renderedConfig(template);
@@ -216,7 +216,9 @@ describe('ProxySqlService without users: a generated least-privilege user, never
     const [bootstrap] = Object.values(template.findResources('Custom::ProxySqlDatabaseBootstrap'));
     const users = JSON.stringify(bootstrap.Properties.Users);
     expect(users).toContain('\\"username\\":\\"app\\"');
-    expect(users).toContain('\\"schema\\":\\"app\\",\\"privileges\\":[\\"ALL PRIVILEGES\\"]');
+    // the least an application needs (DEFAULT_APP_PRIVILEGES), not ALL PRIVILEGES: no DDL through the proxy
+    expect(users).toContain('\\"privileges\\":[\\"SELECT\\",\\"INSERT\\",\\"UPDATE\\",\\"DELETE\\",\\"CREATE TEMPORARY TABLES\\",\\"EXECUTE\\"]');
+    expect(users).not.toContain('ALL PRIVILEGES');
     Annotations.fromStack(stack).hasNoWarning('*', Match.stringLikeRegexp('adminUser'));
   });
 
@@ -694,12 +696,12 @@ describe('ProxySqlService read consistency (issue 17)', () => {
   const rules = (extra: Partial<ProxySqlServiceProps>) =>
     renderedConfig(Template.fromStack(auroraProxy(extra).stack)).mysql_query_rules as Array<Record<string, unknown>>;
 
-  test('by default a write moves the session to wrote(10): reads after it go to the writer; no connection is held after an INSERT', () => {
+  test('by default a write moves the session to wrote(5): reads after it go to the writer; no connection is held after an INSERT', () => {
     const { stack } = auroraProxy();
     const cnf = renderedConfig(Template.fromStack(stack));
     const all = cnf.mysql_query_rules as Array<Record<string, unknown>>;
-    expect(all.find((r) => r.rule_id === 1910)).toMatchObject({ destination_hostgroup: 10, next_query_flagIN: 110 });
-    expect(all.filter((r) => r.flagIN === 101)).toHaveLength(5);
+    expect(all.find((r) => r.rule_id === 1910)).toMatchObject({ destination_hostgroup: 10, next_query_flagIN: 105 });
+    expect(all.filter((r) => r.flagIN === 101)).toHaveLength(5); // refusal, state, lock, read, write
     expect((cnf.mysql_variables as Record<string, unknown>).auto_increment_delay_multiplex).toBe(0);
   });
 
@@ -712,11 +714,22 @@ describe('ProxySqlService read consistency (issue 17)', () => {
   });
 
   test.each([
-    [{ readYourWritesStatements: 0 }, /ProxySqlServiceProps\.readYourWritesStatements: must be a whole number of statements from 1 to 50, got 0/],
-    [{ readYourWritesStatements: 51 }, /ProxySqlServiceProps\.readYourWritesStatements: must be a whole number of statements from 1 to 50, got 51/],
+    [{ readYourWritesStatements: 0 }, /ProxySqlServiceProps\.readYourWritesStatements: must be a whole number of statements from 1 to 15, got 0/],
+    [{ readYourWritesStatements: 16 }, /ProxySqlServiceProps\.readYourWritesStatements: must be a whole number of statements from 1 to 15, got 16/],
     [{ readConsistency: 'strong' as ReadConsistency }, /ProxySqlServiceProps\.readConsistency: must be one of 'read-your-writes', 'writer-only', 'eventual', got 'strong'/],
     [{ readConsistency: ReadConsistency.EVENTUAL, readYourWritesStatements: 5 }, /ProxySqlServiceProps\.readYourWritesStatements: only applies with readConsistency READ_YOUR_WRITES/],
   ])('%j is refused naming the prop', (extra, message) => {
     expect(() => auroraProxy(extra)).toThrow(message);
+  });
+});
+
+describe('the rendered configuration fits the task definition', () => {
+  test('too many long custom rules are refused at synth, naming the props to change', () => {
+    const queryRules = Array.from({ length: 80 }, (_, i) => ({ matchDigest: `^SELECT .* FROM report_${i}_${'x'.repeat(300)}`, destination: QueryDestination.WRITER }));
+    expect(() => auroraProxy({ queryRules })).toThrow(/ProxySqlServiceProps: the rendered proxysql\.cnf is \d+\.\d KiB, over the 32 KiB .* fewer queryRules .* smaller readYourWritesStatements/);
+  });
+
+  test('the defaults, and the most read-your-writes statements allowed, fit', () => {
+    expect(() => auroraProxy({ readYourWritesStatements: 15 })).not.toThrow();
   });
 });

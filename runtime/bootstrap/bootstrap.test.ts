@@ -3,6 +3,7 @@ import * as net from 'node:net';
 import * as mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTopology, Topology } from '../../local/topology';
+import { DEFAULT_APP_PRIVILEGES } from '../../src/constants';
 import { BootstrapLogger, BootstrapSpec, bootstrapDatabase, dropBootstrapUsers, monitorPrivilege, scrub, sslOption, validateSpec } from './bootstrap';
 
 /** A logger that keeps every line (message + extra, serialised) so tests can search it for passwords. */
@@ -168,6 +169,42 @@ describe('bootstrapDatabase against MariaDB (primary + replica)', () => {
     await root.end();
   });
 
+  it("the construct's default grant (DEFAULT_APP_PRIVILEGES): data statements, temporary tables, routines; no DDL, no LOCK TABLES", async () => {
+    const root = await login(topology.primary.port, 'root', topology.primary.rootPassword);
+    await root.query('CREATE DATABASE IF NOT EXISTS least_db');
+    await root.query('CREATE TABLE IF NOT EXISTS least_db.items (id INT PRIMARY KEY, name VARCHAR(20))');
+    await root.query('CREATE PROCEDURE IF NOT EXISTS least_db.add_item(IN i INT) INSERT INTO least_db.items VALUES (i, CONCAT(\'item \', i))');
+    const spec: BootstrapSpec = { ...base(), users: [{ username: 'least', password: 'least-pw-1', schema: 'least_db', privileges: [...DEFAULT_APP_PRIVILEGES] }] };
+    allPasswords.push('least-pw-1');
+    const result = await bootstrapDatabase({ ...spec, managed: ['proxysql_monitor'] });
+    expect(result.users[0].privileges).toEqual([...DEFAULT_APP_PRIVILEGES]);
+    const app = await login(topology.primary.port, 'least', 'least-pw-1', 'least_db');
+    try {
+      await app.query("INSERT INTO items VALUES (1, 'one')");
+      await app.query("UPDATE items SET name = 'uno' WHERE id = 1");
+      await app.query("REPLACE INTO items VALUES (1, 'eins')");
+      await app.query("INSERT INTO items VALUES (1, 'one') ON DUPLICATE KEY UPDATE name = 'ein'");
+      await app.query('START TRANSACTION');
+      await app.query('SELECT * FROM items WHERE id = 1 FOR UPDATE');
+      await app.query('COMMIT');
+      await app.query('CALL add_item(2)');
+      await app.query('CREATE TEMPORARY TABLE scratch (id INT)');
+      await app.query('INSERT INTO scratch SELECT id FROM items');
+      await app.query('DROP TEMPORARY TABLE scratch');
+      await app.query('DELETE FROM items WHERE id = 2');
+      const [rows] = await app.query('SELECT id, name FROM items');
+      expect(rows).toEqual([{ id: 1, name: 'ein' }]);
+      for (const ddl of ['CREATE TABLE t2 (id INT)', 'ALTER TABLE items ADD COLUMN x INT', 'DROP TABLE items', 'CREATE INDEX i ON items (name)', 'TRUNCATE TABLE items']) {
+        await expect(app.query(ddl), ddl).rejects.toMatchObject({ code: expect.stringMatching(/^ER_(TABLEACCESS|DBACCESS)_DENIED_ERROR$/) });
+      }
+      await expect(app.query('LOCK TABLES items READ')).rejects.toMatchObject({ code: 'ER_DBACCESS_DENIED_ERROR' });
+    } finally {
+      await app.end();
+      await root.query("DROP USER 'least'@'%'");
+      await root.end();
+    }
+  });
+
   it('delete (twice): users are dropped, schemas and data kept', async () => {
     const spec = base();
     await dropBootstrapUsers(spec);
@@ -305,6 +342,23 @@ describe('TLS as the backend is configured (MariaDB with a private CA, an admin 
 
   it('backendTls false: clear text, which the REQUIRE SSL admin is refused', async () => {
     await expect(bootstrapDatabase(spec(false))).rejects.toMatchObject({ code: 'ER_ACCESS_DENIED_ERROR' });
+  });
+
+  it('requireSsl: the application user may log in over TLS only, the monitor still without; false takes the requirement off again', async () => {
+    const ca = fs.readFileSync(topology.caFile as string, 'utf8');
+    const clear = () => login(topology.primary.port, 'app', 'app-pw-1', 'app');
+    const overTls = () => mysql.createConnection({ host: '127.0.0.1', port: topology.primary.port, user: 'app', password: 'app-pw-1', database: 'app', ssl: { ca } });
+    const result = await bootstrapDatabase({ ...spec({ ca }), requireSsl: true });
+    expect(result.users[0]).toMatchObject({ username: 'app', requireSsl: true });
+    await expect(clear()).rejects.toMatchObject({ code: 'ER_ACCESS_DENIED_ERROR' });
+    const app = await overTls();
+    await app.query('SELECT 1');
+    await app.end();
+    await (await login(topology.primary.port, 'proxysql_monitor', 'monitor-pw-1')).end();
+
+    const off = await bootstrapDatabase({ ...spec({ ca }), requireSsl: false, managed: ['app', 'proxysql_monitor'] });
+    expect(off.users[0].requireSsl).toBe(false);
+    await (await clear()).end();
   });
 
   it('a non-RDS server without backendCa: encrypted but not verified, as ProxySQL connects to it', async () => {

@@ -178,6 +178,13 @@ async function bootstrapAppUser(s: Session, conn: mysql.Connection, spec: Bootst
   const grantList = all ? 'ALL PRIVILEGES' : desired.join(', ');
   await s.run(`creating schema '${user.schema}'`, `CREATE DATABASE IF NOT EXISTS ${conn.escapeId(user.schema)}`);
   const created = await ensureUser(s, conn, spec, user.username, user.password, log);
+  // Before any grant, so that an account never holds one while it may log in in clear text. Every run states it:
+  // turning TLS to the database on (or off) reaches existing accounts too.
+  const requireSsl = spec.requireSsl ?? false;
+  await s.run(
+    `${requireSsl ? 'requiring' : 'not requiring'} TLS of '${user.username}'`,
+    `ALTER USER ${quoteUser(conn, user.username)} REQUIRE ${requireSsl ? 'SSL' : 'NONE'}`,
+  );
   // Grant the desired set first, then revoke the extras: the user never lacks a privilege it keeps.
   await s.run(
     `granting ${grantList} on '${user.schema}' to '${user.username}'`,
@@ -195,8 +202,8 @@ async function bootstrapAppUser(s: Session, conn: mysql.Connection, spec: Bootst
     );
     revoked.push(schema === ownSchema ? privilege : `${privilege} ON ${schema}`);
   }
-  log.info(`user '${user.username}' holds ${grantList} on '${user.schema}'`, { created, revoked });
-  return { username: user.username, schema: user.schema, created, privileges: all ? ['ALL PRIVILEGES'] : desired, revoked };
+  log.info(`user '${user.username}' holds ${grantList} on '${user.schema}'${requireSsl ? ', TLS required' : ''}`, { created, revoked });
+  return { username: user.username, schema: user.schema, created, privileges: all ? ['ALL PRIVILEGES'] : desired, revoked, requireSsl };
 }
 
 async function openSession(spec: BootstrapSpec): Promise<{ conn: mysql.Connection; s: Session; log: BootstrapLogger; secrets: string[] }> {

@@ -99,6 +99,23 @@ describe('onEvent handler in-process against MariaDB', () => {
     expect(await canLogin('proxysql_monitor', 'mon-2')).toBe(true);
   });
 
+  it('RequireSsl reaches the database: true makes the app user REQUIRE SSL (refused in clear text), false takes it off', async () => {
+    const sslType = async () => {
+      const root = await mysql.createConnection({ host: '127.0.0.1', port: topology.primary.port, user: 'root', password: topology.primary.rootPassword });
+      const [rows] = await root.query<mysql.RowDataPacket[]>("SELECT ssl_type AS t FROM mysql.user WHERE User = 'app' AND Host = '%'");
+      await root.end();
+      return String(rows[0].t);
+    };
+    expect(await sslType()).toBe('');
+    await onEvent(update('db-bootstrap-127.0.0.1', props({ RequireSsl: 'true' }), props()));
+    expect(await sslType()).toBe('ANY');
+    expect(await canLogin('app', 'app-2 ü')).toBe(false);
+    // as a template before the property said: no requirement
+    await onEvent(update('db-bootstrap-127.0.0.1', props({ RequireSsl: undefined }), props({ RequireSsl: 'true' })));
+    expect(await sslType()).toBe('');
+    expect(await canLogin('app', 'app-2 ü')).toBe(true);
+  });
+
   it('Update locks a user removed from the list (grants kept) and unlocks it when it is listed again', async () => {
     secrets.set(ARN('reporting'), { username: 'reporting', password: 'rep-1' });
     const both = props({

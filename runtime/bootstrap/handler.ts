@@ -55,6 +55,11 @@ export interface BootstrapResourceProperties {
   Ssl?: string;
   /** With Ssl 'custom-ca': the PEM bundle of the CAs that sign the database's certificate. */
   SslCa?: string;
+  /**
+   * 'true': the application users may log in only over TLS (REQUIRE SSL); 'false' or missing (templates before it):
+   * REQUIRE NONE. The construct sets it from backendTls.
+   */
+  RequireSsl?: string;
   /** JSON array of existing account names the bootstrap may take over (ProxySqlServiceProps.adoptExistingUsers). */
   AdoptExistingUsers?: string;
   /** Changes whenever a secret or the user list changes, so CloudFormation sends an Update. Not read. */
@@ -137,6 +142,7 @@ export async function specFromProperties(
     monitor: { username: required(props, 'MonitorUsername'), password: monitorSecret.password },
     users,
     ssl: tlsFromProperties(props),
+    requireSsl: props.RequireSsl === 'true',
     waitForDatabaseMs: Number.isFinite(waitForDatabaseMs) ? waitForDatabaseMs : 10 * 60_000,
     logger,
   };

@@ -48,6 +48,11 @@ export interface BootstrapSpec {
   managed?: readonly string[];
   /** Existing accounts the user chose to take over (ProxySqlServiceProps.adoptExistingUsers). @default [] */
   adopt?: readonly string[];
+  /**
+   * Application users may log in only over TLS (`REQUIRE SSL`; `REQUIRE NONE` when false): what ProxySQL's backend
+   * connections use when TLS to the database is on. Not the monitor user. @default false
+   */
+  requireSsl?: boolean;
 }
 
 export type DatabaseFlavour = 'mariadb' | 'mysql';
@@ -58,6 +63,8 @@ export interface BootstrapUserResult {
   created: boolean;
   privileges: string[];
   revoked: string[];
+  /** The account may log in only over TLS. */
+  requireSsl: boolean;
 }
 
 export interface BootstrapResult {

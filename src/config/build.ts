@@ -91,7 +91,7 @@ export interface ProxySqlConfigSpec {
   readonly defaultQueryRules?: boolean;
   /** Where reads that follow a write go (./session-state.ts). @default read-your-writes */
   readonly readConsistency?: `${ReadConsistency}`;
-  /** With read-your-writes: the statements after a write that stay on the writer. @default DEFAULT_READ_YOUR_WRITES_STATEMENTS (10) */
+  /** With read-your-writes: the statements after a write that stay on the writer. @default DEFAULT_READ_YOUR_WRITES_STATEMENTS (5) */
   readonly readYourWritesStatements?: number;
   /** Let clients run account statements through the proxy. @default false */
   readonly allowAccountStatements?: boolean;
@@ -314,6 +314,11 @@ function mysqlVariables(spec: ProxySqlConfigSpec, listen: HostPort): Record<stri
       value: false,
       reason: 'NLB TCP health checks connect and close without a handshake; ProxySQL would log each one (#2293, #3060)',
     },
+    // A SET ProxySQL cannot parse is logged as its digest, not its text: no data values in the log, and no client's
+    // line break starting a log line of its own (the deployment alarm reads line starts: src/config/deployment-alarm.ts).
+    // No rendered reason: the rendered file travels in the container definition, whose size is budgeted
+    // (test/proxysql-service.test.ts; ECS takes 64 KiB per task definition).
+    parse_failure_logs_digest: { value: true },
     have_ssl: { value: spec.clientTls ?? false, reason: 'TLS from clients to ProxySQL (certificates generated in the datadir)' },
     ...(spec.backendCaFile !== undefined
       ? {

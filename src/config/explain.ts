@@ -154,6 +154,18 @@ export function explainQuery(
   const defaultHostgroup = options.defaultHostgroup ?? WRITER_HOSTGROUP;
   const chain = options.chain ?? SESSION_CHAIN.stateless;
   const matchedRuleIds: number[] = [];
+  // Statements ProxySQL answers or routes itself return from its query handler before next_query_flagIN is applied
+  // (lib/MySQL_Session.cpp; ./session-state.ts): the session state stays as it was.
+  const stateUnchanged = (hostgroup: number, reason: string, rule?: MySqlQueryRule): QueryExplanation => ({
+    digest,
+    hostgroup,
+    destination: hostgroup === -1 ? 'refused' : destinationOf(hostgroup),
+    rule,
+    matchedRuleIds,
+    reason,
+    chain,
+    nextChain: chain,
+  });
   let hostgroup: number | undefined;
   let decidingRule: MySqlQueryRule | undefined;
   let nextChain = chain;
@@ -167,17 +179,8 @@ export function explainQuery(
     if (pattern !== undefined && !RE2JS.compile(pattern, RE2JS.CASE_INSENSITIVE).matcher(subject).find()) continue;
     matchedRuleIds.push(rule.ruleId);
     if (rule.errorMsg !== undefined) {
-      // ProxySQL answers error 1148 itself and returns before next_query_flagIN is applied.
-      return {
-        digest,
-        hostgroup: -1,
-        destination: 'refused',
-        rule,
-        matchedRuleIds,
-        reason: `rule ${rule.ruleId} refuses it with error 1148: ${rule.errorMsg}`,
-        chain,
-        nextChain: chain,
-      };
+      // ProxySQL answers error 1148 itself.
+      return stateUnchanged(-1, `rule ${rule.ruleId} refuses it with error 1148: ${rule.errorMsg}`, rule);
     }
     if (rule.destinationHostgroup !== undefined) {
       hostgroup = rule.destinationHostgroup;
@@ -187,49 +190,27 @@ export function explainQuery(
     if (rule.apply) break;
   }
   if (isUntrackedSet(digest)) {
-    // ProxySQL returns before applying the destination and next_query_flagIN (see ./session-state.ts).
-    return {
-      digest,
-      hostgroup: defaultHostgroup,
-      destination: destinationOf(defaultHostgroup),
-      rule: decidingRule,
-      matchedRuleIds,
-      reason:
-        `ProxySQL cannot track a SET of a user variable: it runs it on the session's current hostgroup (${defaultHostgroup}) ` +
+    return stateUnchanged(
+      defaultHostgroup,
+      `ProxySQL cannot track a SET of a user variable: it runs it on the session's current hostgroup (${defaultHostgroup}) ` +
         `without changing the rule chain; ${decidingRule ? `rule ${decidingRule.ruleId}'s multiplex=0 keeps that connection, and ` : ''}` +
         'every later statement that reads the variable matches rule 50 and goes there',
-      chain,
-      nextChain: chain,
-    };
+      decidingRule,
+    );
   }
   if (isTrackedSet(digest)) {
-    // ProxySQL answers it itself and returns before next_query_flagIN is applied (./session-state.ts).
-    return {
-      digest,
-      hostgroup: defaultHostgroup,
-      destination: destinationOf(defaultHostgroup),
-      rule: undefined,
-      matchedRuleIds,
-      reason:
-        'a session variable ProxySQL tracks: it answers the SET itself and replays the value on every backend connection the session uses; the session state does not change',
-      chain,
-      nextChain: chain,
-    };
+    return stateUnchanged(
+      defaultHostgroup,
+      'a session variable ProxySQL tracks: it answers the SET itself and replays the value on every backend connection the session uses; the session state does not change',
+    );
   }
   if (options.afterWrite && LAST_INSERT_ID_DIGEST.test(digest) && !options.inTransaction) {
     // lib/MySQL_Session.cpp "handle case #1421": run where the session last wrote while that connection is attached.
-    return {
-      digest,
-      hostgroup: WRITER_HOSTGROUP,
-      destination: 'writer',
-      rule: undefined,
-      matchedRuleIds,
-      reason:
-        'LAST_INSERT_ID() / @@IDENTITY: ProxySQL runs it on the connection of the session\'s last write while the session still holds it ' +
-        '(auto_increment_delay_multiplex: the next statements after an INSERT, sent less than auto_increment_delay_multiplex_timeout_ms apart); the session state does not change',
-      chain,
-      nextChain: chain,
-    };
+    return stateUnchanged(
+      WRITER_HOSTGROUP,
+      "LAST_INSERT_ID() / @@IDENTITY: ProxySQL runs it on the connection of the session's last write while the session still holds it " +
+        '(keepConnectionForLastInsertId); otherwise it answers the exact SELECT LAST_INSERT_ID() itself and other spellings run on any writer connection; the session state does not change',
+    );
   }
   const ruleHostgroup = hostgroup ?? defaultHostgroup;
   if (options.inTransaction) {

@@ -260,7 +260,7 @@ export const RANGES = {
   /** Backend connections one ProxySQL opens to each server (per hostgroup) at most. */
   maxBackendConnectionsPerServer: { min: 1, max: 10_000 },
   /** Statements after a write that stay on the writer (read-your-writes); each is five rules ProxySQL walks past. */
-  readYourWritesStatements: { min: 1, max: 50, unit: 'statements' },
+  readYourWritesStatements: { min: 1, max: 15, unit: 'statements' },
 } as const satisfies Record<string, Range>;
 
 /** The read-consistency modes (src/config/session-state.ts ReadConsistency's values). */

@@ -58,7 +58,7 @@ export enum ReadConsistency {
 }
 
 /** How many statements after a write stay on the writer, by default. */
-export const DEFAULT_READ_YOUR_WRITES_STATEMENTS = 10;
+export const DEFAULT_READ_YOUR_WRITES_STATEMENTS = 5;
 
 /** The routing choices the session rules depend on. */
 export interface SessionRoutingOptions {
@@ -146,6 +146,9 @@ export const RELEASE_ALL_DIGEST = '(?i)\\bRELEASE_ALL_LOCKS\\s*\\(';
  * errs on the safe side.
  */
 export const NOT_A_WRITE_DIGEST = '(?i)^[(\\s]*(SELECT|WITH)\\b|^(SET|SHOW|USE|DESC|DESCRIBE|EXPLAIN|HELP)\\b';
+
+/** {@link NOT_A_WRITE_DIGEST} without CTEs, for the wrote(k) states. */
+export const READ_NOT_CTE_DIGEST = '(?i)^[(\\s]*SELECT\\b|^(SET|SHOW|USE|DESC|DESCRIBE|EXPLAIN|HELP)\\b';
 
 /** A CTE that writes. */
 export const WRITING_CTE_DIGEST = '(?i)^WITH\\b.*\\b(INSERT|UPDATE|DELETE|REPLACE)\\b';
@@ -260,46 +263,35 @@ export function sessionStateRules(options: SessionRoutingOptions = DEFAULT_SESSI
     );
   }
   // First in every chain: the account-statement refusal (ProxySQL answers error 1148 and returns before the state
-  // changes), then the connect-time probe that must not pin.
+  // changes).
   const chains = [...new Set([SESSION_CHAIN.stateless, SESSION_CHAIN.state, ...rules.map((r) => r.flagIn ?? 0), ...Array.from({ length: n }, (_, i) => wroteChain(i + 1))])];
-  for (const chain of chains) {
-    const id = firstRuleId(chain);
-    if (!options.allowAccountStatements) rules.push(refuseAccountRule(id, chain));
-    rules.push({
-      ruleId: id + 1,
-      active: true,
-      ...(chain === SESSION_CHAIN.stateless ? {} : { flagIn: chain }),
-      matchDigest: CONNECT_PROBE_DIGEST,
-      multiplex: 2,
-      apply: false,
-      comment: 'a SELECT of system variables and functions only (driver connect probes): it must not pin the session',
-    });
-  }
+  if (!options.allowAccountStatements) for (const chain of chains) rules.push(refuseAccountRule(firstRuleId(chain), chain));
+  // Drivers probe at connect, in the fresh state.
+  rules.push({
+    ruleId: SESSION_RULE_IDS.refuseAccountBase + 1,
+    active: true,
+    matchDigest: CONNECT_PROBE_DIGEST,
+    multiplex: 2,
+    apply: false,
+    comment: 'a SELECT of system variables and functions only (driver connect probes): it must not pin the session',
+  });
   for (let k = n; k >= 1; k--) {
     const chain = wroteChain(k);
     const id = SESSION_RULE_IDS.wroteBase + 10 * k;
+    // (each chain's rules repeat the first chain's; shortComments says so instead of repeating the text)
     rules.push(
       stateRule(id, chain),
       lockRule(id + 1, chain, 1),
       {
-        ruleId: id + 2,
-        active: true,
-        flagIn: chain,
-        matchDigest: WRITING_CTE_DIGEST,
-        destinationHostgroup: WRITER_HOSTGROUP,
-        nextQueryFlagIn: wroteChain(n),
-        apply: true,
-        comment: 'another write: the count starts again',
-      },
-      {
         ruleId: id + 3,
         active: true,
         flagIn: chain,
-        matchDigest: NOT_A_WRITE_DIGEST,
+        // Without WITH: a CTE here counts as a write (it may be one; no rule tells them apart without look-arounds).
+        matchDigest: READ_NOT_CTE_DIGEST,
         destinationHostgroup: WRITER_HOSTGROUP,
         nextQueryFlagIn: wroteChain(k - 1),
         apply: true,
-        comment: k === 1 ? 'the last statement that follows a write to the writer' : `a read ${n - k + 1} statement(s) after a write: still the writer`,
+        comment: 'a read or session statement after a write: the writer, one statement fewer to go',
       },
       {
         ruleId: id + 4,
@@ -312,7 +304,24 @@ export function sessionStateRules(options: SessionRoutingOptions = DEFAULT_SESSI
       },
     );
   }
-  return rules;
+  return shortComments(rules.sort((a, b) => a.ruleId - b.ruleId));
+}
+
+/**
+ * A rule that repeats an earlier rule in another chain carries no comment (the first one explains them all): the
+ * rendered file travels in the task definition, which ECS caps at 64 KiB.
+ */
+function shortComments(rules: MySqlQueryRule[]): MySqlQueryRule[] {
+  const first = new Map<string, number>();
+  return rules.map((rule) => {
+    if (rule.comment === undefined) return rule;
+    const seen = first.get(rule.comment);
+    if (seen === undefined) {
+      first.set(rule.comment, rule.ruleId);
+      return rule;
+    }
+    return { ...rule, comment: undefined };
+  });
 }
 
 /** The id of a chain's first rules: before every other rule of the chain. */

@@ -8,6 +8,8 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, describe, expect, test } from 'vitest';
 import { buildReferenceApp } from '../../app/build-app';
 import { synthesizeReferenceApp } from '../../app/synth';
+import { estimateTemplate } from '../../src/cost/estimate';
+import { formatEstimate } from '../../src/cost/format';
 import { parseLibconfig } from '../support/libconfig';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'spx-ref-'));
@@ -122,12 +124,28 @@ describe('npm run synth', () => {
     expect(fs.existsSync(path.join(tmp, 'summary', 'manifest.json'))).toBe(true);
   });
 
+  test("prints the bill before the deploy: the reference app's, from the template it wrote, and the ProxySQL service's alone", () => {
+    const summary = synthesizeReferenceApp(path.join(tmp, 'summary-cost'));
+    const written = JSON.parse(fs.readFileSync(path.join(tmp, 'summary-cost', 'ServerlessProxySql.template.json'), 'utf8')) as unknown;
+    expect(summary.costs).toHaveLength(1);
+    expect(summary.costs[0]).toEqual(estimateTemplate(written, { stackName: 'ServerlessProxySql' }));
+    const section = formatEstimate(summary.costs[0]);
+    expect(summary.text).toContain(section);
+    expect(section).toMatch(/TOTAL always on/);
+    expect(section).toMatch(/Grows with use/);
+    expect(summary.text).toContain(formatEstimate(summary.minimalCost, { details: false }));
+    expect(summary.minimalCost.stackName).toBe('ProxySqlOnly');
+    // before the long proxysql.cnf, where a reader of the output sees it
+    expect(summary.text.indexOf(section)).toBeLessThan(summary.text.indexOf('proxysql.cnf each ProxySQL task renders'));
+  });
+
   test('works as the npm script, offline and without AWS credentials', () => {
     const env = { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: 'none-such', CDK_VALIDATION: 'false' };
     const root = path.join(__dirname, '..', '..');
     const out = execFileSync(path.join(root, 'node_modules', '.bin', 'tsx'), [path.join(root, 'app', 'synth.ts')], { env, encoding: 'utf8', cwd: tmp });
     expect(out).toMatch(/Synthesized the reference architecture/);
     expect(out).toMatch(/mysql_aws_aurora_hostgroups=/);
+    expect(out).toMatch(/Monthly cost of ServerlessProxySql: us-east-1 .*\n[\s\S]*TOTAL always on/);
   }, 120_000);
 });
 

@@ -3,6 +3,8 @@
  *   app/, cli/, bench/, local/  →  src/ (the constructs)  →  src/config/ + src/constants.ts (model and rules)
  *   runtime/ (Lambda handlers, container scripts)          →  src/config/ + src/constants.ts
  * The model floor imports no aws-cdk-lib, no constructs and nothing above it; runtime/ never imports a construct.
+ * src/cost/ (the cost estimator) reads synthesized templates as JSON: it stands on the model floor only, so the CLI
+ * prices any app's template without aws-cdk-lib.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -53,6 +55,19 @@ describe('layers', () => {
         .map((spec) => `${file} imports ${spec}`),
     );
     expect(offences).toEqual([]);
+  });
+
+  test('src/cost (the estimator) imports only the model floor and itself: no aws-cdk-lib, no construct', () => {
+    const costDir = path.join('src', 'cost');
+    const files = sources(costDir);
+    expect(files.length).toBeGreaterThanOrEqual(3);
+    const offences = files.flatMap((file) =>
+      imports(file)
+        .filter((spec) => /^(aws-cdk-lib|constructs|cdk-nag)(\/|$)/.test(spec) || (spec.startsWith('src') && !isModelFloor(spec) && !spec.startsWith(costDir)) || /^(runtime|cli|app|bench|local)(\/|$)/.test(spec))
+        .map((spec) => `${file} imports ${spec}`),
+    );
+    expect(offences).toEqual([]);
+    expect(imports(path.join(costDir, 'estimate.ts')), 'the check sees the estimator\'s imports').toContain(path.join('src', 'config', 'metrics'));
   });
 
   test('src/ (the library) imports nothing from runtime/, cli/, app/, bench/ or local/', () => {

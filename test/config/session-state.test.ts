@@ -9,7 +9,7 @@ import { buildQueryRules, QueryRuleError } from '../../src/config/query-rules';
 import { READ_CONSISTENCY_MODES } from '../../src/config/rules';
 import { CONNECT_PROBE_DIGEST, ReadConsistency, sessionStateRules } from '../../src/config/session-state';
 
-const rulesFor = (readConsistency: `${ReadConsistency}`, readYourWritesStatements = 10) =>
+const rulesFor = (readConsistency: `${ReadConsistency}`, readYourWritesStatements = 5) =>
   buildQueryRules([], { includeDefaults: true, routing: { readConsistency, readYourWritesStatements, allowAccountStatements: false } });
 const hostgroups = (rules: ReturnType<typeof rulesFor>, statements: string[]) => explainSession(rules, statements).map((s) => s.hostgroup);
 
@@ -51,8 +51,8 @@ describe('read consistency', () => {
 
   test.each([
     [{ readConsistency: 'strong', readYourWritesStatements: 10 }, /^readConsistency: must be one of 'read-your-writes', 'writer-only', 'eventual', got 'strong'/],
-    [{ readConsistency: 'read-your-writes', readYourWritesStatements: 0 }, /^readYourWritesStatements: must be a whole number of statements from 1 to 50, got 0/],
-    [{ readConsistency: 'read-your-writes', readYourWritesStatements: 2.5 }, /^readYourWritesStatements: must be a whole number of statements from 1 to 50/],
+    [{ readConsistency: 'read-your-writes', readYourWritesStatements: 0 }, /^readYourWritesStatements: must be a whole number of statements from 1 to 15, got 0/],
+    [{ readConsistency: 'read-your-writes', readYourWritesStatements: 2.5 }, /^readYourWritesStatements: must be a whole number of statements from 1 to 15/],
   ])('%j is refused with a message naming the prop', (routing, message) => {
     expect(() => buildQueryRules([], { includeDefaults: true, routing: routing as never })).toThrow(QueryRuleError);
     expect(() => buildQueryRules([], { includeDefaults: true, routing: routing as never })).toThrow(message);
@@ -101,7 +101,7 @@ describe('account statements (issue 18)', () => {
   });
 
   test('allowAccountStatements lets them through to the writer; statements that only look alike are not refused', () => {
-    const allowed = buildQueryRules([], { includeDefaults: true, routing: { readConsistency: 'read-your-writes', readYourWritesStatements: 10, allowAccountStatements: true } });
+    const allowed = buildQueryRules([], { includeDefaults: true, routing: { readConsistency: 'read-your-writes', readYourWritesStatements: 5, allowAccountStatements: true } });
     expect(explainSession(allowed, ["SET PASSWORD = 'x'"])[0].destination).toBe('writer');
     const rules = rulesFor('read-your-writes');
     for (const sql of ["SELECT * FROM grants WHERE name = 'GRANT'", 'SET NAMES utf8mb4', "INSERT INTO users (name) VALUES ('DROP USER')", 'SELECT granted FROM t']) {
@@ -139,14 +139,14 @@ describe('connect-time probes do not pin', () => {
 describe('the rendered rows', () => {
   test("no comment holds a quote or line break: ProxySQL 2.7.1's loader pastes comments into SQL unescaped and drops the rule", () => {
     for (const mode of READ_CONSISTENCY_MODES) {
-      for (const rule of sessionStateRules({ readConsistency: mode, readYourWritesStatements: 50, allowAccountStatements: false })) {
+      for (const rule of sessionStateRules({ readConsistency: mode, readYourWritesStatements: 15, allowAccountStatements: false })) {
         expect(rule.comment ?? '', `rule ${rule.ruleId}`).not.toMatch(/['"\n\r]/);
       }
     }
   });
 
   test('rule ids are unique and each chain is reachable from the fresh state', () => {
-    const rules = rulesFor('read-your-writes', 50);
+    const rules = rulesFor('read-your-writes', 15);
     const ids = rules.map((r) => r.ruleId);
     expect(new Set(ids).size).toBe(ids.length);
     const reachable = new Set([0, ...rules.map((r) => r.nextQueryFlagIn).filter((f): f is number => f !== undefined)]);

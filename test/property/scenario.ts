@@ -20,6 +20,7 @@ import { ProxySqlBackend } from '../../src/proxysql-backend';
 import { ProxySqlServiceProps, ProxySqlUser } from '../../src/proxysql-service';
 import { QueryRuleInput, QueryRuleSpec } from '../../src/config/query-rules';
 import { ALLOWED_PRIVILEGES, normalisePrivilege, RANGES, RESERVED_USERNAMES } from '../../src/config/rules';
+import { DEFAULT_APP_PRIVILEGES } from '../../src/constants';
 
 export interface DurationSpec {
   readonly unit: 'seconds' | 'millis' | 'minutes';
@@ -522,7 +523,7 @@ export function judge(s: Scenario): Verdict {
   if (bootstrapEnabled) {
     for (const u of users ?? []) {
       if (!(u.createOnBackend ?? !u.withSecret) || u.username === undefined) continue;
-      const privileges = u.privileges ?? ['ALL PRIVILEGES'];
+      const privileges = u.privileges ?? DEFAULT_APP_PRIVILEGES;
       if (privileges.length === 0 || privileges.some((p) => !ALLOWED_PRIVILEGES.includes(normalisePrivilege(p)))) invalid.push('privileges');
     }
   }

@@ -8,7 +8,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEPLOYMENT_FAILURE_LOG_TERM } from '../../src/config/deployment-alarm';
+import { DEPLOYMENT_FAILURE_FILTER_PATTERN } from '../../src/config/deployment-alarm';
+import { regexFilterMatches } from '../support/cloudwatch-filter';
 import { Lab, startLab } from './harness';
 
 const SCRIPT = fs.readFileSync(path.join(__dirname, '..', '..', 'runtime', 'proxysql', 'healthcheck.sh'), 'utf8');
@@ -73,12 +74,12 @@ describe('container health check through a real ProxySQL', () => {
       `proxysql-healthcheck: user 0 (${lab.proxy.user}) cannot log in through ProxySQL to the database: access denied (wrong password or grants)\n`,
     );
     expect(result.stderr).not.toContain(lab.proxy.password);
-    // The deployment alarm's log filter (src/proxysql-deployment-alarm.ts) sees it in ProxySQL's own log: a line
-    // with the term, naming the refused user. (CloudWatch matches a quoted term as an exact phrase.)
+    // The deployment alarm's log filter (src/proxysql-deployment-alarm.ts) sees it in ProxySQL's own log: a line it
+    // counts, naming the refused user (test/proxysql/deployment-alarm.test.ts: what it does not count).
     const denied = fs
       .readFileSync(lab.proxy.logFile, 'utf8')
       .split('\n')
-      .filter((line) => line.includes(DEPLOYMENT_FAILURE_LOG_TERM));
+      .filter((line) => regexFilterMatches(DEPLOYMENT_FAILURE_FILTER_PATTERN, line));
     expect(denied.some((line) => line.includes(`'${lab.proxy.user}'`))).toBe(true);
     await root.query("ALTER USER ?@'%' IDENTIFIED BY ?", [lab.proxy.user, lab.proxy.password]);
     await Promise.all([root.end(), rroot.end()]);

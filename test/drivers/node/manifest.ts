@@ -23,8 +23,8 @@ function installed(pkg: string): string {
 /** The package line of the report: the packages from npm, an ORM first and the driver under it. */
 const npm = (...pkgs: string[]) => `${pkgs.map(installed).join(' over ')} (npm)`;
 
-function node(script: string): DriverClient['run'] {
-  return () => ({ command: process.execPath, args: [`test/drivers/node/${script}`] });
+function node(script: string, ...args: string[]): DriverClient['run'] {
+  return () => ({ command: process.execPath, args: [`test/drivers/node/${script}`, ...args] });
 }
 
 export const NODE_CLIENTS: readonly DriverClient[] = [
@@ -34,7 +34,7 @@ export const NODE_CLIENTS: readonly DriverClient[] = [
     kind: 'driver',
     packageName: npm('mysql2'),
     workloads: ['rw', 'readonly'],
-    run: node('mysql2-query.mjs'),
+    run: node('mysql2.mjs', 'query'),
   },
   {
     name: 'mysql2-execute',
@@ -42,7 +42,7 @@ export const NODE_CLIENTS: readonly DriverClient[] = [
     kind: 'driver',
     packageName: npm('mysql2'),
     workloads: ['rw'],
-    run: node('mysql2-execute.mjs'),
+    run: node('mysql2.mjs', 'execute'),
   },
   {
     name: 'node-mysql',

@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'child_process';
+import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -7,6 +7,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { afterAll, describe, expect, test } from 'vitest';
+import { run as runProcess } from '../local/run';
 import { ProxySqlBackend } from '../src/proxysql-backend';
 import { ProxySqlService } from '../src/proxysql-service';
 import { parseLibconfig } from './support/libconfig';
@@ -63,10 +64,10 @@ describe('the task definition runs as ECS would run it', () => {
   function run(secretValues: Record<string, string>) {
     fs.rmSync(path.join(tmp, 'proxysql.cnf'), { force: true });
     const [shell, flag, script, name] = container.EntryPoint;
-    return spawnSync(shell, [flag, script, name], { env: environment(secretValues), encoding: 'utf8' });
+    return runProcess(shell, [flag, script, name], { env: environment(secretValues) });
   }
 
-  test('every placeholder has a secret or variable behind it, and the written file has the real values', () => {
+  test('every placeholder has a secret or variable behind it, and the written file has the real values', async () => {
     // WHEN ECS injects these secrets (hostile but legal for each kind)
     const secrets = {
       PROXYSQL_ADMIN_PASSWORD: 'Adm1n $HOME `id` & / # ü',
@@ -76,7 +77,7 @@ describe('the task definition runs as ECS would run it', () => {
       PROXYSQL_USER_PASSWORD_1: 'app pw; with spaces',
     };
     expect(container.Secrets.map((s) => s.Name).sort()).toEqual(Object.keys(secrets).sort());
-    const result = run(secrets);
+    const result = await run(secrets);
     // THEN ProxySQL starts with --initial on the written file, which holds the values exactly
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
@@ -122,8 +123,8 @@ describe('the task definition runs as ECS would run it', () => {
     expect(await exited).toBe(0);
   });
 
-  test('a secret ProxySQL cannot take stops the task, naming the secret by its ARN and never its value', () => {
-    const result = run({
+  test('a secret ProxySQL cannot take stops the task, naming the secret by its ARN and never its value', async () => {
+    const result = await run({
       PROXYSQL_ADMIN_PASSWORD: 'fine',
       PROXYSQL_MONITOR_PASSWORD: 'fine',
       PROXYSQL_USER_NAME_0: 'owner',

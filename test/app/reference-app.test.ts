@@ -1,4 +1,3 @@
-import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -7,6 +6,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, describe, expect, test } from 'vitest';
 import { buildReferenceApp } from '../../app/build-app';
+import { output, run } from '../../local/run';
 import { synthesizeReferenceApp } from '../../app/synth';
 import { parseLibconfig } from '../support/libconfig';
 
@@ -54,7 +54,7 @@ describe('the reference app', () => {
     expect(new Set(acknowledgements.map((a) => a.reason)).size).toBeGreaterThanOrEqual(acknowledgements.length - 4);
   });
 
-  test("passes aws-cdk-lib's CloudFormation validation and cfn-lint with no findings", () => {
+  test("passes aws-cdk-lib's CloudFormation validation and cfn-lint with no findings", async () => {
     // GIVEN validation on (unit tests run with CDK_VALIDATION=false) and its errors kept as errors
     const outdir = path.join(tmp, 'validate');
     const previous = process.env.CDK_VALIDATION;
@@ -72,12 +72,12 @@ describe('the reference app', () => {
     // AND cfn-lint (on the machine image, under pyenv Python) reports no error or warning
     const templates = fs.readdirSync(outdir).filter((f) => f.endsWith('.template.json')).map((f) => path.join(outdir, f));
     expect(templates).toHaveLength(1);
-    const cfnLint = spawnSync('cfn-lint', ['--version'], { encoding: 'utf8' });
+    const cfnLint = await run('cfn-lint', ['--version']);
     if (cfnLint.status !== 0) {
       console.warn('cfn-lint is not installed: only aws-cdk-lib validation ran');
       return;
     }
-    const lint = spawnSync('cfn-lint', ['--format', 'parseable', ...templates], { encoding: 'utf8' });
+    const lint = await run('cfn-lint', ['--format', 'parseable', ...templates]);
     const findings = lint.stdout.split('\n').filter((l) => l.trim() !== '');
     expect(findings.filter((l) => /:E\d+:/.test(l))).toEqual([]);
     // Warnings allowed: W3005 only, redundant DependsOn that aws-cdk-lib itself emits (role before function).
@@ -122,10 +122,10 @@ describe('npm run synth', () => {
     expect(fs.existsSync(path.join(tmp, 'summary', 'manifest.json'))).toBe(true);
   });
 
-  test('works as the npm script, offline and without AWS credentials', () => {
+  test('works as the npm script, offline and without AWS credentials', async () => {
     const env = { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: 'none-such', CDK_VALIDATION: 'false' };
     const root = path.join(__dirname, '..', '..');
-    const out = execFileSync(path.join(root, 'node_modules', '.bin', 'tsx'), [path.join(root, 'app', 'synth.ts')], { env, encoding: 'utf8', cwd: tmp });
+    const out = await output(path.join(root, 'node_modules', '.bin', 'tsx'), [path.join(root, 'app', 'synth.ts')], { env, cwd: tmp });
     expect(out).toMatch(/Synthesized the reference architecture/);
     expect(out).toMatch(/mysql_aws_aurora_hostgroups=/);
   }, 120_000);

@@ -18,6 +18,7 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 interface ContainerDefinition {
   EntryPoint: string[];
+  Command?: string[];
   Environment: Array<{ Name: string; Value: unknown }>;
   Secrets: Array<{ Name: string; ValueFrom: unknown }>;
 }
@@ -61,10 +62,12 @@ describe('the task definition runs as ECS would run it', () => {
     return env;
   }
 
+  // The container runtime runs the entry point with the command appended.
+  const [shell, ...shellArgs] = [...container.EntryPoint, ...(container.Command ?? [])];
+
   function run(secretValues: Record<string, string>) {
     fs.rmSync(path.join(tmp, 'proxysql.cnf'), { force: true });
-    const [shell, flag, script, name] = container.EntryPoint;
-    return runProcess(shell, [flag, script, name], { env: environment(secretValues) });
+    return runProcess(shell, shellArgs, { env: environment(secretValues) });
   }
 
   test('every placeholder has a secret or variable behind it, and the written file has the real values', async () => {
@@ -82,7 +85,7 @@ describe('the task definition runs as ECS would run it', () => {
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
     const argv = fs.readFileSync(path.join(tmp, 'argv'), 'utf8').trim().split('\n');
-    expect(argv).toEqual(['-f', '--initial', '--idle-threads', '--no-version-check', '-c', path.join(tmp, 'proxysql.cnf'), '-D', path.join(tmp, 'data')]);
+    expect(argv).toEqual(['-f', '--initial', '--no-version-check', '-c', path.join(tmp, 'proxysql.cnf'), '-D', path.join(tmp, 'data'), '--idle-threads']);
     const cnf = parseLibconfig(fs.readFileSync(path.join(tmp, 'proxysql.cnf'), 'utf8'));
     expect((cnf.admin_variables as Record<string, string>).admin_credentials).toBe(`admin:${secrets.PROXYSQL_ADMIN_PASSWORD}`);
     expect((cnf.mysql_variables as Record<string, string>).monitor_password).toBe(secrets.PROXYSQL_MONITOR_PASSWORD);
@@ -105,8 +108,7 @@ describe('the task definition runs as ECS would run it', () => {
     fs.rmSync(path.join(tmp, 'pid'), { force: true });
     const env = { ...environment(secrets), PROXYSQL_BIN: bin, PROXYSQL_DRAIN_SECONDS: '1', PROXYSQL_ADMIN_CLIENT: '/nonexistent/mysql' };
     // WHEN the task definition's entry point has rendered the config and started ProxySQL
-    const [shell, ...args] = container.EntryPoint;
-    const child = spawn(shell, args, { env, stdio: 'ignore' });
+    const child = spawn(shell, shellArgs, { env, stdio: 'ignore' });
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
     const deadline = Date.now() + 5000;
     while (!fs.existsSync(path.join(tmp, 'pid')) || fs.readFileSync(path.join(tmp, 'pid'), 'utf8') === '') {

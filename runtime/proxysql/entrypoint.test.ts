@@ -197,20 +197,19 @@ describe('entrypoint secret substitution', () => {
     if (value.length > 8) expect(childEnv).not.toContain(value);
   });
 
-  it('starts proxysql by exec with -f --initial -c <config> -D <datadir> plus extra args, writing the file 0600', async () => {
+  it('starts proxysql by exec with -f --initial -c <config> -D <datadir> plus the task command, writing the file 0600', async () => {
     const { dir, env } = workdir();
-    const run = await runToEnd({ ...env, ...SAFE, [CONFIG_TEMPLATE_ENV]: TEMPLATE }, ['--reuseport', 'x y']);
+    const run = await runToEnd({ ...env, ...SAFE, [CONFIG_TEMPLATE_ENV]: TEMPLATE }, ['--idle-threads', 'x y']);
     expect(run.code).toBe(0);
     expect(fs.readFileSync(path.join(dir, 'argv'), 'utf8').split('\n').slice(0, -1)).toEqual([
       '-f',
       '--initial',
-      '--idle-threads',
       '--no-version-check',
       '-c',
       env.PROXYSQL_CONFIG_PATH,
       '-D',
       env.PROXYSQL_DATADIR,
-      '--reuseport',
+      '--idle-threads',
       'x y',
     ]);
     // exec: proxysql replaced the shell, so ECS's SIGTERM reaches it directly.

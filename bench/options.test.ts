@@ -201,6 +201,8 @@ describe('parseBenchArgs: through a real ProxySQL', () => {
       proxysql: { bin: '/opt/p/proxysql', backendTls: true, variables: { threads: 4, poll_timeout: 500 }, maxBackendConnectionsPerServer: 30 },
     });
     expect(parseBenchArgs(['--local', '--proxysql', '/p', '--backend-tls', 'off'], env)).toMatchObject({ proxysql: { backendTls: false } });
+    expect(o).not.toHaveProperty('proxysql.idleThreads');
+    expect(parseBenchArgs(['--local', '--proxysql', '/p', '--idle-threads', 'off'], env)).toMatchObject({ proxysql: { idleThreads: false } });
   });
 
   it.each([
@@ -209,6 +211,8 @@ describe('parseBenchArgs: through a real ProxySQL', () => {
     [['--local', '--proxysql-var', 'threads=4'], /--proxysql-var needs --proxysql FILE/],
     [['--local', '--max-backend-connections', '5'], /--max-backend-connections needs --proxysql FILE/],
     [['--local', '--proxysql', '/p', '--backend-tls', 'maybe'], /--backend-tls 'maybe' is not on or off/],
+    [['--local', '--idle-threads', 'off'], /--idle-threads needs --proxysql FILE/],
+    [['--local', '--proxysql', '/p', '--idle-threads', 'no'], /--idle-threads 'no' is not on or off/],
     [['--local', '--proxysql', '/p', '--proxysql-var', 'mysql-threads=4'], /--proxysql-var 'mysql-threads=4' is not NAME=VALUE/],
     [['--local', '--proxysql', '/p', '--proxysql-var', 'threads='], /is not NAME=VALUE/],
     [['--local', '--proxysql', '/p', '--proxysql-var', 'interfaces=0.0.0.0:1'], /^--proxysql-var interfaces: set by the construct/],

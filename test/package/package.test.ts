@@ -27,7 +27,9 @@ let work: string;
 let packed: PackResult;
 let appDir: string;
 
-// Asynchronous: npm pack and install take minutes on a busy machine, longer than vitest's RPC timeout (local/run.ts).
+// Asynchronous: npm pack and install take minutes on a busy machine, longer than vitest's RPC timeout (local/run.ts),
+// and so does each test's child process, longer than the suite's 60 s test timeout.
+const SLOW_MS = 300_000;
 const run = (command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<string> => output(command, args, { cwd, env });
 
 beforeAll(async () => {
@@ -54,7 +56,7 @@ beforeAll(async () => {
     ],
     appDir,
   );
-}, 300_000);
+}, SLOW_MS);
 
 afterAll(() => {
   if (work) fs.rmSync(work, { recursive: true, force: true });
@@ -111,7 +113,7 @@ describe('the tarball', () => {
     // One aws-cdk-lib in the app: the library uses the app's own (no `Vpc` is not assignable to `IVpc`).
     const copies = (await run('npm', ['ls', 'aws-cdk-lib', '--all', '--parseable'], appDir)).trim().split('\n');
     expect(copies).toEqual([path.join(appDir, 'node_modules', 'aws-cdk-lib')]);
-  });
+  }, SLOW_MS);
 });
 
 test('API.md is the reference jsii-docgen makes of this build (npm run docs:api)', async () => {
@@ -119,7 +121,7 @@ test('API.md is the reference jsii-docgen makes of this build (npm run docs:api)
   await run(process.execPath, [require.resolve('jsii-docgen/bin/jsii-docgen'), '-o', fresh], ROOT);
   const stale = fs.readFileSync(path.join(ROOT, 'API.md'), 'utf8') !== fs.readFileSync(fresh, 'utf8');
   expect(stale, 'API.md is stale: run `npm run docs:api` and commit it').toBe(false);
-});
+}, SLOW_MS);
 
 test('jsii-pacmak generates the Python package from this build', async () => {
   const out = path.join(work, 'jsii-dist');
@@ -130,7 +132,7 @@ test('jsii-pacmak generates the Python package from this build', async () => {
   expect(init).toMatch(/def grant_connect\(/);
   expect(init).toMatch(/^class QueryDestination\(enum\.Enum\):$/m);
   expect(fs.readFileSync(path.join(python, 'setup.py'), 'utf8')).toMatch(/"aws-cdk-lib>=2\.276\.0, <3\.0\.0"/);
-});
+}, SLOW_MS);
 
 describe('a fresh CDK app with the package installed', () => {
   test('has no esbuild of its own, type-checks against the shipped types, and synthesizes both stacks without Docker', async () => {
@@ -171,11 +173,11 @@ describe('a fresh CDK app with the package installed', () => {
       .map((f) => path.join(outdir, f.source.path, 'index.js'))
       .filter((file) => fs.existsSync(file) && fs.readFileSync(file).equals(shipped));
     expect(staged).toHaveLength(1);
-  });
+  }, SLOW_MS);
 
   test('runs the installed CLI', async () => {
     const cnf = await run(path.join(appDir, 'node_modules', '.bin', 'serverless-proxysql'), ['render', '--writer', 'db.internal:3306', '--user', 'app'], appDir);
     expect(cnf).toMatch(/mysql_servers\s*=/);
     expect(cnf).toContain('db.internal');
-  });
+  }, SLOW_MS);
 });

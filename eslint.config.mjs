@@ -13,4 +13,21 @@ export default tseslint.config(
       eqeqeq: ['error', 'always'],
     },
   },
+  {
+    // A synchronous child process blocks a vitest worker's event loop, and on a busy machine it outlasts the
+    // worker's 60 s RPC timeout: tests, their helpers and the local tools use local/run.ts instead.
+    files: ['**/*.test.ts', 'test/**/*.ts', 'local/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: ['child_process', 'node:child_process'].map((name) => ({
+            name,
+            importNames: ['execFileSync', 'execSync', 'spawnSync'],
+            message: 'use run() or output() from local/run.ts: a synchronous child process blocks the vitest worker',
+          })),
+        },
+      ],
+    },
+  },
 );

@@ -9,6 +9,8 @@ export default defineConfig({
     // is validated once, with it on, in test/app (see scripts/test.sh).
     env: { CDK_VALIDATION: 'false' },
     globalSetup: ['test/global-setup.ts'],
+    // Keeps each worker answering vitest's RPC on a busy machine; child processes are asynchronous (local/run.ts).
+    setupFiles: ['test/support/yield-between-tests.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',

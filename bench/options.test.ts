@@ -1,6 +1,6 @@
-import { execFileSync, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { output, run } from '../local/run';
 import { assertOpenFileLimit, descriptorsNeeded, openFileLimit } from './limits';
 import { BenchArgError, parseBenchArgs, parseEndpoint, parseMix } from './options';
 
@@ -166,8 +166,8 @@ describe('parseBenchArgs: rejected command lines name the problem and the fix', 
 });
 
 describe('open-file limit', () => {
-  it('reads the same limit the shell reports', () => {
-    const shell = execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim();
+  it('reads the same limit the shell reports', async () => {
+    const shell = (await output('sh', ['-c', 'ulimit -n'])).trim();
     expect(openFileLimit()).toBe(shell === 'unlimited' ? Number.POSITIVE_INFINITY : Number(shell));
   });
 
@@ -180,9 +180,9 @@ describe('open-file limit', () => {
 });
 
 describe('bench CLI', () => {
-  it('exits 2 with the reason and the usage on invalid arguments', () => {
+  it('exits 2 with the reason and the usage on invalid arguments', async () => {
     const tsx = path.join(__dirname, '..', 'node_modules', '.bin', 'tsx');
-    const res = spawnSync(tsx, [path.join(__dirname, 'main.ts'), '--local', '--sessions', '9000'], { encoding: 'utf8' });
+    const res = await run(tsx, [path.join(__dirname, 'main.ts'), '--local', '--sessions', '9000']);
     expect(res.status).toBe(2);
     expect(res.stderr).toMatch(/--sessions: must be a whole number from 1 to 5000, got '9000'/);
     expect(res.stderr).toMatch(/Usage: npm run bench/);
@@ -201,6 +201,8 @@ describe('parseBenchArgs: through a real ProxySQL', () => {
       proxysql: { bin: '/opt/p/proxysql', backendTls: true, variables: { threads: 4, poll_timeout: 500 }, maxBackendConnectionsPerServer: 30 },
     });
     expect(parseBenchArgs(['--local', '--proxysql', '/p', '--backend-tls', 'off'], env)).toMatchObject({ proxysql: { backendTls: false } });
+    expect(o).not.toHaveProperty('proxysql.idleThreads');
+    expect(parseBenchArgs(['--local', '--proxysql', '/p', '--idle-threads', 'off'], env)).toMatchObject({ proxysql: { idleThreads: false } });
   });
 
   it.each([
@@ -209,6 +211,8 @@ describe('parseBenchArgs: through a real ProxySQL', () => {
     [['--local', '--proxysql-var', 'threads=4'], /--proxysql-var needs --proxysql FILE/],
     [['--local', '--max-backend-connections', '5'], /--max-backend-connections needs --proxysql FILE/],
     [['--local', '--proxysql', '/p', '--backend-tls', 'maybe'], /--backend-tls 'maybe' is not on or off/],
+    [['--local', '--idle-threads', 'off'], /--idle-threads needs --proxysql FILE/],
+    [['--local', '--proxysql', '/p', '--idle-threads', 'no'], /--idle-threads 'no' is not on or off/],
     [['--local', '--proxysql', '/p', '--proxysql-var', 'mysql-threads=4'], /--proxysql-var 'mysql-threads=4' is not NAME=VALUE/],
     [['--local', '--proxysql', '/p', '--proxysql-var', 'threads='], /is not NAME=VALUE/],
     [['--local', '--proxysql', '/p', '--proxysql-var', 'interfaces=0.0.0.0:1'], /^--proxysql-var interfaces: set by the construct/],

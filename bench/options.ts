@@ -35,6 +35,8 @@ export interface ProxySqlRunOptions {
   variables: Record<string, string | number>;
   /** `--max-backend-connections N`: the per-server cap (the construct's maxBackendConnectionsPerServer). */
   maxBackendConnectionsPerServer?: number;
+  /** `--idle-threads off`: the construct's idleThreads false (ProxySQL without --idle-threads), to weigh its cost. */
+  idleThreads?: boolean;
   /** `--read-consistency MODE`: the construct's readConsistency, to compare a mode with another side by side. */
   readConsistency?: `${ReadConsistency}`;
 }
@@ -133,6 +135,7 @@ Through a real ProxySQL (with --local only; none ships with the project)
   --max-backend-connections N   the per-server pool cap (mysql_servers.max_connections; default the construct's)
   --read-consistency MODE   read-your-writes | writer-only | eventual (the construct's readConsistency; default
                             read-your-writes)
+  --idle-threads on|off     idle client sessions on ProxySQL's idle threads (the construct's idleThreads; default on)
 Server connections
   --admin HOST:PORT         a backend MySQL server whose connections are sampled (Threads_connected, 250 ms)
   --backend HOST:PORT       another backend to sample (repeatable)
@@ -252,6 +255,7 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
         'proxysql-var': { type: 'string', multiple: true },
         'max-backend-connections': { type: 'string' },
         'read-consistency': { type: 'string' },
+        'idle-threads': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -359,6 +363,13 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     if (!proxysql) throw new BenchArgError('--read-consistency needs --proxysql FILE (a proxysql binary).');
     check('--read-consistency', readConsistencyProblem(values['read-consistency']), toArgError);
     proxysql.readConsistency = values['read-consistency'] as `${ReadConsistency}`;
+  }
+  if (values['idle-threads'] !== undefined) {
+    if (!proxysql) throw new BenchArgError('--idle-threads needs --proxysql FILE (a proxysql binary).');
+    if (values['idle-threads'] !== 'on' && values['idle-threads'] !== 'off') {
+      throw new BenchArgError(`--idle-threads '${values['idle-threads']}' is not on or off.`);
+    }
+    proxysql.idleThreads = values['idle-threads'] === 'on';
   }
   if (proxysql && writerDiscovery !== 'none') {
     throw new BenchArgError('--writer-discovery has no use with --proxysql: finding the writer is ProxySQL’s job. Drop it.');

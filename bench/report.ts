@@ -98,7 +98,7 @@ export function formatReport(r: BenchResult): string {
     out.push(
       '',
       `through ProxySQL ${p.version} (the project's rendered config, started by the entrypoint), backend TLS ${p.backendTls ? 'on' : 'off'}, ` +
-        `${p.statements} statements${vars ? `, overrides: ${vars}` : ''}` +
+        `${p.idleThreads ? '' : 'no idle threads, '}${p.statements} statements${vars ? `, overrides: ${vars}` : ''}` +
         (p.hostgroupAttributesViaAdmin ? '\n  (this ProxySQL ignores mysql_hostgroup_attributes in the file: the rendered rows were loaded through the admin interface, as 3.0.x reads them)' : ''),
       `  backend connections (ConnUsed+ConnFree, all hostgroups, every 250 ms): steady ${p.pool.steady}, peak ${p.pool.peak} (${p.pool.samples} samples)`,
       table([

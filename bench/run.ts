@@ -66,6 +66,8 @@ export interface ProxySqlFigures {
   /** The harness loaded mysql_hostgroup_attributes through the admin interface (a ProxySQL that ignores them in the file). */
   hostgroupAttributesViaAdmin: boolean;
   backendTls: boolean;
+  /** ProxySQL ran with --idle-threads (the construct's default). */
+  idleThreads: boolean;
   statements: string;
   variables: Record<string, string | number>;
   maxBackendConnectionsPerServer?: number;
@@ -129,6 +131,7 @@ export async function runBenchmark(opts: BenchOptions, hooks: RunHooks = {}): Pr
           bin: opts.proxysql.bin,
           topology: topology!,
           backendTls: opts.proxysql.backendTls,
+          idleThreads: opts.proxysql.idleThreads,
           mysqlVariables: opts.proxysql.variables,
           spec: {
             ...(opts.proxysql.maxBackendConnectionsPerServer ? { maxBackendConnectionsPerServer: opts.proxysql.maxBackendConnectionsPerServer } : {}),
@@ -304,6 +307,7 @@ export async function runBenchmark(opts: BenchOptions, hooks: RunHooks = {}): Pr
               version: await proxy.version(),
               hostgroupAttributesViaAdmin: proxy.hostgroupAttributesViaAdmin,
               backendTls: opts.proxysql.backendTls,
+              idleThreads: opts.proxysql.idleThreads ?? true,
               statements: opts.statements ?? 'text',
               variables: opts.proxysql.variables,
               maxBackendConnectionsPerServer: opts.proxysql.maxBackendConnectionsPerServer,

@@ -1,8 +1,8 @@
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
+import { run } from '../local/run';
 import { main, MainIo } from './main';
 
 const LAUNCHER = path.join(__dirname, '..', 'bin', 'serverless-proxysql.js');
@@ -95,25 +95,25 @@ describe('bad command lines: a one-line message that says what to fix, exit 2, n
 });
 
 describe('the launcher (bin/serverless-proxysql.js)', () => {
-  test('runs the CLI: output on stdout, usage errors on stderr with exit 2 and no stack', () => {
-    const ok = spawnSync(process.execPath, [LAUNCHER, 'explain', '--json', 'SELECT 1 FOR UPDATE'], { encoding: 'utf8' });
+  test('runs the CLI: output on stdout, usage errors on stderr with exit 2 and no stack', async () => {
+    const ok = await run(process.execPath, [LAUNCHER, 'explain', '--json', 'SELECT 1 FOR UPDATE']);
     expect(ok.status).toBe(0);
     expect(JSON.parse(ok.stdout)).toMatchObject({ hostgroup: 10, rule: { ruleId: 1000 } });
 
-    const bad = spawnSync(process.execPath, [LAUNCHER, 'render', '--writer', 'db:0', '--user', 'app'], { encoding: 'utf8' });
+    const bad = await run(process.execPath, [LAUNCHER, 'render', '--writer', 'db:0', '--user', 'app']);
     expect(bad.status).toBe(2);
     expect(bad.stdout).toBe('');
     expect(bad.stderr).toBe("serverless-proxysql render: --writer: '0' is not a TCP port: use a whole number from 1 to 65535\n");
   });
 
-  test('render: a password ProxySQL cannot take exits 1; stdin feeds explain -', () => {
+  test('render: a password ProxySQL cannot take exits 1; stdin feeds explain -', async () => {
     const env = { ...process.env, PROXYSQL_USER_PASSWORD_0: "o'neil" };
-    const bad = spawnSync(process.execPath, [LAUNCHER, 'render', '--writer', 'db:3306', '--user', 'app'], { encoding: 'utf8', env });
+    const bad = await run(process.execPath, [LAUNCHER, 'render', '--writer', 'db:3306', '--user', 'app'], { env });
     expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/PROXYSQL_USER_PASSWORD_0 .* holds a single quote/);
     expect(bad.stderr).not.toContain("o'neil");
 
-    const piped = spawnSync(process.execPath, [LAUNCHER, 'explain', '--json', '-'], { encoding: 'utf8', input: 'select * from t lock in share mode' });
+    const piped = await run(process.execPath, [LAUNCHER, 'explain', '--json', '-'], { input: 'select * from t lock in share mode' });
     expect(piped.status).toBe(0);
     expect(JSON.parse(piped.stdout)).toMatchObject({ hostgroup: 10, digest: 'select * from t lock in share mode' });
   });

@@ -15,7 +15,7 @@ const STOP_TIMEOUT_MS = 10_000;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
- * The flags our container entrypoint passes to ProxySQL (runtime/proxysql/entrypoint.sh): foreground,
+ * The flags a task passes to ProxySQL (runtime/proxysql/entrypoint.sh plus the task's default command): foreground,
  * (re)load the config file on every start, idle client sessions on idle threads, no version phone-home.
  */
 export function proxysqlArgs(configFile: string, dataDir: string): string[] {

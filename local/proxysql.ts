@@ -25,6 +25,7 @@ import {
   DEFAULT_MONITOR_USER,
   ENTRYPOINT_ARGV,
   ENTRYPOINT_SCRIPT_ENV,
+  IDLE_THREADS_COMMAND,
   MONITOR_PASSWORD_ENV,
   PROXYSQL_ADMIN_USER,
 } from '../src/constants';
@@ -48,6 +49,8 @@ export interface LocalProxySqlOptions {
   spec?: Partial<Omit<ProxySqlConfigSpec, 'backend' | 'users' | 'monitorUsername'>>;
   /** PROXYSQL_DRAIN_SECONDS for the entrypoint. @default 0 (no drain: SIGTERM stops ProxySQL at once) */
   drainSeconds?: number;
+  /** The construct's idleThreads: the task's command is IDLE_THREADS_COMMAND, or none. @default true */
+  idleThreads?: boolean;
   /** Where the config, data dir and log go (a private dir is made below it, removed by stop()). */
   baseDir: string;
   /**
@@ -226,7 +229,8 @@ export async function startLocalProxySql(options: LocalProxySqlOptions): Promise
   const logFile = path.join(dir, 'proxysql.log');
   const log = fs.openSync(logFile, 'a', 0o600);
   const [shell, ...shellArgs] = ENTRYPOINT_ARGV;
-  const entrypoint = spawn(shell, shellArgs, {
+  const command = options.idleThreads === false ? [] : IDLE_THREADS_COMMAND;
+  const entrypoint = spawn(shell, [...shellArgs, ...command], {
     stdio: ['ignore', log, log],
     detached: true,
     env: {

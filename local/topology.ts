@@ -6,7 +6,7 @@
  * `mariadb-install-db` costs 4-5 s, so one pristine data dir is installed per machine and mariadbd version
  * into a cache dir and copied (`cp -a`) for each instance, which then starts in about a second.
  */
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
@@ -14,6 +14,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as mysql from 'mysql2/promise';
 import { findExecutable, tail } from './files';
+import { output } from './run';
 
 const tailOfLog = (file: string): string => tail(file, 15, '(no error log)');
 
@@ -85,8 +86,8 @@ export function findMariaDbBinaries(): MariaDbBinaries {
   return { mariadbd, installDb, client };
 }
 
-function mariadbdVersion(mariadbd: string): string {
-  const out = execFileSync(mariadbd, ['--version'], { encoding: 'utf8' });
+async function mariadbdVersion(mariadbd: string): Promise<string> {
+  const out = await output(mariadbd, ['--version']);
   const match = /Ver\s+(\S+)/.exec(out);
   return (match ? match[1] : out.trim()).replace(/[^A-Za-z0-9._-]/g, '_');
 }
@@ -108,8 +109,8 @@ function baseConfig(): string[] {
 }
 
 /** The pristine data dir for this mariadbd version, installed once per machine (atomically: temp dir + rename). */
-function ensureTemplate(bins: MariaDbBinaries, log: (msg: string) => void): string {
-  const template = path.join(os.tmpdir(), `serverless-proxysql-mariadb-template-${mariadbdVersion(bins.mariadbd)}`);
+async function ensureTemplate(bins: MariaDbBinaries, log: (msg: string) => void): Promise<string> {
+  const template = path.join(os.tmpdir(), `serverless-proxysql-mariadb-template-${await mariadbdVersion(bins.mariadbd)}`);
   if (fs.existsSync(path.join(template, 'mysql'))) return template;
   log(`installing a pristine MariaDB data dir into ${template} (once per machine)`);
   const work = fs.mkdtempSync(`${template}.installing-`);
@@ -117,7 +118,7 @@ function ensureTemplate(bins: MariaDbBinaries, log: (msg: string) => void): stri
     const dataDir = path.join(work, 'data');
     const cnf = path.join(work, 'install.cnf');
     fs.writeFileSync(cnf, ['[mariadbd]', ...baseConfig(), ''].join('\n'));
-    execFileSync(
+    await output(
       bins.installDb,
       [
         `--defaults-file=${cnf}`,
@@ -127,7 +128,7 @@ function ensureTemplate(bins: MariaDbBinaries, log: (msg: string) => void): stri
         '--skip-name-resolve',
         ...(runningAsRoot ? ['--user=root'] : []),
       ],
-      { stdio: 'pipe', timeout: 120_000 },
+      { timeoutMs: 120_000 },
     );
     try {
       fs.renameSync(dataDir, template);
@@ -234,19 +235,18 @@ interface TlsFiles {
  * A private CA and one server certificate for 127.0.0.1 (RSA 2048, 2 days), made with the openssl CLI: what
  * an RDS instance presents, minus the public chain. The key files are 0600 in the topology's private dir.
  */
-function makeTlsFiles(dir: string): TlsFiles {
+async function makeTlsFiles(dir: string): Promise<TlsFiles> {
   const file = (name: string) => path.join(dir, name);
-  const openssl = (args: string[]) => execFileSync('openssl', args, { stdio: 'pipe', timeout: 60_000 });
+  const openssl = (args: string[]) => output('openssl', args, { timeoutMs: 60_000 });
   try {
-    openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=serverless-proxysql test CA',
+    await openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=serverless-proxysql test CA',
       '-keyout', file('ca-key.pem'), '-out', file('ca.pem')]);
-    openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', file('server-key.pem'), '-out', file('server.csr')]);
+    await openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', file('server-key.pem'), '-out', file('server.csr')]);
     fs.writeFileSync(file('server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-    openssl(['x509', '-req', '-in', file('server.csr'), '-CA', file('ca.pem'), '-CAkey', file('ca-key.pem'), '-CAcreateserial',
+    await openssl(['x509', '-req', '-in', file('server.csr'), '-CA', file('ca.pem'), '-CAkey', file('ca-key.pem'), '-CAcreateserial',
       '-days', '2', '-extfile', file('server.ext'), '-out', file('server-cert.pem')]);
   } catch (err) {
-    const e = err as { stderr?: Buffer; message: string };
-    throw new Error(`could not make the test TLS certificates with the openssl CLI (apt-get install openssl): ${e.stderr?.toString().trim() || e.message}`);
+    throw new Error(`could not make the test TLS certificates with the openssl CLI (apt-get install openssl): ${(err as Error).message}`);
   }
   for (const name of ['ca-key.pem', 'server-key.pem']) fs.chmodSync(file(name), 0o600);
   return { ca: file('ca.pem'), cert: file('server-cert.pem'), key: file('server-key.pem') };
@@ -271,7 +271,7 @@ async function startInstance(opts: InstanceOptions): Promise<MariaDbInstance> {
   const { bins, dir, name, log } = opts;
   fs.mkdirSync(dir, { recursive: true });
   const dataDir = path.join(dir, 'data');
-  execFileSync('cp', ['-a', opts.template, dataDir]);
+  await output('cp', ['-a', opts.template, dataDir]);
   const socket = path.join(dir, 'mariadb.sock');
   const pidFile = path.join(dir, 'mariadb.pid');
   const errorLog = path.join(dir, 'error.log');
@@ -435,7 +435,7 @@ async function startReplication(primary: MariaDbInstance, replica: MariaDbInstan
 export async function startTopology(opts: StartTopologyOptions = {}): Promise<Topology> {
   const log = opts.log ?? (() => undefined);
   const bins = findMariaDbBinaries();
-  const template = ensureTemplate(bins, log);
+  const template = await ensureTemplate(bins, log);
   const base = opts.baseDir ?? os.tmpdir();
   fs.mkdirSync(base, { recursive: true });
   const root = fs.mkdtempSync(path.join(base, 'serverless-proxysql-mariadb-'));
@@ -453,7 +453,7 @@ export async function startTopology(opts: StartTopologyOptions = {}): Promise<To
   };
 
   try {
-    const tls = opts.tls ? makeTlsFiles(root) : undefined;
+    const tls = opts.tls ? await makeTlsFiles(root) : undefined;
     // Started in parallel; each is recorded as soon as it is up so a failure of the other still stops it.
     const launch = async (name: string, serverId: number, readOnly: boolean) => {
       const inst = await startInstance({ bins, template, dir: path.join(root, name), name, serverId, readOnly, log, tls });

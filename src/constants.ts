@@ -84,6 +84,8 @@ export const ENTRYPOINT_SCRIPT_ENV = 'PROXYSQL_ENTRYPOINT';
  * it without the secrets in its environment (/proc/<pid>/environ keeps what a process was started with).
  */
 export const ENTRYPOINT_ARGV: readonly string[] = ['/bin/sh', '-c', `eval "$${ENTRYPOINT_SCRIPT_ENV}"`, 'proxysql-entrypoint'];
+/** The container's command with idle threads (the entrypoint passes it on to ProxySQL): idle sessions on epoll threads. */
+export const IDLE_THREADS_COMMAND: readonly string[] = ['--idle-threads'];
 
 /** Environment variables that carry secrets into the container, injected by ECS from Secrets Manager. */
 export const ADMIN_PASSWORD_ENV = 'PROXYSQL_ADMIN_PASSWORD';

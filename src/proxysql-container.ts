@@ -9,6 +9,7 @@ import {
   CONFIG_TEMPLATE_ENV,
   ENTRYPOINT_ARGV,
   ENTRYPOINT_SCRIPT_ENV,
+  IDLE_THREADS_COMMAND,
   MONITOR_PASSWORD_ENV,
   PROXYSQL_ADMIN_PORT,
   PROXYSQL_ADMIN_USER,
@@ -28,6 +29,7 @@ export interface ProxySqlContainerInputs {
   readonly users: ReadonlyArray<{ readonly username?: string; readonly secret: secretsmanager.ISecret }>;
   readonly backendCa?: string;
   readonly drainSeconds: number;
+  readonly idleThreads: boolean;
   readonly bootstrapRevision?: string;
   readonly image?: ecs.ContainerImage;
   readonly logGroup: logs.ILogGroup;
@@ -79,6 +81,7 @@ export function proxySqlContainerOptions(inputs: ProxySqlContainerInputs): ecs.C
   return {
     image: inputs.image ?? ecs.ContainerImage.fromRegistry(PROXYSQL_IMAGE),
     entryPoint: [...ENTRYPOINT_ARGV],
+    ...(inputs.idleThreads ? { command: [...IDLE_THREADS_COMMAND] } : {}),
     environment,
     secrets,
     essential: true,

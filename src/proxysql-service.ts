@@ -175,6 +175,7 @@ export class ProxySqlService extends Construct {
         users,
         backendCa,
         drainSeconds: settings.drainSeconds,
+        idleThreads: props.idleThreads ?? true,
         bootstrapRevision: props.bootstrapRevision,
         image: props.image,
         logGroup: this.logGroup,

@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'child_process';
+import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -7,6 +7,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { afterAll, describe, expect, test } from 'vitest';
+import { run as runProcess } from '../local/run';
 import { ProxySqlBackend } from '../src/proxysql-backend';
 import { ProxySqlService } from '../src/proxysql-service';
 import { parseLibconfig } from './support/libconfig';
@@ -17,6 +18,7 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 interface ContainerDefinition {
   EntryPoint: string[];
+  Command?: string[];
   Environment: Array<{ Name: string; Value: unknown }>;
   Secrets: Array<{ Name: string; ValueFrom: unknown }>;
 }
@@ -60,13 +62,15 @@ describe('the task definition runs as ECS would run it', () => {
     return env;
   }
 
+  // The container runtime runs the entry point with the command appended.
+  const [shell, ...shellArgs] = [...container.EntryPoint, ...(container.Command ?? [])];
+
   function run(secretValues: Record<string, string>) {
     fs.rmSync(path.join(tmp, 'proxysql.cnf'), { force: true });
-    const [shell, flag, script, name] = container.EntryPoint;
-    return spawnSync(shell, [flag, script, name], { env: environment(secretValues), encoding: 'utf8' });
+    return runProcess(shell, shellArgs, { env: environment(secretValues) });
   }
 
-  test('every placeholder has a secret or variable behind it, and the written file has the real values', () => {
+  test('every placeholder has a secret or variable behind it, and the written file has the real values', async () => {
     // WHEN ECS injects these secrets (hostile but legal for each kind)
     const secrets = {
       PROXYSQL_ADMIN_PASSWORD: 'Adm1n $HOME `id` & / # ü',
@@ -76,12 +80,12 @@ describe('the task definition runs as ECS would run it', () => {
       PROXYSQL_USER_PASSWORD_1: 'app pw; with spaces',
     };
     expect(container.Secrets.map((s) => s.Name).sort()).toEqual(Object.keys(secrets).sort());
-    const result = run(secrets);
+    const result = await run(secrets);
     // THEN ProxySQL starts with --initial on the written file, which holds the values exactly
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
     const argv = fs.readFileSync(path.join(tmp, 'argv'), 'utf8').trim().split('\n');
-    expect(argv).toEqual(['-f', '--initial', '--idle-threads', '--no-version-check', '-c', path.join(tmp, 'proxysql.cnf'), '-D', path.join(tmp, 'data')]);
+    expect(argv).toEqual(['-f', '--initial', '--no-version-check', '-c', path.join(tmp, 'proxysql.cnf'), '-D', path.join(tmp, 'data'), '--idle-threads']);
     const cnf = parseLibconfig(fs.readFileSync(path.join(tmp, 'proxysql.cnf'), 'utf8'));
     expect((cnf.admin_variables as Record<string, string>).admin_credentials).toBe(`admin:${secrets.PROXYSQL_ADMIN_PASSWORD}`);
     expect((cnf.mysql_variables as Record<string, string>).monitor_password).toBe(secrets.PROXYSQL_MONITOR_PASSWORD);
@@ -104,8 +108,7 @@ describe('the task definition runs as ECS would run it', () => {
     fs.rmSync(path.join(tmp, 'pid'), { force: true });
     const env = { ...environment(secrets), PROXYSQL_BIN: bin, PROXYSQL_DRAIN_SECONDS: '1', PROXYSQL_ADMIN_CLIENT: '/nonexistent/mysql' };
     // WHEN the task definition's entry point has rendered the config and started ProxySQL
-    const [shell, ...args] = container.EntryPoint;
-    const child = spawn(shell, args, { env, stdio: 'ignore' });
+    const child = spawn(shell, shellArgs, { env, stdio: 'ignore' });
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
     const deadline = Date.now() + 5000;
     while (!fs.existsSync(path.join(tmp, 'pid')) || fs.readFileSync(path.join(tmp, 'pid'), 'utf8') === '') {
@@ -122,8 +125,8 @@ describe('the task definition runs as ECS would run it', () => {
     expect(await exited).toBe(0);
   });
 
-  test('a secret ProxySQL cannot take stops the task, naming the secret by its ARN and never its value', () => {
-    const result = run({
+  test('a secret ProxySQL cannot take stops the task, naming the secret by its ARN and never its value', async () => {
+    const result = await run({
       PROXYSQL_ADMIN_PASSWORD: 'fine',
       PROXYSQL_MONITOR_PASSWORD: 'fine',
       PROXYSQL_USER_NAME_0: 'owner',

@@ -539,6 +539,14 @@ describe('production defaults', () => {
     expect(env.PROXYSQL_ENTRYPOINT).toBe(fs.readFileSync(path.join(__dirname, '..', 'runtime', 'proxysql', 'entrypoint.sh'), 'utf8'));
   });
 
+  test('idle client sessions sit on ProxySQL idle threads (the task command, passed on by the entrypoint); idleThreads false drops them', () => {
+    expect(container().Command).toEqual(['--idle-threads']);
+    const without = Object.values(Template.fromStack(auroraProxy({ idleThreads: false }).stack).findResources('AWS::ECS::TaskDefinition'))[0] as {
+      Properties: { ContainerDefinitions: Array<Record<string, unknown>> };
+    };
+    expect(without.Properties.ContainerDefinitions[0]).not.toHaveProperty('Command');
+  });
+
   test('the container health check proves the deployed configuration works (runtime/proxysql/healthcheck.sh); the NLB checks the client port over TCP', () => {
     const c = container();
     // 5 s + 3 s for the one user's bounded login

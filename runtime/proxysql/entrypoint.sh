@@ -106,7 +106,7 @@ else
   pw=${PROXYSQL_ADMIN_PASSWORD-}
   for n in $names; do unset "$n"; done
   unset PROXYSQL_ADMIN_PASSWORD
-  set -- -f --initial --idle-threads --no-version-check -c "$cfg" -D "$datadir" "$@"
+  set -- -f --initial --no-version-check -c "$cfg" -D "$datadir" "$@" # task command: --idle-threads
   [ "$drain" -eq 0 ] && exec "$bin" "$@"
   exec /bin/sh -c 'eval "$PROXYSQL_ENTRYPOINT"' "$me-wait" "$@" 3<<EOF
 $pw
@@ -155,7 +155,7 @@ drain() {
     # no TLS on loopback (MariaDB >= 11.4 clients verify certificates by default)
     case $("$client" --version 2>/dev/null) in *MariaDB* | *mariadb*) tls=--skip-ssl ;; *) tls=--ssl-mode=DISABLED ;; esac
     closeidle
-    # Idle sessions on idle threads close only every 2 s, ~half per pass (MySQL_Thread.cpp
+    # KILLed sessions on idle threads close only every 2 s, ~half per pass (MySQL_Thread.cpp
     # idle_thread_to_kill_idle_sessions), so the drain ends when no session runs a statement or holds a
     # transaction; TERM then closes the rest at once. The extended processlist says which hold one.
     if admin "$pause" >/dev/null; then

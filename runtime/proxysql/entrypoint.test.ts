@@ -3,7 +3,7 @@
  * proxysql-entrypoint …` with the script in that variable, and /bin/sh is dash here as in the Debian-based ProxySQL
  * image) with stand-ins for the proxysql binary and the admin client.
  */
-import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -20,6 +20,8 @@ import {
   PROXYSQL_ADMIN_USER,
   USER_PASSWORD_ENV_PREFIX,
 } from '../../src/constants';
+import { findExecutable } from '../../local/files';
+import { run } from '../../local/run';
 import { parseLibconfig } from '../../test/support/libconfig';
 
 const SCRIPT = fs.readFileSync(path.join(__dirname, 'entrypoint.sh'), 'utf8');
@@ -113,8 +115,8 @@ function workdir(): { dir: string; env: Record<string, string> } {
 
 const [SHELL, ...SHELL_ARGS] = ENTRYPOINT_ARGV;
 
-function runSync(env: Record<string, string>, args: string[] = []) {
-  const result = spawnSync(SHELL, [...SHELL_ARGS, ...args], { env, encoding: 'utf8' });
+async function runToEnd(env: Record<string, string>, args: string[] = []) {
+  const result = await run(SHELL, [...SHELL_ARGS, ...args], { env });
   return { code: result.status, stderr: result.stderr, pid: result.pid };
 }
 
@@ -163,18 +165,18 @@ const CASES = HOSTILE.flatMap(([label, value]) =>
 );
 
 describe('entrypoint secret substitution', () => {
-  it('is small, self-contained POSIX sh (it travels in a variable and runs through eval)', () => {
+  it('is small, self-contained POSIX sh (it travels in a variable and runs through eval)', async () => {
     // It travels in the task definition (with the config template; ECS caps a task definition at 64 KiB).
     expect(Buffer.byteLength(SCRIPT)).toBeLessThan(9216);
     expect(SCRIPT).not.toMatch(/^\s*(\.|source)\s/m);
     expect(SCRIPT).not.toMatch(/set -x|\[\[|\blocal\b|\bfunction\b/);
-    expect(spawnSync('/bin/sh', ['-n', '-c', SCRIPT]).status).toBe(0);
+    expect((await run('/bin/sh', ['-n', '-c', SCRIPT])).status).toBe(0);
   });
 
-  it.each(CASES)('writes a $kind password with $label so ProxySQL reads back the exact value', ({ kind, value }) => {
+  it.each(CASES)('writes a $kind password with $label so ProxySQL reads back the exact value', async ({ kind, value }) => {
     const { dir, env } = workdir();
     const secrets = { ...SAFE, [SECRET_ENV[kind]]: value };
-    const run = runSync({ ...env, ...secrets, [CONFIG_TEMPLATE_ENV]: TEMPLATE });
+    const run = await runToEnd({ ...env, ...secrets, [CONFIG_TEMPLATE_ENV]: TEMPLATE });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
 
@@ -195,20 +197,19 @@ describe('entrypoint secret substitution', () => {
     if (value.length > 8) expect(childEnv).not.toContain(value);
   });
 
-  it('starts proxysql by exec with -f --initial -c <config> -D <datadir> plus extra args, writing the file 0600', () => {
+  it('starts proxysql by exec with -f --initial -c <config> -D <datadir> plus the task command, writing the file 0600', async () => {
     const { dir, env } = workdir();
-    const run = runSync({ ...env, ...SAFE, [CONFIG_TEMPLATE_ENV]: TEMPLATE }, ['--reuseport', 'x y']);
+    const run = await runToEnd({ ...env, ...SAFE, [CONFIG_TEMPLATE_ENV]: TEMPLATE }, ['--idle-threads', 'x y']);
     expect(run.code).toBe(0);
     expect(fs.readFileSync(path.join(dir, 'argv'), 'utf8').split('\n').slice(0, -1)).toEqual([
       '-f',
       '--initial',
-      '--idle-threads',
       '--no-version-check',
       '-c',
       env.PROXYSQL_CONFIG_PATH,
       '-D',
       env.PROXYSQL_DATADIR,
-      '--reuseport',
+      '--idle-threads',
       'x y',
     ]);
     // exec: proxysql replaced the shell, so ECS's SIGTERM reaches it directly.
@@ -218,14 +219,14 @@ describe('entrypoint secret substitution', () => {
     expect(fs.readdirSync(dir).filter((f) => f.includes('.tmp.'))).toEqual([]);
   });
 
-  it('replaces an existing config atomically and keeps malformed placeholder text exactly as substituteSecrets does', () => {
+  it('replaces an existing config atomically and keeps malformed placeholder text exactly as substituteSecrets does', async () => {
     const { env } = workdir();
     fs.writeFileSync(env.PROXYSQL_CONFIG_PATH, 'stale', { mode: 0o644 });
     const template =
       'a="{{secret:bad:X}}{{secret:admin:lower}}{{secret:admin:{{secret:monitor:M}}"\n' +
       'b="{{secret:mysql_user:U}}}{{secret:admin:A1-}}{{secret:admin:"\nc="{{secret:admin:A'; // no trailing newline
     const secrets = { M: "m'\\", U: 'u\\"' };
-    const run = runSync({ ...env, ...secrets, [CONFIG_TEMPLATE_ENV]: template });
+    const run = await runToEnd({ ...env, ...secrets, [CONFIG_TEMPLATE_ENV]: template });
     expect(run.code).toBe(0);
     expect(fs.readFileSync(env.PROXYSQL_CONFIG_PATH, 'utf8')).toBe(substituteSecrets(template, secrets));
     expect(fs.statSync(env.PROXYSQL_CONFIG_PATH).mode & 0o777).toBe(0o600);
@@ -245,14 +246,14 @@ describe('entrypoint secret substitution', () => {
     { what: 'a " in an admin password', kind: 'admin', value: 'S3cret"pw' },
   ];
 
-  it.each(REJECTIONS)('rejects a $kind secret with $what: exit 78, one line naming it, never the value', ({ kind, value }) => {
+  it.each(REJECTIONS)('rejects a $kind secret with $what: exit 78, one line naming it, never the value', async ({ kind, value }) => {
     const { dir, env } = workdir();
     const name = SECRET_ENV[kind];
     const secrets: Record<string, string> = { ...SAFE };
     if (value === undefined) delete secrets[name];
     else secrets[name] = value;
     for (const source of [undefined, `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${kind}-AbCdEf`]) {
-      const run = runSync({ ...env, ...secrets, ...(source ? { [`${name}_SOURCE`]: source } : {}), [CONFIG_TEMPLATE_ENV]: TEMPLATE });
+      const run = await runToEnd({ ...env, ...secrets, ...(source ? { [`${name}_SOURCE`]: source } : {}), [CONFIG_TEMPLATE_ENV]: TEMPLATE });
       const problem = secretValueProblem(kind, value);
       expect(problem).toBeDefined();
       expect(run.code).toBe(78);
@@ -265,18 +266,18 @@ describe('entrypoint secret substitution', () => {
     }
   });
 
-  it('exits 78 when the template is missing or the drain bound is not a number, 73 when the file cannot be written', () => {
+  it('exits 78 when the template is missing or the drain bound is not a number, 73 when the file cannot be written', async () => {
     const { dir, env } = workdir();
-    const noTemplate = runSync({ ...env, ...SAFE });
+    const noTemplate = await runToEnd({ ...env, ...SAFE });
     expect(noTemplate.code).toBe(78);
     expect(noTemplate.stderr).toMatch(/^proxysql-entrypoint: PROXYSQL_CONFIG_TEMPLATE is missing or empty: set it to/);
 
-    const badBound = runSync({ ...env, ...SAFE, [CONFIG_TEMPLATE_ENV]: TEMPLATE, PROXYSQL_DRAIN_SECONDS: '5s' });
+    const badBound = await runToEnd({ ...env, ...SAFE, [CONFIG_TEMPLATE_ENV]: TEMPLATE, PROXYSQL_DRAIN_SECONDS: '5s' });
     expect(badBound.code).toBe(78);
     expect(badBound.stderr).toContain("PROXYSQL_DRAIN_SECONDS='5s' must be a whole number of seconds");
 
     const cfg = path.join(dir, 'missing-dir', 'proxysql.cnf');
-    const unwritable = runSync({ ...env, ...SAFE, [CONFIG_TEMPLATE_ENV]: TEMPLATE, PROXYSQL_CONFIG_PATH: cfg });
+    const unwritable = await runToEnd({ ...env, ...SAFE, [CONFIG_TEMPLATE_ENV]: TEMPLATE, PROXYSQL_CONFIG_PATH: cfg });
     expect(unwritable.code).toBe(73);
     expect(unwritable.stderr).toContain(`cannot write ${cfg}: make its directory writable or set PROXYSQL_CONFIG_PATH`);
     for (const secret of Object.values(SAFE)) expect(unwritable.stderr).not.toContain(secret);
@@ -479,8 +480,7 @@ describe('entrypoint drain', () => {
       const bin = path.join(dir, 'bin');
       fs.mkdirSync(bin);
       for (const tool of ['sh', 'sleep', 'date', 'mkdir', 'chmod', 'mv', 'rm', 'cat', 'env']) {
-        const found = spawnSync('/bin/sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim();
-        fs.symlinkSync(found, path.join(bin, tool));
+        fs.symlinkSync(findExecutable(tool) as string, path.join(bin, tool));
       }
       return { PATH: bin };
     });
@@ -502,9 +502,7 @@ describe('entrypoint drain', () => {
     expect(result.stderr).toContain("drain degraded: admin client '/nonexistent/mysql' not found (set PROXYSQL_ADMIN_CLIENT)");
   });
 
-  const realClient = ['mariadb', 'mysql']
-    .map((c) => spawnSync('/bin/sh', ['-c', `command -v ${c}`], { encoding: 'utf8' }).stdout.trim())
-    .find((p) => p !== '');
+  const realClient = findExecutable('mariadb') ?? findExecutable('mysql');
 
   // Checks that a real client accepts the options the script passes (an unknown option would abort the PAUSE),
   // against a port where nothing listens: PAUSE fails, polling reads nothing, the bound still holds.
@@ -610,15 +608,14 @@ describe('entrypoint: no secret in the environment of the processes that stay', 
     expect((await run.exited).code).toBe(0);
   });
 
-  it('with a drain but no PROXYSQL_ENTRYPOINT to re-run from, exits 78 before writing anything', () => {
+  it('with a drain but no PROXYSQL_ENTRYPOINT to re-run from, exits 78 before writing anything', async () => {
     const { dir, env } = workdir();
     const { [ENTRYPOINT_SCRIPT_ENV]: script, ...rest } = env;
-    const run = spawnSync(SHELL, ['-c', script, 'proxysql-entrypoint'], {
+    const result = await run(SHELL, ['-c', script, 'proxysql-entrypoint'], {
       env: { ...rest, ...SAFE, [CONFIG_TEMPLATE_ENV]: TEMPLATE, PROXYSQL_DRAIN_SECONDS: '5' },
-      encoding: 'utf8',
     });
-    expect(run.status).toBe(78);
-    expect(run.stderr).toBe(
+    expect(result.status).toBe(78);
+    expect(result.stderr).toBe(
       'proxysql-entrypoint: PROXYSQL_ENTRYPOINT is missing: the drain re-runs this script from it (the ProxySqlService construct sets it)\n',
     );
     expect(fs.readdirSync(dir)).toEqual(['proxysql']);

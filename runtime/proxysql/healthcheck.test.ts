@@ -2,11 +2,12 @@
  * The container health check (healthcheck.sh) under /bin/sh with a stand-in admin client, as CI can run it; the
  * same script against a real ProxySQL is in test/proxysql/healthcheck.test.ts (opt-in tier).
  */
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { findExecutable } from '../../local/files';
+import { run as runProcess } from '../../local/run';
 
 const SCRIPT = fs.readFileSync(path.join(__dirname, 'healthcheck.sh'), 'utf8');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'healthcheck-test-'));
@@ -41,23 +42,22 @@ function standIn(answers: { users?: string; writers?: string; monitor?: string; 
   return dir;
 }
 
-function run(dir: string, env: Record<string, string> = {}) {
-  const tools = ['sh', 'cat', 'timeout', 'printf'].map((t) => spawnSync('/bin/sh', ['-c', `command -v ${t}`], { encoding: 'utf8' }).stdout.trim());
-  for (const tool of tools.filter(Boolean)) {
+async function run(dir: string, env: Record<string, string> = {}) {
+  const tools = ['sh', 'cat', 'timeout', 'printf'].map((t) => findExecutable(t));
+  for (const tool of tools.filter((t): t is string => t !== undefined)) {
     const link = path.join(dir, 'bin', path.basename(tool));
     if (!fs.existsSync(link)) fs.symlinkSync(tool, link);
   }
-  const result = spawnSync('/bin/sh', ['-c', SCRIPT], {
+  const result = await runProcess('/bin/sh', ['-c', SCRIPT], {
     env: { PATH: path.join(dir, 'bin'), PROXYSQL_ADMIN_PASSWORD: 'admin-secret-value', PROXYSQL_EXPECTED_USERS: '1', PROXYSQL_USER_LOGIN_0: 'app', PROXYSQL_USER_PASSWORD_0: 'user-secret-value', ...env },
-    encoding: 'utf8',
   });
   const calls = fs.existsSync(path.join(dir, 'calls')) ? fs.readFileSync(path.join(dir, 'calls'), 'utf8') : '';
   return { code: result.status, stderr: result.stderr, calls };
 }
 
 describe('container health check (stand-in client)', () => {
-  it('is healthy when users, writer, logins and monitor are fine; passwords travel in MYSQL_PWD only', () => {
-    const r = run(standIn({}));
+  it('is healthy when users, writer, logins and monitor are fine; passwords travel in MYSQL_PWD only', async () => {
+    const r = await run(standIn({}));
     expect(r).toMatchObject({ code: 0, stderr: '' });
     expect(r.calls).toContain('-P 6032 -u admin');
     expect(r.calls).toContain('-P 6033 -u app');
@@ -75,16 +75,16 @@ describe('container health check (stand-in client)', () => {
     [{ monitor: '3' }, {}, 'a backend refused the monitor user in the last 120 s (access denied): wrong monitor password or grants'],
     [{ adminDown: true }, {}, 'the admin interface does not answer'],
     [{}, { PROXYSQL_EXPECTED_USERS: 'two' }, "PROXYSQL_EXPECTED_USERS='two' is not a number"],
-  ])('%j %j → unhealthy: %s', (answers, env, why) => {
-    const r = run(standIn(answers), env);
+  ])('%j %j → unhealthy: %s', async (answers, env, why) => {
+    const r = await run(standIn(answers), env);
     expect(r.code).toBe(1);
     // the last line says why (the client's own error, if any, comes before it)
     expect(r.stderr.trim().split('\n').at(-1)).toBe(`proxysql-healthcheck: ${why}`);
     expect(r.stderr).not.toMatch(/secret-value/);
   });
 
-  it('uses the name from the secret (PROXYSQL_USER_NAME_n) before the literal one', () => {
-    const r = run(standIn({}), { PROXYSQL_USER_NAME_0: 'from_secret' });
+  it('uses the name from the secret (PROXYSQL_USER_NAME_n) before the literal one', async () => {
+    const r = await run(standIn({}), { PROXYSQL_USER_NAME_0: 'from_secret' });
     expect(r.code).toBe(0);
     expect(r.calls).toContain('-P 6033 -u from_secret');
   });

@@ -1,4 +1,3 @@
-import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -7,11 +6,14 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, describe, expect, test } from 'vitest';
 import { buildReferenceApp } from '../../app/build-app';
+import { output, run } from '../../local/run';
 import { synthesizeReferenceApp } from '../../app/synth';
 import { estimateTemplate } from '../../src/cost/estimate';
 import { formatEstimate } from '../../src/cost/format';
 import { parseLibconfig } from '../support/libconfig';
 
+const ROOT = path.join(__dirname, '..', '..');
+const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'spx-ref-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
@@ -56,30 +58,31 @@ describe('the reference app', () => {
     expect(new Set(acknowledgements.map((a) => a.reason)).size).toBeGreaterThanOrEqual(acknowledgements.length - 4);
   });
 
-  test("passes aws-cdk-lib's CloudFormation validation and cfn-lint with no findings", () => {
-    // GIVEN validation on (unit tests run with CDK_VALIDATION=false) and its errors kept as errors
+  test("passes aws-cdk-lib's CloudFormation validation and cfn-lint with no findings", async () => {
+    // GIVEN validation on (unit tests run with CDK_VALIDATION=false) and its errors kept as errors, synthesized by the
+    // cdk entry point (app/main.ts) in a child process as the cdk CLI runs it: on a busy machine this synth takes
+    // over a minute of synchronous work, which in this worker would outlast vitest's RPC timeout
     const outdir = path.join(tmp, 'validate');
-    const previous = process.env.CDK_VALIDATION;
-    process.env.CDK_VALIDATION = 'true';
-    try {
-      const app = new App({ outdir, context: { '@aws-cdk/core:validateAgainstDefaultRules': true } });
-      buildReferenceApp(app);
-      app.synth();
-    } finally {
-      process.env.CDK_VALIDATION = previous;
-    }
+    await output(TSX, [path.join(ROOT, 'app', 'main.ts')], {
+      env: {
+        ...process.env,
+        CDK_VALIDATION: 'true',
+        CDK_OUTDIR: outdir,
+        CDK_CONTEXT_JSON: JSON.stringify({ '@aws-cdk/core:validateAgainstDefaultRules': true }),
+      },
+    });
     // THEN the built-in validation found nothing, not even warnings
     const violations = (readReport(outdir)?.pluginReports ?? []).flatMap((r) => r.violations.map((v) => `${r.pluginName}: ${v.ruleName}`));
     expect(violations).toEqual([]);
     // AND cfn-lint (on the machine image, under pyenv Python) reports no error or warning
     const templates = fs.readdirSync(outdir).filter((f) => f.endsWith('.template.json')).map((f) => path.join(outdir, f));
     expect(templates).toHaveLength(1);
-    const cfnLint = spawnSync('cfn-lint', ['--version'], { encoding: 'utf8' });
+    const cfnLint = await run('cfn-lint', ['--version']);
     if (cfnLint.status !== 0) {
       console.warn('cfn-lint is not installed: only aws-cdk-lib validation ran');
       return;
     }
-    const lint = spawnSync('cfn-lint', ['--format', 'parseable', ...templates], { encoding: 'utf8' });
+    const lint = await run('cfn-lint', ['--format', 'parseable', ...templates]);
     const findings = lint.stdout.split('\n').filter((l) => l.trim() !== '');
     expect(findings.filter((l) => /:E\d+:/.test(l))).toEqual([]);
     // Warnings allowed: W3005 only, redundant DependsOn that aws-cdk-lib itself emits (role before function).
@@ -139,10 +142,9 @@ describe('npm run synth', () => {
     expect(summary.text.indexOf(section)).toBeLessThan(summary.text.indexOf('proxysql.cnf each ProxySQL task renders'));
   });
 
-  test('works as the npm script, offline and without AWS credentials', () => {
+  test('works as the npm script, offline and without AWS credentials', async () => {
     const env = { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: 'none-such', CDK_VALIDATION: 'false' };
-    const root = path.join(__dirname, '..', '..');
-    const out = execFileSync(path.join(root, 'node_modules', '.bin', 'tsx'), [path.join(root, 'app', 'synth.ts')], { env, encoding: 'utf8', cwd: tmp });
+    const out = await output(TSX, [path.join(ROOT, 'app', 'synth.ts')], { env, cwd: tmp });
     expect(out).toMatch(/Synthesized the reference architecture/);
     expect(out).toMatch(/mysql_aws_aurora_hostgroups=/);
     expect(out).toMatch(/Monthly cost of ServerlessProxySql: us-east-1 .*\n[\s\S]*TOTAL always on/);

@@ -4,11 +4,11 @@
  * own and a Docker that fails if anyone calls it. Both of the app's stacks must synthesize and the installed CLI
  * must run. Slow by nature (a jsii build and an npm install, ~30 s): one file, run once.
  */
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { output } from '../../local/run';
 
 const ROOT = path.join(__dirname, '..', '..');
 const rootPackage = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
@@ -27,14 +27,15 @@ let work: string;
 let packed: PackResult;
 let appDir: string;
 
-function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): string {
-  return execFileSync(command, args, { cwd, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 });
-}
+// Asynchronous: npm pack and install take minutes on a busy machine, longer than vitest's RPC timeout (local/run.ts),
+// and so does each test's child process, longer than the suite's 60 s test timeout.
+const SLOW_MS = 300_000;
+const run = (command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<string> => output(command, args, { cwd, env });
 
-beforeAll(() => {
+beforeAll(async () => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'serverless-proxysql-package-'));
   // prepack prints the build's output on stdout before npm's JSON: the JSON is the last top-level array.
-  const out = run('npm', ['pack', '--json', '--pack-destination', work], ROOT);
+  const out = await run('npm', ['pack', '--json', '--pack-destination', work], ROOT);
   const results = JSON.parse(out.slice(out.lastIndexOf('\n[\n') + 1)) as PackResult[];
   packed = results[0];
 
@@ -42,7 +43,7 @@ beforeAll(() => {
   fs.mkdirSync(appDir);
   fs.writeFileSync(path.join(appDir, 'package.json'), JSON.stringify({ name: 'consumer-app', version: '1.0.0', private: true }));
   // The versions this repository tests with; --prefer-offline takes them from npm's cache when it has them.
-  run(
+  await run(
     'npm',
     [
       'install',
@@ -55,7 +56,7 @@ beforeAll(() => {
     ],
     appDir,
   );
-}, 300_000);
+}, SLOW_MS);
 
 afterAll(() => {
   if (work) fs.rmSync(work, { recursive: true, force: true });
@@ -102,7 +103,7 @@ describe('the tarball', () => {
     expect(stray).toEqual([]);
   });
 
-  test('says what the library needs from the app: aws-cdk-lib and constructs as peer dependencies', () => {
+  test('says what the library needs from the app: aws-cdk-lib and constructs as peer dependencies', async () => {
     const manifest = JSON.parse(fs.readFileSync(path.join(appDir, 'node_modules', rootPackage.name, 'package.json'), 'utf8')) as {
       peerDependencies: Record<string, string>;
       dependencies: Record<string, string>;
@@ -110,35 +111,35 @@ describe('the tarball', () => {
     expect(Object.keys(manifest.peerDependencies).sort()).toEqual(['aws-cdk-lib', 'constructs']);
     expect(manifest.dependencies).not.toHaveProperty('aws-cdk-lib');
     // One aws-cdk-lib in the app: the library uses the app's own (no `Vpc` is not assignable to `IVpc`).
-    const copies = run('npm', ['ls', 'aws-cdk-lib', '--all', '--parseable'], appDir).trim().split('\n');
+    const copies = (await run('npm', ['ls', 'aws-cdk-lib', '--all', '--parseable'], appDir)).trim().split('\n');
     expect(copies).toEqual([path.join(appDir, 'node_modules', 'aws-cdk-lib')]);
-  });
+  }, SLOW_MS);
 });
 
-test('API.md is the reference jsii-docgen makes of this build (npm run docs:api)', () => {
+test('API.md is the reference jsii-docgen makes of this build (npm run docs:api)', async () => {
   const fresh = path.join(work, 'API.md');
-  run(process.execPath, [require.resolve('jsii-docgen/bin/jsii-docgen'), '-o', fresh], ROOT);
+  await run(process.execPath, [require.resolve('jsii-docgen/bin/jsii-docgen'), '-o', fresh], ROOT);
   const stale = fs.readFileSync(path.join(ROOT, 'API.md'), 'utf8') !== fs.readFileSync(fresh, 'utf8');
   expect(stale, 'API.md is stale: run `npm run docs:api` and commit it').toBe(false);
-});
+}, SLOW_MS);
 
-test('jsii-pacmak generates the Python package from this build', () => {
+test('jsii-pacmak generates the Python package from this build', async () => {
   const out = path.join(work, 'jsii-dist');
-  run(process.execPath, [require.resolve('jsii-pacmak/bin/jsii-pacmak'), '--targets', 'python', '--code-only', '-o', out], ROOT);
+  await run(process.execPath, [require.resolve('jsii-pacmak/bin/jsii-pacmak'), '--targets', 'python', '--code-only', '-o', out], ROOT);
   const python = path.join(out, 'python');
   const init = fs.readFileSync(path.join(python, 'src', 'serverless_proxysql', '__init__.py'), 'utf8');
   expect(init).toMatch(/^class ProxySqlService\($/m);
   expect(init).toMatch(/def grant_connect\(/);
   expect(init).toMatch(/^class QueryDestination\(enum\.Enum\):$/m);
   expect(fs.readFileSync(path.join(python, 'setup.py'), 'utf8')).toMatch(/"aws-cdk-lib>=2\.276\.0, <3\.0\.0"/);
-});
+}, SLOW_MS);
 
 describe('a fresh CDK app with the package installed', () => {
-  test('has no esbuild of its own, type-checks against the shipped types, and synthesizes both stacks without Docker', () => {
+  test('has no esbuild of its own, type-checks against the shipped types, and synthesizes both stacks without Docker', async () => {
     expect(fs.existsSync(path.join(appDir, 'node_modules', 'esbuild'))).toBe(false);
     fs.writeFileSync(path.join(appDir, 'app.ts'), fs.readFileSync(path.join(__dirname, 'consumer-app.ts.txt'), 'utf8'));
     // Compiled with this repository's TypeScript against the app's node_modules only.
-    run(
+    await run(
       process.execPath,
       [require.resolve('typescript/bin/tsc'), '--strict', '--target', 'ES2022', '--module', 'commonjs', '--moduleResolution', 'node', '--skipLibCheck', '--types', 'node', '--typeRoots', path.join(ROOT, 'node_modules', '@types'), 'app.ts'],
       appDir,
@@ -148,7 +149,7 @@ describe('a fresh CDK app with the package installed', () => {
     fs.writeFileSync(fakeDocker, `#!/bin/sh\necho "$@" >> '${dockerCalls}'\nexit 1\n`, { mode: 0o755 });
     const outdir = path.join(work, 'cdk.out');
     // From another working directory, with no PATH to this repository's tools.
-    run(process.execPath, [path.join(appDir, 'app.js'), outdir], os.tmpdir(), {
+    await run(process.execPath, [path.join(appDir, 'app.js'), outdir], os.tmpdir(), {
       PATH: `${path.dirname(process.execPath)}:/usr/bin:/bin`,
       HOME: process.env.HOME,
       CDK_DOCKER: fakeDocker,
@@ -172,11 +173,11 @@ describe('a fresh CDK app with the package installed', () => {
       .map((f) => path.join(outdir, f.source.path, 'index.js'))
       .filter((file) => fs.existsSync(file) && fs.readFileSync(file).equals(shipped));
     expect(staged).toHaveLength(1);
-  });
+  }, SLOW_MS);
 
-  test('runs the installed CLI', () => {
-    const cnf = run(path.join(appDir, 'node_modules', '.bin', 'serverless-proxysql'), ['render', '--writer', 'db.internal:3306', '--user', 'app'], appDir);
+  test('runs the installed CLI', async () => {
+    const cnf = await run(path.join(appDir, 'node_modules', '.bin', 'serverless-proxysql'), ['render', '--writer', 'db.internal:3306', '--user', 'app'], appDir);
     expect(cnf).toMatch(/mysql_servers\s*=/);
     expect(cnf).toContain('db.internal');
-  });
+  }, SLOW_MS);
 });

@@ -3,11 +3,11 @@
  * unhealthy when a configured user is missing or a backend refuses the application user's password, and still
  * healthy while the database itself is down.
  */
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run } from '../../local/run';
 import { DEPLOYMENT_FAILURE_FILTER_PATTERN } from '../../src/config/deployment-alarm';
 import { regexFilterMatches } from '../support/cloudwatch-filter';
 import { Lab, startLab } from './harness';
@@ -22,8 +22,8 @@ describe('container health check through a real ProxySQL', () => {
   afterAll(async () => lab?.stop());
 
   // As ECS runs CMD-SHELL: /bin/sh -c <text>, with the container's environment (the injected admin password).
-  function check(env: Record<string, string> = {}): { code: number | null; stderr: string } {
-    const run = spawnSync('/bin/sh', ['-c', SCRIPT], {
+  async function check(env: Record<string, string> = {}): Promise<{ code: number | null; stderr: string }> {
+    const result = await run('/bin/sh', ['-c', SCRIPT], {
       env: {
         PATH: process.env.PATH,
         PROXYSQL_ADMIN_PASSWORD: lab.proxy.adminPassword,
@@ -35,24 +35,23 @@ describe('container health check through a real ProxySQL', () => {
         PROXYSQL_USER_PASSWORD_0: lab.proxy.password,
         ...env,
       },
-      encoding: 'utf8',
-      timeout: 10_000,
+      timeoutMs: 10_000,
     });
-    return { code: run.status, stderr: run.stderr };
+    return { code: result.status, stderr: result.stderr };
   }
 
-  it('is healthy as deployed', () => {
-    expect(check()).toEqual({ code: 0, stderr: '' });
+  it('is healthy as deployed', async () => {
+    expect(await check()).toEqual({ code: 0, stderr: '' });
   });
 
-  it('is unhealthy when fewer users are loaded than configured', () => {
-    const result = check({ PROXYSQL_EXPECTED_USERS: '2' });
+  it('is unhealthy when fewer users are loaded than configured', async () => {
+    const result = await check({ PROXYSQL_EXPECTED_USERS: '2' });
     expect(result.code).toBe(1);
     expect(result.stderr).toBe('proxysql-healthcheck: 1 of 2 application users loaded: ProxySQL dropped a user from its configuration\n');
   });
 
-  it('is unhealthy when the admin password is wrong (the admin interface does not answer)', () => {
-    const result = check({ PROXYSQL_ADMIN_PASSWORD: 'not-it' });
+  it('is unhealthy when the admin password is wrong (the admin interface does not answer)', async () => {
+    const result = await check({ PROXYSQL_ADMIN_PASSWORD: 'not-it' });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('proxysql-healthcheck: the admin interface does not answer');
     expect(result.stderr).not.toContain(lab.proxy.adminPassword);
@@ -68,7 +67,7 @@ describe('container health check through a real ProxySQL', () => {
     const replica = lab.topology.replica!;
     const rroot = await mysql.createConnection({ host: replica.host, port: replica.port, user: replica.rootUser, password: replica.rootPassword });
     await rroot.query(`KILL USER ${rroot.escape(lab.proxy.user)}`);
-    const result = check();
+    const result = await check();
     expect(result.code).toBe(1);
     expect(result.stderr).toBe(
       `proxysql-healthcheck: user 0 (${lab.proxy.user}) cannot log in through ProxySQL to the database: access denied (wrong password or grants)\n`,
@@ -88,7 +87,7 @@ describe('container health check through a real ProxySQL', () => {
   it('stays healthy while the database is down: connection errors are not configuration errors', async () => {
     await lab.topology.stop();
     const started = Date.now();
-    expect(check()).toEqual({ code: 0, stderr: '' });
+    expect(await check()).toEqual({ code: 0, stderr: '' });
     // the login check is bounded (3 s a user), inside the health check's timeout
     expect(Date.now() - started).toBeLessThan(5000);
   });

@@ -101,13 +101,13 @@ describe('session state through a real ProxySQL', () => {
 
 describe('authenticated backend TLS through a real ProxySQL', () => {
   it('with a CA that did not sign the servers, ProxySQL reaches no backend (the monitor reports the chain error)', async () => {
-    const { execFileSync } = await import('node:child_process');
+    const { output } = await import('../../local/run');
     const fs = await import('node:fs');
     const os = await import('node:os');
     const path = await import('node:path');
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wrong-ca-'));
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=not the RDS CA',
-      '-keyout', path.join(dir, 'k.pem'), '-out', path.join(dir, 'ca.pem')], { stdio: 'pipe' });
+    await output('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=not the RDS CA',
+      '-keyout', path.join(dir, 'k.pem'), '-out', path.join(dir, 'ca.pem')]);
     const wrong = fs.readFileSync(path.join(dir, 'ca.pem'), 'utf8');
     fs.rmSync(dir, { recursive: true, force: true });
     await expect(startLab({ backendCa: wrong, startTimeoutMs: 12_000 })).rejects.toThrow(/self-signed certificate in certificate chain/);

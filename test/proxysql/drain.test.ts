@@ -8,6 +8,38 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, Lab, startLab } from './harness';
 import { descendants } from '../../local/proxysql';
 
+/** `count` idle sessions (their close times recorded) and one session inside a transaction that updated `table`. */
+async function idleSessionsAndTransaction(lab: Lab, table: string, count: number) {
+  const { proxy } = lab;
+  const setup = await connect(proxy);
+  await setup.query(`CREATE TABLE IF NOT EXISTS ${table} (id INT PRIMARY KEY, n INT)`);
+  await setup.query(`INSERT INTO ${table} VALUES (1, 0) ON DUPLICATE KEY UPDATE n = 0`);
+  await setup.end();
+  const idle = await Promise.all(Array.from({ length: count }, () => connect(proxy)));
+  await Promise.all(idle.map((c) => c.query('SELECT 1')));
+  const closedAt: number[] = [];
+  for (const c of idle) {
+    c.on('error', () => undefined);
+    c.on('end', () => closedAt.push(Date.now()));
+  }
+  const inTransaction = await connect(proxy);
+  await inTransaction.query('BEGIN');
+  await inTransaction.query(`UPDATE ${table} SET n = n + 1 WHERE id = 1`);
+  return { idle, closedAt, inTransaction };
+}
+
+/** The committed counter of `table`, read on the primary directly. */
+async function committedCount(lab: Lab, table: string): Promise<number> {
+  const { primary } = lab.topology;
+  const root = await mysql.createConnection({ host: primary.host, port: primary.port, user: primary.rootUser, password: primary.rootPassword });
+  try {
+    const [rows] = await root.query<mysql.RowDataPacket[]>(`SELECT n FROM app.${table} WHERE id = 1`);
+    return Number(rows[0].n);
+  } finally {
+    await root.end();
+  }
+}
+
 describe('drain through a real ProxySQL', () => {
   let lab: Lab;
   beforeAll(async () => {
@@ -31,21 +63,7 @@ describe('drain through a real ProxySQL', () => {
 
   it('finishes the running statement and the open transaction, closes idle sessions within 2 s, exits within 3 s of the last statement', async () => {
     const { proxy } = lab;
-    const setup = await connect(proxy);
-    await setup.query('CREATE TABLE IF NOT EXISTS drain_t (id INT PRIMARY KEY, n INT)');
-    await setup.query('INSERT INTO drain_t VALUES (1, 0) ON DUPLICATE KEY UPDATE n = 0');
-    await setup.end();
-
-    const idle = await Promise.all(Array.from({ length: 20 }, () => connect(proxy)));
-    await Promise.all(idle.map((c) => c.query('SELECT 1')));
-    const closedAt: number[] = [];
-    for (const c of idle) {
-      c.on('error', () => undefined);
-      c.on('end', () => closedAt.push(Date.now()));
-    }
-    const inTransaction = await connect(proxy);
-    await inTransaction.query('BEGIN');
-    await inTransaction.query('UPDATE drain_t SET n = n + 1 WHERE id = 1');
+    const { idle, closedAt, inTransaction } = await idleSessionsAndTransaction(lab, 'drain_t', 20);
     const running = await connect(proxy);
     const sleeping = running.query('SELECT SLEEP(1.2) AS s');
 
@@ -70,11 +88,7 @@ describe('drain through a real ProxySQL', () => {
     expect(exitAt - lastStatementAt).toBeLessThan(3000);
     expect(code).toBe(0);
     // The committed transaction is there (read from the primary directly).
-    const { primary } = lab.topology;
-    const root = await mysql.createConnection({ host: primary.host, port: primary.port, user: primary.rootUser, password: primary.rootPassword });
-    const [rows] = await root.query<mysql.RowDataPacket[]>('SELECT n FROM app.drain_t WHERE id = 1');
-    await root.end();
-    expect(Number(rows[0].n)).toBe(2);
+    expect(await committedCount(lab, 'drain_t')).toBe(2);
     for (const c of [inTransaction, running]) c.destroy();
   });
 });
@@ -119,20 +133,7 @@ describe('drain through a real ProxySQL: a long transaction', () => {
  */
 async function drainWithIdleSessions(lab: Lab): Promise<{ closedMs: number[]; code: number | null }> {
   const { proxy } = lab;
-  const setup = await connect(proxy);
-  await setup.query('CREATE TABLE IF NOT EXISTS drain_idle (id INT PRIMARY KEY, n INT)');
-  await setup.query('INSERT INTO drain_idle VALUES (1, 0) ON DUPLICATE KEY UPDATE n = 0');
-  await setup.end();
-  const idle = await Promise.all(Array.from({ length: 24 }, () => connect(proxy)));
-  await Promise.all(idle.map((c) => c.query('SELECT 1')));
-  const closedAt: number[] = [];
-  for (const c of idle) {
-    c.on('error', () => undefined);
-    c.on('end', () => closedAt.push(Date.now()));
-  }
-  const inTransaction = await connect(proxy);
-  await inTransaction.query('BEGIN');
-  await inTransaction.query('UPDATE drain_idle SET n = n + 1 WHERE id = 1');
+  const { idle, closedAt, inTransaction } = await idleSessionsAndTransaction(lab, 'drain_idle', 24);
   await new Promise((r) => setTimeout(r, 1500));
   const running = await connect(proxy);
   const sleeping = running.query('SELECT SLEEP(4) AS s');
@@ -147,11 +148,7 @@ async function drainWithIdleSessions(lab: Lab): Promise<{ closedMs: number[]; co
   expect(Number(slept[0].s)).toBe(0);
   const code = await exited;
   await new Promise((r) => setTimeout(r, 100));
-  const { primary } = lab.topology;
-  const root = await mysql.createConnection({ host: primary.host, port: primary.port, user: primary.rootUser, password: primary.rootPassword });
-  const [rows] = await root.query<mysql.RowDataPacket[]>('SELECT n FROM app.drain_idle WHERE id = 1');
-  await root.end();
-  expect(Number(rows[0].n)).toBe(2);
+  expect(await committedCount(lab, 'drain_idle')).toBe(2);
   for (const c of [inTransaction, running]) c.destroy();
   expect(closedAt).toHaveLength(idle.length);
   return { closedMs: closedAt.map((at) => at - termAt).sort((a, b) => a - b), code };

@@ -39,6 +39,8 @@ export interface ProxySqlRunOptions {
   idleThreads?: boolean;
   /** `--read-consistency MODE`: the construct's readConsistency, to compare a mode with another side by side. */
   readConsistency?: `${ReadConsistency}`;
+  /** `--keep-connection-for-last-insert-id`: the construct's keepConnectionForLastInsertId, to weigh its cost. */
+  keepConnectionForLastInsertId?: boolean;
 }
 
 export interface Endpoint {
@@ -133,6 +135,7 @@ Through a real ProxySQL (with --local only; none ships with the project)
   --backend-tls on|off      TLS from ProxySQL to MariaDB (default on, as deployed; the app user has REQUIRE SSL)
   --proxysql-var NAME=VALUE override one mysql_variables setting (without mysql-), repeatable: to probe a choice
   --max-backend-connections N   the per-server pool cap (mysql_servers.max_connections; default the construct's)
+  --keep-connection-for-last-insert-id   the construct's keepConnectionForLastInsertId (default off), to weigh it
   --read-consistency MODE   read-your-writes | writer-only | eventual (the construct's readConsistency; default
                             read-your-writes)
   --idle-threads on|off     idle client sessions on ProxySQL's idle threads (the construct's idleThreads; default on)
@@ -255,6 +258,7 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
         'proxysql-var': { type: 'string', multiple: true },
         'max-backend-connections': { type: 'string' },
         'read-consistency': { type: 'string' },
+        'keep-connection-for-last-insert-id': { type: 'boolean' },
         'idle-threads': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -363,6 +367,10 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     if (!proxysql) throw new BenchArgError('--read-consistency needs --proxysql FILE (a proxysql binary).');
     check('--read-consistency', readConsistencyProblem(values['read-consistency']), toArgError);
     proxysql.readConsistency = values['read-consistency'] as `${ReadConsistency}`;
+  }
+  if (values['keep-connection-for-last-insert-id']) {
+    if (!proxysql) throw new BenchArgError('--keep-connection-for-last-insert-id needs --proxysql FILE (a proxysql binary).');
+    proxysql.keepConnectionForLastInsertId = true;
   }
   if (values['idle-threads'] !== undefined) {
     if (!proxysql) throw new BenchArgError('--idle-threads needs --proxysql FILE (a proxysql binary).');

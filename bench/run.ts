@@ -136,6 +136,7 @@ export async function runBenchmark(opts: BenchOptions, hooks: RunHooks = {}): Pr
           spec: {
             ...(opts.proxysql.maxBackendConnectionsPerServer ? { maxBackendConnectionsPerServer: opts.proxysql.maxBackendConnectionsPerServer } : {}),
             ...(opts.proxysql.readConsistency ? { readConsistency: opts.proxysql.readConsistency } : {}),
+            ...(opts.proxysql.keepConnectionForLastInsertId ? { keepConnectionForLastInsertId: true } : {}),
           },
           baseDir: os.tmpdir(),
           keepLogAs: opts.json && opts.json !== '-' ? `${opts.json}.proxysql.log` : undefined,

@@ -282,3 +282,19 @@ describe('render: the RDS CAs for authenticated TLS, as the construct does', () 
     expect(rdsRegionOf(backend as never)).toBe(region);
   });
 });
+
+describe('render --config: mysqlVariables that log what clients send', () => {
+  test('are rendered with a warning naming the variable, as the construct warns', () => {
+    const file = configFile({ mysqlVariables: { eventslog_filename: 'queries.log' } });
+    const result = renderCommand([...ENDPOINT_ARGS, '--config', file], ENV);
+    expect(result.exitCode).toBe(0);
+    expect(result.stderr).toContain(`warning: --config ${file}: mysqlVariables.eventslog_filename: logs every client statement's text, data values included`);
+  });
+
+  test('a CA path of its own is refused: backendCa sets it', () => {
+    const file = configFile({ mysqlVariables: { ssl_p2s_ca: '/etc/ssl/other.pem' } });
+    const result = renderCommand([...ENDPOINT_ARGS, '--config', file], ENV);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toMatch(/mysqlVariables\.ssl_p2s_ca: set by the construct \(set backendCa instead/);
+  });
+});

@@ -21,7 +21,7 @@ import { auroraInstanceDomain, auroraInstanceEndpoint } from '../src/config/auro
 import { BackendSpec, buildProxySqlConfig, ProxySqlConfigSpec, userPasswordEnv } from '../src/config/build';
 import { SecretPlaceholder } from '../src/config/model';
 import { QueryRuleError } from '../src/config/query-rules';
-import { caBundleProblem, UniqueNames } from '../src/config/rules';
+import { caBundleProblem, riskyMysqlVariableWarning, UniqueNames } from '../src/config/rules';
 import { BACKEND_TLS_UNVERIFIED, rdsCaBundle, rdsRegionOf } from '../src/config/rds-ca';
 import { renderProxySqlConfig } from '../src/config/render';
 import { findPlaceholders, maskSecrets, placeholderText, secretValueProblem, substituteSecrets } from '../src/config/secrets';
@@ -169,6 +169,10 @@ export function parseRenderArgs(args: readonly string[]): RenderArgs {
     warnings.push(
       `warning: --admin ${admin.host}:${admin.port} is not a loopback address: ProxySQL's admin interface, which shows every password in clear (mysql_users, the monitor's) and can change the whole configuration, would listen where other machines reach it; a deploy keeps it on 127.0.0.1`,
     );
+  }
+  for (const [name, value] of Object.entries(config.mysqlVariables ?? {})) {
+    const risky = riskyMysqlVariableWarning(name, value);
+    if (risky !== undefined) warnings.push(`warning: --config ${configPath}: ${risky}`);
   }
   const datadir = parsed.withDefault('datadir');
   if (!datadir.startsWith('/') || /["\n\r\\]/.test(datadir)) {

@@ -8,7 +8,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { DEFAULT_APP_PRIVILEGES, DEFAULT_APP_USER, DEFAULT_BACKEND_TLS, DEFAULT_MAX_BACKEND_CONNECTIONS_PER_SERVER, DEFAULT_MAX_REPLICA_LAG_SECONDS } from './constants';
 import { ASSUMED_DATABASE_MAX_CONNECTIONS, describeBudget, writerConnectionBudget } from './config/connection-budget';
-import { check, managedUsernameProblem, mysqlVariableProblem, RANGES, rangeProblem, readConsistencyProblem, schemaProblem, UniqueNames, unknownMysqlVariableProblem } from './config/rules';
+import { check, managedUsernameProblem, mysqlVariableProblem, RANGES, rangeProblem, readConsistencyProblem, riskyMysqlVariableWarning, schemaProblem, UniqueNames, unknownMysqlVariableProblem } from './config/rules';
 import { buildQueryRules } from './config/query-rules';
 import { ReadConsistency } from './config/session-state';
 import { ProxySqlBackendConfig } from './proxysql-backend';
@@ -263,6 +263,10 @@ export function warnAboutChoices(scope: IConstruct, props: ProxySqlServiceProps,
       const unknown = unknownMysqlVariableProblem(name);
       if (unknown !== undefined) warn('unknownMysqlVariable', `${PROPS}.mysqlVariables.${name}: ${unknown}, unless the image you gave has it.`);
     }
+  }
+  for (const [name, value] of Object.entries(props.mysqlVariables ?? {})) {
+    const risky = riskyMysqlVariableWarning(name, value);
+    if (risky !== undefined) warn('riskyMysqlVariable', `${PROPS}.${risky}`);
   }
   warnAboutConnectionBudget(warn, props, settings, bootstrapEnabled);
   if (!Token.isUnresolved(settings.desiredCount) && settings.desiredCount < 2) {

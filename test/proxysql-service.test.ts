@@ -741,3 +741,23 @@ describe('the rendered configuration fits the task definition', () => {
     expect(() => auroraProxy({ readYourWritesStatements: 15 })).not.toThrow();
   });
 });
+
+describe('mysqlVariables that weaken TLS or log what clients send (issue 18)', () => {
+  test.each([
+    ['ssl_p2s_ca', '/etc/ssl/other.pem', /ProxySqlServiceProps\.mysqlVariables\.ssl_p2s_ca: set by the construct \(set backendCa instead/],
+    ['ssl_p2s_capath', '/etc/ssl', /ProxySqlServiceProps\.mysqlVariables\.ssl_p2s_capath: set by the construct \(set backendCa instead/],
+    ['auto_increment_delay_multiplex', 5, /mysqlVariables\.auto_increment_delay_multiplex: set by the construct \(set keepConnectionForLastInsertId instead/],
+  ])('%s is refused, naming the prop that sets it', (name, value, message) => {
+    expect(() => auroraProxy({ mysqlVariables: { [name]: value } })).toThrow(message);
+  });
+
+  test('query logging and a cipher list are accepted with a warning naming the variable; turning logging off is not warned about', () => {
+    const { stack } = auroraProxy({ mysqlVariables: { eventslog_filename: 'queries.log', auditlog_filename: 'audit.log', ssl_p2s_cipher: 'AES128-SHA', eventslog_default_log: 0 } });
+    const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('riskyMysqlVariable')).map((w) => String(w.entry.data));
+    expect(warnings).toHaveLength(3);
+    expect(warnings.join('\n')).toMatch(/ProxySqlServiceProps\.mysqlVariables\.eventslog_filename: logs every client statement's text, data values included/);
+    expect(warnings.join('\n')).toMatch(/mysqlVariables\.auditlog_filename: logs every client login/);
+    expect(warnings.join('\n')).toMatch(/mysqlVariables\.ssl_p2s_cipher: restricts the ciphers of TLS to the database/);
+    expect(warnings.join('\n')).not.toMatch(/eventslog_default_log/);
+  });
+});

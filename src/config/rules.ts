@@ -295,7 +295,32 @@ export const CONSTRUCT_OWNED_VARIABLES: Readonly<Record<string, string>> = {
   interfaces: 'the load balancer forwards to port 6033',
   query_processor_regex: 'query rules are validated with RE2 at synth, so ProxySQL must run RE2',
   have_ssl: 'set clientTls instead',
+  // TLS to the database is verified against the CAs the construct delivers; another CA file here would silently
+  // trust someone else's chain or none.
+  ssl_p2s_ca: 'set backendCa instead: the construct delivers the RDS CAs and ProxySQL verifies the chain with them',
+  ssl_p2s_capath: 'set backendCa instead: the construct delivers the RDS CAs and ProxySQL verifies the chain with them',
+  auto_increment_delay_multiplex: 'set keepConnectionForLastInsertId instead (docs/clients.md weighs it)',
+  auto_increment_delay_multiplex_timeout_ms: 'set keepConnectionForLastInsertId instead (docs/clients.md weighs it)',
 };
+
+/**
+ * `mysqlVariables` the construct accepts but warns about: they write what clients send, data values included, to
+ * files on the task's disk (gone with the task, readable with ECS Exec), or weaken TLS to the database.
+ */
+export const RISKY_MYSQL_VARIABLES: Readonly<Record<string, string>> = {
+  eventslog_filename: "logs every client statement's text, data values included, to a file in the task",
+  eventslog_default_log: "logs every client statement's text, data values included, when eventslog_filename is set",
+  auditlog_filename: 'logs every client login and its source address to a file in the task',
+  ssl_p2s_cipher: 'restricts the ciphers of TLS to the database: a weak list weakens every backend connection',
+};
+
+/** A warning for a risky `mysqlVariables` entry that turns the feature on, or undefined. */
+export function riskyMysqlVariableWarning(name: string, value: unknown): string | undefined {
+  const risk = RISKY_MYSQL_VARIABLES[name];
+  if (risk === undefined) return undefined;
+  const off = value === false || value === 0 || value === '' || (typeof value === 'string' && /^(false|0)$/i.test(value.trim()));
+  return off ? undefined : `mysqlVariables.${name}: ${risk}; remove it unless you mean it`;
+}
 
 /** Where a user reads what each variable does (ProxySQL's documentation of the `mysql-` variables). */
 export const MYSQL_VARIABLES_DOC = 'https://proxysql.com/documentation/global-variables/mysql-variables/';

@@ -1,6 +1,8 @@
 // The props named after rds.DatabaseProxy's (issue 20, item 4): each renders its ProxySQL setting, and each bad
 // input is refused naming the construct, the prop and why. The table of every DatabaseProxy prop is in
 // docs/architecture.md, "From RDS Proxy".
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -127,5 +129,29 @@ describe('RDS Proxy knobs: bad inputs are refused naming the prop', () => {
   test('the longest valid proxyName is taken', () => {
     const { template } = auroraProxy(() => ({ proxyName: `a${'-'.repeat(30)}b` }));
     template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', { Name: `a${'-'.repeat(30)}b` });
+  });
+});
+
+describe('docs/architecture.md, "From RDS Proxy", maps every rds.DatabaseProxy prop', () => {
+  /** The props of DatabaseProxyOptions and DatabaseProxyProps in the installed aws-cdk-lib's declarations. */
+  function databaseProxyProps(): string[] {
+    const dts = fs.readFileSync(path.join(path.dirname(require.resolve('aws-cdk-lib/package.json')), 'aws-rds', 'lib', 'proxy.d.ts'), 'utf8');
+    return ['DatabaseProxyOptions', 'DatabaseProxyProps'].flatMap((name) => {
+      const body = new RegExp(`export interface ${name}\\b[^{]*\\{([\\s\\S]*?)\\n\\}`).exec(dts)?.[1];
+      if (body === undefined) throw new Error(`no interface ${name} in proxy.d.ts`);
+      return [...body.matchAll(/^ {4}readonly (\w+)\??:/gm)].map((m) => m[1]);
+    });
+  }
+
+  test('each prop is in the first column of the table', () => {
+    const doc = fs.readFileSync(path.join(__dirname, '..', 'docs', 'architecture.md'), 'utf8');
+    const section = doc.slice(doc.indexOf('## From RDS Proxy'));
+    const firstColumn = section
+      .split('\n')
+      .filter((line) => line.startsWith('| `'))
+      .flatMap((line) => [...line.split('|')[1].matchAll(/`(\w+)/g)].map((m) => m[1]));
+    const props = databaseProxyProps();
+    expect(props).toEqual(expect.arrayContaining(['borrowTimeout', 'idleClientTimeout', 'initQuery', 'requireTLS', 'securityGroups', 'dbProxyName', 'proxyTarget']));
+    expect(props.filter((p) => !firstColumn.includes(p))).toEqual([]);
   });
 });

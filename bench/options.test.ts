@@ -230,7 +230,7 @@ describe('parseBenchArgs: through a real ProxySQL', () => {
 describe('construct choices the bench can weigh', () => {
   it('--read-consistency and --keep-connection-for-last-insert-id pass to the render; both need --proxysql', () => {
     const o = parseBenchArgs(['--local', '--proxysql', '/opt/p/proxysql', '--read-consistency', 'eventual', '--keep-connection-for-last-insert-id']);
-    expect(o.proxysql).toMatchObject({ readConsistency: 'eventual', keepConnectionForLastInsertId: true });
+    expect(o).toMatchObject({ proxysql: { readConsistency: 'eventual', keepConnectionForLastInsertId: true } });
     expect(() => parseBenchArgs(['--local', '--keep-connection-for-last-insert-id'])).toThrow(/--keep-connection-for-last-insert-id needs --proxysql FILE/);
     expect(() => parseBenchArgs(['--local', '--proxysql', '/p', '--read-consistency', 'strong'])).toThrow(/--read-consistency: must be one of 'read-your-writes', 'writer-only', 'eventual', got 'strong'/);
     expect(() => parseBenchArgs(['--local', '--proxysql', '/p', '--proxysql-var', 'auto_increment_delay_multiplex=5'])).toThrow(/set keepConnectionForLastInsertId instead/);

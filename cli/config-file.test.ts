@@ -12,6 +12,14 @@ describe('--config keys are the construct props', () => {
     expect(() => checkConfigObject({ [key]: value }, at)).toThrow(message);
   });
 
+  test("RDS Proxy's knobs are read in whole seconds and SQL text", () => {
+    expect(checkConfigObject({ borrowTimeout: 120, idleClientTimeout: 340, initQuery: 'SET SESSION innodb_lock_wait_timeout=5' }, at)).toEqual({
+      borrowTimeout: 120,
+      idleClientTimeout: 340,
+      initQuery: 'SET SESSION innodb_lock_wait_timeout=5',
+    });
+  });
+
   test('an unknown key is an error listing the keys', () => {
     expect(() => checkConfigObject({ backendTLS: true }, at)).toThrow(`${at}: unknown key 'backendTLS'; the keys are ${CONFIG_KEY_NAMES.join(', ')}`);
   });
@@ -29,6 +37,14 @@ describe('--config keys are the construct props', () => {
     [{ queryRules: {} }, 'queryRules: must be an array of rules'],
     [{ mysqlVariables: [] }, 'mysqlVariables: must be an object'],
     [[], 'expected a JSON object'],
+    [{ borrowTimeout: 0 }, 'borrowTimeout: must be a whole number of seconds from 1 to 3600, got 0'],
+    [{ borrowTimeout: 2.5 }, 'borrowTimeout: must be a whole number of seconds from 1 to 3600, got 2.5'],
+    [{ idleClientTimeout: 1800 }, 'idleClientTimeout: must be a whole number of seconds from 1 to 340, got 1800: the load balancer drops a TCP flow idle for 350 s without telling either end'],
+    [{ idleClientTimeout: '60' }, "idleClientTimeout: must be a whole number of seconds from 1 to 340, got '60'"],
+    [{ initQuery: 'SET time_zone="+00:00"' }, "initQuery: must not contain a double quote, a line break or '{{secret:'"],
+    [{ initQuery: '' }, 'initQuery: is empty: leave it out for no init query'],
+    [{ initQuery: 5 }, 'initQuery: must be SQL text, got 5'],
+    [{ borrowTimeout: 30, mysqlVariables: { connect_timeout_server_max: 5000 } }, 'mysqlVariables.connect_timeout_server_max: set by borrowTimeout as well; keep borrowTimeout and remove it from mysqlVariables'],
   ])('%j is refused: %s', (data, message) => {
     expect(() => checkConfigObject(data, at)).toThrow(message);
   });

@@ -4,11 +4,23 @@
  * the key list in `--help` and the table in docs/cli.md. Keys of older releases get an error naming the new key.
  */
 import * as fs from 'node:fs';
-import { DEFAULT_BACKEND_TLS, DEFAULT_MAX_BACKEND_CONNECTIONS_PER_SERVER, DEFAULT_MAX_REPLICA_LAG_SECONDS } from '../src/constants';
+import { DEFAULT_BACKEND_TLS, DEFAULT_BORROW_TIMEOUT_SECONDS, DEFAULT_MAX_BACKEND_CONNECTIONS_PER_SERVER, DEFAULT_MAX_REPLICA_LAG_SECONDS, MAX_IDLE_CLIENT_TIMEOUT_SECONDS } from '../src/constants';
+import { PROP_VARIABLES } from '../src/config/build';
 import { ReplicationCheckType } from '../src/config/model';
 import { QueryRuleInput } from '../src/config/query-rules';
 import { DEFAULT_READ_YOUR_WRITES_STATEMENTS, ReadConsistency } from '../src/config/session-state';
-import { CHECK_TYPES, checkTypeProblem, mysqlVariablesProblem, Range, RANGES, rangeProblem, READ_CONSISTENCY_MODES, readConsistencyProblem } from '../src/config/rules';
+import {
+  CHECK_TYPES,
+  checkTypeProblem,
+  idleClientTimeoutProblem,
+  initQueryProblem,
+  mysqlVariablesProblem,
+  Range,
+  RANGES,
+  rangeProblem,
+  READ_CONSISTENCY_MODES,
+  readConsistencyProblem,
+} from '../src/config/rules';
 import { checkOption, UsageError } from './common';
 
 /** What `--config FILE` may hold. */
@@ -22,6 +34,11 @@ export interface ConfigFile {
   readonly checkType?: `${ReplicationCheckType}`;
   /** Whole seconds (the construct takes a Duration). */
   readonly maxReplicaLag?: number;
+  /** Whole seconds (the construct takes a Duration). */
+  readonly borrowTimeout?: number;
+  /** Whole seconds (the construct takes a Duration). */
+  readonly idleClientTimeout?: number;
+  readonly initQuery?: string;
   readonly backendTls?: boolean;
   readonly clientTls?: boolean;
   readonly maxClientConnections?: number;
@@ -124,6 +141,32 @@ export const CONFIG_KEYS: { readonly [K in keyof ConfigFile]-?: ConfigKeySpec<No
     help: 'replicas lagging more than this are shunned',
     ...wholeNumber(RANGES.maxReplicaLagSeconds),
   },
+  borrowTimeout: {
+    prop: 'borrowTimeout (a Duration; here whole seconds)',
+    default: String(DEFAULT_BORROW_TIMEOUT_SECONDS),
+    help: 'how long a query waits for a backend connection before error 9001 (mysql-connect_timeout_server_max)',
+    ...wholeNumber(RANGES.borrowTimeoutSeconds),
+  },
+  idleClientTimeout: {
+    prop: 'idleClientTimeout (a Duration; here whole seconds)',
+    value: `whole seconds, 1-${MAX_IDLE_CLIENT_TIMEOUT_SECONDS}`,
+    default: String(MAX_IDLE_CLIENT_TIMEOUT_SECONDS),
+    help: "client sessions idle this long are closed (mysql-wait_timeout); under the NLB's 350 s idle timeout",
+    read(value, at) {
+      checkOption(at, idleClientTimeoutProblem(value));
+      return value as number;
+    },
+  },
+  initQuery: {
+    prop: 'initQuery',
+    value: 'SQL text, no double quotes or line breaks',
+    default: 'none',
+    help: 'SQL run on every new backend connection (mysql-init_connect)',
+    read(value, at) {
+      checkOption(at, initQueryProblem(value));
+      return value as string;
+    },
+  },
   backendTls: { prop: 'backendTls', value: 'true | false', default: String(DEFAULT_BACKEND_TLS), help: 'ProxySQL to the database over TLS', read: boolean },
   clientTls: { prop: 'clientTls', value: 'true | false', default: 'false', help: 'offer TLS to clients and require it of the application users', read: boolean },
   maxClientConnections: {
@@ -179,6 +222,13 @@ export function checkConfigObject(data: unknown, where: string): ConfigFile {
     }
     const spec = CONFIG_KEYS[key as keyof ConfigFile] as ConfigKeySpec<unknown>;
     if (value !== undefined) config[key] = spec.read(value, `${where}: ${key}`);
+  }
+  // One place decides each variable, as in the construct: a key and its variable in mysqlVariables as well is refused.
+  for (const [key, variable] of Object.entries(PROP_VARIABLES)) {
+    const overrides = config.mysqlVariables as Record<string, unknown> | undefined;
+    if (config[key] !== undefined && overrides?.[variable] !== undefined) {
+      throw new UsageError(`${where}: mysqlVariables.${variable}: set by ${key} as well; keep ${key} and remove it from mysqlVariables`);
+    }
   }
   return config as ConfigFile;
 }

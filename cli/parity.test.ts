@@ -1,4 +1,7 @@
-import { Stack } from 'aws-cdk-lib';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as rds from 'aws-cdk-lib/aws-rds';
@@ -58,6 +61,26 @@ describe('render ↔ construct parity', () => {
     // THEN both are the same file
     expect(cli.exitCode).toBe(0);
     expect(cli.stdout).toBe(taskFile);
+  });
+
+  test("RDS Proxy's knobs: the props and the --config keys render the same file", () => {
+    const { stack, vpc } = givenStack();
+    const proxy = new ProxySqlService(stack, 'Proxy', {
+      vpc,
+      backend: ProxySqlBackend.endpoints({ writer: { hostname: 'primary.abc.us-east-1.rds.amazonaws.com' }, databaseConnections: new ec2.SecurityGroup(stack, 'Db', { vpc }) }),
+      users: [{ username: 'app', secret: new secretsmanager.Secret(stack, 'App') }],
+      borrowTimeout: Duration.seconds(120),
+      idleClientTimeout: Duration.seconds(60),
+      initQuery: 'SET SESSION innodb_lock_wait_timeout=5',
+    });
+    const env = { PROXYSQL_ADMIN_PASSWORD: 'a', PROXYSQL_MONITOR_PASSWORD: 'm', PROXYSQL_USER_PASSWORD_0: 'u' };
+    const taskFile = substituteSecrets(Stack.of(proxy).resolve(proxy.configTemplate) as string, env);
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'parity-')), 'config.json');
+    fs.writeFileSync(file, JSON.stringify({ borrowTimeout: 120, idleClientTimeout: 60, initQuery: 'SET SESSION innodb_lock_wait_timeout=5' }));
+    const cli = renderCommand(['--writer', 'primary.abc.us-east-1.rds.amazonaws.com:3306', '--user', 'app', '--config', file], env);
+    expect(cli.exitCode).toBe(0);
+    expect(cli.stdout).toBe(taskFile);
+    expect(cli.stdout).toContain('init_connect="SET SESSION innodb_lock_wait_timeout=5"');
   });
 
   test('servers outside RDS with TLS on and no CA: the construct and render both warn backendTlsUnverified', () => {

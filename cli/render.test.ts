@@ -185,6 +185,14 @@ describe('render', () => {
     expect(cnf.mysql_variables).toMatchObject({ threads: 4, max_connections: 500, max_transaction_idle_time: 10000 });
   });
 
+  test("--config: RDS Proxy's knobs render their variables, as the construct's props do", () => {
+    const file = configFile({ borrowTimeout: 120, idleClientTimeout: 60, initQuery: "SET SESSION sql_mode='STRICT_ALL_TABLES'" });
+    const result = renderCommand([...ENDPOINT_ARGS, '--config', file], ENV);
+    expect(result.stderr).toBe(UNVERIFIED);
+    const cnf = parseLibconfig(result.stdout) as Record<string, Record<string, unknown>>;
+    expect(cnf.mysql_variables).toMatchObject({ connect_timeout_server_max: 120000, wait_timeout: 60000, init_connect: "SET SESSION sql_mode='STRICT_ALL_TABLES'" });
+  });
+
   test('an invalid rule in --config fails with the RE2 check message and exit 2', () => {
     const file = configFile({ queryRules: [{ matchDigest: '(?=x)SELECT', destination: 'reader' }] });
     const result = renderCommand([...ENDPOINT_ARGS, '--config', file], ENV);

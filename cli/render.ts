@@ -199,6 +199,9 @@ export function parseRenderArgs(args: readonly string[]): RenderArgs {
     datadir,
     clientTls: config.clientTls,
     mysqlVariableOverrides: config.mysqlVariables,
+    borrowTimeoutSeconds: config.borrowTimeout,
+    idleClientTimeoutSeconds: config.idleClientTimeout,
+    initQuery: config.initQuery,
   };
   return { help: false, spec, masked: parsed.flag('masked'), printBackendCa: parsed.flag('print-backend-ca'), configPath, backendCa, warnings };
 }

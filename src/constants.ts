@@ -101,6 +101,20 @@ export const USER_NAME_ENV_PREFIX = 'PROXYSQL_USER_NAME_';
  */
 export const NLB_TCP_IDLE_TIMEOUT_SECONDS = 350;
 
+/**
+ * The longest idleClientTimeout (ProxySQL's client `wait_timeout`), and its default: 10 s under the NLB's idle
+ * timeout, so that ProxySQL's idle-session pass closes a session before the NLB drops its flow silently (a client
+ * would then learn of it only at its next query, as a broken connection instead of a clean close).
+ */
+export const MAX_IDLE_CLIENT_TIMEOUT_SECONDS = NLB_TCP_IDLE_TIMEOUT_SECONDS - 10;
+
+/**
+ * How long a query waits for a usable backend connection before error 9001 (`mysql-connect_timeout_server_max`),
+ * the default of borrowTimeout: long enough to ride out an Aurora failover's DNS and read_only flip, short enough
+ * that a Lambda invocation learns of an exhausted pool well inside its own timeout.
+ */
+export const DEFAULT_BORROW_TIMEOUT_SECONDS = 10;
+
 /** The MySQL version ProxySQL announces to clients: Aurora MySQL 3.10 (LTS) is compatible with MySQL 8.0.42. */
 export const ANNOUNCED_SERVER_VERSION = '8.0.42';
 

@@ -8,7 +8,8 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { DEFAULT_APP_PRIVILEGES, DEFAULT_APP_USER, DEFAULT_BACKEND_TLS, DEFAULT_MAX_BACKEND_CONNECTIONS_PER_SERVER, DEFAULT_MAX_REPLICA_LAG_SECONDS } from './constants';
 import { ASSUMED_DATABASE_MAX_CONNECTIONS, describeBudget, writerConnectionBudget } from './config/connection-budget';
-import { check, managedUsernameProblem, mysqlVariableProblem, RANGES, rangeProblem, readConsistencyProblem, riskyMysqlVariableWarning, schemaProblem, UniqueNames, unknownMysqlVariableProblem } from './config/rules';
+import { check, idleClientTimeoutProblem, initQueryProblem, managedUsernameProblem, mysqlVariableProblem, proxyNameProblem, RANGES, rangeProblem, readConsistencyProblem, riskyMysqlVariableWarning, schemaProblem, UniqueNames, unknownMysqlVariableProblem } from './config/rules';
+import { PROP_VARIABLES } from './config/build';
 import { buildQueryRules } from './config/query-rules';
 import { ReadConsistency } from './config/session-state';
 import { ProxySqlBackendConfig } from './proxysql-backend';
@@ -39,6 +40,10 @@ export interface Settings {
   readonly cpuArchitecture: ecs.CpuArchitecture;
   readonly drainSeconds: number;
   readonly maxReplicaLagSeconds: number;
+  /** borrowTimeout in whole seconds, when given. */
+  readonly borrowTimeoutSeconds?: number;
+  /** idleClientTimeout in whole seconds, when given. */
+  readonly idleClientTimeoutSeconds?: number;
 }
 
 /**
@@ -98,6 +103,7 @@ export function validateProps(props: ProxySqlServiceProps): Settings {
     'ProxySQL takes it in seconds for replicas and milliseconds for Aurora',
   );
   check(`${PROPS}.maxReplicaLag`, rangeProblem(lag, RANGES.maxReplicaLagSeconds));
+  const rdsProxyKnobs = checkRdsProxyKnobs(props);
   // A string value may be a token (ProxySQL's loader takes variables as strings); its name is still checked. With an
   // image of your own (perhaps another ProxySQL) an unknown name is a warning (warnAboutChoices), not an error.
   for (const [name, value] of Object.entries(props.mysqlVariables ?? {})) {
@@ -119,7 +125,40 @@ export function validateProps(props: ProxySqlServiceProps): Settings {
     cpuArchitecture: props.cpuArchitecture ?? ecs.CpuArchitecture.ARM64,
     drainSeconds,
     maxReplicaLagSeconds: lag,
+    ...rdsProxyKnobs,
   };
+}
+
+/**
+ * The props named after rds.DatabaseProxy's (docs/architecture.md, "From RDS Proxy"). The variables they set are
+ * mapped in src/config/build.ts (PROP_VARIABLES); the same variable in mysqlVariables as well is refused.
+ */
+function checkRdsProxyKnobs(props: ProxySqlServiceProps): { borrowTimeoutSeconds?: number; idleClientTimeoutSeconds?: number } {
+  const inMs = 'it is written into proxysql.cnf in milliseconds';
+  let borrowTimeoutSeconds: number | undefined;
+  if (props.borrowTimeout !== undefined) {
+    borrowTimeoutSeconds = wholeSeconds(props.borrowTimeout, `${PROPS}.borrowTimeout`, inMs);
+    check(`${PROPS}.borrowTimeout`, rangeProblem(borrowTimeoutSeconds, RANGES.borrowTimeoutSeconds));
+  }
+  let idleClientTimeoutSeconds: number | undefined;
+  if (props.idleClientTimeout !== undefined) {
+    idleClientTimeoutSeconds = wholeSeconds(props.idleClientTimeout, `${PROPS}.idleClientTimeout`, inMs);
+    check(`${PROPS}.idleClientTimeout`, idleClientTimeoutProblem(idleClientTimeoutSeconds));
+  }
+  if (props.initQuery !== undefined) {
+    synthKnown(props.initQuery, `${PROPS}.initQuery`, "ProxySQL's config loader cannot take every character, so it is checked at synth");
+    check(`${PROPS}.initQuery`, initQueryProblem(props.initQuery));
+  }
+  for (const [prop, variable] of Object.entries(PROP_VARIABLES)) {
+    if (props[prop as keyof typeof PROP_VARIABLES] !== undefined && props.mysqlVariables?.[variable] !== undefined) {
+      throw new Error(`${PROPS}.mysqlVariables.${variable}: set by ${prop} as well; keep ${prop} and remove it from mysqlVariables`);
+    }
+  }
+  if (props.securityGroups !== undefined && !(props.securityGroups.length >= 1 && props.securityGroups.length <= 5)) {
+    throw new Error(`${PROPS}.securityGroups: a load balancer takes 1 to 5 security groups, got ${props.securityGroups.length}; leave it out for a new one`);
+  }
+  if (props.proxyName !== undefined) checkProp(`${PROPS}.proxyName`, props.proxyName, proxyNameProblem);
+  return { borrowTimeoutSeconds, idleClientTimeoutSeconds };
 }
 
 /** desiredCount and the scaling bounds; a token is passed through when nothing has to be computed from it. */

@@ -142,6 +142,9 @@ export class ProxySqlService extends Construct {
         clientTls: props.clientTls,
         mysqlVariableOverrides: props.mysqlVariables,
         backendCaFile: backendCa === undefined ? undefined : BACKEND_CA_FILE,
+        borrowTimeoutSeconds: settings.borrowTimeoutSeconds,
+        idleClientTimeoutSeconds: settings.idleClientTimeoutSeconds,
+        initQuery: props.initQuery,
       }),
     ));
     withConstructPath(this, () => checkConfigTemplateSize(this.configTemplate));
@@ -154,6 +157,7 @@ export class ProxySqlService extends Construct {
       vpcSubnets: subnets,
       internetFacing: false,
       crossZoneEnabled: true,
+      loadBalancerName: props.proxyName,
       securityGroups: this.connections.securityGroups,
     });
 
@@ -185,6 +189,7 @@ export class ProxySqlService extends Construct {
     this.service = new ecs.FargateService(this, 'Service', {
       cluster: this.cluster,
       taskDefinition: this.taskDefinition,
+      serviceName: props.proxyName,
       desiredCount: settings.desiredCount,
       vpcSubnets: subnets,
       securityGroups: this.taskConnections.securityGroups,

@@ -7,8 +7,10 @@
 import {
   ADMIN_PASSWORD_ENV,
   ANNOUNCED_SERVER_VERSION,
+  DEFAULT_BORROW_TIMEOUT_SECONDS,
   DEFAULT_MAX_BACKEND_CONNECTIONS_PER_SERVER,
   DEFAULT_MAX_CLIENT_CONNECTIONS,
+  MAX_IDLE_CLIENT_TIMEOUT_SECONDS,
   MONITOR_PASSWORD_ENV,
   NLB_TCP_IDLE_TIMEOUT_SECONDS,
   PROXYSQL_ADMIN_PORT,
@@ -118,7 +120,23 @@ export interface ProxySqlConfigSpec {
    * backend TLS connection, the monitor's included (`mysql-ssl_p2s_ca`). @default - TLS is encrypted, not verified
    */
   readonly backendCaFile?: string;
+  /** How long a query waits for a backend connection before error 9001 (`mysql-connect_timeout_server_max`). @default DEFAULT_BORROW_TIMEOUT_SECONDS (10) */
+  readonly borrowTimeoutSeconds?: number;
+  /** ProxySQL closes a client session idle this long (`mysql-wait_timeout`). @default MAX_IDLE_CLIENT_TIMEOUT_SECONDS (340) */
+  readonly idleClientTimeoutSeconds?: number;
+  /** SQL run on every new backend connection (`mysql-init_connect`). @default - none */
+  readonly initQuery?: string;
 }
+
+/**
+ * The props (and `--config` keys) that set a `mysql_variables` entry, with the variable each sets in
+ * {@link mysqlVariables} below: the same variable in `mysqlVariables` as well is refused, so one place decides.
+ */
+export const PROP_VARIABLES = {
+  borrowTimeout: 'connect_timeout_server_max',
+  idleClientTimeout: 'wait_timeout',
+  initQuery: 'init_connect',
+} as const;
 
 /**
  * With keepConnectionForLastInsertId: how long ProxySQL keeps the writer connection of a session that just INSERTed
@@ -266,10 +284,12 @@ function mysqlVariables(spec: ProxySqlConfigSpec, listen: HostPort): Record<stri
       reason: 'a Lambda killed mid-transaction would pin a backend connection and hold its locks; end such sessions after 30 s',
     },
     default_query_timeout: { value: 900000, reason: 'no Lambda waits longer than 15 minutes for a result' },
-    wait_timeout: {
-      value: (NLB_TCP_IDLE_TIMEOUT_SECONDS - 10) * 1000,
+    [PROP_VARIABLES.idleClientTimeout]: {
+      value: (spec.idleClientTimeoutSeconds ?? MAX_IDLE_CLIENT_TIMEOUT_SECONDS) * 1000,
       reason:
-        "just under the NLB's 350 s idle timeout: ProxySQL closes idle client sessions cleanly before the NLB drops the flow, and frozen or reaped Lambda sandboxes free their slot",
+        spec.idleClientTimeoutSeconds === undefined
+          ? `just under the NLB's ${NLB_TCP_IDLE_TIMEOUT_SECONDS} s idle timeout: ProxySQL closes idle client sessions cleanly before the NLB drops the flow, and frozen or reaped Lambda sandboxes free their slot`
+          : `idleClientTimeout: idle client sessions are closed after this (at most ${MAX_IDLE_CLIENT_TIMEOUT_SECONDS} s, under the NLB's ${NLB_TCP_IDLE_TIMEOUT_SECONDS} s idle timeout)`,
     },
     use_tcp_keepalive: { value: true },
     tcp_keepalive_time: {
@@ -281,10 +301,13 @@ function mysqlVariables(spec: ProxySqlConfigSpec, listen: HostPort): Record<stri
       reason: 'idle worker threads wake every 200 ms instead of 2 s: a drain (PAUSE, closing idle sessions) takes effect within it',
     },
     connect_timeout_server: { value: 1000, reason: 'one backend connect attempt' },
-    connect_timeout_server_max: {
-      value: 10000,
-      reason: 'how long a query waits for a usable backend (e.g. during an Aurora failover) before error 9001',
+    [PROP_VARIABLES.borrowTimeout]: {
+      value: (spec.borrowTimeoutSeconds ?? DEFAULT_BORROW_TIMEOUT_SECONDS) * 1000,
+      reason: `${spec.borrowTimeoutSeconds === undefined ? '' : 'borrowTimeout: '}how long a query waits for a usable backend (e.g. during an Aurora failover) before error 9001`,
     },
+    ...(spec.initQuery !== undefined
+      ? { [PROP_VARIABLES.initQuery]: { value: spec.initQuery, reason: 'initQuery: run on every new backend connection' } }
+      : {}),
     ping_interval_server_msec: { value: 10000, reason: "keep idle pooled backend connections under the server's wait_timeout" },
     shun_on_failures: { value: 5 },
     shun_recovery_time_sec: { value: 10 },

@@ -12,7 +12,7 @@
  * mysql2, nothing from runtime/ or above.
  */
 import { isIPv6 } from 'node:net';
-import { SCHEMA_PATTERN, USERNAME_PATTERN } from '../constants';
+import { MAX_IDLE_CLIENT_TIMEOUT_SECONDS, NLB_TCP_IDLE_TIMEOUT_SECONDS, SCHEMA_PATTERN, USERNAME_PATTERN } from '../constants';
 import { MYSQL_VARIABLES, MYSQL_VARIABLES_RELEASE } from './proxysql-variables';
 import { ReplicationCheckType } from './model';
 
@@ -261,7 +261,54 @@ export const RANGES = {
   maxBackendConnectionsPerServer: { min: 1, max: 10_000 },
   /** Statements after a write that stay on the writer (read-your-writes); each is five rules ProxySQL walks past. */
   readYourWritesStatements: { min: 1, max: 15, unit: 'statements' },
+  /**
+   * borrowTimeout: how long a query waits for a backend connection (`mysql-connect_timeout_server_max`). At least one
+   * connect attempt (`mysql-connect_timeout_server`, 1 s); at most ProxySQL's own bound, 3,600,000 ms.
+   */
+  borrowTimeoutSeconds: { min: 1, max: 3600, unit: 'seconds' },
 } as const satisfies Record<string, Range>;
+
+/**
+ * idleClientTimeout in whole seconds (ProxySQL's `mysql-wait_timeout`): from 1 s to MAX_IDLE_CLIENT_TIMEOUT_SECONDS,
+ * 10 s under the NLB's TCP idle timeout (350 s, stated on the listener).
+ */
+export function idleClientTimeoutProblem(seconds: unknown): Problem {
+  if (typeof seconds === 'number' && Number.isInteger(seconds) && seconds >= 1 && seconds <= MAX_IDLE_CLIENT_TIMEOUT_SECONDS) return undefined;
+  const range = `must be a whole number of seconds from 1 to ${MAX_IDLE_CLIENT_TIMEOUT_SECONDS}, got ${shown(seconds)}`;
+  if (typeof seconds === 'number' && seconds > MAX_IDLE_CLIENT_TIMEOUT_SECONDS) {
+    return (
+      `${range}: the load balancer drops a TCP flow idle for ${NLB_TCP_IDLE_TIMEOUT_SECONDS} s without telling either end, so ProxySQL must ` +
+      'close an idle session first (10 s earlier, for its idle-session pass); a client wanting longer idle sessions sends a keepalive query'
+    );
+  }
+  return range;
+}
+
+/**
+ * initQuery (ProxySQL's `mysql-init_connect`): SQL run on every new backend connection. Text the 3.0 config loader
+ * takes (it splices variable values into SQL between double quotes, unescaped: see mysqlVariableValueProblem).
+ */
+export function initQueryProblem(value: unknown): Problem {
+  if (typeof value !== 'string') return `must be SQL text, got ${shown(value)}`;
+  if (value.trim() === '') return 'is empty: leave it out for no init query';
+  if (/["\n\r]/.test(value) || value.includes('{{secret:')) {
+    return "must not contain a double quote, a line break or '{{secret:' (ProxySQL's config loader splices it into SQL between double quotes, unescaped): quote strings in it with single quotes";
+  }
+  return undefined;
+}
+
+/**
+ * proxyName: the NLB's name and the ECS service's. The load balancer's rules are the stricter (the service takes 255
+ * letters, digits, hyphens and underscores): 1-32 letters, digits and hyphens, no hyphen first or last, not
+ * starting with `internal-` (Elastic Load Balancing API reference, CreateLoadBalancer Name).
+ */
+export function proxyNameProblem(value: unknown): Problem {
+  const rule = "use 1-32 letters, digits and hyphens, not starting or ending with a hyphen and not starting with 'internal-' (the load balancer's name rules)";
+  if (typeof value !== 'string' || !/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?$/.test(value) || /^internal-/i.test(value)) {
+    return `${shown(value)} is not a valid name: ${rule}`;
+  }
+  return undefined;
+}
 
 /** The read-consistency modes (src/config/session-state.ts ReadConsistency's values). */
 export const READ_CONSISTENCY_MODES = ['read-your-writes', 'writer-only', 'eventual'] as const;

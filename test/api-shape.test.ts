@@ -3,13 +3,12 @@ import { CfnParameter, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { describe, expect, test } from 'vitest';
 import { CLIENT_PORT, PROXYSQL_MYSQL_PORT } from '../src/constants';
 import { ProxySqlBackend } from '../src/proxysql-backend';
 import { ProxySqlService, ProxySqlServiceProps } from '../src/proxysql-service';
-import { givenAuroraCluster, givenStack } from './support/stack';
+import { givenAuroraCluster, givenClientFunction, givenStack } from './support/stack';
 
 function auroraProxy() {
   const { stack, vpc } = givenStack();
@@ -69,12 +68,7 @@ describe('ProxySqlService exposes what monitoring and extension need', () => {
 describe('grantConnect(grantee, username?) returns an iam.Grant', () => {
   test('a grantee with security groups also gets ingress on the client port', () => {
     const { stack, vpc, proxy } = auroraProxy();
-    const fn = new lambda.Function(stack, 'Client', {
-      vpc,
-      runtime: lambda.Runtime.NODEJS_22_X,
-      handler: 'index.handler',
-      code: lambda.Code.fromInline('exports.handler = async () => {}'),
-    });
+    const fn = givenClientFunction(stack, vpc);
     const grant = proxy.grantConnect(fn);
     expect(grant).toBeInstanceOf(iam.Grant);
     expect(grant.success).toBe(true);

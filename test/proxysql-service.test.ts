@@ -16,7 +16,7 @@ import { ProxySqlBackend } from '../src/proxysql-backend';
 import { ProxySqlService, ProxySqlServiceProps } from '../src/proxysql-service';
 import { QueryDestination } from '../src/config/query-rules';
 import { ReadConsistency } from '../src/config/session-state';
-import { givenAuroraCluster, givenStack, renderedConfig } from './support/stack';
+import { givenAuroraCluster, givenClientFunction, givenStack, renderedConfig } from './support/stack';
 
 type SgRule = { IpProtocol: string; FromPort?: number; ToPort?: number; CidrIp?: string; SourceSecurityGroupId?: unknown; DestinationSecurityGroupId?: unknown };
 
@@ -42,12 +42,7 @@ function logicalId(stack: Stack, construct: { node: { defaultChild?: unknown } }
 describe('ProxySqlService on a new Aurora cluster', () => {
   // GIVEN a VPC, a new Aurora MySQL cluster and the proxy with default props, and a Lambda client
   const { stack, vpc, proxy } = auroraProxy({ users: [{ username: 'app' }] });
-  const client = new lambda.Function(stack, 'Client', {
-    vpc,
-    runtime: lambda.Runtime.NODEJS_22_X,
-    handler: 'index.handler',
-    code: lambda.Code.fromInline('exports.handler = async () => {}'),
-  });
+  const client = givenClientFunction(stack, vpc);
   proxy.grantConnect(client);
   // WHEN the stack is synthesized
   const template = Template.fromStack(stack);

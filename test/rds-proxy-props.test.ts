@@ -6,11 +6,10 @@ import * as path from 'node:path';
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, test } from 'vitest';
 import { ProxySqlBackend } from '../src/proxysql-backend';
 import { ProxySqlService, ProxySqlServiceProps } from '../src/proxysql-service';
-import { givenAuroraCluster, givenStack, renderedConfig } from './support/stack';
+import { givenAuroraCluster, givenClientFunction, givenStack, renderedConfig } from './support/stack';
 
 function auroraProxy(extra: (stack: Stack, vpc: ec2.IVpc) => Partial<ProxySqlServiceProps> = () => ({})) {
   const { stack, vpc } = givenStack();
@@ -61,12 +60,7 @@ describe('RDS Proxy knobs render their ProxySQL settings', () => {
     const cluster = givenAuroraCluster(stack, vpc);
     const clientSide = new ec2.SecurityGroup(stack, 'ClientSide', { vpc, allowAllOutbound: false });
     const proxy = new ProxySqlService(stack, 'Proxy', { vpc, backend: ProxySqlBackend.auroraCluster(cluster), securityGroups: [clientSide] });
-    const client = new lambda.Function(stack, 'Client', {
-      vpc,
-      runtime: lambda.Runtime.NODEJS_22_X,
-      handler: 'index.handler',
-      code: lambda.Code.fromInline('exports.handler = async () => {}'),
-    });
+    const client = givenClientFunction(stack, vpc);
     proxy.grantConnect(client);
     const template = Template.fromStack(stack);
     const groupId = stack.resolve(clientSide.securityGroupId);

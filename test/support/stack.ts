@@ -1,5 +1,6 @@
 import { App, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { describeIntrinsic } from '../../app/describe-intrinsic';
 import { CONFIG_TEMPLATE_ENV } from '../../src/constants';
@@ -34,4 +35,14 @@ export function renderedConfig(template: Template): Record<string, unknown> {
   const env = containers.flatMap((c) => c.Environment ?? []).find((e) => e.Name === CONFIG_TEMPLATE_ENV);
   if (!env) throw new Error(`no ${CONFIG_TEMPLATE_ENV} in any task definition`);
   return parseLibconfig(describeIntrinsic(env.Value));
+}
+
+/** A Lambda function in the VPC: the client a test grants access to. */
+export function givenClientFunction(stack: Stack, vpc: ec2.IVpc, id = 'Client'): lambda.Function {
+  return new lambda.Function(stack, id, {
+    vpc,
+    runtime: lambda.Runtime.NODEJS_22_X,
+    handler: 'index.handler',
+    code: lambda.Code.fromInline('exports.handler = async () => {}'),
+  });
 }

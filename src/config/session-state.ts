@@ -10,9 +10,9 @@
  *   to the writer and moves the session to *wrote(N)*; a statement that leaves state moves it to *state*; a lock
  *   to *locked(1)*.
  * - **wrote(k)** (100 + k, k = N … 1; read-your-writes only): the session wrote within its last N statements. Every
- *   statement goes to the writer, so a read sees the session's own write however far the replicas lag. A read or a
- *   session statement (SET, SHOW, USE) moves it to wrote(k-1) (wrote(0) is *fresh*), another write back to
- *   wrote(N). Time alone does not move it: ProxySQL's routing state has no clock (see above).
+ *   statement goes to the writer, so a read sees the session's own write however far the replicas lag. A SELECT or a
+ *   session statement (SET, SHOW, USE) moves it to wrote(k-1) (wrote(0) is *fresh*), another write (or a CTE, which
+ *   may be one) back to wrote(N). Time alone does not move it: ProxySQL's routing state has no clock (see above).
  * - **state** (1): a user variable, temporary table or text PREPARE lives on one writer connection: every statement
  *   goes there, with multiplexing off, until the session ends.
  * - **locked(d)** (2, 3, 4 for d = 1, 2, 3 or more): the session holds d named locks or table locks on its writer
@@ -141,8 +141,8 @@ export const RELEASE_ONE_DIGEST = '(?i)^UNLOCK\\s+TABLES?\\b|\\bRELEASE_LOCK\\s*
 export const RELEASE_ALL_DIGEST = '(?i)\\bRELEASE_ALL_LOCKS\\s*\\(';
 
 /**
- * Statements that change no data: reads (SELECT, a parenthesised SELECT, a CTE; a CTE that writes is caught by
- * WRITING_CTE_DIGEST first) and session statements. Anything else counts as a write, so a statement nobody listed
+ * Statements that change no data, in the fresh state: reads (SELECT, a parenthesised SELECT, a CTE; a CTE that writes
+ * is caught by the default rule 1010 first) and session statements. Anything else counts as a write, so a statement nobody listed
  * errs on the safe side.
  */
 export const NOT_A_WRITE_DIGEST = '(?i)^[(\\s]*(SELECT|WITH)\\b|^(SET|SHOW|USE|DESC|DESCRIBE|EXPLAIN|HELP)\\b';
@@ -153,9 +153,9 @@ export const READ_NOT_CTE_DIGEST = '(?i)^[(\\s]*SELECT\\b|^(SET|SHOW|USE|DESC|DE
 /** A CTE that writes. */
 export const WRITING_CTE_DIGEST = '(?i)^WITH\\b.*\\b(INSERT|UPDATE|DELETE|REPLACE)\\b';
 
-/** Rule ids. Fresh: before the custom rules (100…990) and after the default split (1000…1020). Others: 2000 and up. */
+/** Rule ids. Fresh: before the custom rules (100…990) and after the default split (1000…1020). Others: 1995 and up. */
 export const SESSION_RULE_IDS = {
-  /** The first rules of the fresh chain (account-statement refusal, connect probes); other chains: just before theirs. */
+  /** The first rules of the fresh chain (account-statement refusal, connect probes); other chains: see firstRuleId. */
   refuseAccountBase: 10,
   state: 50,
   lock: 60,
@@ -164,11 +164,17 @@ export const SESSION_RULE_IDS = {
   freshNotAWrite: 1900,
   freshWrite: 1910,
   stateChain: 2000,
-  /** + 100 × depth */
-  lockedBase: 2000,
-  /** + 10 × k */
-  wroteBase: 3000,
 } as const;
+
+/** The first rule id of locked(depth)'s rules (2100, 2200, 2300). */
+function lockedRuleBase(depth: number): number {
+  return SESSION_RULE_IDS.stateChain + 100 * depth;
+}
+
+/** The first rule id of wrote(k)'s rules (3010 … 3150). */
+function wroteRuleBase(k: number): number {
+  return 3000 + 10 * k;
+}
 
 /** The rows of the session state machine for the given options, in rule_id order. */
 export function sessionStateRules(options: SessionRoutingOptions = DEFAULT_SESSION_ROUTING): MySqlQueryRule[] {
@@ -221,7 +227,7 @@ export function sessionStateRules(options: SessionRoutingOptions = DEFAULT_SESSI
   });
   for (let depth = 1; depth <= MAX_TRACKED_LOCKS; depth++) {
     const chain = lockedChain(depth);
-    const id = SESSION_RULE_IDS.lockedBase + 100 * depth;
+    const id = lockedRuleBase(depth);
     const deepest = depth === MAX_TRACKED_LOCKS;
     rules.push(
       { ...stateRule(id, chain), comment: 'a locked session that also creates state keeps the writer for good' },
@@ -262,10 +268,14 @@ export function sessionStateRules(options: SessionRoutingOptions = DEFAULT_SESSI
       },
     );
   }
-  // First in every chain: the account-statement refusal (ProxySQL answers error 1148 and returns before the state
+  // First in every state: the account-statement refusal (ProxySQL answers error 1148 and returns before the state
   // changes).
-  const chains = [...new Set([SESSION_CHAIN.stateless, SESSION_CHAIN.state, ...rules.map((r) => r.flagIn ?? 0), ...Array.from({ length: n }, (_, i) => wroteChain(i + 1))])];
-  if (!options.allowAccountStatements) for (const chain of chains) rules.push(refuseAccountRule(firstRuleId(chain), chain));
+  if (!options.allowAccountStatements) {
+    rules.push(refuseAccountRule(SESSION_RULE_IDS.refuseAccountBase, SESSION_CHAIN.stateless));
+    rules.push(refuseAccountRule(SESSION_RULE_IDS.stateChain - 5, SESSION_CHAIN.state));
+    for (let depth = 1; depth <= MAX_TRACKED_LOCKS; depth++) rules.push(refuseAccountRule(lockedRuleBase(depth) - 5, lockedChain(depth)));
+    for (let k = 1; k <= n; k++) rules.push(refuseAccountRule(wroteRuleBase(k) - 5, wroteChain(k)));
+  }
   // Drivers probe at connect, in the fresh state.
   rules.push({
     ruleId: SESSION_RULE_IDS.refuseAccountBase + 1,
@@ -277,8 +287,7 @@ export function sessionStateRules(options: SessionRoutingOptions = DEFAULT_SESSI
   });
   for (let k = n; k >= 1; k--) {
     const chain = wroteChain(k);
-    const id = SESSION_RULE_IDS.wroteBase + 10 * k;
-    // (each chain's rules repeat the first chain's; shortComments says so instead of repeating the text)
+    const id = wroteRuleBase(k);
     rules.push(
       stateRule(id, chain),
       lockRule(id + 1, chain, 1),
@@ -322,13 +331,6 @@ function shortComments(rules: MySqlQueryRule[]): MySqlQueryRule[] {
     }
     return { ...rule, comment: undefined };
   });
-}
-
-/** The id of a chain's first rules: before every other rule of the chain. */
-function firstRuleId(flagIn: number): number {
-  if (flagIn === SESSION_CHAIN.stateless) return SESSION_RULE_IDS.refuseAccountBase;
-  if (flagIn > WROTE_CHAIN_BASE) return SESSION_RULE_IDS.wroteBase + 10 * (flagIn - WROTE_CHAIN_BASE) - 5;
-  return SESSION_RULE_IDS.lockedBase + 100 * (flagIn - 1) - 5;
 }
 
 function refuseAccountRule(ruleId: number, flagIn: number): MySqlQueryRule {

@@ -123,6 +123,14 @@ const TRACKED_SET = new RegExp(
   'i',
 );
 
+/**
+ * Whether a rule's pattern matches, as ProxySQL's query processor decides it: RE2 (`query_processor_regex=2`), with
+ * the CASELESS `re_modifiers` ProxySQL applies by default.
+ */
+export function patternMatches(pattern: string, subject: string): boolean {
+  return RE2JS.compile(pattern, RE2JS.CASE_INSENSITIVE).matcher(subject).find();
+}
+
 /** A SET that ProxySQL tracks (and answers itself), not one of a user variable. */
 function isTrackedSet(digest: string): boolean {
   return TRACKED_SET.test(digest) && !isUntrackedSet(digest);
@@ -130,8 +138,9 @@ function isTrackedSet(digest: string): boolean {
 
 const LAST_INSERT_ID_DIGEST = /LAST_INSERT_ID|@@IDENTITY/i;
 
+/** The caveat of a SET that is neither tracked nor of a user variable (explainQuery has answered those already). */
 function setCaveat(digest: string): string | undefined {
-  if (!/^SET\b/i.test(digest) || isUntrackedSet(digest) || TRACKED_SET.test(digest)) return undefined;
+  if (!/^SET\b/i.test(digest)) return undefined;
   return (
     'ProxySQL replays a SET of the session variables it tracks on every backend connection; one it cannot parse ' +
     'locks the session to the hostgroup it ran on (mysql-set_query_lock_on_hostgroup), and a later read the rules ' +
@@ -176,7 +185,7 @@ export function explainQuery(
     if (rule.username !== undefined && rule.username !== options.username) continue;
     const [subject, pattern] = rule.matchDigest !== undefined ? [digest, rule.matchDigest] : [sql, rule.matchPattern];
     // re_modifiers defaults to CASELESS in ProxySQL, so compile case-insensitively like it does.
-    if (pattern !== undefined && !RE2JS.compile(pattern, RE2JS.CASE_INSENSITIVE).matcher(subject).find()) continue;
+    if (pattern !== undefined && !patternMatches(pattern, subject)) continue;
     matchedRuleIds.push(rule.ruleId);
     if (rule.errorMsg !== undefined) {
       // ProxySQL answers error 1148 itself.
@@ -262,7 +271,6 @@ export interface SessionStepExplanation extends QueryExplanation {
 const BEGIN = /^\s*(BEGIN|START\s+TRANSACTION)\b/i;
 const END = /^\s*(COMMIT|ROLLBACK)\b/i;
 const AUTOCOMMIT = /^SET\s+(?:SESSION\s+|@@SESSION\.|@@|LOCAL\s+)?autocommit\s*(?:=|:=)\s*(\S+)/i;
-const NOT_A_WRITE = new RegExp(NOT_A_WRITE_DIGEST.replace(/^\(\?i\)/, ''), 'i');
 
 /**
  * Where each statement of one client session goes, in order: the session state carried from statement to statement
@@ -284,7 +292,8 @@ export function explainSession(
   let afterWrite = false;
   return statements.map((sql) => {
     const digest = queryDigest(sql);
-    const opensImplicitly = !autocommit && !inTransaction && !NOT_A_WRITE.test(digest) && !END.test(digest);
+    const writes = !patternMatches(NOT_A_WRITE_DIGEST, digest);
+    const opensImplicitly = !autocommit && !inTransaction && writes && !END.test(digest);
     const inside = inTransaction || opensImplicitly;
     const step = explainQuery(rules, sql, { ...options, chain, inTransaction: inside, afterWrite });
     // The value, from the text: the digest has `?` for it.
@@ -295,7 +304,7 @@ export function explainSession(
     } else if (BEGIN.test(digest)) inTransaction = true;
     else if (END.test(digest)) inTransaction = false;
     else if (opensImplicitly) inTransaction = true;
-    if (!NOT_A_WRITE.test(digest)) afterWrite = true;
+    if (writes) afterWrite = true;
     const changed = step.nextChain !== chain;
     chain = step.nextChain;
     return { ...step, sql, inTransaction: inside, ...(changed ? { stateChange: describeChain(chain) } : {}) };

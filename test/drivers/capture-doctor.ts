@@ -9,9 +9,8 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { startLab } from '../proxysql/harness';
 import { ALL_CLIENTS, runClient } from './runner';
-import { createDriverTables } from './schema';
+import { startDriverLab } from './schema';
 
 const OUT = path.join(__dirname, '..', 'fixtures', 'proxysql-2.7.1-drivers');
 const TABLES = ['stats_mysql_connection_pool', 'stats_mysql_processlist', 'stats_mysql_global', 'stats_mysql_query_digest'];
@@ -30,9 +29,8 @@ function dump(port: number, password: string, table: string): Promise<string> {
 }
 
 async function main(): Promise<void> {
-  const lab = await startLab();
+  const lab = await startDriverLab();
   try {
-    await createDriverTables(lab.topology, lab.proxy.database);
     for (const name of ['connector-j', 'pymysql', 'activerecord']) {
       const client = ALL_CLIENTS.find((c) => c.name === name)!;
       await runClient(client, lab.proxy, { workload: 'rw', sessions: 4, durationMs: 3000, thinkMs: 50, owner: `capture-${name}` });

@@ -5,18 +5,10 @@
  *
  *   PROXYSQL_BIN=/path/to/proxysql npx tsx test/drivers/lab.ts > /tmp/lab.env
  */
-import { startLab } from '../proxysql/harness';
-import { createDriverTables, delayReplica } from './schema';
+import { startDriverLab } from './schema';
 
 async function main(): Promise<void> {
-  const lab = await startLab();
-  try {
-    await createDriverTables(lab.topology, lab.proxy.database);
-    await delayReplica(lab.topology, Number(process.env.DRV_REPLICA_DELAY_S ?? 1));
-  } catch (error) {
-    await lab.stop();
-    throw error;
-  }
+  const lab = await startDriverLab({ replicaDelaySeconds: Number(process.env.DRV_REPLICA_DELAY_S ?? 1) });
   const common = `DRV_USER=${lab.proxy.user} DRV_PASSWORD=${lab.proxy.password} DRV_DATABASE=${lab.proxy.database}`;
   console.log(`# through ProxySQL:\nexport DRV_HOST=127.0.0.1 DRV_PORT=${lab.proxy.port} ${common}`);
   console.log(`# the primary directly (the app user needs TLS there; use root): DRV_HOST=127.0.0.1 DRV_PORT=${lab.topology.primary.port} DRV_USER=root DRV_PASSWORD=${lab.topology.primary.rootPassword}`);

@@ -4,6 +4,7 @@
  */
 import * as mysql from 'mysql2/promise';
 import { rootConnection, Topology } from '../../local/topology';
+import { Lab, startLab } from '../proxysql/harness';
 
 export const SEED_ROWS = 100;
 
@@ -41,5 +42,22 @@ export async function delayReplica(topology: Topology, seconds: number): Promise
     if (Number(rows[0]?.SQL_Delay) !== Math.trunc(seconds)) throw new Error(`replica SQL_Delay is ${rows[0]?.SQL_Delay}, wanted ${seconds}`);
   } finally {
     await conn.end();
+  }
+}
+
+/**
+ * A real-ProxySQL lab (test/proxysql/harness.ts) with the matrix's tables and, when `replicaDelaySeconds` is given,
+ * the replica that many seconds behind. Stops the lab if setting it up fails.
+ */
+export async function startDriverLab(options: Parameters<typeof startLab>[0] & { replicaDelaySeconds?: number } = {}): Promise<Lab> {
+  const { replicaDelaySeconds, ...labOptions } = options;
+  const lab = await startLab(labOptions);
+  try {
+    await createDriverTables(lab.topology, lab.proxy.database);
+    if (replicaDelaySeconds !== undefined) await delayReplica(lab.topology, replicaDelaySeconds);
+    return lab;
+  } catch (error) {
+    await lab.stop();
+    throw error;
   }
 }

@@ -11,9 +11,9 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALL_CLIENTS, MATRIX_HEADER, matrixRow, MatrixRun, runClient } from '../drivers/runner';
-import { createDriverTables, delayReplica } from '../drivers/schema';
+import { startDriverLab } from '../drivers/schema';
 import { DEFAULT_READ_YOUR_WRITES_STATEMENTS } from '../../src/config/session-state';
-import { Lab, startLab } from './harness';
+import type { Lab } from './harness';
 
 const SESSIONS = Number(process.env.DRV_MATRIX_SESSIONS ?? 40);
 const DURATION_MS = Number(process.env.DRV_MATRIX_DURATION_MS ?? 15_000);
@@ -22,6 +22,9 @@ const MAX_BACKEND_IN_USE = 30;
 const REPLICA_DELAY_S = 1;
 
 const clients = ALL_CLIENTS.filter((c) => !ONLY || ONLY.includes(c.name));
+const table: string[] = [];
+// The matrix's table, printed once after all of this file's tests.
+afterAll(() => console.log(`\n${MATRIX_HEADER}\n${table.join('\n')}\n`));
 
 /**
  * Clients whose INSERT answers with a result set, not an OK packet with the id: Django 3.2 on MariaDB 10.5+ inserts
@@ -32,7 +35,6 @@ const clients = ALL_CLIENTS.filter((c) => !ONLY || ONLY.includes(c.name));
  * can_return_columns_from_insert is MariaDB 10.5+ only).
  */
 const INSERT_RETURNS_ROWS = new Set(['django']);
-const table: string[] = [];
 
 /**
  * The default render, and the render with keepConnectionForLastInsertId (what an application that reads
@@ -49,14 +51,9 @@ describe.each(CONFIGS)(`the driver and ORM matrix ($name): ${SESSIONS} sessions 
   let lab: Lab;
   beforeAll(async () => {
     table.push(`| **${config.name}** | | | | | | |`);
-    lab = await startLab({ spec: { keepConnectionForLastInsertId: config.keepConnectionForLastInsertId } });
-    await createDriverTables(lab.topology, lab.proxy.database);
-    await delayReplica(lab.topology, REPLICA_DELAY_S);
+    lab = await startDriverLab({ spec: { keepConnectionForLastInsertId: config.keepConnectionForLastInsertId }, replicaDelaySeconds: REPLICA_DELAY_S });
   });
-  afterAll(async () => {
-    console.log(`\n${MATRIX_HEADER}\n${table.join('\n')}\n`);
-    await lab?.stop();
-  });
+  afterAll(async () => lab?.stop());
 
 
   it.each(clients.filter((c) => c.workloads.includes('rw')).map((c) => [c.name, c] as const))(
@@ -82,14 +79,9 @@ describe.each(CONFIGS)(`the driver and ORM matrix ($name): ${SESSIONS} sessions 
 describe(`PEP 249 sessions (autocommit off) through the default render, replica ${REPLICA_DELAY_S} s behind`, () => {
   let lab: Lab;
   beforeAll(async () => {
-    lab = await startLab();
-    await createDriverTables(lab.topology, lab.proxy.database);
-    await delayReplica(lab.topology, REPLICA_DELAY_S);
+    lab = await startDriverLab({ replicaDelaySeconds: REPLICA_DELAY_S });
   });
-  afterAll(async () => {
-    console.log(`\n${MATRIX_HEADER}\n${table.join('\n')}\n`);
-    await lab?.stop();
-  });
+  afterAll(async () => lab?.stop());
 
   it.each(clients.filter((c) => c.language === 'python' && c.kind === 'driver').map((c) => [c.name, c] as const))(
     '%s: 100 read-only PEP 249 sessions (autocommit off, never commit) stay multiplexed and read from the replica',

@@ -9,6 +9,7 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { output } from '../../local/run';
 import { ALL_CLIENTS, runClient } from './runner';
 import { startDriverLab } from './schema';
 
@@ -17,15 +18,7 @@ const TABLES = ['stats_mysql_connection_pool', 'stats_mysql_processlist', 'stats
 
 /** `mariadb -B` output of a query on the admin interface, with the password in the environment, not the argv. */
 function dump(port: number, password: string, table: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('mariadb', ['-h127.0.0.1', `-P${port}`, '-uadmin', '-B', '-e', `SELECT * FROM ${table}`], {
-      env: { ...process.env, MYSQL_PWD: password },
-    });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`mariadb exited ${code} for ${table}`))));
-  });
+  return output('mariadb', ['-h127.0.0.1', `-P${port}`, '-uadmin', '-B', '-e', `SELECT * FROM ${table}`], { env: { ...process.env, MYSQL_PWD: password } });
 }
 
 async function main(): Promise<void> {

@@ -4,12 +4,12 @@
  * backend connections in use at once (stats_mysql_connection_pool ConnUsed, every 250 ms) and the queries each
  * server ran.
  */
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as mysql from 'mysql2/promise';
 import type { LocalProxySql } from '../../local/proxysql';
+import { run } from '../../local/run';
 import type { DriverClient } from './client';
 import { GO_CLIENTS } from './go/manifest';
 import { JAVA_CLIENTS } from './java/manifest';
@@ -59,25 +59,6 @@ export interface RunOptions {
   owner: string;
 }
 
-function exec(command: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
 const builds = new Map<string, string>();
 
 /** Builds a client once per process (javac, go build), into a private temp dir. */
@@ -87,8 +68,10 @@ export async function buildClient(client: DriverClient): Promise<string> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `drv-${client.name}-`));
   if (client.build) {
     const step = client.build(dir);
-    const result = await exec(step.command, step.args, { ...process.env, ...step.env }, 300_000);
-    if (result.code !== 0) throw new Error(`building ${client.name} failed (${step.command} exited ${result.code}):\n${result.stderr.slice(-2000)}`);
+    const result = await run(step.command, step.args, { cwd: REPO_ROOT, env: { ...process.env, ...step.env }, timeoutMs: 300_000 });
+    if (result.status !== 0) {
+      throw new Error(`building ${client.name} failed (${step.command} exited ${result.status}${result.error ? `, ${result.error.message}` : ''}):\n${result.stderr.slice(-2000)}`);
+    }
   }
   builds.set(client.name, dir);
   return dir;
@@ -177,12 +160,16 @@ export async function runClient(client: DriverClient, proxy: LocalProxySql, opti
     const timeoutMs = options.durationMs + 180_000;
     const results = await Promise.all(
       Array.from({ length: processes }, (_, i) =>
-        exec(step.command, step.args, { ...env(perProcess), ...(client.oneSessionPerProcess ? { DRV_OWNER: `${options.owner}-p${i}` } : {}) }, timeoutMs),
+        run(step.command, step.args, {
+          cwd: REPO_ROOT,
+          env: { ...env(perProcess), ...(client.oneSessionPerProcess ? { DRV_OWNER: `${options.owner}-p${i}` } : {}) },
+          timeoutMs,
+        }),
       ),
     );
     sampling = false;
     await sampler;
-    const reports = results.map((r) => parseReport(client, r.stdout, r.stderr, r.code));
+    const reports = results.map((r) => parseReport(client, r.stdout, r.error ? `${r.error.message}\n${r.stderr}` : r.stderr, r.status));
     const after = queriesByServer(await poolRows(admin));
     const delta: Record<string, number> = {};
     for (const [server, n] of Object.entries(after)) delta[server] = n - (before[server] ?? 0);

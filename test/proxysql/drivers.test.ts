@@ -7,9 +7,8 @@
  *
  * DRV_MATRIX_SESSIONS / DRV_MATRIX_DURATION_MS / DRV_MATRIX_CLIENTS (comma-separated names) shorten a local run.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { output } from '../../local/run';
 import { ALL_CLIENTS, MATRIX_HEADER, matrixRow, MatrixRun, runClient } from '../drivers/runner';
 import { startDriverLab } from '../drivers/schema';
 import { DEFAULT_READ_YOUR_WRITES_STATEMENTS } from '../../src/config/session-state';
@@ -117,7 +116,7 @@ with conn.cursor() as cur:
         servers.append(cur.fetchone()[0])
 print(json.dumps({"found": found, "servers": servers}))
 `;
-    const { stdout } = await promisify(execFile)('/usr/bin/python3', ['-c', script], {
+    const stdout = await output('/usr/bin/python3', ['-c', script], {
       env: { ...process.env, H: lab.proxy.host, P: String(lab.proxy.port), U: lab.proxy.user, W: lab.proxy.password, D: lab.proxy.database },
     });
     const result = JSON.parse(stdout.trim().split('\n').at(-1)!) as { found: boolean; servers: number[] };

@@ -101,6 +101,15 @@ export interface DriverPattern {
   readonly meaning: string;
 }
 
+/** Clients that turn autocommit off: named apart, since it also explains sessions pinned by a transaction. */
+const AUTOCOMMIT_OFF: DriverPattern = {
+  name: 'autocommit off (PEP 249 drivers, JDBC setAutoCommit(false), Django atomic())',
+  digest: /^SET autocommit\s*=\s*\?$/i,
+  costs: false,
+  meaning:
+    'reads stay on the replicas and multiplexed; the first write opens a transaction that holds its writer connection until commit() (PyMySQL and mysqlclient: call commit() after writing, or connect with autocommit=True)',
+};
+
 export const DRIVER_PATTERNS: readonly DriverPattern[] = [
   {
     name: 'MariaDB Connector/J connect-time SET',
@@ -138,13 +147,7 @@ export const DRIVER_PATTERNS: readonly DriverPattern[] = [
     costs: false,
     meaning: 'a plain read: no pinning',
   },
-  {
-    name: 'autocommit off (PEP 249 drivers, JDBC setAutoCommit(false), Django atomic())',
-    digest: /^SET autocommit\s*=\s*\?$/i,
-    costs: false,
-    meaning:
-      'reads stay on the replicas and multiplexed; the first write opens a transaction that holds its writer connection until commit() (PyMySQL and mysqlclient: call commit() after writing, or connect with autocommit=True)',
-  },
+  AUTOCOMMIT_OFF,
   {
     name: 'LAST_INSERT_ID() in a spelling ProxySQL does not answer itself',
     digest: /LAST_INSERT_ID\(\)\s+AS\b|LAST_INSERT_ID\(\)\s*[-+*,)]|VALUES\s*\(.*LAST_INSERT_ID\(\)/i,
@@ -217,7 +220,7 @@ export function analyze(snapshot: AdminSnapshot): DoctorReport {
     const count = snapshot.digests.filter((d) => pattern.digest.test(d.digestText)).reduce((n, d) => n + d.count, 0);
     return count > 0 ? [{ name: pattern.name, count, costs: pattern.costs, meaning: pattern.meaning }] : [];
   });
-  const autocommitOff = driverPatterns.some((p) => p.name.startsWith('autocommit off'));
+  const autocommitOff = driverPatterns.some((p) => p.name === AUTOCOMMIT_OFF.name);
   const uncommitted = pinned.filter((p) => p.reasons.includes('open transaction') && p.hostgroup === WRITER_HOSTGROUP).length;
   const pinnedByPattern: Record<string, number> = autocommitOff && uncommitted > 0 ? { [AUTOCOMMIT_OFF_UNCOMMITTED]: uncommitted } : {};
 

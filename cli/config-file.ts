@@ -126,7 +126,7 @@ export const CONFIG_KEYS: { readonly [K in keyof ConfigFile]-?: ConfigKeySpec<No
     ...wholeNumber(RANGES.readYourWritesStatements),
   },
   checkType: {
-    prop: 'backend: ProxySqlBackend.endpoints({ checkType })',
+    prop: 'backend: ProxySqlBackend.endpoints({ replicationCheckType })',
     value: CHECK_TYPES.join(' | '),
     default: 'read_only',
     help: 'the server variable that tells the writer from replicas (--writer backends only)',

@@ -40,9 +40,10 @@ export interface EndpointsBackendOptions {
   readonly readers?: MySqlEndpoint[];
   /**
    * Which server variable tells a writer (0) from a replica (1). RDS for MySQL replicas run with `read_only=ON`.
+   * (Not `checkType`: in Python that keyword would shadow the type-checking function jsii's generated code calls.)
    * @default 'read_only'
    */
-  readonly checkType?: ReplicationCheckType;
+  readonly replicationCheckType?: ReplicationCheckType;
   /**
    * The database's security group(s): when given, ProxySQL's tasks get ingress on the database port.
    * @default - none: allow `ProxySqlService.taskConnections` into the database yourself
@@ -200,8 +201,8 @@ class EndpointsBackend extends ProxySqlBackend {
     if (duplicate) {
       throw new Error(`ProxySqlServiceProps.backend: endpoint ${duplicate} is listed twice; list each server once`);
     }
-    const checkType = this.options.checkType ?? 'read_only';
-    checkProp('ProxySqlServiceProps.backend.checkType', checkType, checkTypeProblem);
+    const checkType = this.options.replicationCheckType ?? 'read_only';
+    checkProp('ProxySqlServiceProps.backend.replicationCheckType', checkType, checkTypeProblem);
     return {
       spec: {
         kind: 'endpoints',

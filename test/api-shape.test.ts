@@ -115,6 +115,16 @@ describe('validation names the construct path and the prop', () => {
     );
   });
 
+  test('with the prop as Python spells it: jsii gives Python users snake_case keywords', () => {
+    const { stack, vpc } = givenStack();
+    const cluster = givenAuroraCluster(stack, vpc);
+    expect(() => new ProxySqlService(stack, 'Proxy', { vpc, backend: ProxySqlBackend.auroraCluster(cluster), readYourWritesStatements: 99 })).toThrow(
+      /^TestStack\/Proxy: ProxySqlServiceProps\.readYourWritesStatements: .*got 99 \(in Python: read_your_writes_statements\)$/,
+    );
+    // A one-word prop is spelt the same in both: nothing is added.
+    expect(() => new ProxySqlService(stack, 'Cpu', { vpc, backend: ProxySqlBackend.auroraCluster(cluster), cpu: 300 })).toThrow(/not a Fargate CPU size[^()]*$/);
+  });
+
   test('an imported VPC without vpcCidrBlock and endpoints without databaseConnections', () => {
     const { stack } = givenStack();
     const vpc = ec2.Vpc.fromVpcAttributes(stack, 'Imported', {

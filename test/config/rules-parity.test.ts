@@ -39,6 +39,7 @@ import { DatabaseBootstrap, DatabaseBootstrapProps } from '../../src/database-bo
 import { DemoApi } from '../../src/demo-api';
 import { ProxySqlBackend, MySqlEndpoint } from '../../src/proxysql-backend';
 import { ProxySqlService, ProxySqlServiceProps } from '../../src/proxysql-service';
+import { withPythonSpelling } from '../../src/validation-error';
 
 // ---- the rules and their bad inputs ---------------------------------------------------------------------
 
@@ -115,7 +116,7 @@ function proxy(make: (stack: Stack) => Partial<ProxySqlServiceProps>, writer: My
   construct((stack, vpc) => {
     new ProxySqlService(stack, 'Proxy', {
       vpc,
-      backend: ProxySqlBackend.endpoints({ writer, checkType: checkType as never }),
+      backend: ProxySqlBackend.endpoints({ writer, replicationCheckType: checkType as never }),
       users: [{ username: 'app', secret: new secretsmanager.Secret(stack, 'App') }],
       bootstrap: false,
       ...make(stack),
@@ -183,7 +184,7 @@ const CALLERS: Caller[] = [
       username: { field: 'ProxySqlServiceProps.users[1].username', run: (v) => proxy((s) => ({ users: [{ username: 'app', secret: new secretsmanager.Secret(s, 'A') }, { username: v as string, secret: new secretsmanager.Secret(s, 'B') }] })) },
       managedUsername: { field: 'ProxySqlServiceProps.users[1].username', run: (v) => proxy((s) => ({ users: [{ username: 'app', secret: new secretsmanager.Secret(s, 'A') }, { username: v as string, secret: new secretsmanager.Secret(s, 'B') }] })) },
       schema: { field: 'ProxySqlServiceProps.users[0].schema', run: (v) => proxy((s) => ({ users: [{ username: 'app', secret: new secretsmanager.Secret(s, 'A'), schema: v as string }] })) },
-      checkType: { field: 'ProxySqlServiceProps.backend.checkType', run: (v) => proxy(() => ({}), undefined, v as string) },
+      checkType: { field: 'ProxySqlServiceProps.backend.replicationCheckType', run: (v) => proxy(() => ({}), undefined, v as string) },
       backendConnections: { field: 'ProxySqlServiceProps.maxBackendConnectionsPerServer', run: (v) => proxy(() => ({ maxBackendConnectionsPerServer: v as number })) },
       mysqlVariables: { field: 'ProxySqlServiceProps.mysqlVariables', run: (v) => proxy(() => ({ mysqlVariables: v as Record<string, string> })) },
     },
@@ -303,7 +304,7 @@ function expected(caller: Caller, entry: Entry, kind: Kind, value: unknown): str
   if (problem === undefined) throw new Error(`the table's input ${JSON.stringify(value)} passes the ${kind} rule: fix the table`);
   const field = typeof entry.field === 'function' ? entry.field(value) : entry.field;
   const message = ruleMessage(field, entry.ownAt && typeof problem !== 'string' ? problem.problem : problem);
-  return caller.constructPath ? `${caller.constructPath}: ${message}` : message;
+  return caller.constructPath ? `${caller.constructPath}: ${withPythonSpelling(message)}` : message;
 }
 
 const rows = CALLERS.flatMap((caller) =>
@@ -348,7 +349,7 @@ describe('where two copies disagreed, the stricter rule won', () => {
       `${PROXY_PATH}: ProxySqlServiceProps.users[0].username: 'proxysql_monitor' is the monitor user's name: give every user its own name`],
     // The construct allowed 100,000 backend connections per server, the benchmark 10,000.
     ['100,000 backend connections at ProxySqlService', () => proxy(() => ({ maxBackendConnectionsPerServer: 100_000 })),
-      `${PROXY_PATH}: ProxySqlServiceProps.maxBackendConnectionsPerServer: must be a whole number from 1 to 10000, got 100000`],
+      `${PROXY_PATH}: ProxySqlServiceProps.maxBackendConnectionsPerServer: must be a whole number from 1 to 10000, got 100000 (in Python: max_backend_connections_per_server)`],
     // The benchmark allowed $ in schema names, the construct did not.
     ['$ in a schema at the benchmark', () => bench(['--target', 'db:3306', '--user', 'app', '--database', 'b$1']),
       "--database: 'b$1' is not a valid schema name: use 1-64 characters of A-Z, a-z, 0-9 and _"],

@@ -132,7 +132,20 @@ test('jsii-pacmak generates the Python package from this build', async () => {
   expect(init).toMatch(/def grant_connect\(/);
   expect(init).toMatch(/^class QueryDestination\(enum\.Enum\):$/m);
   expect(fs.readFileSync(path.join(python, 'setup.py'), 'utf8')).toMatch(/"aws-cdk-lib>=2\.276\.0, <3\.0\.0"/);
+  // A prop whose Python name equals a name the generated module calls shadows it inside the generated method:
+  // `checkType` became the keyword `check_type`, and every `ProxySqlBackend.endpoints(...)` in Python died with
+  // "'NoneType' object is not callable" (found by npm run test:python).
+  expect(shadowedModuleNames(init)).toEqual([]);
 }, SLOW_MS);
+
+/** Keyword parameters of the generated Python code that have the name of something the module imports. */
+function shadowedModuleNames(init: string): string[] {
+  const imported = new Set<string>();
+  for (const [, names] of init.matchAll(/^import (\w+)$/gm)) imported.add(names);
+  for (const [, names] of init.matchAll(/^from \S+ import ([\w, ]+)$/gm)) for (const name of names.split(',')) imported.add(name.trim());
+  const parameters = new Set([...init.matchAll(/^ {8}(\w+): /gm)].map(([, name]) => name));
+  return [...parameters].filter((name) => imported.has(name)).sort();
+}
 
 describe('a fresh CDK app with the package installed', () => {
   test('has no esbuild of its own, type-checks against the shipped types, and synthesizes both stacks without Docker', async () => {

@@ -626,7 +626,7 @@ function buildBackend(stack: Stack, vpc: ec2.IVpc, b: BackendScenario): ProxySql
       readers: [...b.readers],
       databaseConnections: securityGroup,
       adminSecret,
-      checkType: b.checkType as never,
+      replicationCheckType: b.checkType as never,
     });
   }
   const cluster = rds.DatabaseCluster.fromDatabaseClusterAttributes(stack, 'Imported', {

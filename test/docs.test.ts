@@ -32,6 +32,16 @@ test('every proxysql_* metric docs/operations.md names exists in the real /metri
   expect(names.filter((n) => !exposed.has(n))).toEqual([]);
 });
 
+test('README.md\'s Python snippet is the part of the Python reference app that npm run test:python synthesizes', () => {
+  const app = read('app/python/reference_stack.py');
+  const region = /^( *)# \[README:python\]\n([\s\S]*?)^ *# \[\/README:python\]$/m.exec(app);
+  if (!region) throw new Error('app/python/reference_stack.py has no # [README:python] … # [/README:python] region');
+  const indent = new RegExp(`^${region[1]}`, 'gm');
+  const snippet = region[2].replace(indent, '').trimEnd();
+  const blocks = [...read('README.md').matchAll(/^```python\n([\s\S]*?)^```$/gm)].map((m) => m[1].trimEnd());
+  expect(blocks).toEqual([snippet]);
+});
+
 test('docs/operations.md ("Monitoring") names every metric the collector publishes', async () => {
   const { METRICS } = await import('../src/config/metrics');
   const ops = read('docs/operations.md');

@@ -21,7 +21,7 @@ import {
  * the strings a CLI config file uses.
  */
 export enum QueryDestination {
-  /** The writer hostgroup. */
+  /** The writer: the session user's own writer pool (each application user has one; the rule names no hostgroup). */
   WRITER = 'writer',
   /** The reader hostgroup (the replicas; the writer too, as a last resort). */
   READER = 'reader',

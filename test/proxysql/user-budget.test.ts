@@ -176,3 +176,37 @@ describe("one user's pinned sessions and another user's writes, through a real P
     }
   });
 });
+
+describe("one user's client sessions and another user's logins, through a real ProxySQL", () => {
+  const TASK_CAP = 20;
+  let lab: Lab;
+  beforeAll(async () => {
+    lab = await startLab({ moreUsers: [OTHER_USER], spec: { maxClientConnections: TASK_CAP } });
+  });
+  afterAll(async () => lab?.stop());
+
+  it('with two users and no maxConnections, one user holds at most half the task and the other still logs in', async () => {
+    const held: mysql.Connection[] = [];
+    const refused: string[] = [];
+    try {
+      for (let i = 0; i < TASK_CAP; i++) {
+        try {
+          held.push(await connect(lab.proxy));
+        } catch (error) {
+          refused.push(`${(error as mysql.QueryError).errno ?? ''} ${(error as Error).message.slice(0, 80)}`);
+        }
+      }
+      const other = await connect(lab.proxy, OTHER_USER);
+      try {
+        expect(await scalar(other, 'SELECT 1')).toBe(1);
+      } finally {
+        await other.end();
+      }
+      console.log(JSON.stringify({ taskCap: TASK_CAP, firstUserHeld: held.length, refused: refused.slice(0, 2), refusedCount: refused.length }));
+      expect(held.length).toBe(TASK_CAP / 2);
+      expect(refused).toHaveLength(TASK_CAP / 2);
+    } finally {
+      await Promise.all(held.map((c) => c.end().catch(() => undefined)));
+    }
+  });
+});

@@ -179,7 +179,9 @@ describe('render', () => {
     const cnf = parseLibconfig(result.stdout) as Record<string, Record<string, unknown> & Array<Record<string, unknown>>>;
     // The fresh chain (flagIN 0) in evaluation order; the other chains follow (src/config/session-state.ts).
     expect(cnf.mysql_query_rules.filter((r) => (r.flagIN ?? 0) === 0).map((r) => r.rule_id)).toEqual([10, 11, 50, 60, 100, 1000, 1010, 1020, 1900, 1910]);
-    expect(cnf.mysql_query_rules.find((r) => r.rule_id === 100)).toMatchObject({ match_digest: '^SELECT .* FROM reports', destination_hostgroup: 10 });
+    // destination writer: no hostgroup id, the session user's default_hostgroup (its own writer pool)
+    expect(cnf.mysql_query_rules.find((r) => r.rule_id === 100)).toMatchObject({ match_digest: '^SELECT .* FROM reports', apply: 1 });
+    expect(cnf.mysql_query_rules.find((r) => r.rule_id === 100)?.destination_hostgroup).toBeUndefined();
     expect(cnf.mysql_replication_hostgroups[0]).toMatchObject({ check_type: 'innodb_read_only' });
     expect(cnf.mysql_servers[2]).toMatchObject({ max_replication_lag: 12, use_ssl: 0 });
     expect(cnf.mysql_variables).toMatchObject({ threads: 4, max_connections: 500, max_transaction_idle_time: 10000 });

@@ -60,6 +60,8 @@ export interface LocalProxySqlOptions {
   backendCa?: string;
   /** Give up waiting for a working login after this long. @default 30000 */
   startTimeoutMs?: number;
+  /** More application users (login names) on the same schema, after the harness's own `app`. @default [] */
+  moreUsers?: readonly string[];
   /** Copy ProxySQL's log here when stopping (it holds no secret: the entrypoint never prints one). @default - not kept */
   keepLogAs?: string;
 }
@@ -73,6 +75,8 @@ export interface LocalProxySql {
   user: string;
   password: string;
   database: string;
+  /** The passwords of `moreUsers`, by login name. */
+  morePasswords: ReadonlyMap<string, string>;
   adminPassword: string;
   /** The rendered template (placeholders, no secrets), as the task definition carries it. */
   template: string;
@@ -191,6 +195,7 @@ export async function startLocalProxySql(options: LocalProxySqlOptions): Promise
     monitor: randomBytes(18).toString('base64url'),
     app: randomBytes(18).toString('base64url'),
   };
+  const morePasswords = new Map((options.moreUsers ?? []).map((name) => [name, randomBytes(18).toString('base64url')]));
 
   const { primary } = topology;
   // With backendTls the bootstrap makes the app user REQUIRE SSL, as a deploy does: proof that the backend hop is
@@ -198,6 +203,7 @@ export async function startLocalProxySql(options: LocalProxySqlOptions): Promise
   await createLocalUsers(primary, {
     monitorPassword: passwords.monitor,
     app: { username: HARNESS_APP_USER, password: passwords.app, schema: HARNESS_APP_SCHEMA },
+    moreApps: [...morePasswords].map(([username, password]) => ({ username, password })),
     requireSsl: options.backendTls,
   });
   await topology.waitForReplication();
@@ -213,7 +219,7 @@ export async function startLocalProxySql(options: LocalProxySqlOptions): Promise
       maxReplicaLagSeconds: 30,
       useTls: options.backendTls,
     },
-    users: [{ username: HARNESS_APP_USER, defaultSchema: HARNESS_APP_SCHEMA }],
+    users: [HARNESS_APP_USER, ...morePasswords.keys()].map((username) => ({ username, defaultSchema: HARNESS_APP_SCHEMA })),
     monitorUsername: DEFAULT_MONITOR_USER,
     listen: { host: '127.0.0.1', port },
     admin: { host: '127.0.0.1', port: adminPort },
@@ -240,6 +246,7 @@ export async function startLocalProxySql(options: LocalProxySqlOptions): Promise
       [ADMIN_PASSWORD_ENV]: passwords.admin,
       [MONITOR_PASSWORD_ENV]: passwords.monitor,
       [userPasswordEnv(0)]: passwords.app,
+      ...Object.fromEntries([...morePasswords.values()].map((password, i) => [userPasswordEnv(i + 1), password])),
       PROXYSQL_CONFIG_PATH: path.join(dir, 'proxysql.cnf'),
       PROXYSQL_DATADIR: dataDir,
       PROXYSQL_BIN: options.bin,
@@ -365,6 +372,7 @@ export async function startLocalProxySql(options: LocalProxySqlOptions): Promise
     user: HARNESS_APP_USER,
     password: passwords.app,
     database: HARNESS_APP_SCHEMA,
+    morePasswords,
     adminPassword: passwords.admin,
     template,
     logFile,

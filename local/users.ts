@@ -10,6 +10,8 @@ export interface LocalUsers {
   readonly monitorPassword: string;
   /** The application user: a login without SUPER, so that read_only applies to it as on RDS/Aurora. */
   readonly app: { readonly username: string; readonly password: string; readonly schema: string };
+  /** More application users on the same schema, with the same privileges. @default [] */
+  readonly moreApps?: readonly { readonly username: string; readonly password: string }[];
   /** The application user may log in only over TLS, as the bootstrap makes it with `backendTls`. @default false */
   readonly requireSsl?: boolean;
   readonly logger?: BootstrapLogger;
@@ -29,7 +31,12 @@ export async function createLocalUsers(primary: MariaDbInstance, users: LocalUse
     port: primary.port,
     admin: { username: primary.rootUser, password: primary.rootPassword },
     monitor: { username: DEFAULT_MONITOR_USER, password: users.monitorPassword },
-    users: [{ username: app.username, password: app.password, schema: app.schema, privileges: [...LOCAL_APP_PRIVILEGES] }],
+    users: [app, ...(users.moreApps ?? [])].map((u) => ({
+      username: u.username,
+      password: u.password,
+      schema: app.schema,
+      privileges: [...LOCAL_APP_PRIVILEGES],
+    })),
     requireSsl: users.requireSsl,
     logger: users.logger,
   });

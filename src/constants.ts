@@ -45,6 +45,32 @@ export const WRITER_HOSTGROUP = 10;
 /** Hostgroup that receives plain reads. */
 export const READER_HOSTGROUP = 20;
 
+/**
+ * Each application user has a writer pool of its own, so that one user's sessions that pin a writer connection
+ * cannot take another user's (docs/architecture.md, "Per-user writer pools"): the first user's is WRITER_HOSTGROUP;
+ * user i (i >= 1) writes through hostgroup USER_HOSTGROUP_BASE + 2i, paired with USER_HOSTGROUP_BASE + 2i + 1, a
+ * reader hostgroup that no rule routes to and that exists so the pair follows a failover as the writer's does
+ * (mysql_replication_hostgroups and mysql_aws_aurora_hostgroups move servers within a pair only).
+ */
+export const USER_HOSTGROUP_BASE = 100;
+
+/** The writer hostgroup of application user `index`, and the reader hostgroup paired with it. */
+export function userHostgroups(index: number): { readonly writer: number; readonly reader: number } {
+  return index === 0
+    ? { writer: WRITER_HOSTGROUP, reader: READER_HOSTGROUP }
+    : { writer: USER_HOSTGROUP_BASE + 2 * index, reader: USER_HOSTGROUP_BASE + 2 * index + 1 };
+}
+
+/** Whether `hostgroup` is one of the users' writer hostgroups (the same writer server, each user's own pool). */
+export function isWriterHostgroup(hostgroup: number): boolean {
+  return hostgroup === WRITER_HOSTGROUP || (hostgroup >= USER_HOSTGROUP_BASE && (hostgroup - USER_HOSTGROUP_BASE) % 2 === 0);
+}
+
+/** Whether `hostgroup` is the reader hostgroup or one paired with a user's writer hostgroup (never routed to). */
+export function isReaderHostgroup(hostgroup: number): boolean {
+  return hostgroup === READER_HOSTGROUP || (hostgroup > USER_HOSTGROUP_BASE && (hostgroup - USER_HOSTGROUP_BASE) % 2 === 1);
+}
+
 /** Where ProxySQL keeps `proxysql.db` inside the container (the image's default). */
 export const PROXYSQL_DATADIR = '/var/lib/proxysql';
 

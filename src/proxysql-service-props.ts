@@ -44,7 +44,14 @@ export interface ProxySqlUser {
    * ALL PRIVILEGES: a deployment that relied on it loses DDL at its next bootstrap unless it lists it here
    */
   readonly privileges?: string[];
-  /** Client connections this user may hold on one task. @default 10000 */
+  /**
+   * Client connections this user may hold on one task (ProxySQL's `mysql_users.max_connections`); past it the user's
+   * new logins are refused while other users still log in. Each user also has a writer pool of its own
+   * (`maxBackendConnectionsPerServer` connections per task), so its sessions that pin a writer connection (user
+   * variables, named locks, temporary tables) exhaust that pool only, never another user's.
+   * @default - half of `maxClientConnections` (5000) when there are several users, so one user's fleet leaves at
+   * least half of every task to the others; all of it (10000) when there is one user, who has nobody to leave room for
+   */
   readonly maxConnections?: number;
 }
 
@@ -154,6 +161,8 @@ export interface ProxySqlServiceProps {
   /**
    * Backend connections one task opens to each database server at most (per hostgroup): the pool cap. Past it a
    * query waits for a pooled connection (up to 10 s, then error 9001) instead of opening another TLS connection.
+   * Every application user has a writer pool of its own at this cap (reads share the readers' pools), so one user's
+   * pinned sessions cannot take another user's writer connections; the writer then sees up to (users x this) per task.
    * Size it as (sessions with state per task: each holds a writer connection for its life, see `explain --session`)
    * + (peak queries/s per task to one server) x (p99 query seconds) x 2; each task holds up to this many
    * connections per server, so tasks x this must stay under the database's max_connections.
@@ -163,7 +172,7 @@ export interface ProxySqlServiceProps {
   readonly maxBackendConnectionsPerServer?: number;
   /**
    * The database's `max_connections` (per server), to check the proxy's connection budget against at synth: the
-   * writer may see up to (autoScaling.maxCapacity) tasks × (maxBackendConnectionsPerServer + its last-resort reader
+   * writer may see up to (autoScaling.maxCapacity) tasks × (users × maxBackendConnectionsPerServer + its last-resort reader
    * cap + 4 monitor connections) + 1 bootstrap connection; synth warns `serverless-proxysql:backendConnectionBudget`
    * past it. Leave room for other clients (rotation, administrators).
    * @default - unknown: synth warns past 1000, Aurora MySQL's default max_connections on a db.r6g.large

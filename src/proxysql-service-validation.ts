@@ -6,7 +6,14 @@ import { IConstruct } from 'constructs';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { DEFAULT_APP_PRIVILEGES, DEFAULT_APP_USER, DEFAULT_BACKEND_TLS, DEFAULT_MAX_BACKEND_CONNECTIONS_PER_SERVER, DEFAULT_MAX_REPLICA_LAG_SECONDS } from './constants';
+import {
+  DEFAULT_APP_PRIVILEGES,
+  DEFAULT_APP_USER,
+  DEFAULT_BACKEND_TLS,
+  DEFAULT_MAX_BACKEND_CONNECTIONS_PER_SERVER,
+  DEFAULT_MAX_CLIENT_CONNECTIONS,
+  DEFAULT_MAX_REPLICA_LAG_SECONDS,
+} from './constants';
 import { ASSUMED_DATABASE_MAX_CONNECTIONS, describeBudget, writerConnectionBudget } from './config/connection-budget';
 import { check, idleClientTimeoutProblem, initQueryProblem, managedUsernameProblem, mysqlVariableProblem, proxyNameProblem, RANGES, rangeProblem, readConsistencyProblem, riskyMysqlVariableWarning, schemaProblem, UniqueNames, unknownMysqlVariableProblem } from './config/rules';
 import { PROP_VARIABLES } from './config/build';
@@ -84,6 +91,16 @@ export function validateProps(props: ProxySqlServiceProps): Settings {
     synthKnown(props.maxClientConnections, `${PROPS}.maxClientConnections`, 'it is written into proxysql.cnf as a number and sets the connection-scaling target');
     check(`${PROPS}.maxClientConnections`, rangeProblem(props.maxClientConnections, RANGES.maxClientConnections));
   }
+  const taskClients = props.maxClientConnections ?? DEFAULT_MAX_CLIENT_CONNECTIONS;
+  (props.users ?? []).forEach((user, i) => {
+    // A user's cap above the task's would never be reached: the task refuses first, every user's clients alike.
+    if (user.maxConnections !== undefined && !Token.isUnresolved(user.maxConnections) && user.maxConnections > taskClients) {
+      throw new Error(
+        `${PROPS}.users[${i}].maxConnections: ${user.maxConnections} is more than maxClientConnections (${taskClients}), the task's cap that every user's clients share; ` +
+          'lower it (leave it out for half the task with several users), or raise maxClientConnections',
+      );
+    }
+  });
   if (props.maxBackendConnectionsPerServer !== undefined) {
     synthKnown(props.maxBackendConnectionsPerServer, `${PROPS}.maxBackendConnectionsPerServer`, "the writer's last-resort reader cap is computed from it");
     check(`${PROPS}.maxBackendConnectionsPerServer`, rangeProblem(props.maxBackendConnectionsPerServer, RANGES.maxBackendConnectionsPerServer));
@@ -321,7 +338,7 @@ function warnAboutConnectionBudget(warn: (id: string, message: string) => void, 
   const perServer = props.maxBackendConnectionsPerServer ?? DEFAULT_MAX_BACKEND_CONNECTIONS_PER_SERVER;
   const limit = props.databaseMaxConnections ?? ASSUMED_DATABASE_MAX_CONNECTIONS;
   if ([perServer, limit, settings.maxCapacity].some((n) => Token.isUnresolved(n))) return;
-  const budget = writerConnectionBudget(perServer, settings.maxCapacity, bootstrapEnabled);
+  const budget = writerConnectionBudget(perServer, settings.maxCapacity, bootstrapEnabled, props.users?.length ?? 1);
   if (budget.total <= limit) return;
   const against =
     props.databaseMaxConnections !== undefined
@@ -346,7 +363,7 @@ export function checkConfigTemplateSize(template: string): void {
   if (bytes > MAX_CONFIG_TEMPLATE_BYTES) {
     throw new Error(
       `${PROPS}: the rendered proxysql.cnf is ${(bytes / 1024).toFixed(1)} KiB, over the ${MAX_CONFIG_TEMPLATE_BYTES / 1024} KiB it may take in the task ` +
-        'definition (ECS caps a task definition at 64 KiB): use fewer queryRules or shorter patterns, or a smaller readYourWritesStatements',
+        'definition (ECS caps a task definition at 64 KiB): use fewer queryRules or shorter patterns, a smaller readYourWritesStatements, or fewer users (each adds the rows of its own writer pool)',
     );
   }
 }

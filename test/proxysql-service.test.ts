@@ -703,14 +703,18 @@ describe('ProxySqlService read consistency (issue 17)', () => {
     const { stack } = auroraProxy();
     const cnf = renderedConfig(Template.fromStack(stack));
     const all = cnf.mysql_query_rules as Array<Record<string, unknown>>;
-    expect(all.find((r) => r.rule_id === 1910)).toMatchObject({ destination_hostgroup: 10, next_query_flagIN: 105 });
+    // No destination: the session user's default_hostgroup, its own writer pool.
+    expect(all.find((r) => r.rule_id === 1910)).toMatchObject({ next_query_flagIN: 105 });
+    expect(all.find((r) => r.rule_id === 1910)?.destination_hostgroup).toBeUndefined();
     expect(all.filter((r) => r.flagIN === 101)).toHaveLength(5); // refusal, state, lock, read, write
     expect((cnf.mysql_variables as Record<string, unknown>).auto_increment_delay_multiplex).toBe(0);
   });
 
   test('readYourWritesStatements, WRITER_ONLY and keepConnectionForLastInsertId render as documented', () => {
     expect(rules({ readYourWritesStatements: 3 }).find((r) => r.rule_id === 1910)).toMatchObject({ next_query_flagIN: 103 });
-    expect(rules({ readConsistency: ReadConsistency.WRITER_ONLY }).find((r) => r.rule_id === 90)).toMatchObject({ destination_hostgroup: 10, apply: 1 });
+    const writerOnly = rules({ readConsistency: ReadConsistency.WRITER_ONLY }).find((r) => r.rule_id === 90);
+    expect(writerOnly).toMatchObject({ apply: 1 });
+    expect(writerOnly?.destination_hostgroup).toBeUndefined();
     expect(rules({ readConsistency: ReadConsistency.EVENTUAL }).some((r) => Number(r.flagIN) > 100)).toBe(false);
     const { stack } = auroraProxy({ keepConnectionForLastInsertId: true });
     expect(renderedConfig(Template.fromStack(stack)).mysql_variables).toMatchObject({ auto_increment_delay_multiplex: 5, auto_increment_delay_multiplex_timeout_ms: 500 });
@@ -734,6 +738,47 @@ describe('the rendered configuration fits the task definition', () => {
 
   test('the defaults, and the most read-your-writes statements allowed, fit', () => {
     expect(() => auroraProxy({ readYourWritesStatements: 15 })).not.toThrow();
+  });
+});
+
+describe('per-user budgets (issue 18)', () => {
+  const users = [
+    { username: 'api', schema: 'app' },
+    { username: 'jobs', schema: 'app' },
+  ];
+
+  test("each user writes through a writer pool of its own and may hold half the task's client connections", () => {
+    const cnf = renderedConfig(Template.fromStack(auroraProxy({ users }).stack));
+    expect((cnf.mysql_users as Array<Record<string, unknown>>).map((u) => [u.username, u.default_hostgroup, u.max_connections])).toEqual([
+      ['api', 10, 5000],
+      ['jobs', 102, 5000],
+    ]);
+    expect((cnf.mysql_aws_aurora_hostgroups as Array<Record<string, unknown>>).map((p) => [p.writer_hostgroup, p.reader_hostgroup])).toEqual([
+      [10, 20],
+      [102, 103],
+    ]);
+  });
+
+  test('a user cap above the task cap is refused naming the prop', () => {
+    expect(() => auroraProxy({ users: [users[0], { ...users[1], maxConnections: 600 }], maxClientConnections: 500 })).toThrow(
+      /ProxySqlServiceProps\.users\[1\]\.maxConnections: 600 is more than maxClientConnections \(500\).*lower it/,
+    );
+  });
+
+  test("the connection budget warning counts every user's writer pool", () => {
+    const budgetWarnings = (extra: Partial<ProxySqlServiceProps>) =>
+      Annotations.fromStack(auroraProxy({ databaseMaxConnections: 150, autoScaling: { maxCapacity: 4 }, ...extra }).stack)
+        .findWarning('/TestStack/Proxy', Match.stringLikeRegexp('backendConnectionBudget'))
+        .map((w) => String(w.entry.data));
+    // One user: 4 × (20 + 5 + 4) + 1 = 117, under 150; two: 4 × (2 × 20 + 5 + 4) + 1 = 197.
+    expect(budgetWarnings({ users: [users[0]] })).toEqual([]);
+    expect(budgetWarnings({ users })).toEqual([expect.stringContaining('4 tasks × (2 users × 20 + 5 as last-resort reader + 4 monitor) + 1 bootstrap = 197 connections')]);
+  });
+
+  test('the most users that fit in the task definition beside the default rules', () => {
+    const many = (n: number) => Array.from({ length: n }, (_, i) => ({ username: `user${i}`, schema: 'app' }));
+    expect(() => auroraProxy({ users: many(10) })).not.toThrow();
+    expect(() => auroraProxy({ users: many(20) })).toThrow(/over the 32 KiB .* fewer users/);
   });
 });
 

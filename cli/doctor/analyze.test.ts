@@ -139,6 +139,15 @@ describe('doctor names the drivers and ORMs it sees (real capture: test/fixtures
     expect(text).toContain('1114 × LAST_INSERT_ID() in a spelling ProxySQL does not answer itself (costs)');
   });
 
+  test("an uncommitted session in another user's writer pool (hostgroup 102) is named the same way", () => {
+    const rows = read('stats_mysql_processlist.tsv').map((r) => (r.hostgroup === '10' ? { ...r, hostgroup: '102' } : r));
+    const other = analyze(
+      snapshotFromRows({ pool: read('stats_mysql_connection_pool.tsv'), processlist: rows, global: read('stats_mysql_global.tsv'), digests: read('stats_mysql_query_digest.tsv') }),
+    );
+    expect(other.pinned.map((p) => p.hostgroup)).toEqual([102, 102]);
+    expect(other.pinnedByPattern).toEqual({ [AUTOCOMMIT_OFF_UNCOMMITTED]: 2 });
+  });
+
   test('without autocommit off in the digests, an open transaction is not blamed on it', () => {
     const pinning = analyze(snapshot);
     expect(pinning.pinnedByPattern).toEqual({});

@@ -6,7 +6,7 @@
  * is an open transaction.
  */
 import { USER_VARIABLE_DIGEST } from '../../src/config/session-state';
-import { READER_HOSTGROUP, WRITER_HOSTGROUP } from '../../src/constants';
+import { isWriterHostgroup, READER_HOSTGROUP, WRITER_HOSTGROUP } from '../../src/constants';
 
 export interface PoolRow {
   hostgroup: number;
@@ -221,7 +221,7 @@ export function analyze(snapshot: AdminSnapshot): DoctorReport {
     return count > 0 ? [{ name: pattern.name, count, costs: pattern.costs, meaning: pattern.meaning }] : [];
   });
   const autocommitOff = driverPatterns.some((p) => p.name === AUTOCOMMIT_OFF.name);
-  const uncommitted = pinned.filter((p) => p.reasons.includes('open transaction') && p.hostgroup === WRITER_HOSTGROUP).length;
+  const uncommitted = pinned.filter((p) => p.reasons.includes('open transaction') && isWriterHostgroup(p.hostgroup)).length;
   const pinnedByPattern: Record<string, number> = autocommitOff && uncommitted > 0 ? { [AUTOCOMMIT_OFF_UNCOMMITTED]: uncommitted } : {};
 
   const problems: Problem[] = [];
@@ -240,7 +240,7 @@ export function analyze(snapshot: AdminSnapshot): DoctorReport {
   if (pinned.length > 0 && pinnedShare >= 0.25) {
     problems.push({
       what: `${pinned.length} of ${used} backend connections in use are held by idle sessions (pinned)`,
-      fix: 'see the reasons below: each pinned session takes a connection out of the pool',
+      fix: "see the reasons below: each pinned session takes a connection out of its user's writer pool (hostgroup 10 for the first user, 100 + 2i for users[i]; each capped at maxBackendConnectionsPerServer), and a full pool fails that user's writes only",
     });
   }
   for (const [counter, what, fix] of [

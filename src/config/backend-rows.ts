@@ -3,7 +3,7 @@
  * writer and readers apart, and the pool settings per hostgroup. buildProxySqlConfig (./build.ts) puts them in
  * the configuration; each default here states the measurement or source behind it.
  */
-import { READER_HOSTGROUP, WRITER_HOSTGROUP } from '../constants';
+import { READER_HOSTGROUP, userHostgroups, WRITER_HOSTGROUP } from '../constants';
 import type { AuroraBackendSpec, BackendSpec, EndpointsBackendSpec } from './build';
 import { MySqlAwsAuroraHostgroup, MySqlHostgroupAttributes, MySqlReplicationHostgroup, MySqlServer } from './model';
 
@@ -76,8 +76,30 @@ export interface BackendRows {
   hostgroupAttributes: MySqlHostgroupAttributes[];
 }
 
-export function buildBackend(backend: BackendSpec, maxConnections: number): BackendRows {
-  return backend.kind === 'aurora' ? auroraRows(backend, maxConnections) : endpointRows(backend, maxConnections);
+/**
+ * The rows for `users` application users: user 0 writes through WRITER_HOSTGROUP, each further user through a
+ * writer hostgroup of its own (userHostgroups), the same writer server with its own cap of `maxConnections`, so that
+ * one user's pinned sessions cannot take another user's pool. Reads share READER_HOSTGROUP. Each further writer
+ * hostgroup comes with a pair row (replication or Aurora) and a reader hostgroup that holds the readers for that
+ * pair only: ProxySQL moves a server between the two hostgroups of a pair (lib/MySQL_HostGroups_Manager.cpp,
+ * read_only_action_v2 walks every pair a server is in; the Aurora monitor checks each pair), so every user's writer
+ * hostgroup follows a failover the way the first one does.
+ */
+export function buildBackend(backend: BackendSpec, maxConnections: number, users = 1): BackendRows {
+  const rows = backend.kind === 'aurora' ? auroraRows(backend, maxConnections) : endpointRows(backend, maxConnections);
+  for (let index = 1; index < users; index++) {
+    const pool = backend.kind === 'aurora' ? auroraUserPool(backend, maxConnections, index) : endpointUserPool(backend, maxConnections, index);
+    rows.servers.push(...pool.servers);
+    rows.replicationHostgroups.push(...pool.replicationHostgroups);
+    rows.auroraHostgroups.push(...pool.auroraHostgroups);
+    rows.hostgroupAttributes.push(...pool.hostgroupAttributes);
+  }
+  return rows;
+}
+
+/** The comment of a further user's writer pool rows. */
+function userPoolComment(index: number): string {
+  return `users[${index}]'s own writer pool`;
 }
 
 /**
@@ -88,15 +110,7 @@ export function buildBackend(backend: BackendSpec, maxConnections: number): Back
  */
 function auroraRows(backend: AuroraBackendSpec, maxConnections: number): BackendRows {
   const [writer, ...readers] = backend.instanceEndpoints;
-  const server = (hostgroup: number, address: string, weight: number, comment: string, cap = maxConnections): MySqlServer => ({
-    hostgroup,
-    address,
-    port: backend.port,
-    weight,
-    maxConnections: cap,
-    useSsl: backend.useTls,
-    comment,
-  });
+  const server = auroraServer(backend, maxConnections);
   return {
     servers: [
       server(WRITER_HOSTGROUP, writer, WRITER_READ_WEIGHT, 'seed: writer at deploy time; the Aurora monitor follows failovers'),
@@ -105,27 +119,62 @@ function auroraRows(backend: AuroraBackendSpec, maxConnections: number): Backend
     ],
     replicationHostgroups: [],
     auroraHostgroups: [
-      {
-        writerHostgroup: WRITER_HOSTGROUP,
-        readerHostgroup: READER_HOSTGROUP,
-        active: true,
-        auroraPort: backend.port,
-        domainName: backend.domainName,
-        maxLagMs: backend.maxReplicaLagMs,
-        checkIntervalMs: FAILOVER_CHECK.intervalMs,
-        checkTimeoutMs: FAILOVER_CHECK.timeoutMs,
-        writerIsAlsoReader: true,
-        newReaderWeight: REPLICA_READ_WEIGHT,
-        comment: 'Aurora auto-discovery: instances and the writer from information_schema.replica_host_status',
-      },
+      auroraPair(backend, WRITER_HOSTGROUP, READER_HOSTGROUP, true, 'Aurora auto-discovery: instances and the writer from information_schema.replica_host_status'),
     ],
-    // Discovered instances take these defaults; they do not inherit use_ssl from the seed (sysown/proxysql#2861).
-    hostgroupAttributes: [WRITER_HOSTGROUP, READER_HOSTGROUP].map((hostgroupId) => ({
-      hostgroupId,
-      ...POOL_ATTRIBUTES,
-      serversDefaults: JSON.stringify({ use_ssl: backend.useTls ? 1 : 0, max_connections: maxConnections }),
-      comment: 'pool settings, and defaults for discovered Aurora instances',
-    })),
+    hostgroupAttributes: [WRITER_HOSTGROUP, READER_HOSTGROUP].map((hostgroupId) => auroraAttributes(backend, maxConnections, hostgroupId, 'pool settings, and defaults for discovered Aurora instances')),
+  };
+}
+
+/** A further user's writer pool on Aurora: the seed writer, the other instances in the pair's reader hostgroup, its own pair. */
+function auroraUserPool(backend: AuroraBackendSpec, maxConnections: number, index: number): BackendRows {
+  const [writer, ...readers] = backend.instanceEndpoints;
+  const { writer: writerHostgroup, reader: readerHostgroup } = userHostgroups(index);
+  const server = auroraServer(backend, maxConnections);
+  const comment = userPoolComment(index);
+  return {
+    servers: [server(writerHostgroup, writer, WRITER_READ_WEIGHT, comment), ...readers.map((reader) => server(readerHostgroup, reader, REPLICA_READ_WEIGHT, comment))],
+    replicationHostgroups: [],
+    // The pair's reader hostgroup serves nothing: the writer need not be in it.
+    auroraHostgroups: [auroraPair(backend, writerHostgroup, readerHostgroup, false, comment)],
+    hostgroupAttributes: [auroraAttributes(backend, maxConnections, writerHostgroup, comment)],
+  };
+}
+
+function auroraServer(backend: AuroraBackendSpec, maxConnections: number) {
+  return (hostgroup: number, address: string, weight: number, comment: string, cap = maxConnections): MySqlServer => ({
+    hostgroup,
+    address,
+    port: backend.port,
+    weight,
+    maxConnections: cap,
+    useSsl: backend.useTls,
+    comment,
+  });
+}
+
+function auroraPair(backend: AuroraBackendSpec, writerHostgroup: number, readerHostgroup: number, writerIsAlsoReader: boolean, comment: string): MySqlAwsAuroraHostgroup {
+  return {
+    writerHostgroup,
+    readerHostgroup,
+    active: true,
+    auroraPort: backend.port,
+    domainName: backend.domainName,
+    maxLagMs: backend.maxReplicaLagMs,
+    checkIntervalMs: FAILOVER_CHECK.intervalMs,
+    checkTimeoutMs: FAILOVER_CHECK.timeoutMs,
+    writerIsAlsoReader,
+    newReaderWeight: REPLICA_READ_WEIGHT,
+    comment,
+  };
+}
+
+/** Discovered instances take these defaults; they do not inherit use_ssl from the seed (sysown/proxysql#2861). */
+function auroraAttributes(backend: AuroraBackendSpec, maxConnections: number, hostgroupId: number, comment: string): MySqlHostgroupAttributes {
+  return {
+    hostgroupId,
+    ...POOL_ATTRIBUTES,
+    serversDefaults: JSON.stringify({ use_ssl: backend.useTls ? 1 : 0, max_connections: maxConnections }),
+    comment,
   };
 }
 
@@ -163,19 +212,38 @@ function endpointRows(backend: EndpointsBackendSpec, maxConnections: number): Ba
       },
     ],
     auroraHostgroups: [],
-    // A promoted replica keeps its max_replication_lag in its copy in the writer hostgroup, and with
-    // replication stopped its lag reads NULL, which ProxySQL counts as mysql-monitor_slave_lag_when_null (60 s):
-    // the new writer would be shunned and every write would fail (sysown/proxysql#4107, #3897). In the writer
-    // hostgroup a missing lag counts as 0 instead; readers with broken replication are still shunned.
-    hostgroupAttributes: [
-      {
-        hostgroupId: WRITER_HOSTGROUP,
-        ...POOL_ATTRIBUTES,
-        ...(backend.maxReplicaLagSeconds > 0 ? { hostgroupSettings: JSON.stringify({ monitor_slave_lag_when_null: 0 }) } : {}),
-        comment:
-          backend.maxReplicaLagSeconds > 0 ? 'pool settings; never shun the writer for a NULL replication lag after a promotion' : 'pool settings',
-      },
-      { hostgroupId: READER_HOSTGROUP, ...POOL_ATTRIBUTES, comment: 'pool settings' },
+    hostgroupAttributes: [endpointWriterAttributes(backend, WRITER_HOSTGROUP), { hostgroupId: READER_HOSTGROUP, ...POOL_ATTRIBUTES, comment: 'pool settings' }],
+  };
+}
+
+/** A further user's writer pool: the writer, the replicas in the pair's reader hostgroup (never routed to), its own pair. */
+function endpointUserPool(backend: EndpointsBackendSpec, maxConnections: number, index: number): BackendRows {
+  const { writer: writerHostgroup, reader: readerHostgroup } = userHostgroups(index);
+  const comment = userPoolComment(index);
+  const base = { maxConnections, useSsl: backend.useTls, comment };
+  return {
+    servers: [
+      { ...base, hostgroup: writerHostgroup, address: backend.writer.host, port: backend.writer.port, weight: REPLICA_READ_WEIGHT },
+      ...backend.readers.map((reader) => ({ ...base, hostgroup: readerHostgroup, address: reader.host, port: reader.port, weight: REPLICA_READ_WEIGHT })),
     ],
+    replicationHostgroups: [{ writerHostgroup, readerHostgroup, checkType: backend.checkType, comment }],
+    auroraHostgroups: [],
+    hostgroupAttributes: [endpointWriterAttributes(backend, writerHostgroup)],
+  };
+}
+
+/**
+ * A promoted replica keeps its max_replication_lag in its copy in the writer hostgroup, and with replication
+ * stopped its lag reads NULL, which ProxySQL counts as mysql-monitor_slave_lag_when_null (60 s): the new writer
+ * would be shunned and every write would fail (sysown/proxysql#4107, #3897). In a writer hostgroup a missing lag
+ * counts as 0 instead; readers with broken replication are still shunned.
+ */
+function endpointWriterAttributes(backend: EndpointsBackendSpec, hostgroupId: number): MySqlHostgroupAttributes {
+  const lag = backend.maxReplicaLagSeconds > 0;
+  return {
+    hostgroupId,
+    ...POOL_ATTRIBUTES,
+    ...(lag ? { hostgroupSettings: JSON.stringify({ monitor_slave_lag_when_null: 0 }) } : {}),
+    comment: lag ? 'pool settings; never shun the writer for a NULL replication lag after a promotion' : 'pool settings',
   };
 }

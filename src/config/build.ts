@@ -20,7 +20,7 @@ import {
   PROXYSQL_RESTAPI_PORT,
   USER_NAME_ENV_PREFIX,
   USER_PASSWORD_ENV_PREFIX,
-  WRITER_HOSTGROUP,
+  userHostgroups,
 } from '../constants';
 import {
   ConfigString,
@@ -73,7 +73,7 @@ export interface UserSpec {
   readonly username: ConfigString;
   /** The password, or (usually) the environment variable the entrypoint reads it from. */
   readonly password?: ConfigString;
-  /** Client connections this user may hold on each ProxySQL task. @default 10000 */
+  /** Client connections this user may hold on each ProxySQL task. @default defaultUserMaxConnections(task cap, users) */
   readonly maxConnections?: number;
   /** @default - none */
   readonly defaultSchema?: string;
@@ -184,7 +184,8 @@ export function buildProxySqlConfig(spec: ProxySqlConfigSpec): ProxySqlConfig {
   const admin = spec.admin ?? { host: '127.0.0.1', port: PROXYSQL_ADMIN_PORT };
   const adminPassword = spec.adminPassword ?? { kind: 'admin', env: ADMIN_PASSWORD_ENV };
   const maxBackend = spec.maxBackendConnectionsPerServer ?? DEFAULT_MAX_BACKEND_CONNECTIONS_PER_SERVER;
-  const backend = buildBackend(spec.backend, maxBackend);
+  const backend = buildBackend(spec.backend, maxBackend, spec.users.length);
+  const maxClients = spec.maxClientConnections ?? DEFAULT_MAX_CLIENT_CONNECTIONS;
   return {
     datadir: spec.datadir ?? PROXYSQL_DATADIR,
     adminVariables: {
@@ -204,14 +205,15 @@ export function buildProxySqlConfig(spec: ProxySqlConfigSpec): ProxySqlConfig {
       restapi_port: { value: PROXYSQL_RESTAPI_PORT },
       web_enabled: { value: false, reason: 'no web UI on a production proxy' },
     },
-    mysqlVariables: mysqlVariables(spec, listen),
+    mysqlVariables: mysqlVariables(spec, listen, maxClients),
     mysqlServers: backend.servers,
     mysqlUsers: spec.users.map((user, index) => ({
       username: user.username,
       password: user.password ?? { kind: 'mysql_user', env: userPasswordEnv(index) },
-      defaultHostgroup: WRITER_HOSTGROUP,
+      // The user's own writer pool: every rule that sends a statement to the writer names no hostgroup, so it goes here.
+      defaultHostgroup: userHostgroups(index).writer,
       transactionPersistent: true,
-      maxConnections: user.maxConnections ?? 10000,
+      maxConnections: user.maxConnections ?? defaultUserMaxConnections(maxClients, spec.users.length),
       defaultSchema: user.defaultSchema,
       useSsl: spec.clientTls ? true : undefined,
     })),
@@ -229,12 +231,22 @@ function concat(prefix: string, value: ConfigString): ConfigString {
   return typeof value === 'string' ? prefix + value : { ...value, prefix: prefix + (value.prefix ?? '') };
 }
 
-function mysqlVariables(spec: ProxySqlConfigSpec, listen: HostPort): Record<string, Variable> {
+/**
+ * A user's client connections per task when its `maxConnections` is not given: with several users, half the task's
+ * cap, so that one user's fleet (a Lambda function scaled out, or leaking connections) leaves at least half of the
+ * task to the others; with one user, the task's cap (there is nobody to leave room for, and a lower cap would refuse
+ * clients before the ClientConnections alarm, which watches the task's cap, sees them).
+ */
+export function defaultUserMaxConnections(maxClientConnections: number, users: number): number {
+  return users > 1 ? Math.max(1, Math.floor(maxClientConnections / 2)) : maxClientConnections;
+}
+
+function mysqlVariables(spec: ProxySqlConfigSpec, listen: HostPort, maxClients: number): Record<string, Variable> {
   const v: Record<string, Variable> = {
     threads: { value: spec.threads ?? 2, reason: 'worker threads for a 0.5-1 vCPU task; idle client sessions sit on idle threads (--idle-threads)' },
     interfaces: { value: `${listen.host}:${listen.port}`, reason: 'client listener; the NLB forwards port 3306 here' },
     max_connections: {
-      value: spec.maxClientConnections ?? DEFAULT_MAX_CLIENT_CONNECTIONS,
+      value: maxClients,
       reason: 'client connections per task: a Lambda fleet keeps thousands open, most of them idle',
     },
     server_version: { value: ANNOUNCED_SERVER_VERSION, reason: 'announce MySQL 8.0 like Aurora MySQL 3 so drivers enable 8.0 features' },

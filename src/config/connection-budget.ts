@@ -23,24 +23,30 @@ export const BOOTSTRAP_CONNECTIONS = 1;
 export const ASSUMED_DATABASE_MAX_CONNECTIONS = 1000;
 
 export interface ConnectionBudget {
-  /** The writer's pool in one task: its writer-hostgroup cap plus its cap as the last-resort reader. */
+  /** The writer's pool in one task: each user's writer-hostgroup cap plus its cap as the last-resort reader. */
   readonly poolPerTask: number;
+  /** Application users: each has a writer pool of its own (userHostgroups in ../constants.ts). */
+  readonly users: number;
   readonly tasks: number;
   readonly monitor: number;
   readonly bootstrap: number;
   readonly total: number;
 }
 
-/** The writer's budget with `tasks` tasks, each capped at `maxConnectionsPerServer` per server and hostgroup. */
-export function writerConnectionBudget(maxConnectionsPerServer: number, tasks: number, bootstrap: boolean): ConnectionBudget {
-  const poolPerTask = maxConnectionsPerServer + lastResortReaderCap(maxConnectionsPerServer);
+/**
+ * The writer's budget with `tasks` tasks, each capped at `maxConnectionsPerServer` per server and hostgroup, for
+ * `users` application users (each with its own writer pool).
+ */
+export function writerConnectionBudget(maxConnectionsPerServer: number, tasks: number, bootstrap: boolean, users = 1): ConnectionBudget {
+  const poolPerTask = users * maxConnectionsPerServer + lastResortReaderCap(maxConnectionsPerServer);
   const monitor = tasks * MONITOR_CONNECTIONS_PER_SERVER;
   const boot = bootstrap ? BOOTSTRAP_CONNECTIONS : 0;
-  return { poolPerTask, tasks, monitor, bootstrap: boot, total: tasks * poolPerTask + monitor + boot };
+  return { poolPerTask, users, tasks, monitor, bootstrap: boot, total: tasks * poolPerTask + monitor + boot };
 }
 
-/** The budget in words: `6 tasks × (20 + 5 as last-resort reader + 4 monitor) + 1 bootstrap = 175`. */
+/** The budget in words: `6 tasks × (20 + 5 as last-resort reader + 4 monitor) + 1 bootstrap = 175`; with 2 users `(2 users × 20 + …)`. */
 export function describeBudget(budget: ConnectionBudget, maxConnectionsPerServer: number): string {
-  const parts = `${maxConnectionsPerServer} + ${budget.poolPerTask - maxConnectionsPerServer} as last-resort reader + ${MONITOR_CONNECTIONS_PER_SERVER} monitor`;
+  const pools = budget.users > 1 ? `${budget.users} users × ${maxConnectionsPerServer}` : `${maxConnectionsPerServer}`;
+  const parts = `${pools} + ${budget.poolPerTask - budget.users * maxConnectionsPerServer} as last-resort reader + ${MONITOR_CONNECTIONS_PER_SERVER} monitor`;
   return `${budget.tasks} tasks × (${parts})${budget.bootstrap ? ` + ${budget.bootstrap} bootstrap` : ''} = ${budget.total.toLocaleString('en-US')}`;
 }

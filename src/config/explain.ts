@@ -6,7 +6,7 @@
  * user's default_hostgroup), one statement or a whole session.
  */
 import { RE2JS } from 're2js';
-import { READER_HOSTGROUP, WRITER_HOSTGROUP } from '../constants';
+import { isWriterHostgroup, READER_HOSTGROUP, WRITER_HOSTGROUP } from '../constants';
 import { MySqlQueryRule } from './model';
 import { QueryDestination } from './query-rules';
 import { describeChain, isUntrackedSet, NOT_A_WRITE_DIGEST, SESSION_CHAIN } from './session-state';
@@ -196,7 +196,12 @@ export function explainQuery(
       decidingRule = rule;
     }
     if (rule.nextQueryFlagIn !== undefined) nextChain = rule.nextQueryFlagIn;
-    if (rule.apply) break;
+    if (rule.apply) {
+      // A rule that stops the walk without a destination sends the statement to the user's default_hostgroup, its
+      // own writer pool: how every writer rule says "the writer" (./query-rules.ts).
+      decidingRule ??= rule;
+      break;
+    }
   }
   if (isUntrackedSet(digest)) {
     return stateUnchanged(
@@ -216,7 +221,7 @@ export function explainQuery(
   if (options.afterWrite && LAST_INSERT_ID_DIGEST.test(digest) && !options.inTransaction) {
     // lib/MySQL_Session.cpp "handle case #1421": run where the session last wrote while that connection is attached.
     return stateUnchanged(
-      WRITER_HOSTGROUP,
+      defaultHostgroup,
       "LAST_INSERT_ID() / @@IDENTITY: ProxySQL runs it on the connection of the session's last write while the session still holds it " +
         '(keepConnectionForLastInsertId); otherwise it answers the exact SELECT LAST_INSERT_ID() itself and other spellings run on any writer connection; the session state does not change',
     );
@@ -312,7 +317,8 @@ export function explainSession(
 }
 
 function destinationOf(hostgroup: number): `${QueryDestination}` | 'other' {
-  if (hostgroup === WRITER_HOSTGROUP) return 'writer';
+  // Every user's writer hostgroup is the writer (its own pool of it); the readers are READER_HOSTGROUP only.
+  if (isWriterHostgroup(hostgroup)) return 'writer';
   if (hostgroup === READER_HOSTGROUP) return 'reader';
   return 'other';
 }

@@ -7,7 +7,7 @@
  * `HostgroupRole`; per-server metrics add `HostgroupRole` and `BackendServer` (`host:port`). Never a task or a
  * digest: values are aggregated across the tasks in the collector.
  */
-import { READER_HOSTGROUP, WRITER_HOSTGROUP } from '../constants';
+import { isReaderHostgroup, isWriterHostgroup } from '../constants';
 
 /** The CloudWatch namespace of the collector's metrics. */
 export const METRICS_NAMESPACE = 'ServerlessProxySQL';
@@ -105,10 +105,14 @@ export const METRICS = {
 
 export type MetricKey = keyof typeof METRICS;
 
-/** `HostgroupRole` of a hostgroup id: the construct's writer and reader, else `hostgroup-<id>` (query rules can add none). */
+/**
+ * `HostgroupRole` of a hostgroup id: the construct's writer and reader, else `hostgroup-<id>` (query rules can add
+ * none). Every user's writer pool is the writer (the figures per server are summed: what the database sees), and the
+ * reader hostgroups paired with them, which serve nothing, count as readers rather than adding metrics of their own.
+ */
 export function hostgroupRole(hostgroup: number): string {
-  if (hostgroup === WRITER_HOSTGROUP) return 'writer';
-  if (hostgroup === READER_HOSTGROUP) return 'reader';
+  if (isWriterHostgroup(hostgroup)) return 'writer';
+  if (isReaderHostgroup(hostgroup)) return 'reader';
   return `hostgroup-${hostgroup}`;
 }
 

@@ -4,7 +4,7 @@
  * `mysql-query_processor_regex=2`). ./explain.ts evaluates them the way ProxySQL's query processor does.
  */
 import { RE2JS } from 're2js';
-import { READER_HOSTGROUP, WRITER_HOSTGROUP } from '../constants';
+import { READER_HOSTGROUP } from '../constants';
 import { MySqlQueryRule } from './model';
 import { check, RANGES, rangeProblem, readConsistencyProblem, usernameProblem } from './rules';
 import {
@@ -21,7 +21,7 @@ import {
  * the strings a CLI config file uses.
  */
 export enum QueryDestination {
-  /** The writer hostgroup. */
+  /** The writer: the session user's own writer pool (each application user has one; the rule names no hostgroup). */
   WRITER = 'writer',
   /** The reader hostgroup (the replicas; the writer too, as a last resort). */
   READER = 'reader',
@@ -74,7 +74,12 @@ export const CUSTOM_RULE_ID_STEP = 10;
 /** Default rules come after every custom rule. */
 export const DEFAULT_RULE_ID_START = 1000;
 
-const HOSTGROUP: Record<`${QueryDestination}`, number> = { writer: WRITER_HOSTGROUP, reader: READER_HOSTGROUP };
+/**
+ * The writer is no hostgroup id: a rule that sends a statement to the writer names none, and ProxySQL then uses the
+ * session user's default_hostgroup (lib/MySQL_Session.cpp: current_hostgroup=default_hostgroup at each query, replaced
+ * only by a rule's destination_hostgroup >= 0), which is that user's own writer pool (userHostgroups).
+ */
+const HOSTGROUP: Record<`${QueryDestination}`, number | undefined> = { writer: undefined, reader: READER_HOSTGROUP };
 const MULTIPLEX: Record<`${MultiplexMode}`, 0 | 1 | 2> = { disable: 0, enable: 1, keep: 2 };
 
 /**
@@ -90,7 +95,6 @@ export function defaultQueryRules(routing: SessionRoutingOptions = DEFAULT_SESSI
       active: true,
       matchDigest:
         '(?i)\\bFOR\\s+(UPDATE|SHARE)\\b|\\bLOCK\\s+IN\\s+SHARE\\s+MODE\\b|\\b(GET_LOCK|RELEASE_LOCK|RELEASE_ALL_LOCKS|IS_FREE_LOCK|IS_USED_LOCK|LAST_INSERT_ID|FOUND_ROWS|ROW_COUNT)\\s*\\(|\\bSQL_CALC_FOUND_ROWS\\b|^[(\\s]*SELECT\\b.*\\bINTO\\b',
-      destinationHostgroup: WRITER_HOSTGROUP,
       apply: true,
       comment: 'locking reads, named locks, session results and SELECT INTO go to the writer',
     },
@@ -98,7 +102,6 @@ export function defaultQueryRules(routing: SessionRoutingOptions = DEFAULT_SESSI
       ruleId: DEFAULT_RULE_ID_START + 10,
       active: true,
       matchDigest: WRITING_CTE_DIGEST,
-      destinationHostgroup: WRITER_HOSTGROUP,
       ...(readYourWrites ? { nextQueryFlagIn: wroteChain(routing.readYourWritesStatements) } : {}),
       apply: true,
       comment: 'a CTE that writes goes to the writer',

@@ -35,9 +35,12 @@
  * still keeps its connection (rule 50's multiplex=0 applies) and every later statement that reads `@x` matches rule
  * 50 and goes there. Checked with ProxySQL 2.7.1 built from source: docs/real-proxysql.md.
  *
+ * "The writer" is the session user's own writer pool: the rules that send a statement there name no hostgroup, so
+ * ProxySQL uses the user's default_hostgroup (userHostgroups in ../constants.ts). A session's state then lives in
+ * the same hostgroup whatever a transaction or a rule did, and one user's pinned sessions fill its own pool only.
+ *
  * ./explain.ts walks the same rules the way ProxySQL does; `explain --session` is this machine's executable twin.
  */
-import { WRITER_HOSTGROUP } from '../constants';
 import { MySqlQueryRule } from './model';
 
 /**
@@ -190,7 +193,6 @@ export function sessionStateRules(options: SessionRoutingOptions = DEFAULT_SESSI
     rules.push({
       ruleId: SESSION_RULE_IDS.writerOnly,
       active: true,
-      destinationHostgroup: WRITER_HOSTGROUP,
       apply: true,
       comment: 'readConsistency writer-only: every statement goes to the writer',
     });
@@ -201,14 +203,12 @@ export function sessionStateRules(options: SessionRoutingOptions = DEFAULT_SESSI
         ruleId: SESSION_RULE_IDS.freshNotAWrite,
         active: true,
         matchDigest: NOT_A_WRITE_DIGEST,
-        destinationHostgroup: WRITER_HOSTGROUP,
         apply: true,
         comment: 'a statement that changes no data and no rule routed: the writer, the session stays fresh',
       },
       {
         ruleId: SESSION_RULE_IDS.freshWrite,
         active: true,
-        destinationHostgroup: WRITER_HOSTGROUP,
         nextQueryFlagIn: wroteChain(n),
         apply: true,
         comment: `a write: the writer, and the next ${n} statements of the session follow it there (read-your-writes)`,
@@ -219,7 +219,6 @@ export function sessionStateRules(options: SessionRoutingOptions = DEFAULT_SESSI
     ruleId: SESSION_RULE_IDS.stateChain,
     active: true,
     flagIn: SESSION_CHAIN.state,
-    destinationHostgroup: WRITER_HOSTGROUP,
     // The session is pinned already; saying so also keeps an unparsable SET from locking it (see above).
     multiplex: 0,
     apply: true,
@@ -236,7 +235,6 @@ export function sessionStateRules(options: SessionRoutingOptions = DEFAULT_SESSI
         active: true,
         flagIn: chain,
         matchDigest: RELEASE_ALL_DIGEST,
-        destinationHostgroup: WRITER_HOSTGROUP,
         multiplex: 1,
         nextQueryFlagIn: afterRelease,
         apply: true,
@@ -248,7 +246,6 @@ export function sessionStateRules(options: SessionRoutingOptions = DEFAULT_SESSI
         active: true,
         flagIn: chain,
         matchDigest: RELEASE_ONE_DIGEST,
-        destinationHostgroup: WRITER_HOSTGROUP,
         ...(depth === 1 ? { multiplex: 1 as const, nextQueryFlagIn: afterRelease } : deepest ? {} : { nextQueryFlagIn: lockedChain(depth - 1) }),
         apply: true,
         comment:
@@ -262,7 +259,6 @@ export function sessionStateRules(options: SessionRoutingOptions = DEFAULT_SESSI
         ruleId: id + 40,
         active: true,
         flagIn: chain,
-        destinationHostgroup: WRITER_HOSTGROUP,
         apply: true,
         comment: 'a session holding a lock: every statement on the writer',
       },
@@ -297,7 +293,6 @@ export function sessionStateRules(options: SessionRoutingOptions = DEFAULT_SESSI
         flagIn: chain,
         // Without WITH: a CTE here counts as a write (it may be one; no rule tells them apart without look-arounds).
         matchDigest: READ_NOT_CTE_DIGEST,
-        destinationHostgroup: WRITER_HOSTGROUP,
         nextQueryFlagIn: wroteChain(k - 1),
         apply: true,
         comment: 'a read or session statement after a write: the writer, one statement fewer to go',
@@ -306,7 +301,6 @@ export function sessionStateRules(options: SessionRoutingOptions = DEFAULT_SESSI
         ruleId: id + 4,
         active: true,
         flagIn: chain,
-        destinationHostgroup: WRITER_HOSTGROUP,
         nextQueryFlagIn: wroteChain(n),
         apply: true,
         comment: 'another write: the count starts again',
@@ -351,7 +345,6 @@ function stateRule(ruleId: number, flagIn: number): MySqlQueryRule {
     active: true,
     ...(flagIn === SESSION_CHAIN.stateless ? {} : { flagIn }),
     matchDigest: SESSION_STATE_DIGEST,
-    destinationHostgroup: WRITER_HOSTGROUP,
     multiplex: 0,
     nextQueryFlagIn: SESSION_CHAIN.state,
     apply: true,
@@ -365,7 +358,6 @@ function lockRule(ruleId: number, flagIn: number, depth: number): MySqlQueryRule
     active: true,
     ...(flagIn === SESSION_CHAIN.stateless ? {} : { flagIn }),
     matchDigest: LOCK_DIGEST,
-    destinationHostgroup: WRITER_HOSTGROUP,
     multiplex: 0,
     nextQueryFlagIn: lockedChain(depth),
     apply: true,

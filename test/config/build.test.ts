@@ -86,6 +86,65 @@ describe('Aurora backend', () => {
   });
 });
 
+describe('a writer pool per user', () => {
+  const aurora: ProxySqlConfigSpec['backend'] = {
+    kind: 'aurora',
+    domainName: DOMAIN,
+    port: 3306,
+    instanceEndpoints: [`writer${DOMAIN}`, `reader${DOMAIN}`],
+    maxReplicaLagMs: 30000,
+    useTls: true,
+  };
+  const users = [{ username: 'app' }, { username: 'jobs' }, { username: 'reports' }];
+
+  test('Aurora: each further user gets a writer hostgroup with the writer at the cap, and its own Aurora pair that follows the writer', () => {
+    const cnf = render({ backend: aurora, users, monitorUsername: 'proxysql_monitor', maxBackendConnectionsPerServer: 30 });
+    const servers = cnf.mysql_servers as Array<Record<string, unknown>>;
+    expect(servers.filter((s) => Number(s.hostgroup) >= 100).map((s) => [s.hostgroup, s.address, s.max_connections, s.use_ssl])).toEqual([
+      [102, `writer${DOMAIN}`, 30, 1],
+      [103, `reader${DOMAIN}`, 30, 1],
+      [104, `writer${DOMAIN}`, 30, 1],
+      [105, `reader${DOMAIN}`, 30, 1],
+    ]);
+    const pairs = cnf.mysql_aws_aurora_hostgroups as Array<Record<string, unknown>>;
+    expect(pairs.map((p) => [p.writer_hostgroup, p.reader_hostgroup, p.domain_name, p.check_interval_ms, p.writer_is_also_reader])).toEqual([
+      [10, 20, DOMAIN, 100, 1],
+      [102, 103, DOMAIN, 100, 0],
+      [104, 105, DOMAIN, 100, 0],
+    ]);
+    // an instance discovered after a failover joins a user's writer hostgroup over TLS, at that user's cap
+    const attributes = cnf.mysql_hostgroup_attributes as Array<{ hostgroup_id: number; servers_defaults: string }>;
+    expect(attributes.map((a) => [a.hostgroup_id, JSON.parse(a.servers_defaults)])).toEqual([
+      [10, { use_ssl: 1, max_connections: 30 }],
+      [20, { use_ssl: 1, max_connections: 30 }],
+      [102, { use_ssl: 1, max_connections: 30 }],
+      [104, { use_ssl: 1, max_connections: 30 }],
+    ]);
+    expect((cnf.mysql_users as Array<Record<string, unknown>>).map((u) => u.default_hostgroup)).toEqual([10, 102, 104]);
+  });
+
+  test('one user renders no further pool: the same rows as before per-user pools', () => {
+    const cnf = render({ backend: aurora, users: [{ username: 'app' }], monitorUsername: 'proxysql_monitor' });
+    expect((cnf.mysql_servers as Array<Record<string, unknown>>).map((s) => s.hostgroup)).toEqual([10, 20, 20]);
+    expect((cnf.mysql_aws_aurora_hostgroups as unknown[]).length).toBe(1);
+  });
+
+  test("no rule names the writer's hostgroup: a statement for the writer goes to the session user's default_hostgroup, its own pool", () => {
+    const cnf = render({ backend: aurora, users, monitorUsername: 'proxysql_monitor', queryRules: [{ matchDigest: '^SELECT .* FROM reports', destination: 'writer' }, { matchDigest: '^SELECT .* FROM cache', destination: 'reader' }] });
+    const destinations = new Set((cnf.mysql_query_rules as Array<Record<string, unknown>>).map((r) => r.destination_hostgroup));
+    expect([...destinations]).toEqual([undefined, 20]);
+  });
+
+  test('the per-user client cap: half the task with several users, the whole task with one; a given cap wins', () => {
+    const caps = (spec: Partial<ProxySqlConfigSpec>) =>
+      (render({ backend: aurora, users, monitorUsername: 'm', ...spec }).mysql_users as Array<Record<string, unknown>>).map((u) => u.max_connections);
+    expect(caps({})).toEqual([5000, 5000, 5000]);
+    expect(caps({ maxClientConnections: 301 })).toEqual([150, 150, 150]);
+    expect(caps({ users: [{ username: 'app' }] })).toEqual([10000]);
+    expect(caps({ users: [{ username: 'app', maxConnections: 9000 }, { username: 'jobs' }] })).toEqual([9000, 5000]);
+  });
+});
+
 describe('endpoints backend', () => {
   const spec: ProxySqlConfigSpec = {
     backend: {
@@ -111,9 +170,15 @@ describe('endpoints backend', () => {
       { hostgroup: 20, address: 'primary.example.internal', port: 3306, weight: 1, max_connections: 5, use_ssl: 0, comment: expect.any(String) },
       { hostgroup: 20, address: 'replica1.example.internal', port: 3306, weight: 1000, max_connections: 20, max_replication_lag: 30, use_ssl: 0, comment: 'reader' },
       { hostgroup: 20, address: '10.0.3.7', port: 3307, weight: 1000, max_connections: 20, max_replication_lag: 30, use_ssl: 0, comment: 'reader' },
+      // users[1]'s own writer pool: the writer with its own cap, the replicas in a reader hostgroup no rule routes to
+      { hostgroup: 102, address: 'primary.example.internal', port: 3306, weight: 1000, max_connections: 20, use_ssl: 0, comment: "users[1]'s own writer pool" },
+      { hostgroup: 103, address: 'replica1.example.internal', port: 3306, weight: 1000, max_connections: 20, use_ssl: 0, comment: "users[1]'s own writer pool" },
+      { hostgroup: 103, address: '10.0.3.7', port: 3307, weight: 1000, max_connections: 20, use_ssl: 0, comment: "users[1]'s own writer pool" },
     ]);
+    // each pair follows read_only on its own: a promoted replica becomes every user's writer
     expect(cnf.mysql_replication_hostgroups).toEqual([
       { writer_hostgroup: 10, reader_hostgroup: 20, check_type: 'read_only', comment: expect.any(String) },
+      { writer_hostgroup: 102, reader_hostgroup: 103, check_type: 'read_only', comment: "users[1]'s own writer pool" },
     ]);
     expect(cnf.mysql_aws_aurora_hostgroups).toBeUndefined();
     // a promoted replica (replication stopped, lag NULL) must not be shunned as the writer
@@ -122,10 +187,12 @@ describe('endpoints backend', () => {
     expect(cnf.mysql_hostgroup_attributes).toEqual([
       { hostgroup_id: 10, ...pool, hostgroup_settings: '{"monitor_slave_lag_when_null":0}', comment: expect.any(String) },
       { hostgroup_id: 20, ...pool, comment: 'pool settings' },
+      { hostgroup_id: 102, ...pool, hostgroup_settings: '{"monitor_slave_lag_when_null":0}', comment: expect.any(String) },
     ]);
-    expect((cnf.mysql_users as Array<Record<string, unknown>>).map((u) => [u.username, u.password, u.max_connections])).toEqual([
-      ['app', '{{secret:mysql_user:PROXYSQL_USER_PASSWORD_0}}', 10000],
-      ['reporting', '{{secret:mysql_user:PROXYSQL_USER_PASSWORD_1}}', 50],
+    // each user writes through its own pool; with two users one may hold half the task's client connections
+    expect((cnf.mysql_users as Array<Record<string, unknown>>).map((u) => [u.username, u.password, u.default_hostgroup, u.max_connections])).toEqual([
+      ['app', '{{secret:mysql_user:PROXYSQL_USER_PASSWORD_0}}', 10, 5000],
+      ['reporting', '{{secret:mysql_user:PROXYSQL_USER_PASSWORD_1}}', 102, 50],
     ]);
   });
 
@@ -153,7 +220,6 @@ describe('endpoints backend', () => {
         active: 1,
         match_digest:
           '(?i)\\bFOR\\s+(UPDATE|SHARE)\\b|\\bLOCK\\s+IN\\s+SHARE\\s+MODE\\b|\\b(GET_LOCK|RELEASE_LOCK|RELEASE_ALL_LOCKS|IS_FREE_LOCK|IS_USED_LOCK|LAST_INSERT_ID|FOUND_ROWS|ROW_COUNT)\\s*\\(|\\bSQL_CALC_FOUND_ROWS\\b|^[(\\s]*SELECT\\b.*\\bINTO\\b',
-        destination_hostgroup: 10,
         apply: 1,
         comment: 'locking reads, named locks, session results and SELECT INTO go to the writer',
       },
@@ -161,7 +227,6 @@ describe('endpoints backend', () => {
         rule_id: 1010,
         active: 1,
         match_digest: '(?i)^WITH\\b.*\\b(INSERT|UPDATE|DELETE|REPLACE)\\b',
-        destination_hostgroup: 10,
         next_query_flagIN: 105,
         apply: 1,
         comment: 'a CTE that writes goes to the writer',

@@ -161,15 +161,17 @@ function templateProblems(template: Template, s: Scenario, verdict: Verdict): st
   }
   check(variables.have_ssl === (s.clientTls ?? false), `have_ssl ${String(variables.have_ssl)}`);
   const servers = cnf.mysql_servers as Array<Record<string, unknown>>;
-  const expectedServers =
+  const firstUserServers =
     b.kind === 'endpoints' ? 2 + b.readers.length : b.kind === 'new-aurora' ? 2 + b.readers : 1 + (b.instanceIdentifiers?.length ?? 0);
+  // Each further user's own writer pool: every server again but the writer's last-resort reader row.
+  const expectedServers = firstUserServers + (verdict.userCount - 1) * (firstUserServers - 1);
   check(servers.length === expectedServers, `${servers.length} mysql_servers, expected ${expectedServers}`);
   const tls = (s.backendTls ?? true) ? 1 : 0;
   check(servers.every((server) => server.use_ssl === tls), `use_ssl is not ${tls} on every server`);
   const lag = s.maxReplicaLag ? durationSeconds(s.maxReplicaLag) : 30;
   if (Number.isInteger(lag)) {
     if (b.kind === 'endpoints') {
-      check(servers.slice(2).every((server) => server.max_replication_lag === lag), `max_replication_lag is not ${lag}`);
+      check(servers.slice(2, firstUserServers).every((server) => server.max_replication_lag === lag), `max_replication_lag is not ${lag}`);
     } else {
       const aurora = (cnf.mysql_aws_aurora_hostgroups as Array<Record<string, unknown>>)[0];
       check(aurora.max_lag_ms === lag * 1000, `max_lag_ms ${String(aurora.max_lag_ms)} for ${lag} s`);

@@ -503,6 +503,7 @@ export function judge(s: Scenario): Verdict {
     if ((u.createOnBackend ?? !u.withSecret) && u.username === undefined) invalid.push('createOnBackend without a name');
     if (u.schema !== undefined && !/^[A-Za-z0-9_]{1,64}$/.test(u.schema)) invalid.push(`schema '${u.schema}'`);
     if (u.maxConnections !== undefined && !isWhole(u.maxConnections, 1)) invalid.push(`user maxConnections ${u.maxConnections}`);
+    else if (u.maxConnections !== undefined && u.maxConnections > (s.maxClientConnections ?? 10_000)) invalid.push(`user maxConnections ${u.maxConnections} above maxClientConnections`);
   }
   // Reserved names and the monitor's name are refused for every user the proxy serves, bootstrap or not (the
   // stricter of the two former copies: before, only the bootstrap's own check knew them).

@@ -37,9 +37,11 @@ export async function startLab(options: Partial<Omit<LocalProxySqlOptions, 'bin'
   }
 }
 
-/** A client session through the proxy, as the application user. */
-export function connect(proxy: LocalProxySql): Promise<mysql.Connection> {
-  return mysql.createConnection({ host: proxy.host, port: proxy.port, user: proxy.user, password: proxy.password, database: proxy.database });
+/** A client session through the proxy, as the application user or one of the harness's `moreUsers`. */
+export function connect(proxy: LocalProxySql, user = proxy.user): Promise<mysql.Connection> {
+  const password = user === proxy.user ? proxy.password : proxy.morePasswords.get(user);
+  if (password === undefined) throw new Error(`the harness has no user '${user}'`);
+  return mysql.createConnection({ host: proxy.host, port: proxy.port, user, password, database: proxy.database });
 }
 
 /** The single value of the first row. */

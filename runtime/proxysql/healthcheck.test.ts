@@ -1,5 +1,5 @@
 /**
- * The container health check (healthcheck.sh) under /bin/sh with a stand-in admin client, as CI can run it; the
+ * The agent container's health check (healthcheck.sh) under /bin/sh with a stand-in admin client, as CI can run it; the
  * same script against a real ProxySQL is in test/proxysql/healthcheck.test.ts (opt-in tier).
  */
 import * as fs from 'node:fs';
@@ -81,6 +81,14 @@ describe('container health check (stand-in client)', () => {
     // the last line says why (the client's own error, if any, comes before it)
     expect(r.stderr.trim().split('\n').at(-1)).toBe(`proxysql-healthcheck: ${why}`);
     expect(r.stderr).not.toMatch(/secret-value/);
+  });
+
+  it('without a client it is unhealthy, saying so: never a silently weaker check', async () => {
+    const dir = standIn({});
+    fs.rmSync(path.join(dir, 'bin', 'mysql'));
+    const r = await run(dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('proxysql-healthcheck: no mariadb or mysql client on PATH: run it in the agent container, whose image has one\n');
   });
 
   it('uses the name from the secret (PROXYSQL_USER_NAME_n) before the literal one', async () => {

@@ -31,9 +31,6 @@ export const PROXYSQL_MYSQL_PORT = 6033;
 export const PROXYSQL_ADMIN_PORT = 6032;
 
 
-/** ProxySQL's REST API / Prometheus `/metrics` listener (`admin-restapi_port`). */
-export const PROXYSQL_RESTAPI_PORT = 6070;
-
 /** Client connections one task accepts by default (`mysql-max_connections`, ProxySqlServiceProps.maxClientConnections). */
 export const DEFAULT_MAX_CLIENT_CONNECTIONS = 10000;
 

@@ -44,7 +44,7 @@ export const FIGURES_MEMORY_GLOBALS = [
   'Query_Cache_Memory_bytes',
 ] as const;
 
-/** stats_mysql_connection_pool's status text as a number (the codes /metrics used: 1 ONLINE … 5 SHUNNED_REPLICATION_LAG). */
+/** stats_mysql_connection_pool's status text as a number (the codes ProxySQL's /metrics uses: 1 ONLINE … 5 SHUNNED_REPLICATION_LAG). */
 export const SERVER_STATUS_CODES: Readonly<Record<string, number>> = {
   ONLINE: SERVER_STATUS_ONLINE,
   SHUNNED: 2,

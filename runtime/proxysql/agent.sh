@@ -88,11 +88,14 @@ drain() {
 trap 'drain TERM' TERM
 trap 'drain INT' INT
 log "started: figures every $every s (0 = none), drain up to $drain s on SIGTERM, admin client $client"
+first=1
 while :; do
+  pause_s=3600
   if [ "$every" -gt 0 ]; then
+    pause_s=$every
     if out=$(admin "$PROXYSQL_FIGURES_QUERY" 2>&1); then
       case $out in
-        '{'*'}') printf '%s %s\n' "$PROXYSQL_FIGURES_MARKER" "$out" ;;
+        '{'*'}') printf '%s %s\n' "$PROXYSQL_FIGURES_MARKER" "$out"; first= ;;
         *) log 'figures: the admin interface answered something other than one JSON object' ;;
       esac
     else
@@ -100,9 +103,11 @@ while :; do
       case $out in 'ERROR '[0-9]*) why=${out%% (*} ;; *) why='no answer' ;; esac
       log "figures: the admin interface did not answer (${why%%:*})"
     fi
+    # Until the first line is out (ProxySQL still starting), try again soon: the collector counts a task without one.
+    [ -z "$first" ] || [ "$every" -le 5 ] || pause_s=5
   fi
   # Sleep in the background so SIGTERM runs the drain at once, not after the sleep.
-  if [ "$every" -gt 0 ]; then sleep "$every" & else sleep 3600 & fi
+  sleep "$pause_s" &
   sleeper=$!
   wait "$sleeper"
   sleeper=

@@ -125,6 +125,31 @@ describe('the agent at work (stand-in client)', () => {
     expect(agent.err.join('')).not.toMatch(/Access denied/);
   });
 
+  it('while ProxySQL is still starting it retries after 5 s, not after the whole interval', async () => {
+    const dir = bin();
+    fs.writeFileSync(
+      path.join(dir, 'bin', 'mariadb'),
+      [
+        '#!/bin/sh',
+        `d='${dir}'`,
+        '[ "$1" = --version ] && { echo "mariadb from 11.8.3-MariaDB"; exit 0; }',
+        'if [ -f "$d/up" ]; then echo \'{"v":1}\'; exit 0; fi',
+        ': > "$d/up"; echo "ERROR 2002 (HY000): Can\'t connect to server on \'127.0.0.1\'" >&2; exit 1',
+        '',
+      ].join('\n'),
+      { mode: 0o755 },
+    );
+    const agent = start(dir, { ...BASE, PROXYSQL_FIGURES_SECONDS: '60' });
+    const started = Date.now();
+    await until(() => agent.out.join('').includes('proxysql-figures'), 8000);
+    const ms = Date.now() - started;
+    agent.child.kill('SIGTERM');
+    await agent.exit;
+    expect(ms).toBeGreaterThan(4000);
+    expect(ms).toBeLessThan(8000);
+    expect(agent.err.join('')).toContain('proxysql-agent: figures: the admin interface did not answer (ERROR 2002)');
+  });
+
   it('an answer that is not one JSON object is logged, never written as a figures line', async () => {
     const agent = start(bin({ figures: 'ERROR 1045 (28000): denied' }), { ...BASE, PROXYSQL_FIGURES_SECONDS: '1' });
     await until(() => agent.err.join('').includes('figures:'));

@@ -249,7 +249,7 @@ export interface ProxySqlServiceProps {
   /**
    * The image of the task's agent container, which runs the configuration health check, the drain and the figures
    * for the metrics collector against ProxySQL's admin interface on the task's loopback. It must have a `mariadb` or
-   * `mysql` client, `/bin/sh`, `sleep`, `date`, `head` and `timeout`; e.g. an ECR copy pinned by digest.
+   * `mysql` client, `/bin/sh`, `sleep`, `date` and `timeout`; e.g. an ECR copy pinned by digest.
    * @default - `public.ecr.aws/docker/library/mariadb:11.8.3` (Docker's official MariaDB image on ECR Public), for its client
    */
   readonly agentImage?: ecs.ContainerImage;

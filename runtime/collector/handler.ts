@@ -12,6 +12,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DescribeTasksCommandInput, DescribeTasksCommandOutput, ECS, ListTasksCommandInput, ListTasksCommandOutput } from '@aws-sdk/client-ecs';
 import { METRIC_DIMENSIONS, METRICS_NAMESPACE, MetricUnitName } from '../../src/config/metrics';
+import { FIGURES_INTERVAL_SECONDS } from '../../src/constants';
 import { aggregateRound, Datapoint, PreviousSample, ScrapedTask } from './aggregate';
 import { figuresSnapshot } from './snapshot';
 
@@ -61,10 +62,10 @@ export const COLLECTOR_ENV = {
 } as const;
 
 /**
- * Two agent intervals and a half: a line every 60 s, delivered by the awslogs driver within seconds; one late
+ * Two agent intervals and a half (150 s): a line every 60 s, delivered by the awslogs driver within seconds; one late
  * or lost line is not yet a failure.
  */
-export const DEFAULT_FIGURES_MAX_AGE_SECONDS = 150;
+export const DEFAULT_FIGURES_MAX_AGE_SECONDS = (FIGURES_INTERVAL_SECONDS * 5) / 2;
 
 /** Pages of FilterLogEvents read at most in one round (each up to 1 MB or 10,000 events): a bound, never reached by ~1 line per task a minute. */
 const MAX_PAGES = 20;

@@ -79,7 +79,10 @@ export class ProxySqlService extends Construct {
    * health check, the drain on stop and, with monitoring, the figures for the metrics collector.
    */
   public readonly agentContainer: ecs.ContainerDefinition;
-  /** The ProxySQL container's log group (ProxySQL's log and the entrypoint's lines). */
+  /**
+   * The task's log group: ProxySQL's log and the entrypoint's lines (streams `proxysql/proxysql/<task id>`), the
+   * agent's lines and figures (`proxysql/agent/<task id>`).
+   */
   public readonly logGroup: logs.ILogGroup;
   /** The task count's scaling, to add policies of your own. */
   public readonly scaling: ecs.ScalableTaskCount;

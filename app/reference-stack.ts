@@ -138,7 +138,7 @@ export class ReferenceStack extends Stack {
     new CfnOutput(this, 'EcsServiceName', { value: this.proxy.service.serviceName });
     new CfnOutput(this, 'AdminInterface', {
       description: 'Open the ProxySQL admin interface (127.0.0.1:6032 inside a task) with ECS Exec',
-      value: `aws ecs execute-command --cluster ${this.proxy.cluster.clusterName} --container proxysql --interactive --task <TASK_ID> --command "sh -c 'MYSQL_PWD=\\$PROXYSQL_ADMIN_PASSWORD mysql -h127.0.0.1 -P6032 -uadmin --prompt=admin>\\ '"`,
+      value: `aws ecs execute-command --cluster ${this.proxy.cluster.clusterName} --container agent --interactive --task <TASK_ID> --command "sh -c 'MYSQL_PWD=\\$PROXYSQL_ADMIN_PASSWORD mariadb --skip-ssl -h127.0.0.1 -P6032 -uadmin --prompt=admin>\\ '"`,
     });
     new CfnOutput(this, 'DemoApiUrl', { value: this.demo.url, description: 'GET /whoami shows which backend served a read and a write' });
   }

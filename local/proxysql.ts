@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as mysql from 'mysql2/promise';
+import { findExecutable } from './files';
 import { createLocalUsers } from './users';
 import { buildProxySqlConfig, ProxySqlConfigSpec, userPasswordEnv } from '../src/config/build';
 import type { ProxySqlConfig } from '../src/config/model';
@@ -47,8 +48,18 @@ export interface LocalProxySqlOptions {
   mysqlVariables?: Readonly<Record<string, string | number | boolean>>;
   /** Spec fields to override (threads, maxBackendConnectionsPerServer, queryRules, …). @default {} */
   spec?: Partial<Omit<ProxySqlConfigSpec, 'backend' | 'users' | 'monitorUsername'>>;
-  /** PROXYSQL_DRAIN_SECONDS for the entrypoint. @default 0 (no drain: SIGTERM stops ProxySQL at once) */
+  /**
+   * PROXYSQL_DRAIN_SECONDS for the entrypoint's own drain (the entrypoint run alone, e.g. by the benchmark). A task
+   * drains with its agent container instead (local/agent.ts), the ProxySQL container's entrypoint at 0.
+   * @default 0 (no drain: SIGTERM stops ProxySQL at once)
+   */
   drainSeconds?: number;
+  /**
+   * Run the entrypoint with a PATH that has no mysql or mariadb client: only sh and the few tools it uses, as in a
+   * ProxySQL image without a client (what a task's ProxySQL container must work with).
+   * @default false - the caller's PATH, with the admin client the entrypoint's drain may use
+   */
+  withoutClient?: boolean;
   /** The construct's idleThreads: the task's command is IDLE_THREADS_COMMAND, or none. @default true */
   idleThreads?: boolean;
   /** Where the config, data dir and log go (a private dir is made below it, removed by stop()). */
@@ -70,8 +81,6 @@ export interface LocalProxySql {
   host: '127.0.0.1';
   port: number;
   adminPort: number;
-  /** The REST API port (Prometheus `/metrics`), 6070 in a task; picked free here. */
-  restPort: number;
   user: string;
   password: string;
   database: string;
@@ -178,6 +187,21 @@ async function loadHostgroupAttributesIfIgnored(
   }
 }
 
+/** The tools the entrypoint uses besides sh's builtins (runtime/proxysql/entrypoint.sh, its header): no client. */
+const ENTRYPOINT_TOOLS = ['sh', 'mkdir', 'chmod', 'mv', 'rm', 'sleep', 'date', 'cat'];
+
+/** A directory of symlinks to only ENTRYPOINT_TOOLS, as PATH: a ProxySQL image without a MySQL client. */
+function clientlessPath(dir: string): string {
+  const bin = path.join(dir, 'clientless-bin');
+  fs.mkdirSync(bin);
+  for (const tool of ENTRYPOINT_TOOLS) {
+    const found = findExecutable(tool);
+    if (!found) throw new Error(`withoutClient: '${tool}' is not on PATH`);
+    fs.symlinkSync(found, path.join(bin, tool));
+  }
+  return bin;
+}
+
 /** Starts ProxySQL through the entrypoint against `topology`; resolves once the app user can log in and query. */
 export async function startLocalProxySql(options: LocalProxySqlOptions): Promise<LocalProxySql> {
   const { topology } = options;
@@ -208,7 +232,7 @@ export async function startLocalProxySql(options: LocalProxySqlOptions): Promise
   });
   await topology.waitForReplication();
 
-  const [port, adminPort, restPort] = [await freePort(), await freePort(), await freePort()];
+  const [port, adminPort] = [await freePort(), await freePort()];
   const spec: ProxySqlConfigSpec = {
     ...options.spec,
     backend: {
@@ -227,9 +251,7 @@ export async function startLocalProxySql(options: LocalProxySqlOptions): Promise
     backendCaFile: options.backendTls ? path.join(dataDir, 'backend-ca.pem') : undefined,
     mysqlVariableOverrides: { ...options.spec?.mysqlVariableOverrides, ...options.mysqlVariables },
   };
-  const built = buildProxySqlConfig(spec);
-  // The REST API port is fixed in a task (6070); here it must not clash with another run on this machine.
-  const config = { ...built, adminVariables: { ...built.adminVariables, restapi_port: { value: restPort } } };
+  const config = buildProxySqlConfig(spec);
   const template = renderProxySqlConfig(config);
 
   const logFile = path.join(dir, 'proxysql.log');
@@ -240,7 +262,7 @@ export async function startLocalProxySql(options: LocalProxySqlOptions): Promise
     stdio: ['ignore', log, log],
     detached: true,
     env: {
-      PATH: process.env.PATH,
+      PATH: options.withoutClient ? clientlessPath(dir) : process.env.PATH,
       [ENTRYPOINT_SCRIPT_ENV]: fs.readFileSync(CONTAINER_SCRIPTS.entrypoint, 'utf8'),
       [CONFIG_TEMPLATE_ENV]: template,
       [ADMIN_PASSWORD_ENV]: passwords.admin,
@@ -253,7 +275,7 @@ export async function startLocalProxySql(options: LocalProxySqlOptions): Promise
       PROXYSQL_DRAIN_SECONDS: String(options.drainSeconds ?? 0),
       PROXYSQL_ADMIN_PORT: String(adminPort),
       PROXYSQL_ADMIN_USER: PROXYSQL_ADMIN_USER,
-      PROXYSQL_ADMIN_CLIENT: client,
+      ...(options.withoutClient ? {} : { PROXYSQL_ADMIN_CLIENT: client }),
       ...(options.backendTls
         ? {
             PROXYSQL_BACKEND_CA: options.backendCa ?? fs.readFileSync(topology.caFile as string, 'utf8').trim(),
@@ -367,7 +389,6 @@ export async function startLocalProxySql(options: LocalProxySqlOptions): Promise
     host: '127.0.0.1',
     port,
     adminPort,
-    restPort,
     hostgroupAttributesViaAdmin,
     user: HARNESS_APP_USER,
     password: passwords.app,

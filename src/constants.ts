@@ -30,8 +30,6 @@ export const PROXYSQL_MYSQL_PORT = 6033;
 /** ProxySQL's admin interface: bound to 127.0.0.1 inside the task, never opened in a security group. */
 export const PROXYSQL_ADMIN_PORT = 6032;
 
-/** ProxySQL's REST API / Prometheus `/metrics` listener (`admin-restapi_port`). */
-export const PROXYSQL_RESTAPI_PORT = 6070;
 
 /** Client connections one task accepts by default (`mysql-max_connections`, ProxySqlServiceProps.maxClientConnections). */
 export const DEFAULT_MAX_CLIENT_CONNECTIONS = 10000;
@@ -110,6 +108,25 @@ export const ENTRYPOINT_SCRIPT_ENV = 'PROXYSQL_ENTRYPOINT';
  * it without the secrets in its environment (/proc/<pid>/environ keeps what a process was started with).
  */
 export const ENTRYPOINT_ARGV: readonly string[] = ['/bin/sh', '-c', `eval "$${ENTRYPOINT_SCRIPT_ENV}"`, 'proxysql-entrypoint'];
+/**
+ * The task's agent container: the official MariaDB image from Amazon ECR Public (Docker's official images, mirrored;
+ * no Docker Hub pull limits from AWS), pinned to an 11.8 LTS patch release. Used for what it ships, not for a
+ * database: the `mariadb` client, a POSIX /bin/sh (dash on its Ubuntu base), coreutils (sleep, date, head, timeout).
+ * ASSUMPTION (no registry reachable here): the tag exists on public.ecr.aws with linux/arm64 and linux/amd64, as
+ * Docker Hub's `mariadb` official image has; the scripts were run with MariaDB's 10.11 client and dash.
+ */
+export const AGENT_IMAGE = 'public.ecr.aws/docker/library/mariadb:11.8.3';
+/** The agent container's name: also the middle of its log streams' names (`<prefix>/<name>/<task id>`). */
+export const AGENT_CONTAINER_NAME = 'agent';
+/** The awslogs stream prefix of both containers: streams are `proxysql/proxysql/<task id>` and `proxysql/agent/<task id>`. */
+export const LOG_STREAM_PREFIX = 'proxysql';
+/** Environment variable that carries the agent's script (runtime/proxysql/agent.sh, no secrets). */
+export const AGENT_SCRIPT_ENV = 'PROXYSQL_AGENT';
+/** The agent container's entryPoint: its script from its variable, under the image's /bin/sh. */
+export const AGENT_ARGV: readonly string[] = ['/bin/sh', '-c', `eval "$${AGENT_SCRIPT_ENV}"`, 'proxysql-agent'];
+/** How often the agent writes the task's figures line for the metrics collector (which runs every minute). */
+export const FIGURES_INTERVAL_SECONDS = 60;
+
 /** The container's command with idle threads (the entrypoint passes it on to ProxySQL): idle sessions on epoll threads. */
 export const IDLE_THREADS_COMMAND: readonly string[] = ['--idle-threads'];
 

@@ -1,4 +1,3 @@
-import * as fs from 'fs';
 import { Duration } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -10,15 +9,13 @@ import {
   ENTRYPOINT_ARGV,
   ENTRYPOINT_SCRIPT_ENV,
   IDLE_THREADS_COMMAND,
+  LOG_STREAM_PREFIX,
   MONITOR_PASSWORD_ENV,
-  PROXYSQL_ADMIN_PORT,
-  PROXYSQL_ADMIN_USER,
   PROXYSQL_IMAGE,
   PROXYSQL_MYSQL_PORT,
-  PROXYSQL_RESTAPI_PORT,
 } from './constants';
 import { userNameEnv, userPasswordEnv } from './config/build';
-import { CONTAINER_SCRIPTS } from './runtime-assets';
+import { containerScript } from './runtime-assets';
 
 /** What the ProxySQL container is given: the rendered template, the secrets by reference, the scripts. */
 export interface ProxySqlContainerInputs {
@@ -28,7 +25,6 @@ export interface ProxySqlContainerInputs {
   /** In the order of the config's users; `username` undefined where it is read from the secret. */
   readonly users: ReadonlyArray<{ readonly username?: string; readonly secret: secretsmanager.ISecret }>;
   readonly backendCa?: string;
-  readonly drainSeconds: number;
   readonly idleThreads: boolean;
   readonly bootstrapRevision?: string;
   readonly image?: ecs.ContainerImage;
@@ -38,7 +34,9 @@ export interface ProxySqlContainerInputs {
 
 /**
  * The container definition: the official image unchanged, our POSIX-sh entrypoint (runtime/proxysql/entrypoint.sh)
- * rendering the secrets in, and the health check (runtime/proxysql/healthcheck.sh). Secrets arrive through ECS
+ * rendering the secrets in, and a health check that needs nothing of the image but /bin/sh and /proc
+ * (runtime/proxysql/listening.sh). What needs a MySQL client (the configuration health check, the drain, the
+ * figures) runs in the task's agent container (src/proxysql-agent-container.ts). Secrets arrive through ECS
  * `secrets`; the environment carries only what is not secret, including each secret's ARN so the entrypoint can
  * name a bad one without printing it.
  */
@@ -49,9 +47,8 @@ export function proxySqlContainerOptions(inputs: ProxySqlContainerInputs): ecs.C
   };
   const environment: Record<string, string> = {
     [CONFIG_TEMPLATE_ENV]: inputs.configTemplate,
-    PROXYSQL_DRAIN_SECONDS: String(inputs.drainSeconds),
-    PROXYSQL_ADMIN_PORT: String(PROXYSQL_ADMIN_PORT),
-    PROXYSQL_ADMIN_USER: PROXYSQL_ADMIN_USER,
+    // The agent container drains (it is stopped first); this one's entrypoint then only starts ProxySQL: no client.
+    PROXYSQL_DRAIN_SECONDS: '0',
     [`${ADMIN_PASSWORD_ENV}_SOURCE`]: inputs.adminSecret.secretArn,
     [`${MONITOR_PASSWORD_ENV}_SOURCE`]: inputs.monitorSecret.secretArn,
     // A new revision also changes the task definition, so the tasks are replaced (after the bootstrap,
@@ -63,14 +60,10 @@ export function proxySqlContainerOptions(inputs: ProxySqlContainerInputs): ecs.C
     environment.PROXYSQL_BACKEND_CA_FILE = BACKEND_CA_FILE;
   }
   // Both scripts travel as variables: the entrypoint re-runs itself from its own (ENTRYPOINT_ARGV).
-  environment[ENTRYPOINT_SCRIPT_ENV] = fs.readFileSync(CONTAINER_SCRIPTS.entrypoint, 'utf8');
-  // The health check logs in as every user: it needs their count and names.
-  environment.PROXYSQL_HEALTH_CHECK = fs.readFileSync(CONTAINER_SCRIPTS.healthCheck, 'utf8');
-  environment.PROXYSQL_EXPECTED_USERS = String(inputs.users.length);
+  environment[ENTRYPOINT_SCRIPT_ENV] = containerScript('entrypoint');
+  environment.PROXYSQL_LISTEN_CHECK = containerScript('listening');
   environment.PROXYSQL_MYSQL_PORT = String(PROXYSQL_MYSQL_PORT);
-  environment.PROXYSQL_RESTAPI_PORT = String(PROXYSQL_RESTAPI_PORT);
   inputs.users.forEach((user, index) => {
-    if (user.username !== undefined) environment[`PROXYSQL_USER_LOGIN_${index}`] = user.username;
     secrets[userPasswordEnv(index)] = ecs.Secret.fromSecretsManager(user.secret, 'password');
     environment[`${userPasswordEnv(index)}_SOURCE`] = user.secret.secretArn;
     if (user.username === undefined) {
@@ -85,19 +78,17 @@ export function proxySqlContainerOptions(inputs: ProxySqlContainerInputs): ecs.C
     environment,
     secrets,
     essential: true,
-    logging: ecs.LogDrivers.awsLogs({ logGroup: inputs.logGroup, streamPrefix: 'proxysql', mode: ecs.AwsLogDriverMode.NON_BLOCKING }),
+    logging: ecs.LogDrivers.awsLogs({ logGroup: inputs.logGroup, streamPrefix: LOG_STREAM_PREFIX, mode: ecs.AwsLogDriverMode.NON_BLOCKING }),
     portMappings: [{ containerPort: PROXYSQL_MYSQL_PORT, protocol: ecs.Protocol.TCP, name: 'mysql' }],
-    stopTimeout: Duration.seconds(Math.min(120, inputs.drainSeconds + 10)),
+    // Stopped after the agent has drained it; ProxySQL exits at once on SIGTERM.
+    stopTimeout: Duration.seconds(10),
     linuxParameters: inputs.linuxParameters,
     healthCheck: {
-      // The configuration that was deployed is the one running: every user loaded and able to log in through
-      // ProxySQL to the database, a writer configured, the monitor let in; a database that is down does not
-      // count (runtime/proxysql/healthcheck.sh, run with the container's environment). A task that fails it
-      // is replaced, and during a deployment the circuit breaker rolls back.
-      command: ['CMD-SHELL', 'eval "$PROXYSQL_HEALTH_CHECK"'],
+      // ProxySQL's MySQL listener is up. Without a check of its own an essential container reports UNKNOWN, which
+      // ECS counts into the task's health; the configuration is checked by the agent container.
+      command: ['CMD-SHELL', 'eval "$PROXYSQL_LISTEN_CHECK"'],
       interval: Duration.seconds(15),
-      // each user's login is bounded at 3 s
-      timeout: Duration.seconds(Math.min(60, 5 + 3 * inputs.users.length)),
+      timeout: Duration.seconds(5),
       retries: 3,
       startPeriod: Duration.seconds(20),
     },

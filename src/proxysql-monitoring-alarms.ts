@@ -153,7 +153,8 @@ export function alarmSpecs(t: AlarmTargets): AlarmSpec[] {
       comparison: BELOW,
       minutes: 5,
       missing: BREACHING,
-      description: "The metrics collector read no task's /metrics for 5 minutes: every alarm above that relies on its metrics is blind. Check the collector's log group.",
+      description:
+        "The metrics collector read no task's figures line for 5 minutes: every alarm above that relies on its metrics is blind. Check the collector's log group and the agent containers' streams.",
     },
   ];
 }

@@ -65,7 +65,7 @@ export function createDashboard(scope: Construct, s: DashboardSources): cloudwat
       horizontalAnnotations: [{ value: s.multiplexingRatioThreshold, label: 'alarm below', color: '#d62728' }],
     },
     {
-      title: 'Sessions holding a backend connection (reasons /metrics names; `doctor` shows all)',
+      title: 'Sessions holding a backend connection (reasons the admin tables count; `doctor` shows all)',
       metrics: [m(METRICS.sessionsInTransaction), m(METRICS.sessionsLockedToHostgroup), m(METRICS.hostgroupLockedQueries, 'HostgroupLockedQueries (9006)')],
     },
     { title: 'Queries/s per hostgroup role', metrics: [perServer(METRICS.queriesPerSecond, s.serviceName, [METRIC_DIMENSIONS.hostgroupRole])] },

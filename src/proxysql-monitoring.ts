@@ -1,19 +1,20 @@
 import { Duration, Names, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventsTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { FIGURES_LINE_MARKER } from './config/figures';
 import { METRICS, MONITORING_DEFAULTS } from './config/metrics';
 import { check, rangeProblem } from './config/rules';
-import { DEFAULT_MAX_CLIENT_CONNECTIONS, PROXYSQL_RESTAPI_PORT } from './constants';
+import { AGENT_CONTAINER_NAME, DEFAULT_MAX_CLIENT_CONNECTIONS, LOG_STREAM_PREFIX } from './constants';
 import { newLibraryFunction } from './library-function';
 import { acknowledge, nagResourceName } from './nag';
 import { collectorMetric, createAlarms, ResolvedThresholds } from './proxysql-monitoring-alarms';
@@ -74,13 +75,15 @@ export interface ProxySqlServiceMonitoringOptions extends ProxySqlMonitoringOpti
 }
 
 export interface ProxySqlMonitoringProps extends ProxySqlMonitoringOptions {
-  readonly vpc: ec2.IVpc;
-  /** Where the collector runs: subnets that reach the tasks and the ECS API. @default - private subnets with egress */
-  readonly vpcSubnets?: ec2.SubnetSelection;
   readonly cluster: ecs.ICluster;
   readonly service: ecs.FargateService;
-  /** The tasks' security group: it gets ingress from the collector on the REST API port (6070) only. */
-  readonly taskConnections: ec2.IConnectable;
+  /**
+   * The log group the tasks' agent containers write their figures lines to (streams
+   * `proxysql/agent/<task id>`): the collector reads the latest line of each RUNNING task there.
+   */
+  readonly logGroup: logs.ILogGroup;
+  /** The customer managed key that log group is encrypted with: the collector may decrypt with it. @default - none */
+  readonly logEncryptionKey?: kms.IKey;
   readonly loadBalancer: elbv2.INetworkLoadBalancer;
   readonly targetGroup: elbv2.INetworkTargetGroup;
   /** The service's task count scaling: the connection policy is added to it. @default - no connection scaling */
@@ -90,16 +93,16 @@ export interface ProxySqlMonitoringProps extends ProxySqlMonitoringOptions {
 }
 
 /**
- * ProxySQL's metrics in CloudWatch, with alarms, a dashboard and scaling on client connections. A Lambda in the
- * VPC runs every minute: it lists the service's RUNNING tasks, reads each one's Prometheus `/metrics` on port 6070
- * (the only port its security group opens; never the admin port), aggregates across tasks and writes embedded
- * metric format to its log, which CloudWatch turns into the metrics of src/config/metrics.ts.
+ * ProxySQL's metrics in CloudWatch, with alarms, a dashboard and scaling on client connections. Each task's agent
+ * container reads ProxySQL's figures on the admin interface (loopback) every minute and writes them as one line to
+ * its log stream; a Lambda (outside any VPC: it calls AWS APIs only) runs every minute, lists the service's RUNNING
+ * tasks, reads the latest figures line of each from CloudWatch Logs, aggregates across tasks and writes embedded
+ * metric format to its log, which CloudWatch turns into the metrics of src/config/metrics.ts. No port of the task
+ * is opened for it.
  */
 export class ProxySqlMonitoring extends Construct {
   /** The collector Lambda function. */
   public readonly collector: lambda.IFunction;
-  /** The collector's security group: egress to the tasks on 6070 and HTTPS (the ECS API) only. */
-  public readonly collectorSecurityGroup: ec2.ISecurityGroup;
   /** The every-minute EventBridge rule. */
   public readonly schedule: events.Rule;
   /** The alarms (none with `alarms: false`). */
@@ -120,29 +123,26 @@ export class ProxySqlMonitoring extends Construct {
     );
     this.serviceName = props.service.serviceName;
 
-    // --- the collector: reaches the tasks' /metrics and the ECS API, nothing else ---
+    // --- the collector: the ECS API and the tasks' log group, nothing else (no VPC, no port of the task) ---
     const fn = newLibraryFunction(this, 'Collector', {
       asset: 'collector',
-      description: "Reads ProxySQL's /metrics on every task each minute and writes CloudWatch embedded metrics",
-      vpc: props.vpc,
-      vpcSubnets: props.vpcSubnets,
-      securityGroupId: 'CollectorSecurityGroup',
-      securityGroupDescription: 'ProxySQL metrics collector: out to the tasks on 6070 (/metrics) and HTTPS (ECS API) only',
-      httpsFor: 'ECS API (HTTPS): ListTasks, DescribeTasks',
+      description: "Reads each ProxySQL task's latest figures line from CloudWatch Logs every minute and writes CloudWatch embedded metrics",
       timeout: Duration.seconds(30),
       environment: {
         POWERTOOLS_SERVICE_NAME: 'serverless-proxysql-collector',
         PROXYSQL_CLUSTER_ARN: props.cluster.clusterArn,
         PROXYSQL_SERVICE_NAME: this.serviceName,
-        PROXYSQL_METRICS_PORT: String(PROXYSQL_RESTAPI_PORT),
-        PROXYSQL_SCRAPE_TIMEOUT_MS: '2000',
+        PROXYSQL_LOG_GROUP: props.logGroup.logGroupName,
+        PROXYSQL_LOG_STREAM_PREFIX: `${LOG_STREAM_PREFIX}/${AGENT_CONTAINER_NAME}/`,
+        PROXYSQL_FIGURES_MARKER: FIGURES_LINE_MARKER,
       },
       logGroup: new logs.LogGroup(this, 'CollectorLogGroup', { retention: props.collectorLogRetention ?? logs.RetentionDays.ONE_WEEK }),
-      reaches: "the ProxySQL tasks' /metrics",
+      reaches: "the ECS API and the ProxySQL tasks' log group",
     });
-    this.collectorSecurityGroup = fn.connections.securityGroups[0];
-    props.taskConnections.connections.allowFrom(this.collectorSecurityGroup, ec2.Port.tcp(PROXYSQL_RESTAPI_PORT), 'ProxySQL metrics collector: /metrics only');
     this.collector = fn;
+    // Read-only, on this log group only (FilterLogEvents' resource is the log group).
+    props.logGroup.grant(fn, 'logs:FilterLogEvents');
+    props.logEncryptionKey?.grantDecrypt(fn);
     // Least privilege: the two read calls, on this cluster only (ListTasks has no resource type of its own: '*' with the condition).
     const onThisCluster = { ArnEquals: { 'ecs:cluster': props.cluster.clusterArn } };
     fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['ecs:ListTasks'], resources: ['*'], conditions: onThisCluster }));

@@ -256,6 +256,13 @@ export interface ProxySqlServiceProps {
   /** The ProxySQL image. @default - `proxysql/proxysql:3.0.13` from Docker Hub */
   readonly image?: ecs.ContainerImage;
   /**
+   * The image of the task's agent container, which runs the configuration health check, the drain and the figures
+   * for the metrics collector against ProxySQL's admin interface on the task's loopback. It must have a `mariadb` or
+   * `mysql` client, `/bin/sh`, `sleep`, `date` and `timeout`; e.g. an ECR copy pinned by digest.
+   * @default - `public.ecr.aws/docker/library/mariadb:11.8.3` (Docker's official MariaDB image on ECR Public), for its client
+   */
+  readonly agentImage?: ecs.ContainerImage;
+  /**
    * CPU architecture of the tasks. The official 3.0.x images are published for linux/amd64 and linux/arm64
    * (maintainer statement, sysown/proxysql#5450); Graviton Fargate is about 20% cheaper.
    * @default ecs.CpuArchitecture.ARM64
@@ -272,10 +279,10 @@ export interface ProxySqlServiceProps {
   /** An ECS cluster to run in. @default - a new cluster in the VPC */
   readonly cluster?: ecs.ICluster;
   /**
-   * The most a stopping task waits for statements and transactions in flight after SIGTERM (the entrypoint's
+   * The most a stopping task waits for statements and transactions in flight after SIGTERM (the agent container's
    * drain bound; idle sessions are closed, see `idleThreads`, and the task stops as soon as none remain). The
-   * container stop timeout is this plus 10 s, at most 120 s on Fargate. ECS signals the task after the NLB's 5 s
-   * deregistration delay.
+   * agent's stop timeout is this plus 10 s, at most 120 s on Fargate; ProxySQL's container is stopped after it.
+   * ECS signals the task after the NLB's 5 s deregistration delay.
    * @default Duration.seconds(30)
    */
   readonly drainTimeout?: Duration;
@@ -324,7 +331,8 @@ export interface ProxySqlServiceProps {
    */
   readonly restartOnSecretRotation?: boolean;
   /**
-   * ProxySQL's metrics in CloudWatch (a collector Lambda reading each task's /metrics every minute), alarms, a
+   * ProxySQL's metrics in CloudWatch (each task's agent writes its figures to its log stream every minute; a
+   * collector Lambda reads the latest line of every running task and aggregates them), alarms, a
    * dashboard and scaling on client connections per task: see ProxySqlMonitoring. `{ enabled: false }` turns it off.
    * @default - on, with the documented thresholds, no alarm topic, a dashboard
    */

@@ -367,3 +367,19 @@ export function checkConfigTemplateSize(template: string): void {
     );
   }
 }
+
+/**
+ * ECS refuses a task definition over 64 KiB. The containers' definitions as synthesized (the template, the CAs, both
+ * containers' scripts; secrets and names still as CloudFormation references, which resolve to ARNs of about the same
+ * length) must leave a margin for that resolution.
+ */
+export const MAX_CONTAINER_DEFINITIONS_BYTES = 60 * 1024;
+
+export function checkContainerDefinitionsSize(bytes: number): void {
+  if (bytes > MAX_CONTAINER_DEFINITIONS_BYTES) {
+    throw new Error(
+      `${PROPS}: the task's container definitions take ${(bytes / 1024).toFixed(1)} KiB, over the ${MAX_CONTAINER_DEFINITIONS_BYTES / 1024} KiB that leave room ` +
+        'under the 64 KiB ECS takes per task definition: use fewer queryRules or shorter patterns, a smaller readYourWritesStatements, or a smaller backendCa',
+    );
+  }
+}

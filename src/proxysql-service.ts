@@ -12,6 +12,7 @@ import * as route53targets from 'aws-cdk-lib/aws-route53-targets';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import {
+  AGENT_CONTAINER_NAME,
   BACKEND_CA_FILE,
   CLIENT_PORT,
   DEFAULT_BACKEND_TLS,
@@ -28,13 +29,14 @@ import { DatabaseBootstrap } from './database-bootstrap';
 import { generatedSecret } from './generated-secret';
 import { checkProp } from './prop-rules';
 import { ProxySqlBackendConfig } from './proxysql-backend';
+import { proxySqlAgentContainerOptions } from './proxysql-agent-container';
 import { proxySqlContainerOptions } from './proxysql-container';
 import { createProxySqlLogGroup } from './proxysql-log-group';
 import { rollBackOnAccessDenied } from './proxysql-deployment-alarm';
 import { ProxySqlMonitoring } from './proxysql-monitoring';
 import { acknowledgeServiceFindings } from './proxysql-service-nag';
 import { ProxySqlServiceProps } from './proxysql-service-props';
-import { checkBootstrapPrerequisites, checkConfigTemplateSize, isConnectable, UserSpec, validateProps, validateUsers, warnAboutChoices } from './proxysql-service-validation';
+import { checkBootstrapPrerequisites, checkConfigTemplateSize, checkContainerDefinitionsSize, isConnectable, UserSpec, validateProps, validateUsers, warnAboutChoices } from './proxysql-service-validation';
 import { createSecurityGroups } from './proxysql-network';
 import { resolveBackendCa } from './backend-ca';
 import { withConstructPath } from './validation-error';
@@ -72,7 +74,15 @@ export class ProxySqlService extends Construct {
   public readonly targetGroup: elbv2.NetworkTargetGroup;
   /** The ProxySQL container. */
   public readonly container: ecs.ContainerDefinition;
-  /** The ProxySQL container's log group (ProxySQL's log and the entrypoint's lines). */
+  /**
+   * The agent container beside it (an image with a MariaDB client, on the task's loopback): the configuration
+   * health check, the drain on stop and, with monitoring, the figures for the metrics collector.
+   */
+  public readonly agentContainer: ecs.ContainerDefinition;
+  /**
+   * The task's log group: ProxySQL's log and the entrypoint's lines (streams `proxysql/proxysql/<task id>`), the
+   * agent's lines and figures (`proxysql/agent/<task id>`).
+   */
   public readonly logGroup: logs.ILogGroup;
   /** The task count's scaling, to add policies of your own. */
   public readonly scaling: ecs.ScalableTaskCount;
@@ -178,7 +188,6 @@ export class ProxySqlService extends Construct {
         monitorSecret: this.monitorSecret,
         users,
         backendCa,
-        drainSeconds: settings.drainSeconds,
         idleThreads: props.idleThreads ?? true,
         bootstrapRevision: props.bootstrapRevision,
         image: props.image,
@@ -186,6 +195,22 @@ export class ProxySqlService extends Construct {
         linuxParameters: new ecs.LinuxParameters(this, 'LinuxParameters', { initProcessEnabled: true }),
       }),
     );
+    const monitoringEnabled = props.monitoring?.enabled ?? true;
+    this.agentContainer = this.taskDefinition.addContainer(
+      AGENT_CONTAINER_NAME,
+      proxySqlAgentContainerOptions({
+        adminSecret: this.adminSecret,
+        users,
+        drainSeconds: settings.drainSeconds,
+        figures: monitoringEnabled,
+        image: props.agentImage,
+        logGroup: this.logGroup,
+      }),
+    );
+    // Started after ProxySQL, so stopped before it (the reverse order): the agent drains ProxySQL while it runs.
+    this.agentContainer.addContainerDependencies({ container: this.container, condition: ecs.ContainerDependencyCondition.START });
+    const definitions = Stack.of(this).resolve((this.taskDefinition.node.defaultChild as ecs.CfnTaskDefinition).containerDefinitions);
+    withConstructPath(this, () => checkContainerDefinitionsSize(Buffer.byteLength(JSON.stringify(definitions), 'utf8')));
     this.service = new ecs.FargateService(this, 'Service', {
       cluster: this.cluster,
       taskDefinition: this.taskDefinition,
@@ -217,15 +242,14 @@ export class ProxySqlService extends Construct {
         }).domainName
       : this.loadBalancer.loadBalancerDnsName;
     if (bootstrapEnabled) this.bootstrap = this.createBootstrap(props, backend, users, monitorUsername, subnets);
-    if (props.monitoring?.enabled ?? true) {
+    if (monitoringEnabled) {
       this.monitoring = new ProxySqlMonitoring(this, 'Monitoring', {
         ...props.monitoring,
         databaseCluster: props.monitoring?.databaseCluster ?? backend.cluster,
-        vpc: props.vpc,
-        vpcSubnets: subnets,
         cluster: this.cluster,
         service: this.service,
-        taskConnections: this.taskConnections,
+        logGroup: this.logGroup,
+        logEncryptionKey: props.logEncryptionKey,
         loadBalancer: this.loadBalancer,
         targetGroup: this.targetGroup,
         scalableTaskCount: this.scaling,

@@ -38,8 +38,24 @@ export function requireLambdaAsset(name: LambdaAssetName): string {
   return dir;
 }
 
-/** The container's shell scripts, shipped as they are (the official ProxySQL image runs them with /bin/sh). */
+/** The containers' shell scripts, shipped as they are (the ProxySQL and agent images run them with /bin/sh). */
 export const CONTAINER_SCRIPTS = {
   entrypoint: path.join(PACKAGE_ROOT, 'runtime', 'proxysql', 'entrypoint.sh'),
   healthCheck: path.join(PACKAGE_ROOT, 'runtime', 'proxysql', 'healthcheck.sh'),
+  agent: path.join(PACKAGE_ROOT, 'runtime', 'proxysql', 'agent.sh'),
+  listening: path.join(PACKAGE_ROOT, 'runtime', 'proxysql', 'listening.sh'),
 } as const;
+
+/**
+ * A container script as it travels in the task definition: without its comment lines (about a third of each file),
+ * because every script shares ECS's 64 KiB per task definition with the rendered proxysql.cnf and the CA bundle.
+ * Safe for these scripts: none has a line starting with `#` inside a string or here-document
+ * (test/proxysql-container.test.ts runs `sh -n` on each result).
+ */
+export function containerScript(name: keyof typeof CONTAINER_SCRIPTS): string {
+  return fs
+    .readFileSync(CONTAINER_SCRIPTS[name], 'utf8')
+    .split('\n')
+    .filter((line) => !/^\s*#/.test(line))
+    .join('\n');
+}

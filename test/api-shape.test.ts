@@ -38,17 +38,14 @@ describe('ProxySqlService exposes what monitoring and extension need', () => {
     expect(resolve(stack, metric.dimensions?.TargetGroup)).toEqual(resolve(stack, proxy.targetGroup.targetGroupFullName));
   });
 
-  test('the container and its log group are the ones in the task definition', () => {
+  test('the containers and their log group are the ones in the task definition', () => {
     expect(proxy.container.containerName).toBe('proxysql');
     expect(proxy.container.taskDefinition).toBe(proxy.taskDefinition);
-    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
-      ContainerDefinitions: [
-        Match.objectLike({
-          Name: 'proxysql',
-          LogConfiguration: Match.objectLike({ Options: Match.objectLike({ 'awslogs-group': resolve(stack, proxy.logGroup.logGroupName) }) }),
-        }),
-      ],
-    });
+    expect(proxy.agentContainer.containerName).toBe('agent');
+    expect(proxy.agentContainer.taskDefinition).toBe(proxy.taskDefinition);
+    const logs = (name: string) =>
+      Match.objectLike({ Name: name, LogConfiguration: Match.objectLike({ Options: Match.objectLike({ 'awslogs-group': resolve(stack, proxy.logGroup.logGroupName) }) }) });
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', { ContainerDefinitions: [logs('proxysql'), logs('agent')] });
   });
 
   test('scaling is the service scalable target, open to more policies', () => {

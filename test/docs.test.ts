@@ -25,11 +25,15 @@ import { renderedConfig } from './support/stack';
 const ROOT = path.join(__dirname, '..');
 const read = (file: string) => fs.readFileSync(path.join(ROOT, file), 'utf8');
 
-test('every proxysql_* metric docs/operations.md names exists in the real /metrics capture', () => {
-  const names = [...new Set([...read('docs/operations.md').matchAll(/`(proxysql_[a-z0-9_]+)`/g)].map((m) => m[1]))];
-  expect(names.length).toBeGreaterThan(3);
-  const exposed = new Set([...read('test/fixtures/proxysql-2.7.1/proxysql-2.7.1-metrics-under-load.prom').matchAll(/^([a-z_0-9]+)[{ ]/gm)].map((m) => m[1]));
-  expect(names.filter((n) => !exposed.has(n))).toEqual([]);
+test("every stats_mysql_global variable the figures read, and docs/operations.md names, exists in the real 2.7.1 capture", async () => {
+  const { FIGURES_GLOBALS, FIGURES_MEMORY_GLOBALS } = await import('../src/config/figures');
+  const captured = new Set(read('test/fixtures/proxysql-2.7.1/stats_mysql_global.tsv').split('\n').map((line) => line.split('\t')[0]));
+  const ops = read('docs/operations.md');
+  const section = ops.slice(ops.indexOf('### Other signals in stats_mysql_global'));
+  const documented = [...section.matchAll(/^\| `([A-Za-z_]+)`/gm)].map((m) => m[1]);
+  expect(documented.length).toBeGreaterThan(2);
+  const names = [...Object.values(FIGURES_GLOBALS), ...FIGURES_MEMORY_GLOBALS, ...documented];
+  expect(names.filter((n) => !captured.has(n))).toEqual([]);
 });
 
 test('README.md\'s Python snippet is the part of the Python reference app that npm run test:python synthesizes', () => {
@@ -86,12 +90,17 @@ describe('the props’ @default tags are what the construct does (the reference 
   const { stack } = buildReferenceApp(new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'spx-docs-defaults-')) }));
   const template = Template.fromStack(stack);
   const only = (type: string) => Object.values(template.findResources(type))[0].Properties as Record<string, unknown>;
-  const taskDefinition = only('AWS::ECS::TaskDefinition') as { Cpu: string; Memory: string; ContainerDefinitions: Array<{ StopTimeout: number; Environment: Array<{ Name: string; Value: unknown }> }> };
+  const taskDefinition = only('AWS::ECS::TaskDefinition') as {
+    Cpu: string;
+    Memory: string;
+    ContainerDefinitions: Array<{ Name: string; StopTimeout: number; Environment: Array<{ Name: string; Value: unknown }> }>;
+  };
   const cnf = renderedConfig(template) as { mysql_variables: Record<string, unknown>; mysql_servers: Array<{ hostgroup: number; max_connections: number; comment: string }> };
   const cpuPolicy = Object.values(template.findResources('AWS::ApplicationAutoScaling::ScalingPolicy'))
     .map((p) => p.Properties.TargetTrackingScalingPolicyConfiguration)
     .find((c) => c.PredefinedMetricSpecification?.PredefinedMetricType === 'ECSServiceAverageCPUUtilization');
-  const drain = taskDefinition.ContainerDefinitions[0].Environment.find((e) => e.Name === 'PROXYSQL_DRAIN_SECONDS')?.Value;
+  // the agent container drains (the ProxySQL container's own drain is 0)
+  const drain = taskDefinition.ContainerDefinitions.find((c) => c.Name === 'agent')?.Environment.find((e) => e.Name === 'PROXYSQL_DRAIN_SECONDS')?.Value;
 
   test.each([
     ['ProxySqlServiceProps.desiredCount', () => String(only('AWS::ECS::Service').DesiredCount)],

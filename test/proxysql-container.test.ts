@@ -7,6 +7,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { afterAll, describe, expect, test } from 'vitest';
+import { findExecutable } from '../local/files';
 import { run as runProcess } from '../local/run';
 import { ProxySqlBackend } from '../src/proxysql-backend';
 import { ProxySqlService } from '../src/proxysql-service';
@@ -40,9 +41,9 @@ describe('the task definition runs as ECS would run it', () => {
     }),
     users: [{ secret: new secretsmanager.Secret(stack, 'Owner') }, { username: 'app', secret: new secretsmanager.Secret(stack, 'App') }],
   });
-  const container = (
+  const [container, agent] = (
     Object.values(Template.fromStack(stack).findResources('AWS::ECS::TaskDefinition'))[0] as { Properties: { ContainerDefinitions: ContainerDefinition[] } }
-  ).Properties.ContainerDefinitions[0];
+  ).Properties.ContainerDefinitions;
 
   function environment(secretValues: Record<string, string>): Record<string, string> {
     const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
@@ -58,7 +59,6 @@ describe('the task definition runs as ECS would run it', () => {
     env.PROXYSQL_DATADIR = path.join(tmp, 'data');
     // like the other paths: the task's is /var/lib/proxysql/backend-ca.pem
     if (env.PROXYSQL_BACKEND_CA_FILE) env.PROXYSQL_BACKEND_CA_FILE = path.join(tmp, 'data', 'backend-ca.pem');
-    env.PROXYSQL_DRAIN_SECONDS = '0';
     return env;
   }
 
@@ -137,6 +137,79 @@ describe('the task definition runs as ECS would run it', () => {
     expect(result.stderr).toMatch(/secret PROXYSQL_USER_PASSWORD_0 \(arn:aws:secretsmanager:.*PROXYSQL_USER_PASSWORD_0_SOURCE\) \(mysql_user password\) holds a single quote/);
     expect(result.stderr).not.toContain("it's-secret");
     expect(fs.existsSync(path.join(tmp, 'proxysql.cnf'))).toBe(false);
+  });
+
+  test('the ProxySQL container needs no MySQL client: its entry point starts ProxySQL, and ProxySQL gets SIGTERM, with only sh and four tools on PATH', async () => {
+    // GIVEN a PATH of symlinks to sh, mkdir, chmod, mv and rm only (no mysql, no mariadb), as the task definition sets it up otherwise
+    const clientless = fs.mkdtempSync(path.join(tmp, 'clientless-'));
+    for (const tool of ['sh', 'mkdir', 'chmod', 'mv', 'rm']) fs.symlinkSync(findExecutable(tool) as string, path.join(clientless, tool));
+    const bin = path.join(tmp, 'proxysql-waiting');
+    // (the stand-in's own sleep by its full path: it is not on the entry point's PATH)
+    const sleep = findExecutable('sleep') as string;
+    fs.writeFileSync(bin, `#!/bin/sh\necho $$ > "${path.join(tmp, 'waiting-pid')}"\ntrap 'exit 0' TERM\nwhile :; do ${sleep} 0.05; done\n`, { mode: 0o755 });
+    fs.rmSync(path.join(tmp, 'waiting-pid'), { force: true });
+    const secrets = Object.fromEntries(container.Secrets.map((s) => [s.Name, `${s.Name === 'PROXYSQL_USER_NAME_0' ? 'owner' : 'pw'}`]));
+    const env: Record<string, string> = { ...environment(secrets), PATH: clientless, PROXYSQL_BIN: bin };
+    expect(env.PROXYSQL_DRAIN_SECONDS).toBe('0');
+    // WHEN it starts, and ECS stops the container
+    const child = spawn(shell, shellArgs, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const stderr: string[] = [];
+    child.stderr?.on('data', (d: Buffer) => stderr.push(d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    const deadline = Date.now() + 5000;
+    while (!fs.existsSync(path.join(tmp, 'waiting-pid'))) {
+      if (Date.now() > deadline) throw new Error(`the stand-in proxysql did not start: ${stderr.join('')}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    // THEN the entry point became ProxySQL (exec, no shell left waiting to drain) and SIGTERM reaches it
+    await new Promise((r) => setTimeout(r, 50));
+    expect(Number(fs.readFileSync(path.join(tmp, 'waiting-pid'), 'utf8'))).toBe(child.pid);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(stderr.join('')).toBe('');
+  });
+
+  test("the agent container as ECS runs it: its entry point, environment and secrets write a figures line and drain on SIGTERM (stand-in client)", async () => {
+    const dir = fs.mkdtempSync(path.join(tmp, 'agent-'));
+    const client = path.join(dir, 'mariadb');
+    fs.writeFileSync(
+      client,
+      [
+        '#!/bin/sh',
+        'if [ "$1" = --version ]; then echo "mariadb from 11.8.3-MariaDB"; exit 0; fi',
+        `printf '%s|%s\\n' "$*" "$MYSQL_PWD" >> '${dir}/calls'`,
+        'sql=; while [ $# -gt 0 ]; do case $1 in -e) sql=$2 ;; esac; shift; done',
+        'case $sql in *json_object*) echo \'{"v":1}\' ;; *"COUNT(*)"*) echo 0 ;; esac',
+        '',
+      ].join('\n'),
+      { mode: 0o755 },
+    );
+    const env: Record<string, string> = { PATH: `${dir}:${process.env.PATH ?? '/usr/bin:/bin'}` };
+    for (const { Name, Value } of agent.Environment) env[Name] = typeof Value === 'string' ? Value : `token-${Name}`;
+    for (const { Name } of agent.Secrets) env[Name] = `value-of-${Name}`;
+    const [agentShell, ...agentArgs] = agent.EntryPoint;
+    const child = spawn(agentShell, agentArgs, { env });
+    const out: string[] = [];
+    const err: string[] = [];
+    child.stdout.on('data', (d: Buffer) => out.push(d.toString()));
+    child.stderr.on('data', (d: Buffer) => err.push(d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    const deadline = Date.now() + 5000;
+    while (!out.join('').includes('\n')) {
+      if (Date.now() > deadline) throw new Error(`no figures line: ${err.join('')}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(out.join('')).toBe('proxysql-figures {"v":1}\n');
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(err.join('')).toMatch(/draining ProxySQL for at most 30 s[\s\S]*sent PROXYSQL PAUSE[\s\S]*no statement or transaction left/);
+    // every admin call on 127.0.0.1:6032 as admin, the password from the injected secret in MYSQL_PWD only
+    for (const line of fs.readFileSync(path.join(dir, 'calls'), 'utf8').trim().split('\n')) {
+      const [argv, pwd] = line.split('|');
+      expect(argv).toContain('-h 127.0.0.1 -P 6032 -u admin');
+      expect(argv).not.toContain('value-of-');
+      expect(pwd).toBe('value-of-PROXYSQL_ADMIN_PASSWORD');
+    }
   });
 
   test('the template itself carries no deploy-time token for this backend: it is the rendered file', () => {

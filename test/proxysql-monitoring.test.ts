@@ -9,12 +9,13 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, describe, expect, test } from 'vitest';
+import { FIGURES_LINE_MARKER } from '../src/config/figures';
 import { MONITORING_DEFAULTS } from '../src/config/metrics';
 import { LAMBDA_RUNTIME } from '../src/lambda-runtime';
 import { ProxySqlBackend } from '../src/proxysql-backend';
 import { ProxySqlMonitoring } from '../src/proxysql-monitoring';
 import { ProxySqlService, ProxySqlServiceProps } from '../src/proxysql-service';
-import { givenAuroraCluster, givenStack } from './support/stack';
+import { givenAuroraCluster, givenStack, renderedConfig } from './support/stack';
 
 type SgRule = { IpProtocol: string; FromPort?: number; ToPort?: number; CidrIp?: string; GroupId?: unknown; SourceSecurityGroupId?: unknown; DestinationSecurityGroupId?: unknown };
 type Statement = { Action: string | string[]; Resource: unknown; Condition?: unknown; Effect: string };
@@ -81,21 +82,22 @@ describe('ProxySqlService with monitoring (the default)', () => {
   })();
   const monitoring = proxy.monitoring as ProxySqlMonitoring;
   const collectorId = id(stack, monitoring.collector as never);
-  const collectorSg = id(stack, monitoring.collectorSecurityGroup as never);
-  const taskSg = id(stack, proxy.taskConnections.securityGroups[0] as never);
   const clusterId = id(stack, proxy.cluster as never);
+  const logGroupId = id(stack, proxy.logGroup as never);
 
-  test('the collector is a VPC Lambda on the pinned runtime, told the cluster, the service and port 6070', () => {
+  test('the collector is a Lambda outside any VPC on the pinned runtime, told the cluster, the service and where the figures lines are', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: LAMBDA_RUNTIME.name,
       Architectures: ['arm64'],
       Timeout: 30,
-      VpcConfig: { SecurityGroupIds: [{ 'Fn::GetAtt': [collectorSg, 'GroupId'] }] },
+      VpcConfig: Match.absent(),
       Environment: {
         Variables: Match.objectLike({
           PROXYSQL_CLUSTER_ARN: { 'Fn::GetAtt': [clusterId, 'Arn'] },
           PROXYSQL_SERVICE_NAME: { 'Fn::GetAtt': [id(stack, proxy.service as never), 'Name'] },
-          PROXYSQL_METRICS_PORT: '6070',
+          PROXYSQL_LOG_GROUP: { Ref: logGroupId },
+          PROXYSQL_LOG_STREAM_PREFIX: 'proxysql/agent/',
+          PROXYSQL_FIGURES_MARKER: FIGURES_LINE_MARKER,
         }),
       },
     });
@@ -106,12 +108,18 @@ describe('ProxySqlService with monitoring (the default)', () => {
     });
   });
 
-  test('least privilege: ecs:ListTasks and ecs:DescribeTasks on this cluster only, nothing else (EMF needs no CloudWatch permission)', () => {
+  test("least privilege: ecs:ListTasks and ecs:DescribeTasks on this cluster, logs:FilterLogEvents on the tasks' log group, nothing else", () => {
     const roleId = id(stack, monitoring.collector.role as never);
     const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) => JSON.stringify(p).includes(`"${roleId}"`));
     const statements = policies.flatMap((p) => (p as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument.Statement);
     const onCluster = { ArnEquals: { 'ecs:cluster': { 'Fn::GetAtt': [clusterId, 'Arn'] } } };
     expect(statements).toEqual([
+      {
+        Action: 'logs:FilterLogEvents',
+        Effect: 'Allow',
+        // the group, in both forms aws-cdk-lib's LogGroup.grant writes (its ARN with and without the trailing `:*`)
+        Resource: [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':logs:us-east-1:111111111111:log-group:', { Ref: logGroupId }]] }, { 'Fn::GetAtt': [logGroupId, 'Arn'] }],
+      },
       { Action: 'ecs:ListTasks', Effect: 'Allow', Resource: '*', Condition: onCluster },
       {
         Action: 'ecs:DescribeTasks',
@@ -121,24 +129,22 @@ describe('ProxySqlService with monitoring (the default)', () => {
       },
     ]);
     const role = template.findResources('AWS::IAM::Role')[roleId] as { Properties: { ManagedPolicyArns: unknown[] } };
-    expect(JSON.stringify(role.Properties.ManagedPolicyArns)).toMatch(/AWSLambdaBasicExecutionRole.*AWSLambdaVPCAccessExecutionRole/);
+    expect(JSON.stringify(role.Properties.ManagedPolicyArns)).toMatch(/AWSLambdaBasicExecutionRole/);
+    expect(JSON.stringify(role.Properties.ManagedPolicyArns)).not.toMatch(/AWSLambdaVPCAccessExecutionRole/);
     expect(JSON.stringify(template.toJSON())).not.toMatch(/cloudwatch:PutMetricData/);
   });
 
-  test('port 6070 is open only from the collector to the tasks; the admin port in no rule at all', () => {
+  test('no port but the client port reaches a task: no 6070 (REST API) or 6032 (admin) in any rule or port mapping, no REST server', () => {
     const rules = allRules(template);
-    const metrics = rules.filter((r) => opens(r, 6070));
-    expect(metrics).toEqual([
-      expect.objectContaining({ direction: 'in', FromPort: 6070, ToPort: 6070, GroupId: { 'Fn::GetAtt': [taskSg, 'GroupId'] }, SourceSecurityGroupId: { 'Fn::GetAtt': [collectorSg, 'GroupId'] } }),
-      expect.objectContaining({ direction: 'out', FromPort: 6070, ToPort: 6070, GroupId: { 'Fn::GetAtt': [collectorSg, 'GroupId'] }, DestinationSecurityGroupId: { 'Fn::GetAtt': [taskSg, 'GroupId'] } }),
-    ]);
+    expect(rules.filter((r) => opens(r, 6070))).toEqual([]);
     expect(rules.filter((r) => opens(r, 6032))).toEqual([]);
-    // the collector's only other way out: HTTPS to the ECS API
-    const collectorOut = rules.filter((r) => r.direction === 'out' && JSON.stringify(r.GroupId).includes(`"${collectorSg}"`));
-    expect(collectorOut.map((r) => [r.FromPort, r.CidrIp ?? 'task SG'])).toEqual([
-      [6070, 'task SG'],
-      [443, '0.0.0.0/0'],
-    ]);
+    const taskIngress = rules.filter((r) => r.direction === 'in' && JSON.stringify(r.GroupId).includes(`"${id(stack, proxy.taskConnections.securityGroups[0] as never)}"`));
+    expect(taskIngress.map((r) => [r.FromPort, r.ToPort])).toEqual([[6033, 6033]]);
+    const containers = (Object.values(template.findResources('AWS::ECS::TaskDefinition'))[0] as { Properties: { ContainerDefinitions: Array<{ PortMappings?: Array<{ ContainerPort: number }> }> } })
+      .Properties.ContainerDefinitions;
+    expect(containers.flatMap((c) => (c.PortMappings ?? []).map((m) => m.ContainerPort))).toEqual([6033]);
+    expect(renderedConfig(template).admin_variables).toMatchObject({ restapi_enabled: false });
+    expect(renderedConfig(template).admin_variables).not.toHaveProperty('restapi_port');
   });
 
   test('the alarms and their documented thresholds, each notifying the topic', () => {
@@ -277,13 +283,20 @@ describe('ProxySqlService with monitoring (the default)', () => {
 });
 
 describe('monitoring options', () => {
-  test('enabled: false leaves no collector, alarm, dashboard, 6070 rule or connection policy', () => {
+  test('enabled: false leaves no collector, alarm, dashboard, figures line, REST server or connection policy', () => {
     const { template } = auroraProxy({ monitoring: { enabled: false } });
     expect(Object.keys(monitoringAlarms(template))).toEqual([]);
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 0);
     template.resourceCountIs('AWS::ApplicationAutoScaling::ScalingPolicy', 1);
     expect(allRules(template).filter((r) => opens(r, 6070))).toEqual([]);
-    expect(JSON.stringify(template.findResources('AWS::Lambda::Function'))).not.toContain('PROXYSQL_METRICS_PORT');
+    expect(JSON.stringify(template.findResources('AWS::Lambda::Function'))).not.toContain('PROXYSQL_LOG_STREAM_PREFIX');
+    expect(renderedConfig(template).admin_variables).toMatchObject({ restapi_enabled: false });
+    // the agent still checks health and drains, but writes no figures
+    const agent = (Object.values(template.findResources('AWS::ECS::TaskDefinition'))[0] as { Properties: { ContainerDefinitions: Array<{ Name: string; Environment: Array<{ Name: string; Value: unknown }> }> } })
+      .Properties.ContainerDefinitions.find((c) => c.Name === 'agent');
+    const env = Object.fromEntries((agent?.Environment ?? []).map((e) => [e.Name, e.Value]));
+    expect(env).toMatchObject({ PROXYSQL_FIGURES_SECONDS: '0', PROXYSQL_DRAIN_SECONDS: '30' });
+    expect(env).not.toHaveProperty('PROXYSQL_FIGURES_QUERY');
   });
 
   test('dashboard: false keeps the alarms; thresholds override the defaults', () => {
@@ -330,10 +343,9 @@ describe('monitoring options', () => {
       monitoring: { enabled: false },
     });
     new ProxySqlMonitoring(stack, 'Watch', {
-      vpc,
       cluster: proxy.cluster,
       service: proxy.service,
-      taskConnections: proxy.taskConnections,
+      logGroup: proxy.logGroup,
       loadBalancer: proxy.loadBalancer,
       targetGroup: proxy.targetGroup,
       databaseInstances: [primary],

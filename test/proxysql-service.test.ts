@@ -11,7 +11,8 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { describe, expect, test } from 'vitest';
-import { PROXYSQL_IMAGE } from '../src/constants';
+import { AGENT_IMAGE, PROXYSQL_IMAGE } from '../src/constants';
+import { FIGURES_LINE_MARKER, FIGURES_QUERY } from '../src/config/figures';
 import { ProxySqlBackend } from '../src/proxysql-backend';
 import { ProxySqlService, ProxySqlServiceProps } from '../src/proxysql-service';
 import { QueryDestination } from '../src/config/query-rules';
@@ -72,7 +73,7 @@ describe('ProxySqlService on a new Aurora cluster', () => {
       Cpu: '512',
       Memory: '1024',
       RuntimePlatform: { CpuArchitecture: 'ARM64', OperatingSystemFamily: 'LINUX' },
-      ContainerDefinitions: [Match.objectLike({ Image: 'proxysql/proxysql:3.0.13', EntryPoint: Match.arrayWith(['/bin/sh', '-c']) })],
+      ContainerDefinitions: Match.arrayWith([Match.objectLike({ Name: 'proxysql', Image: 'proxysql/proxysql:3.0.13', EntryPoint: Match.arrayWith(['/bin/sh', '-c']) })]),
     });
   });
 
@@ -80,16 +81,20 @@ describe('ProxySqlService on a new Aurora cluster', () => {
     const td = Object.values(template.findResources('AWS::ECS::TaskDefinition'))[0] as {
       Properties: { ContainerDefinitions: Array<{ Secrets: Array<{ Name: string; ValueFrom: unknown }>; Environment: Array<{ Name: string; Value: unknown }> }> };
     };
-    const container = td.Properties.ContainerDefinitions[0];
+    const [container, agent] = td.Properties.ContainerDefinitions;
     expect(container.Secrets.map((s) => s.Name).sort()).toEqual(['PROXYSQL_ADMIN_PASSWORD', 'PROXYSQL_MONITOR_PASSWORD', 'PROXYSQL_USER_PASSWORD_0']);
-    for (const secret of container.Secrets) {
-      // ValueFrom = <secret ARN>:password:: — a reference, resolved by ECS when the task starts
-      expect(JSON.stringify(secret.ValueFrom)).toMatch(/:password::/);
+    // the agent logs in to the admin interface and, for the health check, as each user: those secrets, no other
+    expect(agent.Secrets.map((s) => s.Name).sort()).toEqual(['PROXYSQL_ADMIN_PASSWORD', 'PROXYSQL_USER_PASSWORD_0']);
+    for (const c of [container, agent]) {
+      for (const secret of c.Secrets) {
+        // ValueFrom = <secret ARN>:password:: — a reference, resolved by ECS when the task starts
+        expect(JSON.stringify(secret.ValueFrom)).toMatch(/:password::/);
+      }
+      const envNames = c.Environment.map((e) => e.Name);
+      expect(envNames).not.toContain('PROXYSQL_ADMIN_PASSWORD');
+      expect(envNames.filter((n) => /PASSWORD/.test(n) && !n.endsWith('_SOURCE'))).toEqual([]);
+      expect(JSON.stringify(c.Environment)).not.toMatch(/admin:admin|monitor:monitor|"password"/i);
     }
-    const envNames = container.Environment.map((e) => e.Name);
-    expect(envNames).not.toContain('PROXYSQL_ADMIN_PASSWORD');
-    expect(envNames.filter((n) => /PASSWORD/.test(n) && !n.endsWith('_SOURCE'))).toEqual([]);
-    expect(JSON.stringify(container.Environment)).not.toMatch(/admin:admin|monitor:monitor|"password"/i);
   });
 
   test('generated secrets exclude the characters ProxySQL cannot take', () => {
@@ -116,12 +121,11 @@ describe('ProxySqlService on a new Aurora cluster', () => {
     ]);
     const lbEgress = Object.values(egress).map((r) => (r as { Properties: SgRule & { GroupId: unknown } }).Properties).filter((p) => JSON.stringify(p.GroupId).includes(`"${lbId}"`));
     expect(lbEgress).toEqual([expect.objectContaining({ IpProtocol: 'tcp', FromPort: 6033, ToPort: 6033, DestinationSecurityGroupId: { 'Fn::GetAtt': [taskId, 'GroupId'] } })]);
-    // task SG: ingress only from the NLB SG on 6033 (and the metrics collector on 6070, test/proxysql-monitoring.test.ts);
+    // task SG: ingress only from the NLB SG on 6033 (the metrics collector reads CloudWatch Logs, no port);
     // egress: database port to the DB SG, HTTPS
     const taskIngress = Object.values(ingress).map((r) => (r as { Properties: SgRule & { GroupId: unknown } }).Properties).filter((p) => JSON.stringify(p.GroupId).includes(`"${taskId}"`));
     expect(taskIngress).toEqual([
       expect.objectContaining({ IpProtocol: 'tcp', FromPort: 6033, ToPort: 6033, SourceSecurityGroupId: { 'Fn::GetAtt': [lbId, 'GroupId'] } }),
-      expect.objectContaining({ IpProtocol: 'tcp', FromPort: 6070, ToPort: 6070, SourceSecurityGroupId: { 'Fn::GetAtt': [logicalId(stack, proxy.monitoring!.collectorSecurityGroup as never), 'GroupId'] } }),
     ]);
     const taskGroup = groups[taskId] as { Properties: { SecurityGroupEgress?: SgRule[] } };
     const taskEgress = [
@@ -245,13 +249,11 @@ describe('ProxySqlService with the cluster secret as a user', () => {
     const template = Template.fromStack(stack);
     const cnf = renderedConfig(template);
     expect((cnf.mysql_users as Array<Record<string, unknown>>)[0].username).toBe('{{secret:mysql_user:PROXYSQL_USER_NAME_0}}');
-    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
-      ContainerDefinitions: [
-        Match.objectLike({
-          Secrets: Match.arrayWith([Match.objectLike({ Name: 'PROXYSQL_USER_NAME_0', ValueFrom: Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith([':username::']) ]) }) })]),
-        }),
-      ],
+    // both containers: ProxySQL's entrypoint renders it, the agent's health check logs in with it
+    const userName = Match.objectLike({
+      Secrets: Match.arrayWith([Match.objectLike({ Name: 'PROXYSQL_USER_NAME_0', ValueFrom: Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith([':username::'])]) }) })]),
     });
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', { ContainerDefinitions: [userName, userName] });
   });
 });
 
@@ -498,10 +500,49 @@ describe('production defaults', () => {
   // GIVEN the proxy with defaults
   const { stack } = auroraProxy();
   const template = Template.fromStack(stack);
-  const container = () =>
+  const containers = () =>
     (Object.values(template.findResources('AWS::ECS::TaskDefinition'))[0] as {
       Properties: { ContainerDefinitions: Array<Record<string, unknown>> };
-    }).Properties.ContainerDefinitions[0];
+    }).Properties.ContainerDefinitions;
+  const container = () => containers().find((c) => c.Name === 'proxysql') as Record<string, unknown>;
+  const agentContainer = () => containers().find((c) => c.Name === 'agent') as Record<string, unknown>;
+  /** A container script as the task definition carries it: its comment lines left out (the 64 KiB budget). */
+  const withoutComments = (name: string) =>
+    fs
+      .readFileSync(path.join(__dirname, '..', 'runtime', 'proxysql', name), 'utf8')
+      .split('\n')
+      .filter((l) => !/^\s*#/.test(l))
+      .join('\n');
+
+  test("the agent container: the pinned image with a MariaDB client, its script from its variable, its own log stream, a soft memory reservation", () => {
+    const a = agentContainer();
+    expect(AGENT_IMAGE).toBe('public.ecr.aws/docker/library/mariadb:11.8.3');
+    expect(a.Image).toBe(AGENT_IMAGE);
+    expect(a.EntryPoint).toEqual(['/bin/sh', '-c', 'eval "$PROXYSQL_AGENT"', 'proxysql-agent']);
+    const env = Object.fromEntries((a.Environment as Array<{ Name: string; Value: string }>).map((e) => [e.Name, e.Value]));
+    expect(env.PROXYSQL_AGENT).toBe(withoutComments('agent.sh'));
+    expect(env).toMatchObject({ PROXYSQL_FIGURES_SECONDS: '60', PROXYSQL_FIGURES_QUERY: FIGURES_QUERY, PROXYSQL_FIGURES_MARKER: FIGURES_LINE_MARKER });
+    expect(a.MemoryReservation).toBe(32);
+    expect(a).not.toHaveProperty('Memory');
+    expect(a).not.toHaveProperty('PortMappings');
+    expect(a.LogConfiguration).toMatchObject({ LogDriver: 'awslogs' });
+    expect((a.LogConfiguration as { Options: Record<string, unknown> }).Options['awslogs-stream-prefix']).toBe('proxysql');
+    // agentImage replaces it (e.g. an ECR copy pinned by digest)
+    const mine = Object.values(
+      Template.fromStack(auroraProxy({ agentImage: ecs.ContainerImage.fromRegistry('123456789012.dkr.ecr.us-east-1.amazonaws.com/mariadb@sha256:abc') }).stack).findResources(
+        'AWS::ECS::TaskDefinition',
+      ),
+    )[0] as { Properties: { ContainerDefinitions: Array<{ Name: string; Image: unknown }> } };
+    expect(mine.Properties.ContainerDefinitions.find((c) => c.Name === 'agent')?.Image).toBe('123456789012.dkr.ecr.us-east-1.amazonaws.com/mariadb@sha256:abc');
+  });
+
+  test('each embedded script is valid sh without its comments', async () => {
+    for (const name of ['entrypoint.sh', 'agent.sh', 'healthcheck.sh', 'listening.sh']) {
+      const { spawnSync } = await import('node:child_process');
+      const result = spawnSync('/bin/sh', ['-n'], { input: withoutComments(name) });
+      expect(result.status, `${name}: ${String(result.stderr)}`).toBe(0);
+    }
+  });
 
   test('scales on CPU between 2 and 6 tasks', () => {
     template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: 2, MaxCapacity: 6 });
@@ -513,10 +554,17 @@ describe('production defaults', () => {
     });
   });
 
-  test('drain timing lines up: a 5 s NLB deregistration delay (ECS signals after it), stopTimeout = drain bound + 10 s', () => {
+  test("drain timing lines up: a 5 s NLB deregistration delay (ECS signals after it), the agent's stopTimeout = drain bound + 10 s, then ProxySQL's", () => {
     const c = container();
-    expect(c.StopTimeout).toBe(40);
-    expect(c.Environment).toEqual(expect.arrayContaining([{ Name: 'PROXYSQL_DRAIN_SECONDS', Value: '30' }]));
+    // ProxySQL's container does not drain itself: its entrypoint needs no client; ProxySQL exits at once on SIGTERM
+    expect(c.StopTimeout).toBe(10);
+    expect(c.Environment).toEqual(expect.arrayContaining([{ Name: 'PROXYSQL_DRAIN_SECONDS', Value: '0' }]));
+    const a = agentContainer();
+    expect(a.StopTimeout).toBe(40);
+    expect(a.Environment).toEqual(expect.arrayContaining([{ Name: 'PROXYSQL_DRAIN_SECONDS', Value: '30' }]));
+    // the agent starts after ProxySQL, so ECS stops it first (the reverse order) and ProxySQL runs while it drains
+    expect(a.DependsOn).toEqual([{ ContainerName: 'proxysql', Condition: 'START' }]);
+    expect(c).not.toHaveProperty('DependsOn');
     template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
       TargetGroupAttributes: Match.arrayWith([
         { Key: 'deregistration_delay.timeout_seconds', Value: '5' },
@@ -531,7 +579,7 @@ describe('production defaults', () => {
     // the script is in the environment, not argv, so the shell that waits for the drain can re-run it without secrets
     expect(c.EntryPoint).toEqual(['/bin/sh', '-c', 'eval "$PROXYSQL_ENTRYPOINT"', 'proxysql-entrypoint']);
     const env = Object.fromEntries((c.Environment as Array<{ Name: string; Value: string }>).map((e) => [e.Name, e.Value]));
-    expect(env.PROXYSQL_ENTRYPOINT).toBe(fs.readFileSync(path.join(__dirname, '..', 'runtime', 'proxysql', 'entrypoint.sh'), 'utf8'));
+    expect(env.PROXYSQL_ENTRYPOINT).toBe(withoutComments('entrypoint.sh'));
   });
 
   test('idle client sessions sit on ProxySQL idle threads (the task command, passed on by the entrypoint); idleThreads false drops them', () => {
@@ -542,13 +590,22 @@ describe('production defaults', () => {
     expect(without.Properties.ContainerDefinitions[0]).not.toHaveProperty('Command');
   });
 
-  test('the container health check proves the deployed configuration works (runtime/proxysql/healthcheck.sh); the NLB checks the client port over TCP', () => {
-    const c = container();
+  test("the agent container's health check proves the deployed configuration works (healthcheck.sh); ProxySQL's needs no client (listening.sh); the NLB checks the client port over TCP", () => {
+    const a = agentContainer();
     // 5 s + 3 s for the one user's bounded login
-    expect(c.HealthCheck).toMatchObject({ Command: ['CMD-SHELL', 'eval "$PROXYSQL_HEALTH_CHECK"'], Interval: 15, Retries: 3, Timeout: 8 });
-    const env = Object.fromEntries((c.Environment as Array<{ Name: string; Value: string }>).map((e) => [e.Name, e.Value]));
-    expect(env.PROXYSQL_HEALTH_CHECK).toBe(fs.readFileSync(path.join(__dirname, '..', 'runtime', 'proxysql', 'healthcheck.sh'), 'utf8'));
-    expect(env).toMatchObject({ PROXYSQL_EXPECTED_USERS: '1', PROXYSQL_USER_LOGIN_0: 'app', PROXYSQL_MYSQL_PORT: '6033', PROXYSQL_RESTAPI_PORT: '6070' });
+    expect(a.HealthCheck).toMatchObject({ Command: ['CMD-SHELL', 'eval "$PROXYSQL_HEALTH_CHECK"'], Interval: 15, Retries: 3, Timeout: 8 });
+    const env = Object.fromEntries((a.Environment as Array<{ Name: string; Value: string }>).map((e) => [e.Name, e.Value]));
+    expect(env.PROXYSQL_HEALTH_CHECK).toBe(withoutComments('healthcheck.sh'));
+    expect(env).toMatchObject({ PROXYSQL_EXPECTED_USERS: '1', PROXYSQL_USER_LOGIN_0: 'app', PROXYSQL_MYSQL_PORT: '6033', PROXYSQL_ADMIN_PORT: '6032' });
+    // both essential: an essential container without a check reports UNKNOWN, and ECS derives the task's health from them
+    expect(a.Essential).toBe(true);
+    const c = container();
+    expect(c.Essential).toBe(true);
+    expect(c.HealthCheck).toMatchObject({ Command: ['CMD-SHELL', 'eval "$PROXYSQL_LISTEN_CHECK"'], Interval: 15, Retries: 3, Timeout: 5 });
+    const proxyEnv = Object.fromEntries((c.Environment as Array<{ Name: string; Value: string }>).map((e) => [e.Name, e.Value]));
+    expect(proxyEnv.PROXYSQL_LISTEN_CHECK).toBe(withoutComments('listening.sh'));
+    expect(proxyEnv).not.toHaveProperty('PROXYSQL_HEALTH_CHECK');
+    expect(proxyEnv).not.toHaveProperty('PROXYSQL_RESTAPI_PORT');
     template.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', { HealthCheckProtocol: 'TCP', HealthyThresholdCount: 2 });
     expect(renderedConfig(template).mysql_variables).toMatchObject({ log_unhealthy_connections: false });
   });
@@ -588,7 +645,7 @@ describe('bootstrapRevision', () => {
     const template = Template.fromStack(stack);
     template.hasResourceProperties('Custom::ProxySqlDatabaseBootstrap', { Revision: 'rotated-2026-11-25' });
     template.hasResourceProperties('AWS::ECS::TaskDefinition', {
-      ContainerDefinitions: [Match.objectLike({ Environment: Match.arrayWith([{ Name: 'PROXYSQL_BOOTSTRAP_REVISION', Value: 'rotated-2026-11-25' }]) })],
+      ContainerDefinitions: Match.arrayWith([Match.objectLike({ Environment: Match.arrayWith([{ Name: 'PROXYSQL_BOOTSTRAP_REVISION', Value: 'rotated-2026-11-25' }]) })]),
     });
   });
 });
@@ -738,6 +795,29 @@ describe('the rendered configuration fits the task definition', () => {
 
   test('the defaults, and the most read-your-writes statements allowed, fit', () => {
     expect(() => auroraProxy({ readYourWritesStatements: 15 })).not.toThrow();
+  });
+
+  /** `n` custom rules of about 330 bytes each. */
+  const rules = (n: number) => Array.from({ length: n }, (_, i) => ({ matchDigest: `^SELECT .* FROM report_${i}_${'x'.repeat(300)}`, destination: QueryDestination.WRITER }));
+  /** As many rules as bring the rendered file close under its 32 KiB cap. */
+  function rulesNearTheCap(): ReturnType<typeof rules> {
+    const base = Buffer.byteLength(auroraProxy().proxy.configTemplate);
+    const perRule = Buffer.byteLength(auroraProxy({ queryRules: rules(1) }).proxy.configTemplate) - base;
+    return rules(Math.floor((31.5 * 1024 - base) / perRule));
+  }
+
+  test("both containers fit in ECS's 64 KiB with the rendered file near its cap and the region's RDS CAs", () => {
+    const queryRules = rulesNearTheCap();
+    const { proxy } = auroraProxy({ queryRules });
+    expect(Buffer.byteLength(proxy.configTemplate)).toBeGreaterThan(31 * 1024);
+    expect(Buffer.byteLength(proxy.configTemplate)).toBeLessThanOrEqual(32 * 1024);
+  });
+
+  test('a file near its cap with a large backendCa besides is refused at synth, naming the props to change', () => {
+    const backendCa = `-----BEGIN CERTIFICATE-----\n${'A'.repeat(15_000)}\n-----END CERTIFICATE-----`;
+    expect(() => auroraProxy({ queryRules: rulesNearTheCap(), backendCa })).toThrow(
+      /ProxySqlServiceProps: the task's container definitions take \d+\.\d KiB, over the 60 KiB .* fewer queryRules .* smaller backendCa/,
+    );
   });
 });
 

@@ -143,6 +143,6 @@ class ReferenceStack(Stack):
             self,
             "AdminInterface",
             description="Open the ProxySQL admin interface (127.0.0.1:6032 inside a task) with ECS Exec",
-            value=f"aws ecs execute-command --cluster {self.proxy.cluster.cluster_name} --container proxysql --interactive --task <TASK_ID> --command \"sh -c 'MYSQL_PWD=\\$PROXYSQL_ADMIN_PASSWORD mysql -h127.0.0.1 -P6032 -uadmin --prompt=admin>\\ '\"",
+            value=f"aws ecs execute-command --cluster {self.proxy.cluster.cluster_name} --container agent --interactive --task <TASK_ID> --command \"sh -c 'MYSQL_PWD=\\$PROXYSQL_ADMIN_PASSWORD mariadb --skip-ssl -h127.0.0.1 -P6032 -uadmin --prompt=admin>\\ '\"",
         )
         CfnOutput(self, "DemoApiUrl", value=self.demo.url, description="GET /whoami shows which backend served a read and a write")

@@ -1,15 +1,15 @@
 /**
- * The mapping from ProxySQL's /metrics to the published metrics, on real ProxySQL 2.7.1 captures. Every expected
- * value can be checked by hand in test/fixtures (the series named next to it).
+ * The mapping from a task's figures (ProxySQL's admin tables, as the agent's FIGURES_QUERY returns them) to the
+ * published metrics, on real ProxySQL 2.7.1 captures. Every expected value can be checked by hand in test/fixtures
+ * (the table and column named next to it).
  */
 import { describe, expect, test } from 'vitest';
 import { METRICS } from '../../src/config/metrics';
 import { aggregateRound, counterDelta, Datapoint, PreviousSample } from './aggregate';
-import { parsePrometheusText } from './prometheus';
-import { serversNotOnline, taskSnapshot, writerEndpoints } from './snapshot';
-import { afterLoad, pinning, underLoad } from './test-support';
+import { figuresSnapshot, serversNotOnline, writerEndpoints } from './snapshot';
+import { pinning, pinningAfter, underLoad } from './test-support';
 
-const snap = (text: string) => taskSnapshot(parsePrometheusText(text));
+const snap = figuresSnapshot;
 
 /** name → value for the datapoints with no dimension besides Service; `name[k=v,…]` for the others. */
 function byName(datapoints: readonly Datapoint[]): Record<string, number> {
@@ -21,20 +21,20 @@ function byName(datapoints: readonly Datapoint[]): Record<string, number> {
   );
 }
 
-describe('taskSnapshot on the under-load capture (300 sessions)', () => {
+describe('figuresSnapshot on the under-load capture (300 sessions)', () => {
   const s = snap(underLoad());
 
   test('client connections, the max_connections limit and the session gauges', () => {
-    expect(s.clientConnections).toBe(300); // proxysql_client_connections_connected
-    expect(s.maxConnections).toBe(20000); // proxysql_mysql_max_connections
-    expect(s.sessionsInTransaction).toBe(1); // proxysql_active_transactions
-    expect(s.sessionsLockedToHostgroup).toBe(0); // proxysql_client_connections_hostgroup_locked
+    expect(s.clientConnections).toBe(300); // stats_mysql_global Client_Connections_connected
+    expect(s.maxConnections).toBe(20000); // mysql-max_connections of that run
+    expect(s.sessionsInTransaction).toBe(1); // Active_Transactions
+    expect(s.sessionsLockedToHostgroup).toBe(0); // Client_Connections_hostgroup_locked
   });
 
-  test('one row per hostgroup and server, from the connpool series', () => {
+  test('one row per hostgroup and server, from stats_mysql_connection_pool', () => {
     expect(s.servers).toEqual([
-      { hostgroup: 10, endpoint: '127.0.0.1:24306', used: 0, free: 18, status: 1, latencyUs: 57, connectErrorsTotal: 0, queriesTotal: 1830 },
-      { hostgroup: 20, endpoint: '127.0.0.1:24307', used: 0, free: 21, status: 1, latencyUs: 169, connectErrorsTotal: 0, queriesTotal: 7579 },
+      { hostgroup: 10, endpoint: '127.0.0.1:24306', used: 1, free: 17, status: 1, latencyUs: 57, connectErrorsTotal: 0, queriesTotal: 1868 },
+      { hostgroup: 20, endpoint: '127.0.0.1:24307', used: 2, free: 19, status: 1, latencyUs: 169, connectErrorsTotal: 0, queriesTotal: 7795 },
     ]);
     expect(serversNotOnline(s)).toBe(0);
     expect(writerEndpoints(s)).toEqual(['127.0.0.1:24306']);
@@ -42,23 +42,22 @@ describe('taskSnapshot on the under-load capture (300 sessions)', () => {
 
   test('the counters as running totals', () => {
     expect(s.counters).toEqual({
-      clientConnectionsCreated: 300, // proxysql_client_connections_total{status="created"}
+      clientConnectionsCreated: 300, // Client_Connections_created
       clientConnectionsAborted: 0,
-      queryErrors: 0, // proxysql_generated_error_packets_total
+      queryErrors: 0, // generated_error_packets
       hostgroupLockedQueries: 0,
-      poolGetFailures: 0, // proxysql_connpool_get_conn_failure_total
+      poolGetFailures: 0, // ConnPool_get_conn_failure
       maxConnectTimeouts: 0,
     });
   });
 
-  test('memory: the sum of the memory series ProxySQL accounts for (not the stale jemalloc ones)', () => {
-    // connpool 2817032 + sqlite3 2851896 + query digest 464 + auth 678 + query rules 1844 + firewall rules config 329
-    // + prepared statement metadata 312; buffers, session internal, query cache, the other firewall series are 0
-    expect(s.memoryBytes).toBe(2817032 + 2851896 + 464 + 678 + 1844 + 329 + 312);
+  test('memory: the memory globals ProxySQL accounts for (stats_memory_metrics rows add to it; not captured here)', () => {
+    // ConnPool_memory_bytes + mysql_frontend_buffers_bytes + mysql_backend_buffers_bytes + mysql_session_internal_bytes + Query_Cache_Memory_bytes
+    expect(s.memoryBytes).toBe(2817032 + 19660800 + 0 + 1469904 + 0);
   });
 });
 
-describe('taskSnapshot on the pinning capture (17 sessions hold a writer connection)', () => {
+describe('figuresSnapshot on the pinning capture (17 sessions hold a writer connection)', () => {
   const s = snap(pinning());
 
   test('the held connections show in the pool rows, the writer also in the reader hostgroup', () => {
@@ -69,10 +68,16 @@ describe('taskSnapshot on the pinning capture (17 sessions hold a writer connect
     ]);
   });
 
-  test('the reasons /metrics names: open transactions and hostgroup locks', () => {
+  test('the reasons the admin interface counts: open transactions and hostgroup locks', () => {
     expect(s.sessionsInTransaction).toBe(5);
     expect(s.sessionsLockedToHostgroup).toBe(3);
     expect(s.counters.hostgroupLockedQueries).toBe(3); // the three 9006 refusals of SELECT @x
+  });
+
+  test('stats_memory_metrics rows add to the memory, jemalloc and stacks never reach it (the query leaves them out)', () => {
+    const withRows = JSON.parse(pinning()) as { memory: Record<string, string> };
+    withRows.memory = { SQLite3_memory_bytes: '2657984', Auth_memory: '678' };
+    expect(snap(JSON.stringify(withRows)).memoryBytes).toBe(s.memoryBytes + 2657984 + 678);
   });
 });
 
@@ -94,32 +99,32 @@ describe('aggregateRound', () => {
       WriterViews: 1,
       'BackendConnectionsUsed[HostgroupRole=reader,BackendServer=127.0.0.1:25356]': 0,
       'BackendConnectionsFree[HostgroupRole=reader,BackendServer=127.0.0.1:25356]': 1,
-      'BackendLatency[HostgroupRole=reader,BackendServer=127.0.0.1:25356]': 639,
+      'BackendLatency[HostgroupRole=reader,BackendServer=127.0.0.1:25356]': 108,
       'BackendConnectionsUsed[HostgroupRole=reader,BackendServer=127.0.0.1:25357]': 1,
       'BackendConnectionsFree[HostgroupRole=reader,BackendServer=127.0.0.1:25357]': 19,
-      'BackendLatency[HostgroupRole=reader,BackendServer=127.0.0.1:25357]': 632,
+      'BackendLatency[HostgroupRole=reader,BackendServer=127.0.0.1:25357]': 126,
       'BackendConnectionsUsed[HostgroupRole=writer,BackendServer=127.0.0.1:25356]': 17,
       'BackendConnectionsFree[HostgroupRole=writer,BackendServer=127.0.0.1:25356]': 5,
-      'BackendLatency[HostgroupRole=writer,BackendServer=127.0.0.1:25356]': 639,
+      'BackendLatency[HostgroupRole=writer,BackendServer=127.0.0.1:25356]': 108,
     });
-    expect(round.state.get('arn:task/a')?.counters).toMatchObject({ hostgroupLockedQueries: 3, 'queries|20|127.0.0.1:25357': 8694 });
+    expect(round.state.get('arn:task/a')?.counters).toMatchObject({ hostgroupLockedQueries: 3, 'queries|20|127.0.0.1:25357': 8465 });
   });
 
   test('the next round publishes deltas and rates against the previous sample of the same task', () => {
-    // GIVEN the under-load scrape (uptime 12 s) and, 4 s later, the after-load scrape (uptime 16 s) of one task
-    const first = aggregateRound([{ taskArn: 'arn:task/a', atMs: 12_000, snapshot: snap(underLoad()) }], 0, new Map());
-    const second = aggregateRound([{ taskArn: 'arn:task/a', atMs: 16_000, snapshot: snap(afterLoad()) }], 0, first.state);
+    // GIVEN the pinning capture (uptime 99 s) and, 10 s later, the same ProxySQL after the clients left (uptime 109 s)
+    const first = aggregateRound([{ taskArn: 'arn:task/a', atMs: 99_000, snapshot: snap(pinning()) }], 0, new Map());
+    const second = aggregateRound([{ taskArn: 'arn:task/a', atMs: 109_000, snapshot: snap(pinningAfter()) }], 0, first.state);
     const m = byName(second.datapoints);
-    // THEN queries/s per hostgroup role = connpool_conns_queries_total delta / 4 s
-    expect(m['QueriesPerSecond[HostgroupRole=writer]']).toBe((3076 - 1830) / 4);
-    expect(m['QueriesPerSecond[HostgroupRole=reader]']).toBe((12639 - 7579) / 4);
+    // THEN queries/s per hostgroup role = stats_mysql_connection_pool Queries delta / 10 s
+    expect(m['QueriesPerSecond[HostgroupRole=writer]']).toBe((2040 - 1992) / 10);
+    expect(m['QueriesPerSecond[HostgroupRole=reader]']).toBeCloseTo((6 - 6 + (8703 - 8465)) / 10, 10);
     // AND the counter deltas (nothing was created, aborted or refused in between)
     expect(m).toMatchObject({ ClientConnectionsCreated: 0, ClientConnectionsAborted: 0, QueryErrors: 0, PoolGetFailures: 0, MaxConnectTimeouts: 0, HostgroupLockedQueries: 0 });
-    expect(m['BackendConnectionErrors[HostgroupRole=writer,BackendServer=127.0.0.1:24306]']).toBe(0);
+    expect(m['BackendConnectionErrors[HostgroupRole=writer,BackendServer=127.0.0.1:25356]']).toBe(0);
     // AND the gauges are this round's: every client gone, no backend connection in use, so no ratio
     expect(m.ClientConnections).toBe(0);
     expect(m.MultiplexingRatio).toBeUndefined();
-    expect(m['BackendLatency[HostgroupRole=writer,BackendServer=127.0.0.1:24306]']).toBe(68);
+    expect(m['BackendLatency[HostgroupRole=writer,BackendServer=127.0.0.1:25356]']).toBe(639);
   });
 
   test('tasks are summed, averaged per task, or the worst task taken; disagreeing writers count as views', () => {
@@ -137,7 +142,7 @@ describe('aggregateRound', () => {
     expect(m.ClientConnections).toBe(520);
     expect(m.ClientConnectionsPerTask).toBe(260);
     expect(m.ClientConnectionsUsedPercent).toBe(2.2); // max(300/20000 = 1.5 %, 220/10000 = 2.2 %)
-    expect(m.MultiplexingRatio).toBe(520 / 18);
+    expect(m.MultiplexingRatio).toBe(520 / 21); // 1 + 2 in use under load, 17 + 1 pinning
     expect(m.SessionsInTransaction).toBe(6);
     expect(m.WriterViews).toBe(2); // 127.0.0.1:24306 and 127.0.0.1:25356
   });
@@ -161,7 +166,7 @@ describe('aggregateRound', () => {
     expect([...round.state.keys()]).toEqual(['arn:task/a', 'arn:task/new']);
   });
 
-  test('no task read: only the scrape counts are published', () => {
+  test('no task read: only the read counts are published', () => {
     const round = aggregateRound([], 2, new Map([['arn:task/gone', { atMs: 0, counters: {} }]]));
     expect(round.datapoints.map((d) => [d.metric, d.value])).toEqual([
       [METRICS.tasksScraped, 0],
@@ -171,7 +176,7 @@ describe('aggregateRound', () => {
   });
 
   test('a server not ONLINE in one task is counted; it is no writer view', () => {
-    const shunned = underLoad().replace('proxysql_connpool_conns_status{endpoint="127.0.0.1:24306",hostgroup="10"} 1', 'proxysql_connpool_conns_status{endpoint="127.0.0.1:24306",hostgroup="10"} 2');
+    const shunned = underLoad().replace('[10,"127.0.0.1",24306,"ONLINE"', '[10,"127.0.0.1",24306,"SHUNNED"');
     expect(shunned).not.toBe(underLoad());
     const round = aggregateRound(
       [
@@ -185,6 +190,14 @@ describe('aggregateRound', () => {
   });
 });
 
-test('a page that is not ProxySQL /metrics is refused', () => {
-  expect(() => snap('node_cpu_seconds_total 5\n')).toThrow(/not a ProxySQL \/metrics page/);
+describe('a line that is not a figures line is refused, never read as data', () => {
+  test.each([
+    ['not JSON', '{"v":1,"global":{"Client_Connections_con', /not a figures line/],
+    ['another version', JSON.stringify({ v: 2, global: { Client_Connections_connected: '1' }, servers: [] }), /not a figures line of version 1/],
+    ['no client gauge', JSON.stringify({ v: 1, global: {}, servers: [] }), /no Client_Connections_connected/],
+    ['no servers', JSON.stringify({ v: 1, global: { Client_Connections_connected: '1' } }), /no servers array/],
+    ['a short server row', JSON.stringify({ v: 1, global: { Client_Connections_connected: '1' }, servers: [[10, 'h', 3306]] }), /servers row is not/],
+  ])('%s', (_label, json, message) => {
+    expect(() => snap(json)).toThrow(message);
+  });
 });

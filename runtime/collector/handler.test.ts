@@ -1,20 +1,24 @@
 /**
- * The collector handler end to end in-process: an injected ECS API (AWS, no database) and `fetch` that serves real
- * ProxySQL 2.7.1 /metrics captures; what is checked is the embedded-metric-format JSON written to stdout.
+ * The collector handler end to end in-process: an injected ECS API and CloudWatch Logs API (AWS, no database) that
+ * serves figures lines built from real ProxySQL 2.7.1 admin captures; what is checked is the embedded-metric-format
+ * JSON written to stdout.
  */
 import type { DescribeTasksCommandInput, ListTasksCommandInput, Task } from '@aws-sdk/client-ecs';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
-import { createCollector, EcsApi, FetchLike, settingsFromEnv } from './handler';
-import { afterLoad, emfRecords, emfValue, pinning, underLoad } from './test-support';
+import { CollectorSettings, createCollector, EcsApi, FilteredLogEvent, FilterLogEventsInput, LogsApi, settingsFromEnv } from './handler';
+import { emfRecords, emfValue, figuresLine, pinning, pinningAfter, underLoad } from './test-support';
 
 const CLUSTER = 'arn:aws:ecs:us-east-1:111111111111:cluster/proxy';
-const SETTINGS = { clusterArn: CLUSTER, serviceName: 'proxy-svc', port: 6070, timeoutMs: 300 };
+const SETTINGS: CollectorSettings = {
+  clusterArn: CLUSTER,
+  serviceName: 'proxy-svc',
+  logGroupName: 'proxy-logs',
+  streamPrefix: 'proxysql/agent/',
+  marker: 'proxysql-figures',
+  maxAgeMs: 150_000,
+};
 
-const eniTask = (id: string, ip: string, lastStatus = 'RUNNING'): Task => ({
-  taskArn: `arn:aws:ecs:us-east-1:111111111111:task/proxy/${id}`,
-  lastStatus,
-  attachments: [{ type: 'ElasticNetworkInterface', details: [{ name: 'subnetId', value: 'subnet-1' }, { name: 'privateIPv4Address', value: ip }] }],
-});
+const task = (id: string, lastStatus = 'RUNNING'): Task => ({ taskArn: `arn:aws:ecs:us-east-1:111111111111:task/proxy/${id}`, lastStatus });
 
 /** An ECS API over a fixed task list, paged 2 task ARNs at a time; records the calls. */
 function fakeEcs(tasks: Task[]) {
@@ -34,19 +38,31 @@ function fakeEcs(tasks: Task[]) {
   return { ecs, calls };
 }
 
-/** `fetch` serving a page per IP; any other URL is refused. */
-function fakeFetch(pages: Record<string, () => string | number>) {
-  const urls: string[] = [];
-  const fetch: FetchLike = async (url) => {
-    urls.push(url);
-    const ip = new URL(url).hostname;
-    const page = pages[ip]?.();
-    if (page === undefined) throw new Error(`connect ECONNREFUSED ${ip}`);
-    if (typeof page === 'number') return { ok: false, status: page, text: async () => '' };
-    return { ok: true, status: 200, text: async () => page };
+/**
+ * CloudWatch Logs' FilterLogEvents over a fixed list of events, as the service answers it: only the streams with the
+ * prefix, only events at or after startTime, only messages containing the quoted term, in pages of 2 events.
+ */
+function fakeLogs(events: FilteredLogEvent[]) {
+  const calls: FilterLogEventsInput[] = [];
+  const logs: LogsApi = {
+    async filterLogEvents(input) {
+      calls.push(input);
+      const term = /^"(.*)"$/.exec(input.filterPattern)?.[1] ?? '';
+      const matching = events.filter(
+        (e) => e.logStreamName?.startsWith(input.logStreamNamePrefix) && (e.timestamp ?? 0) >= input.startTime && e.message?.includes(term),
+      );
+      const start = Number(input.nextToken ?? 0);
+      return { events: matching.slice(start, start + 2), nextToken: start + 2 < matching.length ? String(start + 2) : undefined };
+    },
   };
-  return { fetch, urls };
+  return { logs, calls };
 }
+
+const event = (taskId: string, timestamp: number, message: string, container = 'agent'): FilteredLogEvent => ({
+  logStreamName: `proxysql/${container}/${taskId}`,
+  timestamp,
+  message,
+});
 
 let stdout: string[];
 beforeEach(() => {
@@ -65,16 +81,23 @@ const emf = () => emfRecords(stdout);
 const value = emfValue;
 
 describe('the collector handler', () => {
-  test('lists the RUNNING tasks, scrapes each on 6070, and writes aggregated EMF with bounded dimensions', async () => {
-    // GIVEN three RUNNING tasks (one with its IP only on the container's interface, one without any IP) and one still starting
-    const viaContainer: Task = { taskArn: 'arn:aws:ecs:us-east-1:111111111111:task/proxy/c', lastStatus: 'RUNNING', containers: [{ networkInterfaces: [{ privateIpv4Address: '10.0.0.3' }] }] };
-    const noIp: Task = { taskArn: 'arn:aws:ecs:us-east-1:111111111111:task/proxy/d', lastStatus: 'RUNNING' };
-    const { ecs, calls } = fakeEcs([eniTask('a', '10.0.0.1'), eniTask('b', '10.0.0.2', 'PROVISIONING'), viaContainer, noIp]);
-    const { fetch, urls } = fakeFetch({ '10.0.0.1': underLoad, '10.0.0.3': pinning });
+  test("lists the RUNNING tasks, reads each one's newest figures line, and writes aggregated EMF with bounded dimensions", async () => {
+    // GIVEN three RUNNING tasks (one whose agent wrote nothing lately) and one still starting, and their log streams
+    const { ecs, calls } = fakeEcs([task('a'), task('b', 'PROVISIONING'), task('c'), task('d')]);
+    const NOW = 1_000_000;
+    const { logs, calls: logCalls } = fakeLogs([
+      event('a', NOW - 70_000, figuresLine(pinning())), // older line of task a: the newer one wins
+      event('a', NOW - 10_000, figuresLine(underLoad())),
+      event('a', NOW - 5_000, 'proxysql-agent: started: figures every 60 s'), // its own log lines are not figures
+      event('b', NOW - 5_000, figuresLine(pinning())), // not RUNNING: not counted
+      event('c', NOW - 20_000, figuresLine(pinning())),
+      event('c', NOW - 1_000, figuresLine(pinning()), 'proxysql'), // the ProxySQL container's stream is not read
+      event('d', NOW - 200_000, figuresLine(pinning())), // older than maxAge: task d has no figures
+    ]);
     const warnings: unknown[] = [];
     // as the construct sets it for the logger: it must not become a metric dimension
     vi.stubEnv('POWERTOOLS_SERVICE_NAME', 'serverless-proxysql-collector');
-    const collect = createCollector({ ecs, fetch, settings: SETTINGS, logger: { warn: (...args: unknown[]) => warnings.push(args) } });
+    const collect = createCollector({ ecs, logs, settings: SETTINGS, now: () => NOW, logger: { warn: (...args: unknown[]) => warnings.push(args) } });
 
     // WHEN it runs once
     const summary = await collect();
@@ -85,9 +108,11 @@ describe('the collector handler', () => {
       { cluster: CLUSTER, serviceName: 'proxy-svc', desiredStatus: 'RUNNING', nextToken: '2' },
     ]);
     expect(calls.describe.flatMap((d) => d.tasks)).toHaveLength(4);
-    expect(urls.sort()).toEqual(['http://10.0.0.1:6070/metrics', 'http://10.0.0.3:6070/metrics']);
+    // AND read the agents' streams of the last maxAge with the marker as the filter, every page
+    expect(logCalls[0]).toEqual({ logGroupName: 'proxy-logs', logStreamNamePrefix: 'proxysql/agent/', startTime: NOW - 150_000, filterPattern: '"proxysql-figures"', nextToken: undefined });
+    expect(logCalls.length).toBeGreaterThan(1);
     expect(summary).toEqual({ tasks: 3, scraped: 2, failures: 1 });
-    expect(JSON.stringify(warnings)).toContain('the task has no private IPv4 address');
+    expect(JSON.stringify(warnings)).toContain('no figures line in proxysql/agent/d in the last 150 s');
 
     // AND wrote EMF in our namespace, Service on every record, never a task dimension
     const records = emf();
@@ -96,7 +121,7 @@ describe('the collector handler', () => {
       expect(r._aws.CloudWatchMetrics[0].Namespace).toBe('ServerlessProxySQL');
       expect(r.Service).toBe('proxy-svc');
       expect(r.service).toBeUndefined();
-      expect(JSON.stringify(r)).not.toMatch(/task\/proxy|10\.0\.0\./);
+      expect(JSON.stringify(r)).not.toMatch(/task\/proxy|proxysql\/agent/);
     }
     const dimensionSets = new Set(records.map((r) => JSON.stringify(r._aws.CloudWatchMetrics[0].Dimensions)));
     expect([...dimensionSets].sort()).toEqual(['[["Service","HostgroupRole","BackendServer"]]', '[["Service"]]']);
@@ -104,6 +129,7 @@ describe('the collector handler', () => {
     expect(value(records, 'ClientConnectionsPerTask')).toBe(260);
     expect(value(records, 'TasksScraped')).toBe(2);
     expect(value(records, 'ScrapeFailures')).toBe(1);
+    // the cross-task check: the two tasks see different writers
     expect(value(records, 'WriterViews')).toBe(2);
     expect(value(records, 'BackendConnectionsUsed', { HostgroupRole: 'writer', BackendServer: '127.0.0.1:25356' })).toBe(17);
     expect(value(records, 'BackendLatency', { HostgroupRole: 'reader', BackendServer: '127.0.0.1:24307' })).toBe(169);
@@ -113,67 +139,83 @@ describe('the collector handler', () => {
     expect(value(records, 'QueriesPerSecond', { HostgroupRole: 'writer' })).toBeUndefined();
   });
 
-  test('the next invocation in the same sandbox publishes counter deltas and queries/s', async () => {
-    // GIVEN one task scraped under load, then 4 s later after the load
-    const { ecs } = fakeEcs([eniTask('a', '10.0.0.1')]);
-    let page = underLoad;
-    const { fetch } = fakeFetch({ '10.0.0.1': () => page() });
-    let clock = 12_000;
-    const collect = createCollector({ ecs, fetch, settings: SETTINGS, now: () => clock, logger: { warn: () => undefined } });
+  test("the next invocation in the same sandbox publishes counter deltas and queries/s over the lines' own times", async () => {
+    // GIVEN one task whose agent wrote the pinning figures, then 10 s later the after-load figures
+    const { ecs } = fakeEcs([task('a')]);
+    const events = [event('a', 99_000, figuresLine(pinning()))];
+    const { logs } = fakeLogs(events);
+    let clock = 100_000;
+    const collect = createCollector({ ecs, logs, settings: SETTINGS, now: () => clock, logger: { warn: () => undefined } });
     await collect();
     stdout = [];
-    page = afterLoad;
-    clock = 16_000;
+    events.push(event('a', 109_000, figuresLine(pinningAfter())));
+    clock = 160_000;
     // WHEN it runs again
     await collect();
-    // THEN the rates cover the 4 s between the scrapes (connpool_conns_queries_total per hostgroup)
+    // THEN the rates cover the 10 s between the two lines (stats_mysql_connection_pool Queries per hostgroup)
     const records = emf();
-    expect(value(records, 'QueriesPerSecond', { HostgroupRole: 'writer' })).toBe((3076 - 1830) / 4);
-    expect(value(records, 'QueriesPerSecond', { HostgroupRole: 'reader' })).toBe((12639 - 7579) / 4);
+    expect(value(records, 'QueriesPerSecond', { HostgroupRole: 'writer' })).toBe((2040 - 1992) / 10);
+    expect(value(records, 'QueriesPerSecond', { HostgroupRole: 'reader' })).toBeCloseTo((8703 - 8465) / 10, 10);
     expect(value(records, 'ClientConnectionsCreated')).toBe(0);
     expect(value(records, 'ClientConnections')).toBe(0);
   });
 
-  test('a task that does not answer within the timeout counts as a scrape failure, the others are published', async () => {
-    const { ecs } = fakeEcs([eniTask('a', '10.0.0.1'), eniTask('b', '10.0.0.2'), eniTask('c', '10.0.0.3')]);
-    const hanging: FetchLike = (url, init) =>
-      url.includes('10.0.0.2')
-        ? new Promise((_, reject) => init.signal.addEventListener('abort', () => reject(new Error('aborted'))))
-        : url.includes('10.0.0.3')
-          ? Promise.resolve({ ok: false, status: 503, text: async () => '' })
-          : Promise.resolve({ ok: true, status: 200, text: async () => underLoad() });
-    const warnings: string[] = [];
-    const collect = createCollector({ ecs, fetch: hanging, settings: SETTINGS, logger: { warn: (_m: unknown, extra: unknown) => warnings.push(JSON.stringify(extra)) } });
-    const started = Date.now();
-    expect(await collect()).toEqual({ tasks: 3, scraped: 1, failures: 2 });
-    expect(Date.now() - started).toBeLessThan(2000);
-    expect(warnings.join()).toMatch(/aborted/);
-    expect(warnings.join()).toMatch(/HTTP 503/);
+  test('a round that finds the same line as the last one publishes its gauges but no counter (missing, not a false zero)', async () => {
+    const { ecs } = fakeEcs([task('a')]);
+    const { logs } = fakeLogs([event('a', 99_000, figuresLine(pinning()))]);
+    let clock = 100_000;
+    const collect = createCollector({ ecs, logs, settings: SETTINGS, now: () => clock, logger: { warn: () => undefined } });
+    await collect();
+    stdout = [];
+    clock = 140_000;
+    expect(await collect()).toEqual({ tasks: 1, scraped: 1, failures: 0 });
     const records = emf();
-    expect(value(records, 'ScrapeFailures')).toBe(2);
+    expect(value(records, 'ClientConnections')).toBe(220);
+    expect(value(records, 'HostgroupLockedQueries')).toBeUndefined();
+    expect(value(records, 'QueriesPerSecond', { HostgroupRole: 'writer' })).toBeUndefined();
+  });
+
+  test('a figures line that cannot be read counts as a failure, the others are published', async () => {
+    const { ecs } = fakeEcs([task('a'), task('b')]);
+    const { logs } = fakeLogs([event('a', 90_000, figuresLine(underLoad())), event('b', 90_000, 'proxysql-figures {"v":1,"global":{"Client_Conn')]);
+    const warnings: string[] = [];
+    const collect = createCollector({ ecs, logs, settings: SETTINGS, now: () => 100_000, logger: { warn: (_m: unknown, extra: unknown) => warnings.push(JSON.stringify(extra)) } });
+    expect(await collect()).toEqual({ tasks: 2, scraped: 1, failures: 1 });
+    expect(warnings.join()).toMatch(/not a figures line/);
+    expect(warnings.join()).toMatch(/proxysql\/agent\/b/);
+    const records = emf();
+    expect(value(records, 'ScrapeFailures')).toBe(1);
     expect(value(records, 'ClientConnections')).toBe(300);
   });
 
-  test('more than 100 tasks are described 100 at a time', async () => {
-    const tasks = Array.from({ length: 101 }, (_, i) => eniTask(`t${i}`, `10.1.0.${i}`));
+  test('more than 100 tasks are described 100 at a time; their lines are read in one paged filter, not one call per task', async () => {
+    const tasks = Array.from({ length: 101 }, (_, i) => task(`t${i}`));
     const { ecs, calls } = fakeEcs(tasks);
-    const { fetch } = fakeFetch({});
-    const collect = createCollector({ ecs, fetch, settings: SETTINGS, logger: { warn: () => undefined } });
+    const { logs, calls: logCalls } = fakeLogs([]);
+    const collect = createCollector({ ecs, logs, settings: SETTINGS, now: () => 100_000, logger: { warn: () => undefined } });
     expect(await collect()).toEqual({ tasks: 101, scraped: 0, failures: 101 });
     expect(calls.describe.map((d) => d.tasks?.length)).toEqual([100, 1]);
+    expect(logCalls).toHaveLength(1);
     expect(emf().flatMap((r) => r._aws.CloudWatchMetrics[0].Metrics.map((m) => m.Name))).toEqual(['TasksScraped', 'ScrapeFailures']);
   });
 });
 
 describe('settingsFromEnv', () => {
-  test('reads what the construct sets, with the REST API port by default', () => {
-    expect(settingsFromEnv({ PROXYSQL_CLUSTER_ARN: CLUSTER, PROXYSQL_SERVICE_NAME: 's' })).toEqual({ clusterArn: CLUSTER, serviceName: 's', port: 6070, timeoutMs: 2000 });
+  const ENV = {
+    PROXYSQL_CLUSTER_ARN: CLUSTER,
+    PROXYSQL_SERVICE_NAME: 's',
+    PROXYSQL_LOG_GROUP: 'g',
+    PROXYSQL_LOG_STREAM_PREFIX: 'proxysql/agent/',
+    PROXYSQL_FIGURES_MARKER: 'proxysql-figures',
+  };
+
+  test('reads what the construct sets, with a 150 s line age by default', () => {
+    expect(settingsFromEnv(ENV)).toEqual({ clusterArn: CLUSTER, serviceName: 's', logGroupName: 'g', streamPrefix: 'proxysql/agent/', marker: 'proxysql-figures', maxAgeMs: 150_000 });
   });
 
   test('names the variable that is missing or wrong', () => {
-    expect(() => settingsFromEnv({ PROXYSQL_SERVICE_NAME: 's' })).toThrow(/PROXYSQL_CLUSTER_ARN is not set/);
-    expect(() => settingsFromEnv({ PROXYSQL_CLUSTER_ARN: CLUSTER, PROXYSQL_SERVICE_NAME: 's', PROXYSQL_METRICS_PORT: '6032x' })).toThrow(
-      /PROXYSQL_METRICS_PORT='6032x' must be a whole number from 1 to 65535/,
-    );
+    expect(() => settingsFromEnv({ ...ENV, PROXYSQL_CLUSTER_ARN: undefined })).toThrow(/PROXYSQL_CLUSTER_ARN is not set/);
+    expect(() => settingsFromEnv({ ...ENV, PROXYSQL_LOG_GROUP: '' })).toThrow(/PROXYSQL_LOG_GROUP is not set/);
+    expect(() => settingsFromEnv({ ...ENV, PROXYSQL_FIGURES_MAX_AGE_SECONDS: '2m' })).toThrow(/PROXYSQL_FIGURES_MAX_AGE_SECONDS='2m' must be a whole number from 60 to 3600/);
   });
 });

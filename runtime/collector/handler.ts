@@ -1,20 +1,21 @@
 /**
- * The metrics collector: a VPC Lambda that EventBridge runs every minute. It lists the ProxySQL service's RUNNING
- * tasks (ECS ListTasks + DescribeTasks), reads each task's Prometheus `/metrics` on the REST API port from inside the
- * VPC (the admin port is never reached), aggregates across tasks (./aggregate.ts) and writes the result to stdout in
- * CloudWatch embedded metric format with Powertools Metrics: Lambda's log group turns it into metrics, so the
- * function needs no CloudWatch permission.
+ * The metrics collector: a Lambda (outside any VPC) that EventBridge runs every minute. It lists the ProxySQL
+ * service's RUNNING tasks (ECS ListTasks + DescribeTasks), reads the latest figures line each task's agent container
+ * wrote to its log stream (CloudWatch Logs FilterLogEvents on the tasks' log group: `<prefix><task id>` streams, the
+ * last few minutes, the marker as the filter), aggregates across tasks (./aggregate.ts) and writes the result to
+ * stdout in CloudWatch embedded metric format with Powertools Metrics: Lambda's log group turns it into metrics, so
+ * the function needs no CloudWatch metrics permission. It reaches no port of any task.
  *
- * The ECS API and `fetch` are injectable, so tests run the whole handler in-process.
+ * The ECS and CloudWatch Logs APIs are injectable, so tests run the whole handler in-process.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { DescribeTasksCommandInput, DescribeTasksCommandOutput, ECS, ListTasksCommandInput, ListTasksCommandOutput, Task } from '@aws-sdk/client-ecs';
+import { CloudWatchLogs } from '@aws-sdk/client-cloudwatch-logs';
+import { DescribeTasksCommandInput, DescribeTasksCommandOutput, ECS, ListTasksCommandInput, ListTasksCommandOutput } from '@aws-sdk/client-ecs';
 import { METRIC_DIMENSIONS, METRICS_NAMESPACE, MetricUnitName } from '../../src/config/metrics';
-import { PROXYSQL_RESTAPI_PORT } from '../../src/constants';
+import { FIGURES_INTERVAL_SECONDS } from '../../src/constants';
 import { aggregateRound, Datapoint, PreviousSample, ScrapedTask } from './aggregate';
-import { parsePrometheusText } from './prometheus';
-import { taskSnapshot } from './snapshot';
+import { figuresSnapshot } from './snapshot';
 
 /** The two ECS calls the collector makes (the SDK's aggregated `ECS` client has them). */
 export interface EcsApi {
@@ -22,18 +23,56 @@ export interface EcsApi {
   describeTasks(input: DescribeTasksCommandInput): Promise<DescribeTasksCommandOutput>;
 }
 
-/** The part of `fetch` the collector uses. */
-export type FetchLike = (url: string, init: { signal: AbortSignal }) => Promise<{ ok: boolean; status: number; text(): Promise<string> }>;
+/**
+ * The part of CloudWatch Logs' FilterLogEvents the collector uses, as the SDK's `CloudWatchLogs` client has it (the
+ * handler passes that client as a LogsApi, so the compiler checks the two agree).
+ */
+export interface FilterLogEventsInput {
+  logGroupName: string;
+  logStreamNamePrefix: string;
+  startTime: number;
+  filterPattern: string;
+  nextToken?: string;
+}
+export interface FilteredLogEvent {
+  logStreamName?: string;
+  timestamp?: number;
+  message?: string;
+}
+export interface LogsApi {
+  filterLogEvents(input: FilterLogEventsInput): Promise<{ events?: FilteredLogEvent[]; nextToken?: string }>;
+}
 
 export interface CollectorSettings {
   readonly clusterArn: string;
   readonly serviceName: string;
-  readonly port: number;
-  readonly timeoutMs: number;
+  /** The tasks' log group and the prefix of the agents' streams (`proxysql/agent/`; the task id follows). */
+  readonly logGroupName: string;
+  readonly streamPrefix: string;
+  /** The figures line's marker (src/config/figures.ts). */
+  readonly marker: string;
+  /** Lines older than this do not count: a task whose agent wrote none since is a read failure. */
+  readonly maxAgeMs: number;
 }
 
 /** Environment variables the construct sets. */
-export const COLLECTOR_ENV = { cluster: 'PROXYSQL_CLUSTER_ARN', service: 'PROXYSQL_SERVICE_NAME', port: 'PROXYSQL_METRICS_PORT', timeout: 'PROXYSQL_SCRAPE_TIMEOUT_MS' } as const;
+export const COLLECTOR_ENV = {
+  cluster: 'PROXYSQL_CLUSTER_ARN',
+  service: 'PROXYSQL_SERVICE_NAME',
+  logGroup: 'PROXYSQL_LOG_GROUP',
+  streamPrefix: 'PROXYSQL_LOG_STREAM_PREFIX',
+  marker: 'PROXYSQL_FIGURES_MARKER',
+  maxAge: 'PROXYSQL_FIGURES_MAX_AGE_SECONDS',
+} as const;
+
+/**
+ * Two agent intervals and a half (150 s): a line every 60 s, delivered by the awslogs driver within seconds; one late
+ * or lost line is not yet a failure.
+ */
+export const DEFAULT_FIGURES_MAX_AGE_SECONDS = (FIGURES_INTERVAL_SECONDS * 5) / 2;
+
+/** Pages of FilterLogEvents read at most in one round (each up to 1 MB or 10,000 events): a bound, never reached by ~1 line per task a minute. */
+const MAX_PAGES = 20;
 
 /** The settings from the environment; a missing or bad value is an error naming the variable. */
 export function settingsFromEnv(env: NodeJS.ProcessEnv): CollectorSettings {
@@ -51,14 +90,16 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): CollectorSettings {
   return {
     clusterArn: required(COLLECTOR_ENV.cluster),
     serviceName: required(COLLECTOR_ENV.service),
-    port: integer(COLLECTOR_ENV.port, PROXYSQL_RESTAPI_PORT, 1, 65535),
-    timeoutMs: integer(COLLECTOR_ENV.timeout, 2000, 100, 20_000),
+    logGroupName: required(COLLECTOR_ENV.logGroup),
+    streamPrefix: required(COLLECTOR_ENV.streamPrefix),
+    marker: required(COLLECTOR_ENV.marker),
+    maxAgeMs: integer(COLLECTOR_ENV.maxAge, DEFAULT_FIGURES_MAX_AGE_SECONDS, 60, 3600) * 1000,
   };
 }
 
 export interface CollectorDeps {
   readonly ecs: EcsApi;
-  readonly fetch: FetchLike;
+  readonly logs: LogsApi;
   readonly settings: CollectorSettings;
   /** @default Date.now */
   readonly now?: () => number;
@@ -77,8 +118,8 @@ export interface RoundSummary {
   readonly failures: number;
 }
 
-/** The RUNNING tasks of the service with their private IP (awsvpc: every Fargate task has one). */
-export async function runningTasks(ecs: EcsApi, settings: CollectorSettings): Promise<Array<{ taskArn: string; ip?: string }>> {
+/** The RUNNING tasks of the service. */
+export async function runningTasks(ecs: EcsApi, settings: Pick<CollectorSettings, 'clusterArn' | 'serviceName'>): Promise<string[]> {
   const arns: string[] = [];
   let nextToken: string | undefined;
   do {
@@ -86,22 +127,43 @@ export async function runningTasks(ecs: EcsApi, settings: CollectorSettings): Pr
     arns.push(...(page.taskArns ?? []));
     nextToken = page.nextToken;
   } while (nextToken);
-  const tasks: Array<{ taskArn: string; ip?: string }> = [];
+  const tasks: string[] = [];
   for (let i = 0; i < arns.length; i += 100) {
     const described = await ecs.describeTasks({ cluster: settings.clusterArn, tasks: arns.slice(i, i + 100) });
     for (const task of described.tasks ?? []) {
-      if (task.taskArn && task.lastStatus === 'RUNNING') tasks.push({ taskArn: task.taskArn, ip: privateIp(task) });
+      if (task.taskArn && task.lastStatus === 'RUNNING') tasks.push(task.taskArn);
     }
   }
   return tasks;
 }
 
-function privateIp(task: Task): string | undefined {
-  for (const attachment of task.attachments ?? []) {
-    const ip = attachment.details?.find((d) => d.name === 'privateIPv4Address')?.value;
-    if (ip) return ip;
-  }
-  return task.containers?.flatMap((c) => c.networkInterfaces ?? []).find((n) => n.privateIpv4Address)?.privateIpv4Address;
+/** The newest figures line of each agent stream written since `sinceMs`: stream name → event. */
+export async function latestFiguresLines(logs: LogsApi, settings: CollectorSettings, sinceMs: number): Promise<Map<string, { timestamp: number; message: string }>> {
+  const latest = new Map<string, { timestamp: number; message: string }>();
+  let nextToken: string | undefined;
+  let pages = 0;
+  do {
+    const page = await logs.filterLogEvents({
+      logGroupName: settings.logGroupName,
+      logStreamNamePrefix: settings.streamPrefix,
+      startTime: sinceMs,
+      // a quoted term: the marker as it is written, hyphen included
+      filterPattern: `"${settings.marker}"`,
+      nextToken,
+    });
+    for (const e of page.events ?? []) {
+      if (!e.logStreamName || e.timestamp === undefined || !e.message?.startsWith(`${settings.marker} `)) continue;
+      const seen = latest.get(e.logStreamName);
+      if (!seen || e.timestamp >= seen.timestamp) latest.set(e.logStreamName, { timestamp: e.timestamp, message: e.message });
+    }
+    nextToken = page.nextToken;
+  } while (nextToken && ++pages < MAX_PAGES);
+  return latest;
+}
+
+/** A task's id: the last part of its ARN (`arn:…:task/<cluster>/<id>`), which names its awslogs stream. */
+function taskId(taskArn: string): string {
+  return taskArn.slice(taskArn.lastIndexOf('/') + 1);
 }
 
 /** A collector with its own memory of the previous round (one per Lambda sandbox). */
@@ -116,26 +178,26 @@ export function createCollector(deps: CollectorDeps): () => Promise<RoundSummary
   let previous = new Map<string, PreviousSample>();
 
   return async () => {
-    const tasks = await runningTasks(deps.ecs, settings);
+    const [tasks, lines] = await Promise.all([runningTasks(deps.ecs, settings), latestFiguresLines(deps.logs, settings, now() - settings.maxAgeMs)]);
     const scraped: ScrapedTask[] = [];
     let failures = 0;
-    await Promise.all(
-      tasks.map(async ({ taskArn, ip }) => {
-        try {
-          if (!ip) throw new Error('the task has no private IPv4 address');
-          const response = await deps.fetch(`http://${ip}:${settings.port}/metrics`, { signal: AbortSignal.timeout(settings.timeoutMs) });
-          if (!response.ok) throw new Error(`HTTP ${response.status}`);
-          const text = await response.text();
-          scraped.push({ taskArn, atMs: now(), snapshot: taskSnapshot(parsePrometheusText(text)) });
-        } catch (error) {
-          failures++;
-          logger.warn('could not read /metrics of a task', { taskArn, ip, port: settings.port, error: (error as Error).message });
-        }
-      }),
-    );
-    // Tasks in a stable order: the aggregation does not depend on which scrape answered first.
+    for (const taskArn of tasks) {
+      const stream = `${settings.streamPrefix}${taskId(taskArn)}`;
+      const line = lines.get(stream);
+      try {
+        if (!line) throw new Error(`no figures line in ${stream} in the last ${settings.maxAgeMs / 1000} s (the agent container writes one a minute)`);
+        scraped.push({ taskArn, atMs: line.timestamp, snapshot: figuresSnapshot(line.message.slice(settings.marker.length + 1)) });
+      } catch (error) {
+        failures++;
+        logger.warn("could not read a task's figures", { taskArn, logStream: stream, error: (error as Error).message });
+      }
+    }
+    // Tasks in a stable order: the aggregation does not depend on the order of the log events.
     scraped.sort((a, b) => a.taskArn.localeCompare(b.taskArn));
-    const round = aggregateRound(scraped, failures, previous);
+    // A task whose newest line is the one already read last round has nothing new: no counter delta from it this
+    // round (missing data, not a false zero); its gauges still count.
+    const since = new Map([...previous].filter(([arn, sample]) => !scraped.some((t) => t.taskArn === arn && t.atMs === sample.atMs)));
+    const round = aggregateRound(scraped, failures, since);
     previous = round.state;
     publish(metrics, round.datapoints);
     return { tasks: tasks.length, scraped: scraped.length, failures };
@@ -172,6 +234,6 @@ let collect: (() => Promise<RoundSummary>) | undefined;
 
 /** The Lambda entry point (EventBridge scheduled event; the event itself carries nothing we need). */
 export async function handler(): Promise<RoundSummary> {
-  collect ??= createCollector({ ecs: new ECS({}), fetch, settings: settingsFromEnv(process.env) });
+  collect ??= createCollector({ ecs: new ECS({}), logs: new CloudWatchLogs({}), settings: settingsFromEnv(process.env) });
   return collect();
 }

@@ -1,47 +1,24 @@
 /**
- * One task's ProxySQL `/metrics`, reduced to what the collector publishes: gauges as they are, counters as running
- * totals (turned into deltas against the previous scrape in ./aggregate.ts), and one row per (hostgroup, server).
- * Series names and labels are those of a real ProxySQL 2.7.1 (test/fixtures/proxysql-2.7.1*).
+ * One task's figures line (written by its agent container from ProxySQL's admin interface, src/config/figures.ts),
+ * reduced to what the collector publishes: gauges as they are, counters as running totals (turned into deltas
+ * against the previous round in ./aggregate.ts), and one row per (hostgroup, server). Names are those of a real
+ * ProxySQL 2.7.1's admin tables (test/fixtures/proxysql-2.7.1*).
  */
+import { FIGURES_GLOBALS, FIGURES_MEMORY_GLOBALS, FIGURES_VERSION, SERVER_STATUS_CODES } from '../../src/config/figures';
 import { SERVER_STATUS_ONLINE } from '../../src/config/metrics';
 import { WRITER_HOSTGROUP } from '../../src/constants';
-import { Sample } from './prometheus';
 
-/** Counters of the whole task, by the key ./aggregate.ts publishes them under. */
+/** Counters of the whole task (stats_mysql_global running totals), by the key ./aggregate.ts publishes them under. */
 export const TASK_COUNTERS = {
-  clientConnectionsCreated: { series: 'proxysql_client_connections_total', labels: { status: 'created' } },
-  clientConnectionsAborted: { series: 'proxysql_client_connections_total', labels: { status: 'aborted' } },
-  queryErrors: { series: 'proxysql_generated_error_packets_total' },
-  hostgroupLockedQueries: { series: 'proxysql_hostgroup_locked_queries_total' },
-  poolGetFailures: { series: 'proxysql_connpool_get_conn_failure_total' },
-  maxConnectTimeouts: { series: 'proxysql_max_connect_timeouts_total' },
+  clientConnectionsCreated: FIGURES_GLOBALS.clientConnectionsCreated,
+  clientConnectionsAborted: FIGURES_GLOBALS.clientConnectionsAborted,
+  queryErrors: FIGURES_GLOBALS.queryErrors,
+  hostgroupLockedQueries: FIGURES_GLOBALS.hostgroupLockedQueries,
+  poolGetFailures: FIGURES_GLOBALS.poolGetFailures,
+  maxConnectTimeouts: FIGURES_GLOBALS.maxConnectTimeouts,
 } as const;
 
 export type TaskCounterKey = keyof typeof TASK_COUNTERS;
-
-/**
- * The memory ProxySQL accounts for itself, refreshed on a scrape at most every admin-prometheus_memory_metrics_interval
- * (61 s). Not `proxysql_jemalloc_bytes`: ProxySQL refreshes jemalloc's statistics (mallctl "epoch") only when the admin
- * table stats_memory_metrics is read, so on /metrics they stay at their first value. Not the thread stacks: reserved
- * address space, not memory in use. The task's memory as a whole is ECS's MemoryUtilization.
- */
-export const MEMORY_SERIES = [
-  'proxysql_connpool_memory_bytes',
-  'proxysql_sqlite3_memory_bytes',
-  'proxysql_query_digest_memory_bytes',
-  'proxysql_auth_memory_bytes',
-  'proxysql_mysql_query_rules_memory_bytes',
-  'proxysql_mysql_firewall_users_table_bytes',
-  'proxysql_mysql_firewall_users_config_bytes',
-  'proxysql_mysql_firewall_rules_table_bytes',
-  'proxysql_mysql_firewall_rules_config_bytes',
-  'proxysql_mysql_frontend_buffers_bytes',
-  'proxysql_mysql_backend_buffers_bytes',
-  'proxysql_mysql_session_internal_bytes',
-  'proxysql_query_cache_memory_bytes',
-  'prepare_stmt_metadata_memory_bytes',
-  'prepare_stmt_backend_memory_bytes',
-] as const;
 
 /** One row of ProxySQL's connection pool: a server in a hostgroup, as this task sees it. */
 export interface ServerRow {
@@ -50,7 +27,7 @@ export interface ServerRow {
   readonly endpoint: string;
   readonly used: number;
   readonly free: number;
-  /** 1 ONLINE, 2 SHUNNED, 3 OFFLINE_SOFT, 4 OFFLINE_HARD, 5 SHUNNED_REPLICATION_LAG; undefined when not exposed. */
+  /** 1 ONLINE, 2 SHUNNED, 3 OFFLINE_SOFT, 4 OFFLINE_HARD, 5 SHUNNED_REPLICATION_LAG; undefined for a status not known here. */
   readonly status?: number;
   readonly latencyUs?: number;
   /** Running totals: failed connection attempts, queries routed to it. */
@@ -60,7 +37,7 @@ export interface ServerRow {
 
 export interface TaskSnapshot {
   readonly clientConnections: number;
-  /** `mysql-max_connections`, when exposed. */
+  /** `mysql-max_connections`, when known. */
   readonly maxConnections?: number;
   readonly sessionsInTransaction: number;
   readonly sessionsLockedToHostgroup: number;
@@ -69,61 +46,65 @@ export interface TaskSnapshot {
   readonly servers: readonly ServerRow[];
 }
 
-/** Reads a task's samples; throws when the scrape is not ProxySQL's /metrics (no client connection gauge). */
-export function taskSnapshot(samples: readonly Sample[]): TaskSnapshot {
-  const byName = new Map<string, Sample[]>();
-  for (const s of samples) {
-    const list = byName.get(s.name);
-    if (list) list.push(s);
-    else byName.set(s.name, [s]);
+/**
+ * Reads a figures line's JSON (what follows the marker); throws when it is not one this collector knows, so a
+ * truncated or foreign line is a read failure, never data.
+ */
+export function figuresSnapshot(json: string): TaskSnapshot {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch (error) {
+    throw new Error(`not a figures line: ${(error as Error).message}`);
   }
-  const find = (series: string, labels: Readonly<Record<string, string>> = {}) =>
-    (byName.get(series) ?? []).find((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
-  const clientConnections = find('proxysql_client_connections_connected');
-  if (clientConnections === undefined) throw new Error('no proxysql_client_connections_connected: not a ProxySQL /metrics page');
-  const counters = Object.fromEntries(
-    Object.entries(TASK_COUNTERS).map(([key, c]) => [key, find(c.series, 'labels' in c ? c.labels : {}) ?? 0]),
-  ) as Record<TaskCounterKey, number>;
+  const record = parsed as { v?: unknown; global?: unknown; memory?: unknown; maxConnections?: unknown; servers?: unknown };
+  if (typeof record !== 'object' || record === null || record.v !== FIGURES_VERSION) throw new Error(`not a figures line of version ${FIGURES_VERSION}`);
+  const global = (typeof record.global === 'object' && record.global !== null ? record.global : {}) as Record<string, unknown>;
+  const memory = (typeof record.memory === 'object' && record.memory !== null ? record.memory : {}) as Record<string, unknown>;
+  const clientConnections = numberOf(global[FIGURES_GLOBALS.clientConnections]);
+  if (clientConnections === undefined) throw new Error(`no ${FIGURES_GLOBALS.clientConnections}: not ProxySQL's stats_mysql_global`);
+  const counters = Object.fromEntries(Object.entries(TASK_COUNTERS).map(([key, name]) => [key, numberOf(global[name]) ?? 0])) as Record<TaskCounterKey, number>;
+  const memoryBytes =
+    FIGURES_MEMORY_GLOBALS.reduce((sum, name) => sum + (numberOf(global[name]) ?? 0), 0) +
+    Object.values(memory).reduce<number>((sum, value) => sum + (numberOf(value) ?? 0), 0);
   return {
     clientConnections,
-    maxConnections: find('proxysql_mysql_max_connections'),
-    sessionsInTransaction: find('proxysql_active_transactions') ?? 0,
-    sessionsLockedToHostgroup: find('proxysql_client_connections_hostgroup_locked') ?? 0,
-    memoryBytes: MEMORY_SERIES.reduce((sum, series) => sum + finite(find(series)), 0),
+    maxConnections: numberOf(record.maxConnections),
+    sessionsInTransaction: numberOf(global[FIGURES_GLOBALS.sessionsInTransaction]) ?? 0,
+    sessionsLockedToHostgroup: numberOf(global[FIGURES_GLOBALS.sessionsLockedToHostgroup]) ?? 0,
+    memoryBytes,
     counters,
-    servers: serverRows(byName),
+    servers: serverRows(record.servers),
   };
 }
 
-/** The (hostgroup, endpoint) rows of the connpool series; a row exists when any of them names it. */
-function serverRows(byName: ReadonlyMap<string, Sample[]>): ServerRow[] {
-  const rows = new Map<string, { hostgroup: number; endpoint: string; used: number; free: number; status?: number; latencyUs?: number; connectErrorsTotal: number; queriesTotal: number }>();
-  const row = (s: Sample) => {
-    const hostgroup = Number(s.labels.hostgroup);
-    const endpoint = s.labels.endpoint;
-    if (!Number.isInteger(hostgroup) || !endpoint) return undefined;
-    const key = `${hostgroup}|${endpoint}`;
-    let r = rows.get(key);
-    if (!r) rows.set(key, (r = { hostgroup, endpoint, used: 0, free: 0, connectErrorsTotal: 0, queriesTotal: 0 }));
-    return r;
-  };
-  const each = (series: string, apply: (r: NonNullable<ReturnType<typeof row>>, s: Sample) => void) => {
-    for (const s of byName.get(series) ?? []) {
-      const r = row(s);
-      if (r) apply(r, s);
-    }
-  };
-  each('proxysql_connpool_conns', (r, s) => {
-    if (s.labels.status === 'used') r.used = finite(s.value);
-    else if (s.labels.status === 'free') r.free = finite(s.value);
-  });
-  each('proxysql_connpool_conns_status', (r, s) => (r.status = s.value));
-  each('proxysql_connpool_conns_latency_us', (r, s) => (r.latencyUs = s.value));
-  each('proxysql_connpool_conns_total', (r, s) => {
-    if (s.labels.status === 'err') r.connectErrorsTotal = finite(s.value);
-  });
-  each('proxysql_connpool_conns_queries_total', (r, s) => (r.queriesTotal = finite(s.value)));
-  return [...rows.values()].sort((a, b) => a.hostgroup - b.hostgroup || a.endpoint.localeCompare(b.endpoint));
+/** stats_mysql_connection_pool rows: [hostgroup, srv_host, srv_port, status, ConnUsed, ConnFree, ConnERR, Queries, Latency_us]. */
+function serverRows(rows: unknown): ServerRow[] {
+  if (!Array.isArray(rows)) throw new Error('no servers array: not a figures line');
+  const out: ServerRow[] = [];
+  for (const row of rows) {
+    if (!Array.isArray(row) || row.length < 9) throw new Error('a servers row is not [hostgroup, host, port, status, used, free, err, queries, latency]');
+    const [hostgroup, host, port, status, used, free, err, queries, latency] = row as unknown[];
+    const hg = numberOf(hostgroup);
+    if (hg === undefined || !Number.isInteger(hg) || typeof host !== 'string' || host === '') throw new Error('a servers row has no hostgroup or host');
+    out.push({
+      hostgroup: hg,
+      endpoint: `${host}:${numberOf(port) ?? ''}`,
+      used: numberOf(used) ?? 0,
+      free: numberOf(free) ?? 0,
+      status: typeof status === 'string' ? SERVER_STATUS_CODES[status] : undefined,
+      latencyUs: numberOf(latency),
+      connectErrorsTotal: numberOf(err) ?? 0,
+      queriesTotal: numberOf(queries) ?? 0,
+    });
+  }
+  return out.sort((a, b) => a.hostgroup - b.hostgroup || a.endpoint.localeCompare(b.endpoint));
+}
+
+/** A finite number from a JSON number or ProxySQL's text value; undefined otherwise. */
+function numberOf(value: unknown): number | undefined {
+  const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
+  return Number.isFinite(n) ? n : undefined;
 }
 
 /** Servers of this task that are not ONLINE (a row without a status is not counted: nothing says it is down). */
@@ -134,8 +115,4 @@ export function serversNotOnline(snapshot: TaskSnapshot): number {
 /** The ONLINE servers of the writer hostgroup: this task's view of the writer. */
 export function writerEndpoints(snapshot: TaskSnapshot): string[] {
   return snapshot.servers.filter((s) => s.hostgroup === WRITER_HOSTGROUP && s.status === SERVER_STATUS_ONLINE).map((s) => s.endpoint);
-}
-
-function finite(value: number | undefined): number {
-  return value !== undefined && Number.isFinite(value) ? value : 0;
 }

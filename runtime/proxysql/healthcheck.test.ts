@@ -1,5 +1,5 @@
 /**
- * The container health check (healthcheck.sh) under /bin/sh with a stand-in admin client, as CI can run it; the
+ * The agent container's health check (healthcheck.sh) under /bin/sh with a stand-in admin client, as CI can run it; the
  * same script against a real ProxySQL is in test/proxysql/healthcheck.test.ts (opt-in tier).
  */
 import * as fs from 'node:fs';
@@ -14,11 +14,11 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'healthcheck-test-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 /** A stand-in `mysql`: answers the admin queries from files in its dir, and logins on 6033 per the file `deny`. */
-function standIn(answers: { users?: string; writers?: string; monitor?: string; deny?: boolean; adminDown?: boolean }): string {
+function standIn(answers: { users?: string; usersWithoutWriter?: string; monitor?: string; deny?: boolean; adminDown?: boolean }): string {
   const dir = fs.mkdtempSync(path.join(tmp, 'case-'));
   const write = (name: string, value: string | undefined) => value !== undefined && fs.writeFileSync(path.join(dir, name), `${value}\n`);
   write('users', answers.users ?? '1');
-  write('writers', answers.writers ?? '1');
+  write('orphans', answers.usersWithoutWriter ?? '0');
   write('monitor', answers.monitor ?? '0');
   if (answers.deny) fs.writeFileSync(path.join(dir, 'deny'), '');
   if (answers.adminDown) fs.writeFileSync(path.join(dir, 'admin-down'), '');
@@ -34,7 +34,7 @@ function standIn(answers: { users?: string; writers?: string; monitor?: string; 
       'port= sql=; while [ $# -gt 0 ]; do case $1 in -P) port=$2 ;; -e) sql=$2 ;; esac; shift; done',
       'if [ "$port" = 6033 ]; then [ -f "$d/deny" ] && { echo "ERROR 1045 (28000): Access denied for user" >&2; exit 1; }; echo 1; exit 0; fi',
       '[ -f "$d/admin-down" ] && { echo "ERROR 2002 (HY000): Can\'t connect" >&2; exit 1; }',
-      'case $sql in *runtime_mysql_users*) cat "$d/users" ;; *runtime_mysql_servers*) cat "$d/writers" ;; *connect_log*) cat "$d/monitor" ;; esac',
+      'case $sql in *runtime_mysql_servers*) cat "$d/orphans" ;; *runtime_mysql_users*) cat "$d/users" ;; *connect_log*) cat "$d/monitor" ;; esac',
       '',
     ].join('\n'),
     { mode: 0o755 },
@@ -70,7 +70,7 @@ describe('container health check (stand-in client)', () => {
 
   it.each([
     [{ users: '1' }, { PROXYSQL_EXPECTED_USERS: '2' }, '1 of 2 application users loaded: ProxySQL dropped a user from its configuration'],
-    [{ writers: '0' }, {}, 'no server in the writer hostgroup'],
+    [{ usersWithoutWriter: '1' }, {}, 'no server in the writer hostgroup of 1 application user(s)'],
     [{ deny: true }, {}, 'user 0 (app) cannot log in through ProxySQL to the database: access denied (wrong password or grants)'],
     [{ monitor: '3' }, {}, 'a backend refused the monitor user in the last 120 s (access denied): wrong monitor password or grants'],
     [{ adminDown: true }, {}, 'the admin interface does not answer'],
@@ -81,6 +81,14 @@ describe('container health check (stand-in client)', () => {
     // the last line says why (the client's own error, if any, comes before it)
     expect(r.stderr.trim().split('\n').at(-1)).toBe(`proxysql-healthcheck: ${why}`);
     expect(r.stderr).not.toMatch(/secret-value/);
+  });
+
+  it('without a client it is unhealthy, saying so: never a silently weaker check', async () => {
+    const dir = standIn({});
+    fs.rmSync(path.join(dir, 'bin', 'mysql'));
+    const r = await run(dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('proxysql-healthcheck: no mariadb or mysql client on PATH: run it in the agent container, whose image has one\n');
   });
 
   it('uses the name from the secret (PROXYSQL_USER_NAME_n) before the literal one', async () => {

@@ -35,7 +35,7 @@ export interface CollectorMetric {
   readonly unit: MetricUnitName;
   readonly scope: MetricScope;
   readonly statistic: MetricStatisticName;
-  /** What it means and where it comes from (ProxySQL /metrics series), for the dashboard and docs. */
+  /** What it means and where it comes from (ProxySQL's admin tables, src/config/figures.ts), for the dashboard and docs. */
   readonly description: string;
 }
 
@@ -49,17 +49,17 @@ function metric(name: string, unit: MetricUnitName, scope: MetricScope, statisti
 
 /** Every metric the collector publishes. Counters become per-minute deltas (Sum) or rates; gauges are summed across tasks unless said. */
 export const METRICS = {
-  clientConnections: metric('ClientConnections', COUNT, SERVICE, AVERAGE, 'client connections open, all tasks (proxysql_client_connections_connected)'),
+  clientConnections: metric('ClientConnections', COUNT, SERVICE, AVERAGE, 'client connections open, all tasks (stats_mysql_global Client_Connections_connected)'),
   clientConnectionsPerTask: metric('ClientConnectionsPerTask', COUNT, SERVICE, AVERAGE, 'ClientConnections / TasksScraped: the autoscaling signal'),
   clientConnectionsUsedPercent: metric(
     'ClientConnectionsUsedPercent',
     PERCENT,
     SERVICE,
     MAXIMUM,
-    'the fullest task: proxysql_client_connections_connected / proxysql_mysql_max_connections x 100',
+    'the fullest task: Client_Connections_connected / mysql-max_connections x 100',
   ),
-  clientConnectionsCreated: metric('ClientConnectionsCreated', COUNT, SERVICE, SUM, 'new client connections (proxysql_client_connections_total{status="created"})'),
-  clientConnectionsAborted: metric('ClientConnectionsAborted', COUNT, SERVICE, SUM, 'client connections aborted (proxysql_client_connections_total{status="aborted"})'),
+  clientConnectionsCreated: metric('ClientConnectionsCreated', COUNT, SERVICE, SUM, 'new client connections (Client_Connections_created)'),
+  clientConnectionsAborted: metric('ClientConnectionsAborted', COUNT, SERVICE, SUM, 'client connections aborted (Client_Connections_aborted)'),
   multiplexingRatio: metric(
     'MultiplexingRatio',
     NONE,
@@ -72,35 +72,35 @@ export const METRICS = {
     COUNT,
     SERVICE,
     SUM,
-    "errors ProxySQL itself answered (proxysql_generated_error_packets_total): 9001/9002 pool and connect timeouts, backend connect errors, access denied, too many connections; not 9006 (HostgroupLockedQueries) nor the database's own errors, which pass through",
+    "errors ProxySQL itself answered (generated_error_packets): 9001/9002 pool and connect timeouts, backend connect errors, access denied, too many connections; not 9006 (HostgroupLockedQueries) nor the database's own errors, which pass through",
   ),
-  serversNotOnline: metric('ServersNotOnline', COUNT, SERVICE, MAXIMUM, 'the most servers (per hostgroup) one task sees not ONLINE (proxysql_connpool_conns_status != 1)'),
-  sessionsInTransaction: metric('SessionsInTransaction', COUNT, SERVICE, AVERAGE, 'client sessions inside a transaction: each holds its backend connection (proxysql_active_transactions)'),
+  serversNotOnline: metric('ServersNotOnline', COUNT, SERVICE, MAXIMUM, 'the most servers (per hostgroup) one task sees not ONLINE (stats_mysql_connection_pool status)'),
+  sessionsInTransaction: metric('SessionsInTransaction', COUNT, SERVICE, AVERAGE, 'client sessions inside a transaction: each holds its backend connection (Active_Transactions)'),
   sessionsLockedToHostgroup: metric(
     'SessionsLockedToHostgroup',
     COUNT,
     SERVICE,
     AVERAGE,
-    'client sessions locked to a hostgroup after a SET ProxySQL could not parse (proxysql_client_connections_hostgroup_locked)',
+    'client sessions locked to a hostgroup after a SET ProxySQL could not parse (Client_Connections_hostgroup_locked)',
   ),
-  hostgroupLockedQueries: metric('HostgroupLockedQueries', COUNT, SERVICE, SUM, 'queries refused with 9006 by a hostgroup lock (proxysql_hostgroup_locked_queries_total)'),
+  hostgroupLockedQueries: metric('HostgroupLockedQueries', COUNT, SERVICE, SUM, 'queries refused with 9006 by a hostgroup lock (hostgroup_locked_queries)'),
   poolGetFailures: metric(
     'PoolGetFailures',
     COUNT,
     SERVICE,
     SUM,
-    'attempts to take a backend connection that found none: queries waiting for the pool (proxysql_connpool_get_conn_failure_total)',
+    'attempts to take a backend connection that found none: queries waiting for the pool (ConnPool_get_conn_failure)',
   ),
-  maxConnectTimeouts: metric('MaxConnectTimeouts', COUNT, SERVICE, SUM, 'queries that waited too long for a backend connection: error 9001 (proxysql_max_connect_timeouts_total)'),
+  maxConnectTimeouts: metric('MaxConnectTimeouts', COUNT, SERVICE, SUM, 'queries that waited too long for a backend connection: error 9001 (max_connect_timeouts)'),
   memoryBytes: metric('MemoryBytes', BYTES, SERVICE, MAXIMUM, 'the largest task: memory ProxySQL accounts for (pool, SQLite, digests, auth, rules, buffers, query cache)'),
-  tasksScraped: metric('TasksScraped', COUNT, SERVICE, AVERAGE, 'RUNNING tasks whose /metrics the collector read'),
-  scrapeFailures: metric('ScrapeFailures', COUNT, SERVICE, SUM, 'RUNNING tasks whose /metrics the collector could not read or parse'),
+  tasksScraped: metric('TasksScraped', COUNT, SERVICE, AVERAGE, 'RUNNING tasks whose figures line the collector read'),
+  scrapeFailures: metric('ScrapeFailures', COUNT, SERVICE, SUM, 'RUNNING tasks without a figures line of the last 150 s, or with one the collector could not parse'),
   writerViews: metric('WriterViews', COUNT, SERVICE, MAXIMUM, 'distinct ONLINE writers across tasks: above 1, tasks disagree about the writer (sysown/proxysql#6185)'),
-  queriesPerSecond: metric('QueriesPerSecond', COUNT_PER_SECOND, HOSTGROUP, AVERAGE, 'queries sent to the hostgroup, all tasks (proxysql_connpool_conns_queries_total)'),
-  backendConnectionsUsed: metric('BackendConnectionsUsed', COUNT, BACKEND_SERVER, AVERAGE, 'backend connections in use, all tasks (proxysql_connpool_conns{status="used"})'),
-  backendConnectionsFree: metric('BackendConnectionsFree', COUNT, BACKEND_SERVER, AVERAGE, 'idle pooled backend connections, all tasks (proxysql_connpool_conns{status="free"})'),
-  backendConnectionErrors: metric('BackendConnectionErrors', COUNT, BACKEND_SERVER, SUM, 'failed backend connection attempts (proxysql_connpool_conns_total{status="err"})'),
-  backendLatency: metric('BackendLatency', MICROSECONDS, BACKEND_SERVER, MAXIMUM, "the monitor's ping time, slowest task (proxysql_connpool_conns_latency_us)"),
+  queriesPerSecond: metric('QueriesPerSecond', COUNT_PER_SECOND, HOSTGROUP, AVERAGE, 'queries sent to the hostgroup, all tasks (stats_mysql_connection_pool Queries)'),
+  backendConnectionsUsed: metric('BackendConnectionsUsed', COUNT, BACKEND_SERVER, AVERAGE, 'backend connections in use, all tasks (stats_mysql_connection_pool ConnUsed)'),
+  backendConnectionsFree: metric('BackendConnectionsFree', COUNT, BACKEND_SERVER, AVERAGE, 'idle pooled backend connections, all tasks (stats_mysql_connection_pool ConnFree)'),
+  backendConnectionErrors: metric('BackendConnectionErrors', COUNT, BACKEND_SERVER, SUM, 'failed backend connection attempts (stats_mysql_connection_pool ConnERR)'),
+  backendLatency: metric('BackendLatency', MICROSECONDS, BACKEND_SERVER, MAXIMUM, "the monitor's ping time, slowest task (stats_mysql_connection_pool Latency_us)"),
 } as const satisfies Record<string, CollectorMetric>;
 
 export type MetricKey = keyof typeof METRICS;
@@ -116,7 +116,7 @@ export function hostgroupRole(hostgroup: number): string {
   return `hostgroup-${hostgroup}`;
 }
 
-/** ProxySQL's `proxysql_connpool_conns_status` value for ONLINE (1 ONLINE, 2 SHUNNED, 3 OFFLINE_SOFT, 4 OFFLINE_HARD, 5 SHUNNED_REPLICATION_LAG). */
+/** The code of ONLINE among a server's statuses (1 ONLINE, 2 SHUNNED, 3 OFFLINE_SOFT, 4 OFFLINE_HARD, 5 SHUNNED_REPLICATION_LAG: SERVER_STATUS_CODES). */
 export const SERVER_STATUS_ONLINE = 1;
 
 /**

@@ -17,7 +17,7 @@ import { HOURS_PER_MONTH, PRICES, PriceSourceId, rdsProxyMonthly, UnitPrice } fr
 import { CfnResource, listOf, logicalIdOf, numberOf, objectOf, refersTo, templateResources, textOf } from './template';
 
 /** Environment variables by which the collector Lambda (runtime/collector) is recognised (test: equal to COLLECTOR_ENV). */
-export const COLLECTOR_PORT_ENV = 'PROXYSQL_METRICS_PORT';
+export const COLLECTOR_STREAM_PREFIX_ENV = 'PROXYSQL_LOG_STREAM_PREFIX';
 export const COLLECTOR_SERVICE_ENV = 'PROXYSQL_SERVICE_NAME';
 
 /** The example usage the "grows with use" lines are priced at; each line states its own. */
@@ -42,8 +42,13 @@ export const USAGE_ASSUMPTIONS = {
 
 /** What the always-on lines assume about scheduled functions (the collector's figures measured, docs/architecture.md). */
 export const SCHEDULE_ASSUMPTIONS = {
-  /** Seconds per run of the ProxySQL collector: two ECS calls and the scrapes. */
+  /** Seconds per run of the ProxySQL collector: two ECS calls and one CloudWatch Logs FilterLogEvents. */
   collectorSeconds: 0.3,
+  /**
+   * The figures line each task's agent writes a minute, KB, ingested as logs: 1,018 bytes measured with a writer and
+   * a reader (test/proxysql/collector.test.ts); about 80 bytes more per (hostgroup, server) row.
+   */
+  figuresLineKb: 1,
   /** EMF written per collector run (8 records for 2 tasks and 5 server rows), KB, ingested as logs. */
   collectorEmfKb: 5,
   /** Seconds per run of any other scheduled function. */
@@ -608,7 +613,13 @@ function containerEnvironment(ctx: Context, taskDefinitionId: string): Array<{ N
 }
 
 function isCollector(fn: CfnResource): boolean {
-  return COLLECTOR_PORT_ENV in objectOf(objectOf(fn.Properties?.Environment).Variables);
+  return COLLECTOR_STREAM_PREFIX_ENV in objectOf(objectOf(fn.Properties?.Environment).Variables);
+}
+
+/** The desired task count of the service a collector reads (its agents write the figures lines), 2 when unknown. */
+function collectorTasks(ctx: Context, fn: CfnResource): number {
+  const serviceId = logicalIdOf(objectOf(objectOf(fn.Properties?.Environment).Variables)[COLLECTOR_SERVICE_ENV]);
+  return (serviceId !== undefined ? numberOf(ctx.props(serviceId).DesiredCount) : undefined) ?? 2;
 }
 
 function monitoring(ctx: Context): void {
@@ -724,8 +735,12 @@ function lambdaFunctions(ctx: Context): void {
       const collector = isCollector(fn);
       const logGroupId = logicalIdOf(objectOf(p.LoggingConfig).LogGroup);
       const seconds = collector ? SCHEDULE_ASSUMPTIONS.collectorSeconds : SCHEDULE_ASSUMPTIONS.otherScheduledSeconds;
-      const emfGb = collector ? (runs * SCHEDULE_ASSUMPTIONS.collectorEmfKb) / 1e6 : 0;
-      const emf = collector ? ` + ${emfGb.toFixed(3)} GB of EMF (${SCHEDULE_ASSUMPTIONS.collectorEmfKb} KB a run) × ${rate(PRICES.cloudwatch.logsIngestedGb)}` : '';
+      const tasks = collector ? collectorTasks(ctx, fn) : 0;
+      // The collector's EMF, and the figures lines the tasks' agents write for it (one a minute per task).
+      const emfGb = collector ? (runs * (SCHEDULE_ASSUMPTIONS.collectorEmfKb + tasks * SCHEDULE_ASSUMPTIONS.figuresLineKb)) / 1e6 : 0;
+      const emf = collector
+        ? ` + ${emfGb.toFixed(3)} GB of EMF (${SCHEDULE_ASSUMPTIONS.collectorEmfKb} KB a run) and figures lines (${SCHEDULE_ASSUMPTIONS.figuresLineKb} KB a minute × ${tasks} tasks) × ${rate(PRICES.cloudwatch.logsIngestedGb)}`
+        : '';
       ctx.add({
         kind: 'fixed',
         category: collector ? 'Monitoring' : 'Lambda',

@@ -52,7 +52,8 @@ function expectedProxySqlLayer(template: Json) {
   const collector =
     (runs / 1e6) * PRICES.lambda.requestMillion.usd +
     runs * (256 / 1024) * SCHEDULE_ASSUMPTIONS.collectorSeconds * PRICES.lambda.arm64GbSecond.usd +
-    ((runs * SCHEDULE_ASSUMPTIONS.collectorEmfKb) / 1e6) * PRICES.cloudwatch.logsIngestedGb.usd;
+    // its EMF, and the figures line each task's agent writes a minute for it
+    ((runs * (SCHEDULE_ASSUMPTIONS.collectorEmfKb + desired * SCHEDULE_ASSUMPTIONS.figuresLineKb)) / 1e6) * PRICES.cloudwatch.logsIngestedGb.usd;
   const monitoring =
     metrics * PRICES.cloudwatch.customMetricMonth.usd +
     (alarmMetrics + trackingAlarms) * PRICES.cloudwatch.alarmMetricMonth.usd +

@@ -7,7 +7,7 @@ import { COLLECTOR_ENV } from '../../runtime/collector/handler';
 import { CONFIG_TEMPLATE_ENV } from '../../src/constants';
 import {
   collectorMetricCount,
-  COLLECTOR_PORT_ENV,
+  COLLECTOR_STREAM_PREFIX_ENV,
   COLLECTOR_SERVICE_ENV,
   configuredServers,
   CostEstimate,
@@ -193,13 +193,13 @@ describe('monitoring', () => {
     Service: { Type: 'AWS::ECS::Service', Properties: { LaunchType: 'FARGATE', TaskDefinition: { Ref: 'TaskDef' }, DesiredCount: 2 } },
     Collector: {
       Type: 'AWS::Lambda::Function',
-      Properties: { MemorySize: 256, Architectures: ['arm64'], Environment: { Variables: { [COLLECTOR_PORT_ENV]: '6070', [COLLECTOR_SERVICE_ENV]: { 'Fn::GetAtt': ['Service', 'Name'] } } } },
+      Properties: { MemorySize: 256, Architectures: ['arm64'], Environment: { Variables: { [COLLECTOR_STREAM_PREFIX_ENV]: 'proxysql/agent/', [COLLECTOR_SERVICE_ENV]: { 'Fn::GetAtt': ['Service', 'Name'] } } } },
     },
     Schedule: { Type: 'AWS::Events::Rule', Properties: { ScheduleExpression: 'rate(1 minute)', Targets: [{ Arn: { 'Fn::GetAtt': ['Collector', 'Arn'] } }] } },
   });
 
   test("the collector's env names are the ones runtime/collector reads", () => {
-    expect(COLLECTOR_PORT_ENV).toBe(COLLECTOR_ENV.port);
+    expect(COLLECTOR_STREAM_PREFIX_ENV).toBe(COLLECTOR_ENV.streamPrefix);
     expect(COLLECTOR_SERVICE_ENV).toBe(COLLECTOR_ENV.service);
   });
 
@@ -214,10 +214,12 @@ describe('monitoring', () => {
     expect(configuredServers(cnf([10, 20]))).toEqual([{ hostgroup: 10 }, { hostgroup: 20 }]);
   });
 
-  test('the scheduled collector: runs × (request + GB-seconds) + its EMF, always on', () => {
+  test("the scheduled collector: runs × (request + GB-seconds) + its EMF and the tasks' figures lines, always on", () => {
     const collector = line(estimate(withCollector([10, 20])), /the ProxySQL metrics collector/);
     const runs = 60 * H;
-    const expected = (runs / 1e6) * PRICES.lambda.requestMillion.usd + runs * 0.25 * 0.3 * PRICES.lambda.arm64GbSecond.usd + ((runs * 5) / 1e6) * PRICES.cloudwatch.logsIngestedGb.usd;
+    // 5 KB of EMF a run, and 1 KB a minute from each of the service's 2 tasks
+    const expected =
+      (runs / 1e6) * PRICES.lambda.requestMillion.usd + runs * 0.25 * 0.3 * PRICES.lambda.arm64GbSecond.usd + ((runs * (5 + 2 * 1)) / 1e6) * PRICES.cloudwatch.logsIngestedGb.usd;
     expect(collector.monthly).toBeCloseTo(expected, 10);
     expect(runsPerMonth('rate(5 minutes)', H)).toBe(12 * H);
     expect(runsPerMonth('rate(1 day)', H)).toBeCloseTo(H / 24, 10);

@@ -77,6 +77,8 @@ describe('the tarball', () => {
         'assets/lambda/collector/index.js',
         'runtime/proxysql/entrypoint.sh',
         'runtime/proxysql/healthcheck.sh',
+        'runtime/proxysql/agent.sh',
+        'runtime/proxysql/listening.sh',
         'dist/cli/main.js',
         'bin/serverless-proxysql.js',
         'README.md',

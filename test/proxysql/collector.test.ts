@@ -1,15 +1,19 @@
 /**
- * The metrics collector against a real ProxySQL started by the task's entrypoint: the Lambda handler, with ECS
- * answered by an injected client (one task at 127.0.0.1) and a real `fetch` of ProxySQL's own /metrics on its REST
- * port. Each published value is checked against what the same ProxySQL says on its admin interface
- * (stats_mysql_global, stats_mysql_connection_pool) at the same moment, or against the workload the test ran.
+ * The metrics path against a real ProxySQL started by the task's entrypoint: the task's agent script
+ * (runtime/proxysql/agent.sh, the MariaDB client on PATH) writes its figures lines from the admin interface on
+ * loopback; the Lambda handler, with ECS answered by an injected client (one task) and CloudWatch Logs by one that
+ * serves the agent's newest line, aggregates them. Each published value is checked against what the same ProxySQL
+ * says on its admin interface (stats_mysql_global, stats_mysql_connection_pool) at the same moment, or against the
+ * workload the test ran.
  */
 import * as mysql from 'mysql2/promise';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_READ_YOUR_WRITES_STATEMENTS } from '../../src/config/session-state';
 import { READER_HOSTGROUP, WRITER_HOSTGROUP } from '../../src/constants';
-import { createCollector, EcsApi, RoundSummary } from '../../runtime/collector/handler';
+import { createCollector, EcsApi, LogsApi, RoundSummary } from '../../runtime/collector/handler';
 import { EmfRecord, emfRecords, emfValue } from '../../runtime/collector/test-support';
+import { LocalAgent, startLocalAgent } from '../../local/agent';
+import { FIGURES_LINE_MARKER } from '../../src/config/figures';
 import { connect, Lab, startLab } from './harness';
 
 const TASK_ARN = 'arn:aws:ecs:us-east-1:111111111111:task/proxy/local';
@@ -36,26 +40,50 @@ describe('the collector on a real ProxySQL', () => {
   let clock = 0;
   let collect: () => Promise<RoundSummary>;
   let stdout: string[] = [];
+  let agent: LocalAgent;
+  /** The agent's line CloudWatch Logs would hold as the newest of its stream. */
+  let newest: { timestamp: number; message: string } | undefined;
+
+  /** The agent's figures lines so far. */
+  const figuresLines = () => agent.stdout().split('\n').filter((l) => l.startsWith(`${FIGURES_LINE_MARKER} `));
 
   beforeAll(async () => {
     lab = await startLab();
+    // every second here (60 s in a task), so a round need not wait a minute for a fresh line
+    agent = startLocalAgent(lab.proxy, { figuresSeconds: 1 });
     const ecs: EcsApi = {
       listTasks: async () => ({ taskArns: [TASK_ARN], $metadata: {} }),
-      describeTasks: async () => ({
-        tasks: [{ taskArn: TASK_ARN, lastStatus: 'RUNNING', attachments: [{ details: [{ name: 'privateIPv4Address', value: '127.0.0.1' }] }] }],
-        $metadata: {},
+      describeTasks: async () => ({ tasks: [{ taskArn: TASK_ARN, lastStatus: 'RUNNING' }], $metadata: {} }),
+    };
+    const logs: LogsApi = {
+      filterLogEvents: async (input) => ({
+        events: newest && newest.timestamp >= input.startTime ? [{ logStreamName: `${input.logStreamNamePrefix}local`, ...newest }] : [],
       }),
     };
-    collect = createCollector({ ecs, fetch, settings: { clusterArn: 'arn:cluster', serviceName: 'local', port: lab.proxy.restPort, timeoutMs: 2000 }, now: () => clock, logger: { warn: (m, e) => console.warn(m, e) } });
+    const settings = { clusterArn: 'arn:cluster', serviceName: 'local', logGroupName: 'g', streamPrefix: 'proxysql/agent/', marker: FIGURES_LINE_MARKER, maxAgeMs: 150_000 };
+    collect = createCollector({ ecs, logs, settings, now: () => clock, logger: { warn: (m, e) => console.warn(m, e) } });
   });
   afterAll(async () => {
     for (const s of sessions) s.destroy();
+    await agent?.terminate();
     await lab?.stop();
   });
+
+  /** Waits for the agent's next figures line (written after this call) and makes it the stream's newest at `atMs`. */
+  async function freshLine(atMs: number): Promise<void> {
+    const seen = figuresLines().length;
+    const deadline = Date.now() + 5000;
+    while (figuresLines().length <= seen) {
+      if (Date.now() > deadline) throw new Error(`the agent wrote no figures line within 5 s; its log:\n${agent.stderr()}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    newest = { timestamp: atMs, message: figuresLines().at(-1) as string };
+  }
   afterEach(() => vi.restoreAllMocks());
 
   /** One collection round at `atMs` (the injected clock), returning what it wrote as EMF and how long it took. */
   async function round(atMs: number): Promise<{ records: EmfRecord[]; summary: RoundSummary; ms: number }> {
+    await freshLine(atMs);
     clock = atMs;
     stdout = [];
     vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
@@ -150,9 +178,9 @@ describe('the collector on a real ProxySQL', () => {
     expect(value('QueriesPerSecond', { HostgroupRole: 'writer' })).toBe(delta(WRITER_HOSTGROUP) / 10);
     expect(value('QueriesPerSecond', { HostgroupRole: 'reader' })).toBe(delta(READER_HOSTGROUP) / 10);
 
-    const page = await (await fetch(`http://127.0.0.1:${lab.proxy.restPort}/metrics`)).text();
+    const line = figuresLines().at(-1) as string;
     console.info(
-      `collector on ProxySQL ${await lab.proxy.version()}: /metrics ${page.length} bytes, ${page.split('\n').filter((l) => l && !l.startsWith('#')).length} samples; ` +
+      `collector on ProxySQL ${await lab.proxy.version()}: figures line ${Buffer.byteLength(line)} bytes; ` +
         `round 1 ${first.ms.toFixed(1)} ms, round 2 ${second.ms.toFixed(1)} ms; ${second.records.length} EMF records, ` +
         `${second.records.reduce((n, r) => n + r._aws.CloudWatchMetrics[0].Metrics.length, 0)} datapoints; clients ${clients}, backend used ${used}, ` +
         `ratio ${(clients / used).toFixed(2)}, writer ${delta(WRITER_HOSTGROUP)} / reader ${delta(READER_HOSTGROUP)} queries`,

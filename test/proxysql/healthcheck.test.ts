@@ -1,5 +1,6 @@
 /**
- * The container health check against a real ProxySQL started by the task's entrypoint: healthy as deployed,
+ * The agent container's health check (healthcheck.sh, the MariaDB client on PATH) against a real ProxySQL started by
+ * the task's entrypoint: healthy as deployed,
  * unhealthy when a configured user is missing or a backend refuses the application user's password, and still
  * healthy while the database itself is down.
  */

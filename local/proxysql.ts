@@ -16,7 +16,7 @@ import * as path from 'node:path';
 import * as mysql from 'mysql2/promise';
 import { createLocalUsers } from './users';
 import { buildProxySqlConfig, ProxySqlConfigSpec, userPasswordEnv } from '../src/config/build';
-import type { ProxySqlConfig } from '../src/config/model';
+import type { DeployValue, ProxySqlConfig } from '../src/config/model';
 import { renderProxySqlConfig } from '../src/config/render';
 import { CONTAINER_SCRIPTS } from '../src/runtime-assets';
 import {
@@ -44,7 +44,9 @@ export interface LocalProxySqlOptions {
   /** Backend TLS as deployed (`use_ssl=1`); needs a topology started with `tls`. The app user then has REQUIRE SSL. */
   backendTls: boolean;
   /** Extra or overriding `mysql_variables` (names without `mysql-`), e.g. for a probe. @default {} */
-  mysqlVariables?: Readonly<Record<string, string | number | boolean>>;
+  mysqlVariables?: Readonly<Record<string, string | number | boolean | DeployValue>>;
+  /** More environment for the entrypoint, e.g. the deploy-time values a DeployValue names. @default {} */
+  environment?: Readonly<Record<string, string>>;
   /** Spec fields to override (threads, maxBackendConnectionsPerServer, queryRules, …). @default {} */
   spec?: Partial<Omit<ProxySqlConfigSpec, 'backend' | 'users' | 'monitorUsername'>>;
   /** PROXYSQL_DRAIN_SECONDS for the entrypoint. @default 0 (no drain: SIGTERM stops ProxySQL at once) */
@@ -247,6 +249,7 @@ export async function startLocalProxySql(options: LocalProxySqlOptions): Promise
       PROXYSQL_ADMIN_PORT: String(adminPort),
       PROXYSQL_ADMIN_USER: PROXYSQL_ADMIN_USER,
       PROXYSQL_ADMIN_CLIENT: client,
+      ...options.environment,
       ...(options.backendTls
         ? {
             PROXYSQL_BACKEND_CA: options.backendCa ?? fs.readFileSync(topology.caFile as string, 'utf8').trim(),

@@ -94,6 +94,11 @@ export const MONITOR_PASSWORD_ENV = 'PROXYSQL_MONITOR_PASSWORD';
 export const USER_PASSWORD_ENV_PREFIX = 'PROXYSQL_USER_PASSWORD_';
 /** Application user N's login name, when it is read from its secret: `PROXYSQL_USER_NAME_<N>`. */
 export const USER_NAME_ENV_PREFIX = 'PROXYSQL_USER_NAME_';
+/**
+ * Value N known only at deploy time (a CloudFormation token in a user name or a `mysqlVariables` value):
+ * `PROXYSQL_PARAM_<N>`, with its rule in `…_RULE` and its prop path in `…_SOURCE` (src/config/model.ts DeployValue).
+ */
+export const DEPLOY_VALUE_ENV_PREFIX = 'PROXYSQL_PARAM_';
 
 /**
  * The NLB's idle timeout for TCP flows (AWS default, seconds). ProxySQL's client `wait_timeout` is set just

@@ -1,4 +1,4 @@
-import { Annotations, Duration, Stack } from 'aws-cdk-lib';
+import { Annotations, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -23,12 +23,13 @@ import {
 } from './constants';
 import { buildProxySqlConfig, userNameEnv } from './config/build';
 import { renderProxySqlConfig } from './config/render';
-import { managedUsernameProblem } from './config/rules';
+import { ConfigString } from './config/model';
+import { managedUsernameProblem, mysqlVariableRule } from './config/rules';
 import { DatabaseBootstrap } from './database-bootstrap';
 import { generatedSecret } from './generated-secret';
 import { checkProp } from './prop-rules';
 import { ProxySqlBackendConfig } from './proxysql-backend';
-import { proxySqlContainerOptions } from './proxysql-container';
+import { DeployValues, proxySqlContainerOptions } from './proxysql-container';
 import { createProxySqlLogGroup } from './proxysql-log-group';
 import { rollBackOnAccessDenied } from './proxysql-deployment-alarm';
 import { ProxySqlMonitoring } from './proxysql-monitoring';
@@ -125,10 +126,20 @@ export class ProxySqlService extends Construct {
     this.userNames = users.map((u) => u.username);
 
     // --- configuration: one model, rendered once (a model error still names this construct) ---
+    // Tokens are never pasted into the template: the entrypoint checks and escapes each (DeployValues).
+    const deployValues = new DeployValues();
+    const username = (u: ServedUser, index: number): ConfigString => {
+      if (u.username === undefined) return { kind: 'mysql_user', env: userNameEnv(index) };
+      return Token.isUnresolved(u.username) ? deployValues.of(u.username, { kind: 'name' }, `ProxySqlServiceProps.users[${index}].username`) : u.username;
+    };
+    const mysqlVariables = props.mysqlVariables && Object.fromEntries(Object.entries(props.mysqlVariables).map(([name, value]) => [
+      name,
+      typeof value === 'string' && Token.isUnresolved(value) ? deployValues.of(value, mysqlVariableRule(name), `ProxySqlServiceProps.mysqlVariables.${name}`) : value,
+    ]));
     this.configTemplate = withConstructPath(this, () => renderProxySqlConfig(
       buildProxySqlConfig({
         backend: backend.spec,
-        users: users.map((u, index) => ({ username: u.username ?? { kind: 'mysql_user', env: userNameEnv(index) }, maxConnections: u.maxConnections })),
+        users: users.map((u, index) => ({ username: username(u, index), maxConnections: u.maxConnections })),
         monitorUsername,
         queryRules: props.queryRules,
         defaultQueryRules: props.defaultQueryRules,
@@ -140,7 +151,7 @@ export class ProxySqlService extends Construct {
         maxClientConnections: props.maxClientConnections,
         maxBackendConnectionsPerServer: props.maxBackendConnectionsPerServer,
         clientTls: props.clientTls,
-        mysqlVariableOverrides: props.mysqlVariables,
+        mysqlVariableOverrides: mysqlVariables,
         backendCaFile: backendCa === undefined ? undefined : BACKEND_CA_FILE,
         borrowTimeoutSeconds: settings.borrowTimeoutSeconds,
         idleClientTimeoutSeconds: settings.idleClientTimeoutSeconds,
@@ -178,6 +189,7 @@ export class ProxySqlService extends Construct {
         monitorSecret: this.monitorSecret,
         users,
         backendCa,
+        deployValues,
         drainSeconds: settings.drainSeconds,
         idleThreads: props.idleThreads ?? true,
         bootstrapRevision: props.bootstrapRevision,

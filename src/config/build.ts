@@ -24,7 +24,9 @@ import {
 } from '../constants';
 import {
   ConfigString,
+  DeployValue,
   ProxySqlConfig,
+  SecretPlaceholder,
   ReplicationCheckType,
   Variable,
   VariableValue,
@@ -72,7 +74,7 @@ export interface UserSpec {
   /** The login name, or the environment variable the entrypoint reads it from (a name kept in a secret). */
   readonly username: ConfigString;
   /** The password, or (usually) the environment variable the entrypoint reads it from. */
-  readonly password?: ConfigString;
+  readonly password?: string | SecretPlaceholder;
   /** Client connections this user may hold on each ProxySQL task. @default 10000 */
   readonly maxConnections?: number;
   /** @default - none */
@@ -84,9 +86,9 @@ export interface ProxySqlConfigSpec {
   readonly users: readonly UserSpec[];
   readonly monitorUsername: string;
   /** @default - the monitor password placeholder (env PROXYSQL_MONITOR_PASSWORD) */
-  readonly monitorPassword?: ConfigString;
+  readonly monitorPassword?: string | SecretPlaceholder;
   /** @default - the admin password placeholder (env PROXYSQL_ADMIN_PASSWORD) */
-  readonly adminPassword?: ConfigString;
+  readonly adminPassword?: string | SecretPlaceholder;
   /** Custom rules, evaluated before the default read/write split. @default [] */
   readonly queryRules?: readonly QueryRuleInput[];
   /** @default true */
@@ -113,8 +115,8 @@ export interface ProxySqlConfigSpec {
   readonly datadir?: string;
   /** Offer TLS to clients and require it of the application users. @default false */
   readonly clientTls?: boolean;
-  /** Override or add `mysql_variables` (names without the `mysql-` prefix). @default {} */
-  readonly mysqlVariableOverrides?: Readonly<Record<string, string | number | boolean>>;
+  /** Override or add `mysql_variables` (names without the `mysql-` prefix); a deploy-time value as a {@link DeployValue}. @default {} */
+  readonly mysqlVariableOverrides?: Readonly<Record<string, string | number | boolean | DeployValue>>;
   /**
    * A PEM file of the CA(s) that sign the database's certificates: ProxySQL then verifies the chain on every
    * backend TLS connection, the monitor's included (`mysql-ssl_p2s_ca`). @default - TLS is encrypted, not verified
@@ -225,7 +227,7 @@ export function buildProxySqlConfig(spec: ProxySqlConfigSpec): ProxySqlConfig {
   };
 }
 
-function concat(prefix: string, value: ConfigString): ConfigString {
+function concat(prefix: string, value: string | SecretPlaceholder): string | SecretPlaceholder {
   return typeof value === 'string' ? prefix + value : { ...value, prefix: prefix + (value.prefix ?? '') };
 }
 

@@ -7,12 +7,13 @@
  * `mysql-` prefix, table rows with the column names of the admin tables.
  */
 import {
+  isDeployValue,
   isSecretPlaceholder,
   ProxySqlConfig,
   Variable,
   VariableValue,
 } from './model';
-import { escapeLibconfigString, PLACEHOLDER_OPENING, placeholderText } from './secrets';
+import { deployValueText, escapeLibconfigString, placeholderText, RESERVED_OPENINGS } from './secrets';
 
 type Row = ReadonlyArray<readonly [string, VariableValue | undefined]>;
 
@@ -101,6 +102,8 @@ function renderValue(value: VariableValue): string {
   if (isSecretPlaceholder(value)) {
     return `"${escapeLibconfigString(checkLiteral(value.prefix ?? ''))}${placeholderText(value)}"`;
   }
+  // Never the value itself: the entrypoint checks it by its rule and escapes it at task start.
+  if (isDeployValue(value)) return `"${deployValueText(value)}"`;
   if (typeof value === 'boolean') return value ? 'true' : 'false';
   if (typeof value === 'number') {
     if (!Number.isInteger(value)) throw new Error(`proxysql.cnf takes whole numbers only, got ${value}`);
@@ -116,8 +119,9 @@ function renderString(value: string): string {
 }
 
 function checkLiteral(value: string): string {
-  if (value.includes(PLACEHOLDER_OPENING)) {
-    throw new Error(`a literal value may not contain '${PLACEHOLDER_OPENING}' (reserved for secret placeholders)`);
+  const opening = RESERVED_OPENINGS.find((o) => value.includes(o));
+  if (opening !== undefined) {
+    throw new Error(`a literal value may not contain '${opening}' (reserved for the values the entrypoint fills in)`);
   }
   if (/[\n\r]/.test(value)) throw new Error('a proxysql.cnf value may not contain a line break');
   return value;

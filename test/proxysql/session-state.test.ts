@@ -4,16 +4,38 @@
  */
 import * as mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mysqlVariableRule, valueRuleText } from '../../src/config/rules';
+import { deployValueRuleEnv, sourceEnv } from '../../src/config/secrets';
 import { DEFAULT_READ_YOUR_WRITES_STATEMENTS } from '../../src/config/session-state';
+import { DEPLOY_VALUE_ENV_PREFIX } from '../../src/constants';
 import { connect, Lab, scalar, startLab } from './harness';
 
 const PRIMARY_SERVER_ID = 1;
 const REPLICA_SERVER_ID = 2;
 
+/**
+ * Two `mysqlVariables` given as CloudFormation tokens, as the construct passes them (src/proxysql-container.ts
+ * DeployValues): the entrypoint checks each by its rule and escapes it; ProxySQL must load the exact value. Neither
+ * changes what the tests below see (LDAP is not used; digests stay as they are by default).
+ */
+const TOKEN_VALUES = {
+  ldap_user_variable: { value: "back\\slash, 'quoted' $HOME `id` %s ü \\", rule: mysqlVariableRule('ldap_user_variable') },
+  query_digests_lowercase: { value: 'False', rule: mysqlVariableRule('query_digests_lowercase') },
+};
+const tokenEnv = (name: keyof typeof TOKEN_VALUES) => `${DEPLOY_VALUE_ENV_PREFIX}${Object.keys(TOKEN_VALUES).indexOf(name)}`;
+
 describe('session state through a real ProxySQL', () => {
   let lab: Lab;
   beforeAll(async () => {
-    lab = await startLab();
+    const names = Object.keys(TOKEN_VALUES) as Array<keyof typeof TOKEN_VALUES>;
+    lab = await startLab({
+      mysqlVariables: Object.fromEntries(names.map((name) => [name, { param: tokenEnv(name) }])),
+      environment: Object.assign({}, ...names.map((name) => ({
+        [tokenEnv(name)]: TOKEN_VALUES[name].value,
+        [deployValueRuleEnv(tokenEnv(name))]: valueRuleText(TOKEN_VALUES[name].rule),
+        [sourceEnv(tokenEnv(name))]: `ProxySqlServiceProps.mysqlVariables.${name}`,
+      }))),
+    });
   });
   afterAll(async () => lab?.stop());
 
@@ -83,6 +105,22 @@ describe('session state through a real ProxySQL', () => {
       expect(await scalar(conn, "SELECT VARIABLE_VALUE <> '' FROM information_schema.SESSION_STATUS WHERE VARIABLE_NAME = 'Ssl_cipher'")).toBe(1);
     } finally {
       await conn.end();
+    }
+  });
+
+  it('variables given as CloudFormation tokens reach ProxySQL with their exact value (backslashes, quotes, $, UTF-8)', async () => {
+    expect(lab.proxy.template).not.toContain(TOKEN_VALUES.ldap_user_variable.value);
+    const admin = await lab.proxy.admin();
+    try {
+      const [rows] = await admin.query<mysql.RowDataPacket[]>(
+        "SELECT variable_name AS n, variable_value AS v FROM runtime_global_variables WHERE variable_name IN ('mysql-ldap_user_variable', 'mysql-query_digests_lowercase')",
+      );
+      expect(Object.fromEntries(rows.map((r) => [r.n, r.v]))).toEqual({
+        'mysql-ldap_user_variable': TOKEN_VALUES.ldap_user_variable.value,
+        'mysql-query_digests_lowercase': 'false',
+      });
+    } finally {
+      await admin.end();
     }
   });
 

@@ -28,6 +28,7 @@ import {
   IDLE_THREADS_COMMAND,
   MONITOR_PASSWORD_ENV,
   PROXYSQL_ADMIN_USER,
+  STATS_PASSWORD_ENV,
 } from '../src/constants';
 import { findMariaDbBinaries, freePort, Topology } from './topology';
 
@@ -190,6 +191,7 @@ export async function startLocalProxySql(options: LocalProxySqlOptions): Promise
   fs.mkdirSync(dataDir, { mode: 0o700 });
   const passwords = {
     admin: randomBytes(18).toString('base64url'),
+    stats: randomBytes(18).toString('base64url'),
     monitor: randomBytes(18).toString('base64url'),
     app: randomBytes(18).toString('base64url'),
   };
@@ -240,6 +242,7 @@ export async function startLocalProxySql(options: LocalProxySqlOptions): Promise
       [ENTRYPOINT_SCRIPT_ENV]: fs.readFileSync(CONTAINER_SCRIPTS.entrypoint, 'utf8'),
       [CONFIG_TEMPLATE_ENV]: template,
       [ADMIN_PASSWORD_ENV]: passwords.admin,
+      [STATS_PASSWORD_ENV]: passwords.stats,
       [MONITOR_PASSWORD_ENV]: passwords.monitor,
       [userPasswordEnv(0)]: passwords.app,
       PROXYSQL_CONFIG_PATH: path.join(dir, 'proxysql.cnf'),

@@ -53,6 +53,11 @@ export const PROXYSQL_CONFIG_PATH = '/etc/proxysql.cnf';
 
 /** The ProxySQL admin user name (its password is a generated secret). */
 export const PROXYSQL_ADMIN_USER = 'admin';
+/**
+ * The admin interface's read-only login (`admin-stats_credentials`: the stats schema only, from any address the
+ * interface listens on); its password is a generated secret of its own. Nothing in the project logs in with it.
+ */
+export const PROXYSQL_STATS_USER = 'stats';
 
 /** The application user (and its schema) the construct creates when no `users` are given: never the master login. */
 export const DEFAULT_APP_USER = 'app';
@@ -89,6 +94,8 @@ export const IDLE_THREADS_COMMAND: readonly string[] = ['--idle-threads'];
 
 /** Environment variables that carry secrets into the container, injected by ECS from Secrets Manager. */
 export const ADMIN_PASSWORD_ENV = 'PROXYSQL_ADMIN_PASSWORD';
+/** The read-only stats login's password (`admin-stats_credentials`): its own secret, never the admin's. */
+export const STATS_PASSWORD_ENV = 'PROXYSQL_STATS_PASSWORD';
 export const MONITOR_PASSWORD_ENV = 'PROXYSQL_MONITOR_PASSWORD';
 /** Application user N's password: `PROXYSQL_USER_PASSWORD_<N>` (N = position in the users list). */
 export const USER_PASSWORD_ENV_PREFIX = 'PROXYSQL_USER_PASSWORD_';

@@ -17,6 +17,7 @@ import {
   PROXYSQL_IMAGE,
   PROXYSQL_MYSQL_PORT,
   PROXYSQL_RESTAPI_PORT,
+  STATS_PASSWORD_ENV,
 } from './constants';
 import { userNameEnv, userPasswordEnv } from './config/build';
 import { DeployValue } from './config/model';
@@ -48,6 +49,7 @@ export class DeployValues {
 export interface ProxySqlContainerInputs {
   readonly configTemplate: string;
   readonly adminSecret: secretsmanager.ISecret;
+  readonly statsSecret: secretsmanager.ISecret;
   readonly monitorSecret: secretsmanager.ISecret;
   /** In the order of the config's users; `username` undefined where it is read from the secret. */
   readonly users: ReadonlyArray<{ readonly username?: string; readonly secret: secretsmanager.ISecret }>;
@@ -71,6 +73,7 @@ export interface ProxySqlContainerInputs {
 export function proxySqlContainerOptions(inputs: ProxySqlContainerInputs): ecs.ContainerDefinitionOptions {
   const secrets: Record<string, ecs.Secret> = {
     [ADMIN_PASSWORD_ENV]: ecs.Secret.fromSecretsManager(inputs.adminSecret, 'password'),
+    [STATS_PASSWORD_ENV]: ecs.Secret.fromSecretsManager(inputs.statsSecret, 'password'),
     [MONITOR_PASSWORD_ENV]: ecs.Secret.fromSecretsManager(inputs.monitorSecret, 'password'),
   };
   const environment: Record<string, string> = {
@@ -79,6 +82,7 @@ export function proxySqlContainerOptions(inputs: ProxySqlContainerInputs): ecs.C
     PROXYSQL_ADMIN_PORT: String(PROXYSQL_ADMIN_PORT),
     PROXYSQL_ADMIN_USER: PROXYSQL_ADMIN_USER,
     [`${ADMIN_PASSWORD_ENV}_SOURCE`]: inputs.adminSecret.secretArn,
+    [`${STATS_PASSWORD_ENV}_SOURCE`]: inputs.statsSecret.secretArn,
     [`${MONITOR_PASSWORD_ENV}_SOURCE`]: inputs.monitorSecret.secretArn,
     // A new revision also changes the task definition, so the tasks are replaced (after the bootstrap,
     // which the service depends on) and pick up the new passwords.

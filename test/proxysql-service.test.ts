@@ -90,7 +90,12 @@ describe('ProxySqlService on a new Aurora cluster', () => {
       Properties: { ContainerDefinitions: Array<{ Secrets: Array<{ Name: string; ValueFrom: unknown }>; Environment: Array<{ Name: string; Value: unknown }> }> };
     };
     const container = td.Properties.ContainerDefinitions[0];
-    expect(container.Secrets.map((s) => s.Name).sort()).toEqual(['PROXYSQL_ADMIN_PASSWORD', 'PROXYSQL_MONITOR_PASSWORD', 'PROXYSQL_USER_PASSWORD_0']);
+    expect(container.Secrets.map((s) => s.Name).sort()).toEqual(['PROXYSQL_ADMIN_PASSWORD', 'PROXYSQL_MONITOR_PASSWORD', 'PROXYSQL_STATS_PASSWORD', 'PROXYSQL_USER_PASSWORD_0']);
+    // the read-only stats login has a secret of its own, not the admin's (admin-stats_credentials)
+    const valueFrom = Object.fromEntries(container.Secrets.map((s) => [s.Name, JSON.stringify(s.ValueFrom)]));
+    expect(valueFrom.PROXYSQL_STATS_PASSWORD).toContain(logicalId(stack, proxy.statsSecret as never));
+    expect(valueFrom.PROXYSQL_ADMIN_PASSWORD).toContain(logicalId(stack, proxy.adminSecret as never));
+    expect(container.Environment.find((e) => e.Name === 'PROXYSQL_STATS_PASSWORD_SOURCE')?.Value).toEqual({ Ref: logicalId(stack, proxy.statsSecret as never) });
     for (const secret of container.Secrets) {
       // ValueFrom = <secret ARN>:password:: — a reference, resolved by ECS when the task starts
       expect(JSON.stringify(secret.ValueFrom)).toMatch(/:password::/);
@@ -105,7 +110,7 @@ describe('ProxySqlService on a new Aurora cluster', () => {
     const secrets = template.findResources('AWS::SecretsManager::Secret', {
       Properties: { Description: Match.stringLikeRegexp('ProxySQL') },
     });
-    expect(Object.keys(secrets)).toHaveLength(3);
+    expect(Object.keys(secrets)).toHaveLength(4);
     for (const secret of Object.values(secrets)) {
       const exclude = (secret as { Properties: { GenerateSecretString: { ExcludeCharacters: string } } }).Properties.GenerateSecretString.ExcludeCharacters;
       for (const c of ["'", '"', ':', ';', '\\', '*']) expect(exclude).toContain(c);
@@ -538,6 +543,7 @@ describe('secret rotation', () => {
     expect(rule.Properties.EventPattern.detail.eventName).toEqual(['RotationSucceeded']);
     expect(rule.Properties.EventPattern.detail.additionalEventData.SecretId).toEqual([
       { Ref: logicalId(stack, proxy.adminSecret as never) },
+      { Ref: logicalId(stack, proxy.statsSecret as never) },
       { Ref: logicalId(stack, proxy.monitorSecret as never) },
       { Ref: logicalId(stack, proxy.userSecrets[0] as never) },
     ]);

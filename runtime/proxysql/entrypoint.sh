@@ -51,9 +51,9 @@ check() {
         '*'*) why='starts with *, which ProxySQL reads as a password hash, not a password' ;;
       esac ;;
       monitor) case $v in *'"'*) why="holds a double quote (\"), $q mysql_variables values into SQL unescaped" ;; esac ;;
-      admin) case $v in
-        *:*) why='holds a colon (:), which ProxySQL cannot take: admin_credentials is user:password;user:password' ;;
-        *';'*) why='holds a semicolon (;), which ProxySQL cannot take: admin_credentials is user:password;user:password' ;;
+      admin | stats) c="$1_credentials is user:password;user:password" && case $v in
+        *:*) why="holds a colon (:), which ProxySQL cannot take: $c" ;;
+        *';'*) why="holds a semicolon (;), which ProxySQL cannot take: $c" ;;
         *'"'*) why="holds a double quote (\"), $q admin_variables values into SQL unescaped" ;;
       esac ;;
     esac ;;
@@ -93,7 +93,7 @@ else
   while :; do
     case $rest in *'{{'*) ;; *) break ;; esac
     out=$out${rest%%'{{'*} rest=${rest#*'{{'} kind= name=
-    case $rest in secret:admin:* | secret:monitor:* | secret:mysql_user:*) kind=${rest#*:} tail=${kind#*:} kind=${kind%%:*} ;;
+    case $rest in secret:admin:* | secret:stats:* | secret:monitor:* | secret:mysql_user:*) kind=${rest#*:} tail=${kind#*:} kind=${kind%%:*} ;;
       param:*) kind=param tail=${rest#*:} ;; esac
     if [ -n "$kind" ]; then
       case $tail in *'}}'*) name=${tail%%'}}'*} ;; esac

@@ -20,6 +20,8 @@ import {
   ENTRYPOINT_SCRIPT_ENV,
   MONITOR_PASSWORD_ENV,
   PROXYSQL_ADMIN_USER,
+  PROXYSQL_STATS_USER,
+  STATS_PASSWORD_ENV,
   USER_PASSWORD_ENV_PREFIX,
 } from '../../src/constants';
 import { findExecutable } from '../../local/files';
@@ -29,7 +31,7 @@ import { parseLibconfig } from '../../test/support/libconfig';
 const SCRIPT = fs.readFileSync(path.join(__dirname, 'entrypoint.sh'), 'utf8');
 const USER0_ENV = `${USER_PASSWORD_ENV_PREFIX}0`;
 const USER1_ENV = `${USER_PASSWORD_ENV_PREFIX}1`;
-const SECRET_ENV: Record<SecretKind, string> = { admin: ADMIN_PASSWORD_ENV, monitor: MONITOR_PASSWORD_ENV, mysql_user: USER0_ENV };
+const SECRET_ENV: Record<SecretKind, string> = { admin: ADMIN_PASSWORD_ENV, stats: STATS_PASSWORD_ENV, monitor: MONITOR_PASSWORD_ENV, mysql_user: USER0_ENV };
 
 /** proxysql.cnf-shaped template: each kind of secret, and one variable used twice. */
 const TEMPLATE = [
@@ -38,6 +40,7 @@ const TEMPLATE = [
   'admin_variables=',
   '{',
   `  admin_credentials="${PROXYSQL_ADMIN_USER}:${placeholderText({ kind: 'admin', env: ADMIN_PASSWORD_ENV })}"`,
+  `  stats_credentials="${PROXYSQL_STATS_USER}:${placeholderText({ kind: 'stats', env: STATS_PASSWORD_ENV })}"`,
   '  mysql_ifaces="127.0.0.1:6032"',
   '}',
   'mysql_variables=',
@@ -56,6 +59,7 @@ const TEMPLATE = [
 
 const SAFE: Record<string, string> = {
   [ADMIN_PASSWORD_ENV]: 'adminPw-1',
+  [STATS_PASSWORD_ENV]: 'statsPw-5',
   [MONITOR_PASSWORD_ENV]: 'monitorPw-2',
   [USER0_ENV]: 'userPw-3',
   [USER1_ENV]: 'userPw-4',
@@ -161,7 +165,7 @@ const HOSTILE: Array<[string, string]> = [
 ];
 
 const CASES = HOSTILE.flatMap(([label, value]) =>
-  (['admin', 'monitor', 'mysql_user'] as const)
+  (['admin', 'stats', 'monitor', 'mysql_user'] as const)
     .filter((kind) => secretValueProblem(kind, value) === undefined)
     .map((kind) => ({ label, kind, value })),
 );
@@ -188,6 +192,7 @@ describe('entrypoint secret substitution', () => {
 
     const cnf = parseLibconfig(written.toString('utf8'));
     expect(record(cnf, 'admin_variables').admin_credentials).toBe(`${PROXYSQL_ADMIN_USER}:${secrets[ADMIN_PASSWORD_ENV]}`);
+    expect(record(cnf, 'admin_variables').stats_credentials).toBe(`${PROXYSQL_STATS_USER}:${secrets[STATS_PASSWORD_ENV]}`);
     expect(record(cnf, 'mysql_variables').monitor_password).toBe(secrets[MONITOR_PASSWORD_ENV]);
     expect(cnf.mysql_users).toEqual([
       { username: 'app', password: secrets[USER0_ENV], default_hostgroup: 10 },
@@ -247,6 +252,10 @@ describe('entrypoint secret substitution', () => {
     { what: 'a : in an admin password', kind: 'admin', value: 'S3cret:pw' },
     { what: 'a ; in an admin password', kind: 'admin', value: 'S3cret;pw' },
     { what: 'a " in an admin password', kind: 'admin', value: 'S3cret"pw' },
+    { what: 'a : in a stats password', kind: 'stats', value: 'S3cret:pw' },
+    { what: 'a ; in a stats password', kind: 'stats', value: 'S3cret;pw' },
+    { what: 'a " in a stats password', kind: 'stats', value: 'S3cret"pw' },
+    { what: 'missing', kind: 'stats', value: undefined },
   ];
 
   it.each(REJECTIONS)('rejects a $kind secret with $what: exit 78, one line naming it, never the value', async ({ kind, value }) => {
@@ -672,6 +681,7 @@ function procArgv(pid: number): string[] {
 /** Values no script text, template or path contains by chance, each hostile for the shell and the heredoc. */
 const UNIQUE: Record<string, string> = {
   [ADMIN_PASSWORD_ENV]: '  Adm1n-Q7 \\x41 $HOME `id` %s ü  ',
+  [STATS_PASSWORD_ENV]: 'St4ts-Q11 $PATH',
   [MONITOR_PASSWORD_ENV]: "M0nitor-Q8 it's $(id)",
   [USER0_ENV]: 'Us3r-Q9 back\\slash',
   [USER1_ENV]: 'Us3r-Q10 two  spaces',

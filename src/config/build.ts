@@ -18,6 +18,8 @@ import {
   PROXYSQL_DATADIR,
   PROXYSQL_MYSQL_PORT,
   PROXYSQL_RESTAPI_PORT,
+  PROXYSQL_STATS_USER,
+  STATS_PASSWORD_ENV,
   USER_NAME_ENV_PREFIX,
   USER_PASSWORD_ENV_PREFIX,
   WRITER_HOSTGROUP,
@@ -89,6 +91,8 @@ export interface ProxySqlConfigSpec {
   readonly monitorPassword?: string | SecretPlaceholder;
   /** @default - the admin password placeholder (env PROXYSQL_ADMIN_PASSWORD) */
   readonly adminPassword?: string | SecretPlaceholder;
+  /** The read-only stats login's password. @default - the stats password placeholder (env PROXYSQL_STATS_PASSWORD) */
+  readonly statsPassword?: string | SecretPlaceholder;
   /** Custom rules, evaluated before the default read/write split. @default [] */
   readonly queryRules?: readonly QueryRuleInput[];
   /** @default true */
@@ -195,8 +199,8 @@ export function buildProxySqlConfig(spec: ProxySqlConfigSpec): ProxySqlConfig {
         reason: 'generated secret; the admin user can only log in from inside the task',
       },
       stats_credentials: {
-        value: concat('stats:', adminPassword),
-        reason: "replaces ProxySQL's default stats:stats so no default credential exists",
+        value: concat(`${PROXYSQL_STATS_USER}:`, spec.statsPassword ?? { kind: 'stats', env: STATS_PASSWORD_ENV }),
+        reason: "replaces ProxySQL's default stats:stats with a generated secret of its own, never the admin's",
       },
       mysql_ifaces: {
         value: `${admin.host}:${admin.port}`,

@@ -9,7 +9,7 @@
  */
 
 /** Which secret a placeholder stands for: each kind has its own set of characters ProxySQL cannot take. */
-export type SecretKind = 'admin' | 'monitor' | 'mysql_user';
+export type SecretKind = 'admin' | 'stats' | 'monitor' | 'mysql_user';
 
 /**
  * A secret that is not known at render time. It is rendered as a placeholder (see ./secrets.ts) that the

@@ -10,9 +10,9 @@
 import { DeployValue, SecretKind, SecretPlaceholder } from './model';
 import { ValueRule, valueRuleProblem } from './rules';
 
-const PLACEHOLDER_PATTERN = /\{\{secret:(admin|monitor|mysql_user):([A-Z_][A-Z0-9_]*)\}\}/g;
+const PLACEHOLDER_PATTERN = /\{\{secret:(admin|stats|monitor|mysql_user):([A-Z_][A-Z0-9_]*)\}\}/g;
 /** Secrets and deploy-time values in one pass, as the entrypoint scans: a filled-in value is never scanned again. */
-const ANY_PLACEHOLDER_PATTERN = /\{\{(?:secret:(admin|monitor|mysql_user)|param):([A-Z_][A-Z0-9_]*)\}\}/g;
+const ANY_PLACEHOLDER_PATTERN = /\{\{(?:secret:(admin|stats|monitor|mysql_user)|param):([A-Z_][A-Z0-9_]*)\}\}/g;
 
 /** Opening of every secret placeholder: no literal string in the config may contain it. */
 export const PLACEHOLDER_OPENING = '{{secret:';
@@ -81,14 +81,23 @@ export function findPlaceholders(template: string): SecretPlaceholder[] {
  * - mysql_users: the loader formats username and password into `VALUES ('%s', '%s', …)` unescaped (only
  *   `comment` is escaped), so a single quote makes the user silently disappear; a password starting with
  *   `*` is taken as a mysql_native_password hash (percona-xtradb-cluster-operator#1961).
- * - admin_variables / mysql_variables (admin_credentials, monitor_password): the 3.0-era loader formats
+ * - admin_variables / mysql_variables (admin_ and stats_credentials, monitor_password): the 3.0-era loader formats
  *   `VALUES ("%s-%s", "%s")` unescaped, so a double quote drops the variable back to its default
  *   (admin:admin, monitor:monitor); newer code binds parameters, we assume the worst case.
- * - admin_credentials is `user:password;user:password`: `:` and `;` split it.
+ * - admin_credentials and stats_credentials are `user:password;user:password`: `:` and `;` split them.
  * - no secret may hold a line break: one libconfig line, one env var line.
  * ASSUMPTION (confirm at acceptance against 3.0.12): the 3.0-era loader (A) in the research note is what
  * 3.0.12 ships, or something at least as strict.
  */
+/** What a password in an admin `user:password;…` variable must not hold. */
+function credentialsForbidden(variable: string): ReadonlyArray<{ char: string; name: string; why: string }> {
+  return [
+    { char: ':', name: 'a colon', why: `${variable} is user:password;user:password` },
+    { char: ';', name: 'a semicolon', why: `${variable} is user:password;user:password` },
+    { char: '"', name: 'a double quote', why: "ProxySQL's config loader puts admin_variables values into SQL unescaped" },
+  ];
+}
+
 export const FORBIDDEN_CHARACTERS: Readonly<Record<SecretKind, ReadonlyArray<{ char: string; name: string; why: string }>>> = {
   mysql_user: [
     { char: "'", name: 'a single quote', why: "ProxySQL's config loader puts mysql_users values into SQL unescaped" },
@@ -96,11 +105,8 @@ export const FORBIDDEN_CHARACTERS: Readonly<Record<SecretKind, ReadonlyArray<{ c
   monitor: [
     { char: '"', name: 'a double quote', why: "ProxySQL's config loader puts mysql_variables values into SQL unescaped" },
   ],
-  admin: [
-    { char: ':', name: 'a colon', why: 'admin_credentials is user:password;user:password' },
-    { char: ';', name: 'a semicolon', why: 'admin_credentials is user:password;user:password' },
-    { char: '"', name: 'a double quote', why: "ProxySQL's config loader puts admin_variables values into SQL unescaped" },
-  ],
+  admin: credentialsForbidden('admin_credentials'),
+  stats: credentialsForbidden('stats_credentials'),
 };
 
 /** Characters no secret may hold, whatever its kind. */

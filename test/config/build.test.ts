@@ -236,7 +236,8 @@ describe('variables', () => {
   test('the admin interface is on loopback with a generated password, and no default credential is left', () => {
     expect(admin.mysql_ifaces).toBe('127.0.0.1:6032');
     expect(admin.admin_credentials).toBe('admin:{{secret:admin:PROXYSQL_ADMIN_PASSWORD}}');
-    expect(admin.stats_credentials).toBe('stats:{{secret:admin:PROXYSQL_ADMIN_PASSWORD}}');
+    // the read-only stats login has its own secret: it may log in from wherever the admin interface listens
+    expect(admin.stats_credentials).toBe('stats:{{secret:stats:PROXYSQL_STATS_PASSWORD}}');
     expect(JSON.stringify(cnf)).not.toMatch(/admin:admin|monitor:monitor|stats:stats/);
   });
 
@@ -263,16 +264,19 @@ describe('secrets', () => {
     );
     expect(findPlaceholders(template)).toEqual([
       { kind: 'admin', env: 'PROXYSQL_ADMIN_PASSWORD' },
+      { kind: 'stats', env: 'PROXYSQL_STATS_PASSWORD' },
       { kind: 'monitor', env: 'PROXYSQL_MONITOR_PASSWORD' },
       { kind: 'mysql_user', env: 'PROXYSQL_USER_PASSWORD_0' },
     ]);
     const env = {
       PROXYSQL_ADMIN_PASSWORD: 'a\\b$c`d&e/f#g h-ü€',
+      PROXYSQL_STATS_PASSWORD: 'st\\ats $x',
       PROXYSQL_MONITOR_PASSWORD: "it's \\ fine",
       PROXYSQL_USER_PASSWORD_0: 'q"uo\\"te $(id) %s',
     };
     const cnf = parseLibconfig(substituteSecrets(template, env));
     expect((cnf.admin_variables as Record<string, unknown>).admin_credentials).toBe(`admin:${env.PROXYSQL_ADMIN_PASSWORD}`);
+    expect((cnf.admin_variables as Record<string, unknown>).stats_credentials).toBe(`stats:${env.PROXYSQL_STATS_PASSWORD}`);
     expect((cnf.mysql_variables as Record<string, unknown>).monitor_password).toBe(env.PROXYSQL_MONITOR_PASSWORD);
     expect((cnf.mysql_users as Array<Record<string, unknown>>)[0].password).toBe(env.PROXYSQL_USER_PASSWORD_0);
   });
@@ -285,6 +289,8 @@ describe('secrets', () => {
     [{ PROXYSQL_ADMIN_PASSWORD: 'a;b' }, /PROXYSQL_ADMIN_PASSWORD .*semicolon/],
     [{ PROXYSQL_ADMIN_PASSWORD: 'line\nbreak' }, /PROXYSQL_ADMIN_PASSWORD .*newline/],
     [{ PROXYSQL_ADMIN_PASSWORD: '' }, /PROXYSQL_ADMIN_PASSWORD .*missing or empty/],
+    [{ PROXYSQL_STATS_PASSWORD: 'a:b' }, /PROXYSQL_STATS_PASSWORD \(stats password\) .*colon.*stats_credentials/],
+    [{ PROXYSQL_STATS_PASSWORD: '' }, /PROXYSQL_STATS_PASSWORD .*missing or empty/],
   ])('rejects %j with a message naming the variable and not the value', (bad, message) => {
     const template = renderProxySqlConfig(
       buildProxySqlConfig({
@@ -293,7 +299,7 @@ describe('secrets', () => {
         monitorUsername: 'mon',
       }),
     );
-    const env = { PROXYSQL_ADMIN_PASSWORD: 'ok', PROXYSQL_MONITOR_PASSWORD: 'ok', PROXYSQL_USER_PASSWORD_0: 'ok', ...bad };
+    const env = { PROXYSQL_ADMIN_PASSWORD: 'ok', PROXYSQL_STATS_PASSWORD: 'ok', PROXYSQL_MONITOR_PASSWORD: 'ok', PROXYSQL_USER_PASSWORD_0: 'ok', ...bad };
     const value = Object.values(bad)[0];
     let thrown: Error | undefined;
     try {

@@ -178,6 +178,11 @@ export interface MySqlHostgroupAttributes {
 /** The whole configuration: what `proxysql.cnf` holds. */
 export interface ProxySqlConfig {
   readonly datadir: string;
+  /**
+   * Top-level settings (beside `datadir`), by their own names, which may hold a hyphen (`pgsql-workers`): the
+   * 3.0.13 switches of whole modules. @default {} (none)
+   */
+  readonly topLevel?: Readonly<Record<string, Variable>>;
   /** Keys without the `admin-` prefix, as proxysql.cnf writes them. */
   readonly adminVariables: Readonly<Record<string, Variable>>;
   /** Keys without the `mysql-` prefix, as proxysql.cnf writes them. */

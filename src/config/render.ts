@@ -55,6 +55,7 @@ export function renderProxySqlConfig(config: ProxySqlConfig): string {
     '# ProxySQL reads this file on every start (proxysql --initial): change the model, not this file.',
     '',
     `datadir=${renderString(config.datadir)}`,
+    ...renderTopLevel(config.topLevel ?? {}),
     '',
     ...renderVariables('admin_variables', config.adminVariables),
     '',
@@ -86,6 +87,14 @@ function renderVariables(section: string, variables: Readonly<Record<string, Var
   }
   lines.push('}');
   return lines;
+}
+
+function renderTopLevel(settings: Readonly<Record<string, Variable>>): string[] {
+  return Object.entries(settings).flatMap(([name, setting]) => {
+    // libconfig names may hold a hyphen (`[A-Za-z*][-A-Za-z0-9_*]*`); ProxySQL's top-level ones do
+    if (!/^[a-z][a-z0-9_-]*$/.test(name)) throw new Error(`top-level setting name '${name}' must be lower case letters, digits, - and _`);
+    return [...(setting.reason ? [`# ${oneLine(setting.reason)}`] : []), `${name}=${renderValue(setting.value)}`];
+  });
 }
 
 function renderList(name: string, rows: Row[]): string[] {

@@ -229,6 +229,19 @@ describe('variables', () => {
     expect(mysql[name]).toEqual(value);
   });
 
+  test('the PostgreSQL side of ProxySQL 3.0.13 is switched off at the top level, by the names its release notes give', () => {
+    expect(cnf['pgsql-workers']).toBe(false);
+    expect(cnf['pgsql-admin']).toBe(false);
+    // only what a source spells out: no guessed pgsql-monitor, and nothing else at the top level
+    expect(Object.keys(cnf).filter((k) => !/_(variables|servers|users|query_rules|hostgroups|hostgroup_attributes)$/.test(k))).toEqual(['datadir', 'pgsql-workers', 'pgsql-admin']);
+    const spec: ProxySqlConfigSpec = {
+      backend: { kind: 'endpoints', writer: { host: 'db', port: 3306 }, readers: [], checkType: 'read_only', maxReplicaLagSeconds: 0, useTls: true },
+      users: [{ username: 'app' }],
+      monitorUsername: 'mon',
+    };
+    expect(() => renderProxySqlConfig({ ...buildProxySqlConfig(spec), topLevel: { 'Bad name': { value: false } } })).toThrow(/top-level setting name 'Bad name'/);
+  });
+
   test('no removed variable is rendered (admin-hash_passwords is gone since ProxySQL 2.6, #4218)', () => {
     expect(admin).not.toHaveProperty('hash_passwords');
   });

@@ -77,6 +77,8 @@ export interface LocalProxySql {
   password: string;
   database: string;
   adminPassword: string;
+  /** The read-only `stats` login's password on the admin interface (its own, as a task's StatsSecret). */
+  statsPassword: string;
   /** The rendered template (placeholders, no secrets), as the task definition carries it. */
   template: string;
   logFile: string;
@@ -372,6 +374,7 @@ export async function startLocalProxySql(options: LocalProxySqlOptions): Promise
     password: passwords.app,
     database: HARNESS_APP_SCHEMA,
     adminPassword: passwords.admin,
+    statsPassword: passwords.stats,
     template,
     logFile,
     pid,

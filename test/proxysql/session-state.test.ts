@@ -124,6 +124,20 @@ describe('session state through a real ProxySQL', () => {
     }
   });
 
+  it('the read-only stats login works with its own password only, not the admin password', async () => {
+    const login = (password: string) =>
+      mysql.createConnection({ host: '127.0.0.1', port: lab.proxy.adminPort, user: 'stats', password, connectTimeout: 2000 });
+    const stats = await login(lab.proxy.statsPassword);
+    try {
+      const [rows] = await stats.query<mysql.RowDataPacket[]>("SELECT COUNT(*) AS n FROM stats_mysql_global WHERE Variable_Name = 'Client_Connections_connected'");
+      expect(Number(rows[0].n)).toBe(1);
+    } finally {
+      await stats.end();
+    }
+    expect(lab.proxy.statsPassword).not.toBe(lab.proxy.adminPassword);
+    await expect(login(lab.proxy.adminPassword)).rejects.toThrow(/Access denied/);
+  });
+
   it('ProxySQL took every variable of the rendered file (none unknown to this version)', async () => {
     // the 3.0.13 top-level switches of the PostgreSQL side are in the file this ProxySQL started from (2.7.1 ignores them)
     for (const line of ['pgsql-workers=false', 'pgsql-admin=false']) expect(lab.proxy.template.split('\n')).toContain(line);

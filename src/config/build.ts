@@ -175,20 +175,21 @@ export const KEEP_MULTIPLEXING_VARIABLES: readonly string[] = [
 ];
 
 /**
- * ProxySQL 3.0.13 starts its PostgreSQL side too unless told not to: worker threads listening on 6133 and a second
- * admin interface (PostgreSQL protocol) on 6132. The task serves MySQL only, so both stay off. Source: the 3.0.13
- * release notes, "Start only the database services you use": "disable the other protocol's components in the
- * top-level configuration … MySQL only. Set pgsql-workers=false, pgsql-admin…"
- * (https://github.com/sysown/proxysql/releases/tag/v3.0.13), and the same names as command-line switches in
- * sysown/proxysql test/tap/tests/reg_test_4960_modules_startup-t.cpp (`--pgsql-workers false`, `--pgsql-admin false`;
- * issue #4951, PR #4960). Not rendered: `pgsql-monitor`, whose name the stored copy of the notes cuts off and no
- * source seen here spells out (the monitor has no PostgreSQL server to check). ProxySQL 2.7.1 ignores top-level
- * names it does not know (lib/ProxySQL_GloVars.cpp reads only its own: datadir, errorlog, uuid, …), so the file
- * still loads there; whether 3.0.13 reads them as booleans is to be confirmed on the image (docs/architecture.md).
+ * ProxySQL 3.0.13 starts its PostgreSQL side too unless told not to: worker threads listening on 6133, a second admin
+ * interface (PostgreSQL protocol) on 6132 and a PostgreSQL monitor. The task serves MySQL only, so all three stay off.
+ * Sources: the 3.0.13 release notes, "Start only the database services you use": "disable the other protocol's
+ * components in the top-level configuration … MySQL only. Set pgsql-workers=false, pgsql-admin…"
+ * (https://github.com/sysown/proxysql/releases/tag/v3.0.13; the stored copy is cut off there); the feature's pull
+ * request, sysown/proxysql#4960 ("Configuration File Support: corresponding boolean settings … mysql-workers,
+ * mysql-admin, mysql-monitor, pgsql-workers, pgsql-admin, pgsql-monitor"); and its startup test,
+ * test/tap/tests/reg_test_4960_modules_startup-t.cpp (`--pgsql-workers false`, `--pgsql-admin false`). ProxySQL 2.7.1
+ * ignores top-level names it does not know (lib/ProxySQL_GloVars.cpp reads only its own: datadir, errorlog, uuid, …),
+ * so the file still loads there (the real-ProxySQL tier).
  */
 export const POSTGRESQL_OFF: Readonly<Record<string, Variable>> = {
   'pgsql-workers': { value: false, reason: 'no PostgreSQL listener (6133): the task serves MySQL only (ProxySQL 3.0.13 release notes)' },
   'pgsql-admin': { value: false, reason: 'no PostgreSQL-protocol admin interface (6132)' },
+  'pgsql-monitor': { value: false, reason: 'no PostgreSQL monitor: there is no PostgreSQL server to check' },
 };
 
 /** The environment variable that carries application user `index`'s password into the container. */

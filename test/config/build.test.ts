@@ -232,8 +232,9 @@ describe('variables', () => {
   test('the PostgreSQL side of ProxySQL 3.0.13 is switched off at the top level, by the names its release notes give', () => {
     expect(cnf['pgsql-workers']).toBe(false);
     expect(cnf['pgsql-admin']).toBe(false);
-    // only what a source spells out: no guessed pgsql-monitor, and nothing else at the top level
-    expect(Object.keys(cnf).filter((k) => !/_(variables|servers|users|query_rules|hostgroups|hostgroup_attributes)$/.test(k))).toEqual(['datadir', 'pgsql-workers', 'pgsql-admin']);
+    expect(cnf['pgsql-monitor']).toBe(false);
+    // nothing else at the top level; the MySQL side stays on (ProxySQL's default)
+    expect(Object.keys(cnf).filter((k) => !/_(variables|servers|users|query_rules|hostgroups|hostgroup_attributes)$/.test(k))).toEqual(['datadir', 'pgsql-workers', 'pgsql-admin', 'pgsql-monitor']);
     const spec: ProxySqlConfigSpec = {
       backend: { kind: 'endpoints', writer: { host: 'db', port: 3306 }, readers: [], checkType: 'read_only', maxReplicaLagSeconds: 0, useTls: true },
       users: [{ username: 'app' }],

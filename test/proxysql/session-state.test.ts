@@ -140,7 +140,7 @@ describe('session state through a real ProxySQL', () => {
 
   it('ProxySQL took every variable of the rendered file (none unknown to this version)', async () => {
     // the 3.0.13 top-level switches of the PostgreSQL side are in the file this ProxySQL started from (2.7.1 ignores them)
-    for (const line of ['pgsql-workers=false', 'pgsql-admin=false']) expect(lab.proxy.template.split('\n')).toContain(line);
+    for (const line of ['pgsql-workers=false', 'pgsql-admin=false', 'pgsql-monitor=false']) expect(lab.proxy.template.split('\n')).toContain(line);
     const names = [...lab.proxy.template.matchAll(/^ {2}([a-z_0-9]+)=/gm)].map((m) => m[1]);
     const admin = await lab.proxy.admin();
     try {

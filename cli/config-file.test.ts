@@ -41,7 +41,7 @@ describe('--config keys are the construct props', () => {
     [{ borrowTimeout: 2.5 }, 'borrowTimeout: must be a whole number of seconds from 1 to 3600, got 2.5'],
     [{ idleClientTimeout: 1800 }, 'idleClientTimeout: must be a whole number of seconds from 1 to 340, got 1800: the load balancer drops a TCP flow idle for 350 s without telling either end'],
     [{ idleClientTimeout: '60' }, "idleClientTimeout: must be a whole number of seconds from 1 to 340, got '60'"],
-    [{ initQuery: 'SET time_zone="+00:00"' }, "initQuery: must not contain a double quote, a line break or '{{secret:'"],
+    [{ initQuery: 'SET time_zone="+00:00"' }, "initQuery: must not contain a double quote, a line break, '{{secret:' or '{{param:'"],
     [{ initQuery: '' }, 'initQuery: is empty: leave it out for no init query'],
     [{ initQuery: 5 }, 'initQuery: must be SQL text, got 5'],
     [{ borrowTimeout: 30, mysqlVariables: { connect_timeout_server_max: 5000 } }, 'mysqlVariables.connect_timeout_server_max: set by borrowTimeout as well; keep borrowTimeout and remove it from mysqlVariables'],
@@ -53,7 +53,7 @@ describe('--config keys are the construct props', () => {
   test.each([
     [{ mysqlVariables: { interfaces: '0.0.0.0:3306' } }, 'mysqlVariables.interfaces: set by the construct (the load balancer forwards to port 6033)'],
     [{ mysqlVariables: { have_ssl: true } }, 'mysqlVariables.have_ssl: set by the construct (set clientTls instead)'],
-    [{ mysqlVariables: { init_connect: 'SET a="b"' } }, "mysqlVariables.init_connect: must not contain a double quote, a line break or '{{secret:'"],
+    [{ mysqlVariables: { init_connect: 'SET a="b"' } }, "mysqlVariables.init_connect: must not contain a double quote, a line break, '{{secret:' or '{{param:'"],
     [{ mysqlVariables: { 'mysql-wait_timeout': 1 } }, "mysqlVariables: 'mysql-wait_timeout' must be a variable name in lower case without the mysql- prefix"],
     [{ mysqlVariables: { wait_timeout: 2 ** 31 } }, 'mysqlVariables.wait_timeout: must be a whole number from 0 to 1728000000'],
     [{ mysqlVariables: { wait_timout: 1000 } }, 'mysqlVariables.wait_timout: not a variable of ProxySQL 3.0 (it would log "Impossible to set not existing variable" and ignore it); did you mean wait_timeout?'],

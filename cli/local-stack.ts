@@ -14,7 +14,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { startTopology, Topology } from '../local/topology';
 import { BootstrapLogger } from '../runtime/bootstrap/bootstrap';
 import { createDemoHandler, DemoHandler } from '../runtime/demo/app';
-import { ADMIN_PASSWORD_ENV, DEFAULT_MONITOR_USER, MONITOR_PASSWORD_ENV, PROXYSQL_ADMIN_USER } from '../src/constants';
+import { ADMIN_PASSWORD_ENV, DEFAULT_MONITOR_USER, MONITOR_PASSWORD_ENV, PROXYSQL_ADMIN_USER, PROXYSQL_STATS_USER, STATS_PASSWORD_ENV } from '../src/constants';
 import { SecretKind } from '../src/config/model';
 import { secretValueProblem } from '../src/config/secrets';
 import { CLI_NAME, EXIT_FAILURE } from './common';
@@ -124,6 +124,8 @@ export class LocalStack {
 
     const passwords = {
       admin: generatePassword('admin'),
+      // its own password: the read-only stats login never shares the admin's
+      stats: generatePassword('stats'),
       monitor: generatePassword('monitor'),
       app: generatePassword('mysql_user'),
     };
@@ -147,6 +149,7 @@ export class LocalStack {
     const localSpec = { ...spec, backend: { ...spec.backend, useTls: false } };
     const { text: config } = fillSecrets(renderTemplate(localSpec), {
       [ADMIN_PASSWORD_ENV]: passwords.admin,
+      [STATS_PASSWORD_ENV]: passwords.stats,
       [MONITOR_PASSWORD_ENV]: passwords.monitor,
       // the only --user: position 0, as in the task
       [userPasswordEnv(0)]: passwords.app,
@@ -184,6 +187,7 @@ export class LocalStack {
         `password of '${LOCAL_APP_USER}': ${passwords.app}`,
         `password of '${DEFAULT_MONITOR_USER}': ${passwords.monitor}`,
         `password of ProxySQL '${PROXYSQL_ADMIN_USER}': ${passwords.admin}`,
+        `password of ProxySQL '${PROXYSQL_STATS_USER}' (read-only): ${passwords.stats}`,
         `password of MariaDB 'root': ${primary.rootPassword} (primary), ${replica.rootPassword} (replica)`,
       );
     } else {

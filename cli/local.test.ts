@@ -224,6 +224,12 @@ describe('local', () => {
     const appPassword = String(cnf.mysql_users[0].password);
     expect(appPassword.length).toBeGreaterThanOrEqual(24);
     expect(stdout + running.output().stderr).not.toContain(appPassword);
+    // the read-only stats login has a generated password of its own (not the admin's, not a mask)
+    const admin = cnf.admin_variables as unknown as Record<string, string>;
+    const [adminPassword, statsPassword] = [admin.admin_credentials, admin.stats_credentials].map((c) => c.split(':')[1]);
+    expect(admin.stats_credentials).toMatch(/^stats:[A-Za-z0-9_-]{32}$/);
+    expect(statsPassword).not.toBe(adminPassword);
+    expect(stdout + running.output().stderr).not.toContain(statsPassword);
 
     // AND a POST /items writes a row that GET /items reads back
     await postAndList(url as string);

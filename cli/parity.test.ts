@@ -33,12 +33,13 @@ describe('render ↔ construct parity', () => {
         { username: 'batch_job', secret: new secretsmanager.Secret(stack, 'Batch') },
       ],
     });
-    const secrets = { admin: 'Adm1n-x', monitor: 'M0n-y', app: 'App-z$`&/', batch: 'B@tch "q" \\' };
+    const secrets = { admin: 'Adm1n-x', stats: 'St4ts-w', monitor: 'M0n-y', app: 'App-z$`&/', batch: 'B@tch "q" \\' };
     // WHEN the task fills in its secrets (what the entrypoint does) …
     const template = Stack.of(proxy).resolve(proxy.configTemplate) as string;
     expect(typeof template).toBe('string'); // no deploy-time token in this backend
     const taskFile = substituteSecrets(template, {
       PROXYSQL_ADMIN_PASSWORD: secrets.admin,
+      PROXYSQL_STATS_PASSWORD: secrets.stats,
       PROXYSQL_MONITOR_PASSWORD: secrets.monitor,
       PROXYSQL_USER_PASSWORD_0: secrets.app,
       PROXYSQL_USER_PASSWORD_1: secrets.batch,
@@ -53,6 +54,7 @@ describe('render ↔ construct parity', () => {
       ],
       {
         PROXYSQL_ADMIN_PASSWORD: secrets.admin,
+        PROXYSQL_STATS_PASSWORD: secrets.stats,
         PROXYSQL_MONITOR_PASSWORD: secrets.monitor,
         PROXYSQL_USER_PASSWORD_0: secrets.app,
         PROXYSQL_USER_PASSWORD_1: secrets.batch,
@@ -73,7 +75,7 @@ describe('render ↔ construct parity', () => {
       idleClientTimeout: Duration.seconds(60),
       initQuery: 'SET SESSION innodb_lock_wait_timeout=5',
     });
-    const env = { PROXYSQL_ADMIN_PASSWORD: 'a', PROXYSQL_MONITOR_PASSWORD: 'm', PROXYSQL_USER_PASSWORD_0: 'u' };
+    const env = { PROXYSQL_ADMIN_PASSWORD: 'a', PROXYSQL_STATS_PASSWORD: 's', PROXYSQL_MONITOR_PASSWORD: 'm', PROXYSQL_USER_PASSWORD_0: 'u' };
     const taskFile = substituteSecrets(Stack.of(proxy).resolve(proxy.configTemplate) as string, env);
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'parity-')), 'config.json');
     fs.writeFileSync(file, JSON.stringify({ borrowTimeout: 120, idleClientTimeout: 60, initQuery: 'SET SESSION innodb_lock_wait_timeout=5' }));
@@ -111,11 +113,11 @@ describe('render ↔ construct parity', () => {
       backend: ProxySqlBackend.auroraCluster(cluster),
       users: [{ username: 'app', secret: new secretsmanager.Secret(stack, 'App') }],
     });
-    const env = { PROXYSQL_ADMIN_PASSWORD: 'a1', PROXYSQL_MONITOR_PASSWORD: 'm1', PROXYSQL_USER_PASSWORD_0: 'u1' };
+    const env = { PROXYSQL_ADMIN_PASSWORD: 'a1', PROXYSQL_STATS_PASSWORD: 's1', PROXYSQL_MONITOR_PASSWORD: 'm1', PROXYSQL_USER_PASSWORD_0: 'u1' };
     const taskFile = substituteSecrets(Stack.of(proxy).resolve(proxy.configTemplate) as string, env);
     const cli = renderCommand(
       ['--aurora-cluster-endpoint', 'orders.cluster-c9akciq32.eu-west-1.rds.amazonaws.com', '--aurora-instance', 'orders-1', '--aurora-instance', 'orders-2', '--user', 'app'],
-      { PROXYSQL_ADMIN_PASSWORD: 'a1', PROXYSQL_MONITOR_PASSWORD: 'm1', PROXYSQL_USER_PASSWORD_0: 'u1' },
+      { PROXYSQL_ADMIN_PASSWORD: 'a1', PROXYSQL_STATS_PASSWORD: 's1', PROXYSQL_MONITOR_PASSWORD: 'm1', PROXYSQL_USER_PASSWORD_0: 'u1' },
     );
     expect(cli.exitCode).toBe(0);
     expect(cli.stdout).toBe(taskFile);

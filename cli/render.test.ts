@@ -10,6 +10,7 @@ import { configSpecFromRenderArgs, renderCommand } from './render';
 
 const ENV = {
   PROXYSQL_ADMIN_PASSWORD: 'adm1n-Secret',
+  PROXYSQL_STATS_PASSWORD: 'st4ts-Secret',
   PROXYSQL_MONITOR_PASSWORD: 'm0n-Secret',
   PROXYSQL_USER_PASSWORD_0: 'app-Secret-1',
   PROXYSQL_USER_PASSWORD_1: 'batch-Secret-2',

@@ -104,7 +104,7 @@ construct. Passwords come from the environment, as the container entrypoint fill
 (e.g. a ' in a user password) is an error. Exit status: 0 ok, 1 bad secret value, 2 usage error.
 
 Examples:
-  PROXYSQL_USER_PASSWORD_0=... PROXYSQL_MONITOR_PASSWORD=... PROXYSQL_ADMIN_PASSWORD=... \\
+  PROXYSQL_USER_PASSWORD_0=... PROXYSQL_MONITOR_PASSWORD=... PROXYSQL_ADMIN_PASSWORD=... PROXYSQL_STATS_PASSWORD=... \\
     ${CLI_NAME} render --writer db.example.com:3306 --reader replica1.example.com --user app
   ${CLI_NAME} render --aurora-cluster-endpoint app.cluster-abc123.eu-west-1.rds.amazonaws.com \\
     --aurora-instance app-1 --aurora-instance app-2 --user app --masked`,
@@ -346,6 +346,8 @@ function describe(placeholder: SecretPlaceholder): string {
   switch (placeholder.kind) {
     case 'admin':
       return 'ProxySQL admin password';
+    case 'stats':
+      return 'ProxySQL stats password';
     case 'monitor':
       return 'monitor password';
     default:

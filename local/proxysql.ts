@@ -17,7 +17,7 @@ import * as mysql from 'mysql2/promise';
 import { findExecutable } from './files';
 import { createLocalUsers } from './users';
 import { buildProxySqlConfig, ProxySqlConfigSpec, userPasswordEnv } from '../src/config/build';
-import type { ProxySqlConfig } from '../src/config/model';
+import type { DeployValue, ProxySqlConfig } from '../src/config/model';
 import { renderProxySqlConfig } from '../src/config/render';
 import { CONTAINER_SCRIPTS } from '../src/runtime-assets';
 import {
@@ -29,6 +29,7 @@ import {
   IDLE_THREADS_COMMAND,
   MONITOR_PASSWORD_ENV,
   PROXYSQL_ADMIN_USER,
+  STATS_PASSWORD_ENV,
 } from '../src/constants';
 import { findMariaDbBinaries, freePort, Topology } from './topology';
 
@@ -45,7 +46,9 @@ export interface LocalProxySqlOptions {
   /** Backend TLS as deployed (`use_ssl=1`); needs a topology started with `tls`. The app user then has REQUIRE SSL. */
   backendTls: boolean;
   /** Extra or overriding `mysql_variables` (names without `mysql-`), e.g. for a probe. @default {} */
-  mysqlVariables?: Readonly<Record<string, string | number | boolean>>;
+  mysqlVariables?: Readonly<Record<string, string | number | boolean | DeployValue>>;
+  /** More environment for the entrypoint, e.g. the deploy-time values a DeployValue names. @default {} */
+  environment?: Readonly<Record<string, string>>;
   /** Spec fields to override (threads, maxBackendConnectionsPerServer, queryRules, …). @default {} */
   spec?: Partial<Omit<ProxySqlConfigSpec, 'backend' | 'users' | 'monitorUsername'>>;
   /**
@@ -87,6 +90,8 @@ export interface LocalProxySql {
   /** The passwords of `moreUsers`, by login name. */
   morePasswords: ReadonlyMap<string, string>;
   adminPassword: string;
+  /** The read-only `stats` login's password on the admin interface (its own, as a task's StatsSecret). */
+  statsPassword: string;
   /** The rendered template (placeholders, no secrets), as the task definition carries it. */
   template: string;
   logFile: string;
@@ -216,6 +221,7 @@ export async function startLocalProxySql(options: LocalProxySqlOptions): Promise
   fs.mkdirSync(dataDir, { mode: 0o700 });
   const passwords = {
     admin: randomBytes(18).toString('base64url'),
+    stats: randomBytes(18).toString('base64url'),
     monitor: randomBytes(18).toString('base64url'),
     app: randomBytes(18).toString('base64url'),
   };
@@ -266,6 +272,7 @@ export async function startLocalProxySql(options: LocalProxySqlOptions): Promise
       [ENTRYPOINT_SCRIPT_ENV]: fs.readFileSync(CONTAINER_SCRIPTS.entrypoint, 'utf8'),
       [CONFIG_TEMPLATE_ENV]: template,
       [ADMIN_PASSWORD_ENV]: passwords.admin,
+      [STATS_PASSWORD_ENV]: passwords.stats,
       [MONITOR_PASSWORD_ENV]: passwords.monitor,
       [userPasswordEnv(0)]: passwords.app,
       ...Object.fromEntries([...morePasswords.values()].map((password, i) => [userPasswordEnv(i + 1), password])),
@@ -276,6 +283,7 @@ export async function startLocalProxySql(options: LocalProxySqlOptions): Promise
       PROXYSQL_ADMIN_PORT: String(adminPort),
       PROXYSQL_ADMIN_USER: PROXYSQL_ADMIN_USER,
       ...(options.withoutClient ? {} : { PROXYSQL_ADMIN_CLIENT: client }),
+      ...options.environment,
       ...(options.backendTls
         ? {
             PROXYSQL_BACKEND_CA: options.backendCa ?? fs.readFileSync(topology.caFile as string, 'utf8').trim(),
@@ -395,6 +403,7 @@ export async function startLocalProxySql(options: LocalProxySqlOptions): Promise
     database: HARNESS_APP_SCHEMA,
     morePasswords,
     adminPassword: passwords.admin,
+    statsPassword: passwords.stats,
     template,
     logFile,
     pid,

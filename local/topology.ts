@@ -108,10 +108,42 @@ function baseConfig(): string[] {
   ];
 }
 
+/**
+ * Why the cached template at `dir` may not be reused, or undefined when it may: the shared temp dir is anyone's, so
+ * another user could have put a data dir there first (a root account with a password they know, say) that every
+ * instance would be copied from. It must be a real directory (not a symlink), owned by `uid`, and writable by
+ * nobody else; its entries were then made by `uid` alone.
+ */
+export function templateDirProblem(dir: string, uid: number): string | undefined {
+  let stat: fs.Stats;
+  try {
+    stat = fs.lstatSync(dir);
+  } catch (error) {
+    return `cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`;
+  }
+  if (stat.isSymbolicLink()) return 'is a symbolic link';
+  if (!stat.isDirectory()) return 'is not a directory';
+  if (stat.uid !== uid) return `belongs to uid ${stat.uid}, not to this user (uid ${uid})`;
+  if ((stat.mode & 0o022) !== 0) return `is writable by its group or by others (mode ${(stat.mode & 0o7777).toString(8).padStart(4, '0')})`;
+  return undefined;
+}
+
+/** The template at `dir`, or an error saying why another user's (or a writable) one is not used, and what to do. */
+function checkedTemplate(dir: string): string {
+  const problem = templateDirProblem(dir, typeof process.getuid === 'function' ? process.getuid() : -1);
+  if (problem === undefined) return dir;
+  throw new Error(
+    `refusing to use the cached MariaDB data dir ${dir}: it ${problem}, so someone else may have made or changed it. ` +
+      'Remove it (it is reinstalled on the next run), or set TMPDIR to a directory only you can write',
+  );
+}
+
 /** The pristine data dir for this mariadbd version, installed once per machine (atomically: temp dir + rename). */
 async function ensureTemplate(bins: MariaDbBinaries, log: (msg: string) => void): Promise<string> {
   const template = path.join(os.tmpdir(), `serverless-proxysql-mariadb-template-${await mariadbdVersion(bins.mariadbd)}`);
-  if (fs.existsSync(path.join(template, 'mysql'))) return template;
+  // lstat first: a symlink planted at the name is refused, not followed
+  const planted = fs.lstatSync(template, { throwIfNoEntry: false });
+  if (planted !== undefined && (planted.isSymbolicLink() || fs.existsSync(path.join(template, 'mysql')))) return checkedTemplate(template);
   log(`installing a pristine MariaDB data dir into ${template} (once per machine)`);
   const work = fs.mkdtempSync(`${template}.installing-`);
   try {
@@ -130,16 +162,18 @@ async function ensureTemplate(bins: MariaDbBinaries, log: (msg: string) => void)
       ],
       { timeoutMs: 120_000 },
     );
+    // Ours alone: mariadb-install-db may leave the data dir 0755; nothing in it needs more.
+    fs.chmodSync(dataDir, 0o700);
     try {
       fs.renameSync(dataDir, template);
     } catch (err) {
-      // Another process won the race: its template is complete (rename is atomic), use it.
+      // Another process won the race: its template is complete (rename is atomic), use it if it is ours.
       if (!fs.existsSync(path.join(template, 'mysql'))) throw err;
     }
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }
-  return template;
+  return checkedTemplate(template);
 }
 
 /** A TCP port on 127.0.0.1 that nothing listens on right now. */

@@ -77,6 +77,11 @@ export const PROXYSQL_CONFIG_PATH = '/etc/proxysql.cnf';
 
 /** The ProxySQL admin user name (its password is a generated secret). */
 export const PROXYSQL_ADMIN_USER = 'admin';
+/**
+ * The admin interface's read-only login (`admin-stats_credentials`: the stats schema only, from any address the
+ * interface listens on); its password is a generated secret of its own. Nothing in the project logs in with it.
+ */
+export const PROXYSQL_STATS_USER = 'stats';
 
 /** The application user (and its schema) the construct creates when no `users` are given: never the master login. */
 export const DEFAULT_APP_USER = 'app';
@@ -132,11 +137,18 @@ export const IDLE_THREADS_COMMAND: readonly string[] = ['--idle-threads'];
 
 /** Environment variables that carry secrets into the container, injected by ECS from Secrets Manager. */
 export const ADMIN_PASSWORD_ENV = 'PROXYSQL_ADMIN_PASSWORD';
+/** The read-only stats login's password (`admin-stats_credentials`): its own secret, never the admin's. */
+export const STATS_PASSWORD_ENV = 'PROXYSQL_STATS_PASSWORD';
 export const MONITOR_PASSWORD_ENV = 'PROXYSQL_MONITOR_PASSWORD';
 /** Application user N's password: `PROXYSQL_USER_PASSWORD_<N>` (N = position in the users list). */
 export const USER_PASSWORD_ENV_PREFIX = 'PROXYSQL_USER_PASSWORD_';
 /** Application user N's login name, when it is read from its secret: `PROXYSQL_USER_NAME_<N>`. */
 export const USER_NAME_ENV_PREFIX = 'PROXYSQL_USER_NAME_';
+/**
+ * Value N known only at deploy time (a CloudFormation token in a user name or a `mysqlVariables` value):
+ * `PROXYSQL_PARAM_<N>`, with its rule in `…_RULE` and its prop path in `…_SOURCE` (src/config/model.ts DeployValue).
+ */
+export const DEPLOY_VALUE_ENV_PREFIX = 'PROXYSQL_PARAM_';
 
 /**
  * The NLB's idle timeout for TCP flows (AWS default, seconds). ProxySQL's client `wait_timeout` is set just

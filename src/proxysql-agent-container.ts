@@ -79,11 +79,16 @@ export function proxySqlAgentContainerOptions(inputs: ProxySqlAgentInputs): ecs.
       // count (runtime/proxysql/healthcheck.sh). An essential container's UNHEALTHY makes the task UNHEALTHY: it is
       // replaced, and during a deployment the circuit breaker rolls back.
       command: ['CMD-SHELL', 'eval "$PROXYSQL_HEALTH_CHECK"'],
-      interval: Duration.seconds(15),
-      // each user's login is bounded at 3 s
-      timeout: Duration.seconds(Math.min(60, 5 + 3 * inputs.users.length)),
+      // ECS wants the interval longer than the timeout: with many users (each login bounded at 3 s) checks space out.
+      interval: Duration.seconds(Math.max(15, healthCheckTimeoutSeconds(inputs.users.length) + 5)),
+      timeout: Duration.seconds(healthCheckTimeoutSeconds(inputs.users.length)),
       retries: 3,
       startPeriod: Duration.seconds(20),
     },
   };
+}
+
+/** The health check's bound: the admin queries, then each user's login at 3 s at most (healthcheck.sh); ECS allows 60 s. */
+function healthCheckTimeoutSeconds(users: number): number {
+  return Math.min(60, 5 + 3 * users);
 }

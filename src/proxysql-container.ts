@@ -6,6 +6,7 @@ import {
   ADMIN_PASSWORD_ENV,
   BACKEND_CA_FILE,
   CONFIG_TEMPLATE_ENV,
+  DEPLOY_VALUE_ENV_PREFIX,
   ENTRYPOINT_ARGV,
   ENTRYPOINT_SCRIPT_ENV,
   IDLE_THREADS_COMMAND,
@@ -13,18 +14,45 @@ import {
   MONITOR_PASSWORD_ENV,
   PROXYSQL_IMAGE,
   PROXYSQL_MYSQL_PORT,
+  STATS_PASSWORD_ENV,
 } from './constants';
 import { userNameEnv, userPasswordEnv } from './config/build';
+import { DeployValue } from './config/model';
+import { ValueRule, valueRuleText } from './config/rules';
+import { deployValueRuleEnv, sourceEnv } from './config/secrets';
 import { containerScript } from './runtime-assets';
+
+/**
+ * CloudFormation tokens (e.g. CfnParameters) in values that land in proxysql.cnf: a user name, a `mysqlVariables`
+ * value. Each becomes a {@link DeployValue} placeholder in the template and three environment variables: the token
+ * itself (CloudFormation resolves it there, never inside the template), the rule it must pass and the prop it came
+ * from; the entrypoint checks the value by the rule, naming the prop, and escapes it into the file.
+ */
+export class DeployValues {
+  readonly environment: Record<string, string> = {};
+  private count = 0;
+
+  /** The placeholder for `token`, which must pass `rule`; `source` is the prop path an error names. */
+  of(token: string, rule: ValueRule, source: string): DeployValue {
+    const env = `${DEPLOY_VALUE_ENV_PREFIX}${this.count++}`;
+    this.environment[env] = token;
+    this.environment[deployValueRuleEnv(env)] = valueRuleText(rule);
+    this.environment[sourceEnv(env)] = source;
+    return { param: env };
+  }
+}
 
 /** What the ProxySQL container is given: the rendered template, the secrets by reference, the scripts. */
 export interface ProxySqlContainerInputs {
   readonly configTemplate: string;
   readonly adminSecret: secretsmanager.ISecret;
+  readonly statsSecret: secretsmanager.ISecret;
   readonly monitorSecret: secretsmanager.ISecret;
   /** In the order of the config's users; `username` undefined where it is read from the secret. */
   readonly users: ReadonlyArray<{ readonly username?: string; readonly secret: secretsmanager.ISecret }>;
   readonly backendCa?: string;
+  /** The deploy-time values the template refers to (`{{param:ENV}}`), with their rules and sources: see {@link DeployValues}. */
+  readonly deployValues: DeployValues;
   readonly idleThreads: boolean;
   readonly bootstrapRevision?: string;
   readonly image?: ecs.ContainerImage;
@@ -43,6 +71,7 @@ export interface ProxySqlContainerInputs {
 export function proxySqlContainerOptions(inputs: ProxySqlContainerInputs): ecs.ContainerDefinitionOptions {
   const secrets: Record<string, ecs.Secret> = {
     [ADMIN_PASSWORD_ENV]: ecs.Secret.fromSecretsManager(inputs.adminSecret, 'password'),
+    [STATS_PASSWORD_ENV]: ecs.Secret.fromSecretsManager(inputs.statsSecret, 'password'),
     [MONITOR_PASSWORD_ENV]: ecs.Secret.fromSecretsManager(inputs.monitorSecret, 'password'),
   };
   const environment: Record<string, string> = {
@@ -50,10 +79,12 @@ export function proxySqlContainerOptions(inputs: ProxySqlContainerInputs): ecs.C
     // The agent container drains (it is stopped first); this one's entrypoint then only starts ProxySQL: no client.
     PROXYSQL_DRAIN_SECONDS: '0',
     [`${ADMIN_PASSWORD_ENV}_SOURCE`]: inputs.adminSecret.secretArn,
+    [`${STATS_PASSWORD_ENV}_SOURCE`]: inputs.statsSecret.secretArn,
     [`${MONITOR_PASSWORD_ENV}_SOURCE`]: inputs.monitorSecret.secretArn,
     // A new revision also changes the task definition, so the tasks are replaced (after the bootstrap,
     // which the service depends on) and pick up the new passwords.
     ...(inputs.bootstrapRevision !== undefined ? { PROXYSQL_BOOTSTRAP_REVISION: inputs.bootstrapRevision } : {}),
+    ...inputs.deployValues.environment,
   };
   if (inputs.backendCa !== undefined) {
     environment.PROXYSQL_BACKEND_CA = inputs.backendCa;

@@ -17,7 +17,9 @@ import { ProxySqlServiceMonitoringOptions } from './proxysql-monitoring';
 export interface ProxySqlUser {
   /**
    * The login name. Required when the construct creates the user; with a `secret` and no username, the name
-   * is read from the secret's `username` field when the task starts.
+   * is read from the secret's `username` field when the task starts. A CloudFormation token (e.g. a CfnParameter) is
+   * checked when the task starts, by the same rule as a name given at synth (1-32 of A-Z, a-z, 0-9, _): a bad one
+   * stops the task with an error naming this prop.
    * @default - the secret's `username` field
    */
   readonly username?: string;
@@ -152,7 +154,9 @@ export interface ProxySqlServiceProps {
    * Extra or overriding `mysql_variables`, names without the `mysql-` prefix. Checked at synth against ProxySQL 3.0's
    * variables (ProxySQL itself would start and ignore a bad one): an unknown name fails with the nearest known one
    * ("did you mean wait_timeout?"), a value of the wrong type or outside the variable's range fails naming both.
-   * With an `image` of your own, an unknown name only warns (`serverless-proxysql:unknownMysqlVariable`).
+   * With an `image` of your own, an unknown name only warns (`serverless-proxysql:unknownMysqlVariable`). A value
+   * given as a CloudFormation token (a string, e.g. a CfnParameter) is checked by the same rule when the task starts,
+   * which stops with an error naming the variable if it does not pass.
    * @default {}
    */
   readonly mysqlVariables?: Record<string, string | number | boolean>;

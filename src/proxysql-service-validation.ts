@@ -121,7 +121,8 @@ export function validateProps(props: ProxySqlServiceProps): Settings {
   );
   check(`${PROPS}.maxReplicaLag`, rangeProblem(lag, RANGES.maxReplicaLagSeconds));
   const rdsProxyKnobs = checkRdsProxyKnobs(props);
-  // A string value may be a token (ProxySQL's loader takes variables as strings); its name is still checked. With an
+  // A string value may be a token (ProxySQL's loader takes variables as strings): its name is checked here, its value
+  // by the same rule at task start (src/proxysql-container.ts DeployValues). With an
   // image of your own (perhaps another ProxySQL) an unknown name is a warning (warnAboutChoices), not an error.
   for (const [name, value] of Object.entries(props.mysqlVariables ?? {})) {
     if (typeof value === 'number') {
@@ -236,7 +237,8 @@ export function validateUsers(
   return users.map((user, i) => {
     const at = `${PROPS}.users[${i}]`;
     if (user.username !== undefined) {
-      // A token name (e.g. a CfnParameter) is checked by the bootstrap at deploy time, with the same rule.
+      // A token name (e.g. a CfnParameter) is checked with the same rule by the bootstrap at deploy time and by the
+      // entrypoint before it is written into proxysql.cnf (DeployValues).
       if (!Token.isUnresolved(user.username)) {
         check(`${at}.username`, managedUsernameProblem(user.username, { monitorUsername }) ?? names.problem(user.username, `${at}.username`));
       }

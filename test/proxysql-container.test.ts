@@ -74,6 +74,7 @@ describe('the task definition runs as ECS would run it', () => {
     // WHEN ECS injects these secrets (hostile but legal for each kind)
     const secrets = {
       PROXYSQL_ADMIN_PASSWORD: 'Adm1n $HOME `id` & / # ü',
+      PROXYSQL_STATS_PASSWORD: 'St4ts $PATH ü',
       PROXYSQL_MONITOR_PASSWORD: "m0n'itor \\ €",
       PROXYSQL_USER_NAME_0: 'owner',
       PROXYSQL_USER_PASSWORD_0: 'Own"er\\pw',
@@ -88,6 +89,7 @@ describe('the task definition runs as ECS would run it', () => {
     expect(argv).toEqual(['-f', '--initial', '--no-version-check', '-c', path.join(tmp, 'proxysql.cnf'), '-D', path.join(tmp, 'data'), '--idle-threads']);
     const cnf = parseLibconfig(fs.readFileSync(path.join(tmp, 'proxysql.cnf'), 'utf8'));
     expect((cnf.admin_variables as Record<string, string>).admin_credentials).toBe(`admin:${secrets.PROXYSQL_ADMIN_PASSWORD}`);
+    expect((cnf.admin_variables as Record<string, string>).stats_credentials).toBe(`stats:${secrets.PROXYSQL_STATS_PASSWORD}`);
     expect((cnf.mysql_variables as Record<string, string>).monitor_password).toBe(secrets.PROXYSQL_MONITOR_PASSWORD);
     expect((cnf.mysql_users as Array<Record<string, unknown>>).map((u) => [u.username, u.password])).toEqual([
       ['owner', secrets.PROXYSQL_USER_PASSWORD_0],
@@ -128,6 +130,7 @@ describe('the task definition runs as ECS would run it', () => {
   test('a secret ProxySQL cannot take stops the task, naming the secret by its ARN and never its value', async () => {
     const result = await run({
       PROXYSQL_ADMIN_PASSWORD: 'fine',
+      PROXYSQL_STATS_PASSWORD: 'fine',
       PROXYSQL_MONITOR_PASSWORD: 'fine',
       PROXYSQL_USER_NAME_0: 'owner',
       PROXYSQL_USER_PASSWORD_0: "it's-secret",

@@ -17,7 +17,16 @@ import { ProxySqlBackend } from '../src/proxysql-backend';
 import { ProxySqlService, ProxySqlServiceProps } from '../src/proxysql-service';
 import { QueryDestination } from '../src/config/query-rules';
 import { ReadConsistency } from '../src/config/session-state';
+import { describeIntrinsic } from '../app/describe-intrinsic';
+import { substituteSecrets } from '../src/config/secrets';
 import { givenAuroraCluster, givenClientFunction, givenStack, renderedConfig } from './support/stack';
+import { parseLibconfig } from './support/libconfig';
+
+/** The ProxySQL container's environment, by name (values as CloudFormation has them: text or intrinsics). */
+function containerEnvironment(template: Template): Record<string, unknown> {
+  const [td] = Object.values(template.findResources('AWS::ECS::TaskDefinition')) as Array<{ Properties: { ContainerDefinitions: Array<{ Environment: Array<{ Name: string; Value: unknown }> }> } }>;
+  return Object.fromEntries(td.Properties.ContainerDefinitions[0].Environment.map((e) => [e.Name, e.Value]));
+}
 
 type SgRule = { IpProtocol: string; FromPort?: number; ToPort?: number; CidrIp?: string; SourceSecurityGroupId?: unknown; DestinationSecurityGroupId?: unknown };
 
@@ -82,9 +91,14 @@ describe('ProxySqlService on a new Aurora cluster', () => {
       Properties: { ContainerDefinitions: Array<{ Secrets: Array<{ Name: string; ValueFrom: unknown }>; Environment: Array<{ Name: string; Value: unknown }> }> };
     };
     const [container, agent] = td.Properties.ContainerDefinitions;
-    expect(container.Secrets.map((s) => s.Name).sort()).toEqual(['PROXYSQL_ADMIN_PASSWORD', 'PROXYSQL_MONITOR_PASSWORD', 'PROXYSQL_USER_PASSWORD_0']);
+    expect(container.Secrets.map((s) => s.Name).sort()).toEqual(['PROXYSQL_ADMIN_PASSWORD', 'PROXYSQL_MONITOR_PASSWORD', 'PROXYSQL_STATS_PASSWORD', 'PROXYSQL_USER_PASSWORD_0']);
     // the agent logs in to the admin interface and, for the health check, as each user: those secrets, no other
     expect(agent.Secrets.map((s) => s.Name).sort()).toEqual(['PROXYSQL_ADMIN_PASSWORD', 'PROXYSQL_USER_PASSWORD_0']);
+    // the read-only stats login has a secret of its own, not the admin's (admin-stats_credentials)
+    const valueFrom = Object.fromEntries(container.Secrets.map((s) => [s.Name, JSON.stringify(s.ValueFrom)]));
+    expect(valueFrom.PROXYSQL_STATS_PASSWORD).toContain(logicalId(stack, proxy.statsSecret as never));
+    expect(valueFrom.PROXYSQL_ADMIN_PASSWORD).toContain(logicalId(stack, proxy.adminSecret as never));
+    expect(container.Environment.find((e) => e.Name === 'PROXYSQL_STATS_PASSWORD_SOURCE')?.Value).toEqual({ Ref: logicalId(stack, proxy.statsSecret as never) });
     for (const c of [container, agent]) {
       for (const secret of c.Secrets) {
         // ValueFrom = <secret ARN>:password:: — a reference, resolved by ECS when the task starts
@@ -101,7 +115,7 @@ describe('ProxySqlService on a new Aurora cluster', () => {
     const secrets = template.findResources('AWS::SecretsManager::Secret', {
       Properties: { Description: Match.stringLikeRegexp('ProxySQL') },
     });
-    expect(Object.keys(secrets)).toHaveLength(3);
+    expect(Object.keys(secrets)).toHaveLength(4);
     for (const secret of Object.values(secrets)) {
       const exclude = (secret as { Properties: { GenerateSecretString: { ExcludeCharacters: string } } }).Properties.GenerateSecretString.ExcludeCharacters;
       for (const c of ["'", '"', ':', ';', '\\', '*']) expect(exclude).toContain(c);
@@ -425,15 +439,66 @@ describe('validation', () => {
     annotations.hasWarning('/TestStack/Proxy', Match.stringLikeRegexp('clear text'));
   });
 
-  test('mysqlVariables: a deploy-time value is checked by name only; with an image of your own an unknown name warns', () => {
+  test('mysqlVariables: a deploy-time value is checked by name at synth, by value at task start; with an image of your own an unknown name warns', () => {
     const { stack, vpc } = givenStack();
     const timeout = new CfnParameter(stack, 'PingTimeout').valueAsString;
     new ProxySqlService(stack, 'Proxy', { vpc, backend: ProxySqlBackend.auroraCluster(givenAuroraCluster(stack, vpc)), mysqlVariables: { monitor_ping_timeout: timeout } });
-    expect((renderedConfig(Template.fromStack(stack)) as { mysql_variables: Record<string, unknown> }).mysql_variables.monitor_ping_timeout).toBe('${PingTimeout}');
+    expect((renderedConfig(Template.fromStack(stack)) as { mysql_variables: Record<string, unknown> }).mysql_variables.monitor_ping_timeout).toBe('{{param:PROXYSQL_PARAM_0}}');
+    expect(containerEnvironment(Template.fromStack(stack))).toMatchObject({
+      PROXYSQL_PARAM_0: { Ref: 'PingTimeout' },
+      PROXYSQL_PARAM_0_RULE: 'int 100 600000',
+      PROXYSQL_PARAM_0_SOURCE: 'ProxySqlServiceProps.mysqlVariables.monitor_ping_timeout',
+    });
     const own = auroraProxy({ image: ecs.ContainerImage.fromRegistry('proxysql/proxysql:3.1.0'), mysqlVariables: { some_new_variable: 1, multiplexing: true } });
     Annotations.fromStack(own.stack).hasWarning('/TestStack/Proxy', Match.stringLikeRegexp('ProxySqlServiceProps.mysqlVariables.some_new_variable: not a variable of ProxySQL 3.0 .* unless the image you gave has it'));
     // the type of a name the pinned release knows is still checked
     expect(() => auroraProxy({ image: ecs.ContainerImage.fromRegistry('proxysql/proxysql:3.1.0'), mysqlVariables: { multiplexing: 'yes' } })).toThrow(/mysqlVariables\.multiplexing: must be true or false/);
+  });
+
+  test('values given as CloudFormation parameters are never pasted into proxysql.cnf: each travels as a variable with its rule, and the task checks and escapes it', () => {
+    const { stack, vpc } = givenStack();
+    const name = new CfnParameter(stack, 'AppUser').valueAsString;
+    const init = new CfnParameter(stack, 'InitQuery').valueAsString;
+    const multiplexing = new CfnParameter(stack, 'Multiplexing').valueAsString;
+    new ProxySqlService(stack, 'Proxy', {
+      vpc,
+      backend: ProxySqlBackend.auroraCluster(givenAuroraCluster(stack, vpc)),
+      users: [{ username: 'app' }, { username: name }],
+      mysqlVariables: { init_connect: init, multiplexing },
+    });
+    const template = Template.fromStack(stack);
+    const env = containerEnvironment(template);
+    const cnfText = describeIntrinsic(env.PROXYSQL_CONFIG_TEMPLATE);
+    // no parameter inside the template: CloudFormation would paste it there unchecked (the cluster's own endpoint is)
+    for (const parameter of ['AppUser', 'InitQuery', 'Multiplexing']) expect(cnfText).not.toContain(parameter);
+    const cnf = parseLibconfig(cnfText) as { mysql_users: Array<Record<string, unknown>>; mysql_variables: Record<string, unknown> };
+    expect(cnf.mysql_users.map((u) => u.username)).toEqual(['app', '{{param:PROXYSQL_PARAM_2}}']);
+    expect(cnf.mysql_variables).toMatchObject({ init_connect: '{{param:PROXYSQL_PARAM_0}}', multiplexing: '{{param:PROXYSQL_PARAM_1}}' });
+    expect(env).toMatchObject({
+      PROXYSQL_PARAM_2: { Ref: 'AppUser' },
+      PROXYSQL_PARAM_2_RULE: 'name',
+      PROXYSQL_PARAM_2_SOURCE: 'ProxySqlServiceProps.users[1].username',
+      PROXYSQL_PARAM_0: { Ref: 'InitQuery' },
+      PROXYSQL_PARAM_0_RULE: 'text',
+      PROXYSQL_PARAM_1_RULE: 'bool',
+      PROXYSQL_PARAM_1_SOURCE: 'ProxySqlServiceProps.mysqlVariables.multiplexing',
+    });
+    // What the entrypoint does with the values CloudFormation puts in those variables (its sh twin is tested in
+    // runtime/proxysql/entrypoint.test.ts against the same function).
+    const secrets = { PROXYSQL_ADMIN_PASSWORD: 'a', PROXYSQL_STATS_PASSWORD: 's', PROXYSQL_MONITOR_PASSWORD: 'm', PROXYSQL_USER_PASSWORD_0: 'u0', PROXYSQL_USER_PASSWORD_1: 'u1' };
+    const at = (values: Record<string, string>) => ({ ...(env as Record<string, string>), ...secrets, ...values });
+    const good = parseLibconfig(substituteSecrets(cnfText, at({ PROXYSQL_PARAM_2: 'reports', PROXYSQL_PARAM_0: "SET @a='x\\y'", PROXYSQL_PARAM_1: 'false' }))) as typeof cnf;
+    expect(good.mysql_users.map((u) => u.username)).toEqual(['app', 'reports']);
+    expect(good.mysql_variables).toMatchObject({ init_connect: "SET @a='x\\y'", multiplexing: 'false' });
+    expect(() => substituteSecrets(cnfText, at({ PROXYSQL_PARAM_2: 'x", password="', PROXYSQL_PARAM_0: 'ok', PROXYSQL_PARAM_1: '1' }))).toThrow(
+      'ProxySqlServiceProps.users[1].username (PROXYSQL_PARAM_2) is not a valid user name: use 1-32 characters of A-Z, a-z, 0-9 and _',
+    );
+    expect(() => substituteSecrets(cnfText, at({ PROXYSQL_PARAM_2: 'ok', PROXYSQL_PARAM_0: 'SET @a="x"', PROXYSQL_PARAM_1: '1' }))).toThrow(
+      /^ProxySqlServiceProps\.mysqlVariables\.init_connect \(PROXYSQL_PARAM_0\) must not contain a double quote/,
+    );
+    expect(() => substituteSecrets(cnfText, at({ PROXYSQL_PARAM_2: 'ok', PROXYSQL_PARAM_0: 'ok', PROXYSQL_PARAM_1: 'yes' }))).toThrow(
+      /^ProxySqlServiceProps\.mysqlVariables\.multiplexing \(PROXYSQL_PARAM_1\) must be true or false/,
+    );
   });
 
   describe('the backend connection budget against the database’s max_connections', () => {
@@ -480,6 +545,7 @@ describe('secret rotation', () => {
     expect(rule.Properties.EventPattern.detail.eventName).toEqual(['RotationSucceeded']);
     expect(rule.Properties.EventPattern.detail.additionalEventData.SecretId).toEqual([
       { Ref: logicalId(stack, proxy.adminSecret as never) },
+      { Ref: logicalId(stack, proxy.statsSecret as never) },
       { Ref: logicalId(stack, proxy.monitorSecret as never) },
       { Ref: logicalId(stack, proxy.userSecrets[0] as never) },
     ]);

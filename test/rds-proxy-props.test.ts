@@ -89,7 +89,7 @@ describe('RDS Proxy knobs: bad inputs are refused naming the prop', () => {
     [
       'initQuery with a double quote',
       () => ({ initQuery: 'SET time_zone="+00:00"' }),
-      "ProxySqlServiceProps.initQuery: must not contain a double quote, a line break or '{{secret:' (ProxySQL's config loader splices it into SQL between double quotes, unescaped): quote strings in it with single quotes",
+      "ProxySqlServiceProps.initQuery: must not contain a double quote, a line break, '{{secret:' or '{{param:' (ProxySQL's config loader splices it into SQL between double quotes, unescaped): quote strings in it with single quotes",
     ],
     ['initQuery with a line break', () => ({ initQuery: 'SET a=1;\nSET b=2' }), 'ProxySqlServiceProps.initQuery: must not contain a double quote, a line break'],
     ['empty initQuery', () => ({ initQuery: ' ' }), 'ProxySqlServiceProps.initQuery: is empty: leave it out for no init query'],

@@ -4,6 +4,8 @@
 # builtins plus mkdir chmod mv rm sleep date; docs/research/entrypoint-notes.md.
 # Secrets: each {{secret:<kind>:<ENV>}} in $PROXYSQL_CONFIG_TEMPLATE becomes $ENV, checked and escaped as
 # secretValueProblem()/substituteSecrets() (src/config/secrets.ts) do; never eval'd, echoed, logged or in argv.
+# Deploy-time values (CloudFormation tokens): each {{param:<ENV>}} becomes $ENV, checked by the rule in $ENV_RULE
+# as valueRuleProblem() (src/config/rules.ts) does, and escaped the same way.
 # Drain (PROXYSQL_DRAIN_SECONDS=N>0): ProxySQL exits at once on SIGTERM, so on TERM/INT we KILL idle
 # sessions, send PROXYSQL PAUSE (closes the listener: #337), poll every 0.2 s until no session runs a
 # statement or holds a transaction, or N s of wall-clock time passed (#4297), then TERM it (stopTimeout N+10 s).
@@ -49,9 +51,9 @@ check() {
         '*'*) why='starts with *, which ProxySQL reads as a password hash, not a password' ;;
       esac ;;
       monitor) case $v in *'"'*) why="holds a double quote (\"), $q mysql_variables values into SQL unescaped" ;; esac ;;
-      admin) case $v in
-        *:*) why='holds a colon (:), which ProxySQL cannot take: admin_credentials is user:password;user:password' ;;
-        *';'*) why='holds a semicolon (;), which ProxySQL cannot take: admin_credentials is user:password;user:password' ;;
+      admin | stats) c="$1_credentials is user:password;user:password" && case $v in
+        *:*) why="holds a colon (:), which ProxySQL cannot take: $c" ;;
+        *';'*) why="holds a semicolon (;), which ProxySQL cannot take: $c" ;;
         *'"'*) why="holds a double quote (\"), $q admin_variables values into SQL unescaped" ;;
       esac ;;
     esac ;;
@@ -62,28 +64,46 @@ check() {
   die 78 "secret $2${src:+ ($src)} ($1 password) $why"
 }
 
+# v := deploy-time value $1, or exit 78 naming its prop ($1_SOURCE), never the value
+param() {
+  eval "v=\${$1-} r=\${$1_RULE-} src=\${$1_SOURCE-}"
+  q='(ProxySQL would log "Impossible to set variable" and keep its default)' why=
+  case $r in
+    name) why='is not a valid user name: use 1-32 characters of A-Z, a-z, 0-9 and _'
+      case $v in '' | *[!A-Za-z0-9_]*) ;; *) [ ${#v} -gt 32 ] || why= ;; esac ;;
+    text) case $v in *'"'* | *"$nl"* | *"$cr"* | *'{{secret:'* | *'{{param:'*) why="must not contain a double quote, a line break, '{{secret:' or '{{param:'" ;; esac ;;
+    bool) case $v in [Tt][Rr][Uu][Ee] | [Ff][Aa][Ll][Ss][Ee] | 0 | 1) ;; *) why="must be true or false $q" ;; esac ;;
+    int\ *) lo=${r#int } hi=${lo#* } lo=${lo%% *} why="must be a whole number from $lo to $hi $q"
+      n=${v#"${v%%[! ]*}"} n=${n%"${n##*[! ]}"} && i=${n#-}
+      case $i in '' | *[!0-9]*) ;; *) [ ${#i} -le 16 ] && [ "$n" -ge "$lo" ] && [ "$n" -le "$hi" ] && why= ;; esac ;;
+    *) why="has no rule in $1_RULE (the ProxySqlService construct sets it)" ;;
+  esac
+  case $src in *"$nl"* | *"$cr"* | '') src=$1 ;; *) src="$src ($1)" ;; esac
+  [ -z "$why" ] || die 78 "$src $why"
+}
+
 if [ "$0" = "$me-wait" ]; then
   IFS= read -r pw <&3 # the admin password, from the exec below
   exec 3<&-
 else
   [ "$drain" -eq 0 ] || [ -n "${PROXYSQL_ENTRYPOINT-}" ] ||
     die 78 'PROXYSQL_ENTRYPOINT is missing: the drain re-runs this script from it (the ProxySqlService construct sets it)'
-  # Same scan as substituteSecrets(): text that is not a well-formed placeholder is kept.
-  open='{{secret:' rest=$PROXYSQL_CONFIG_TEMPLATE out= names=
+  # Same scan as substituteSecrets(), one pass: text that is not a well-formed placeholder is kept.
+  rest=$PROXYSQL_CONFIG_TEMPLATE out= names=
   while :; do
-    case $rest in *"$open"*) ;; *) break ;; esac
-    out=$out${rest%%"$open"*} rest=${rest#*"$open"} kind= name=
-    case $rest in admin:* | monitor:* | mysql_user:*) kind=${rest%%:*} ;; esac
+    case $rest in *'{{'*) ;; *) break ;; esac
+    out=$out${rest%%'{{'*} rest=${rest#*'{{'} kind= name=
+    case $rest in secret:admin:* | secret:stats:* | secret:monitor:* | secret:mysql_user:*) kind=${rest#*:} tail=${kind#*:} kind=${kind%%:*} ;;
+      param:*) kind=param tail=${rest#*:} ;; esac
     if [ -n "$kind" ]; then
-      tail=${rest#*:}
       case $tail in *'}}'*) name=${tail%%'}}'*} ;; esac
       case $name in [A-Z_]*) case $name in *[!A-Z0-9_]*) name= ;; esac ;; *) name= ;; esac
     fi
-    if [ -z "$name" ]; then out=$out$open; continue; fi
-    check "$kind" "$name"
+    if [ -z "$name" ]; then out=$out{ rest={$rest; continue; fi
+    if [ $kind = param ]; then param "$name"; else check "$kind" "$name"; names="$names $name"; fi
     escape "$v" '\'
     escape "$esc" '"'
-    out=$out$esc rest=${tail#*'}}'} names="$names $name"
+    out=$out$esc rest=${tail#*'}}'}
   done
   out=$out$rest
 

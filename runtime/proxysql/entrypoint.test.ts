@@ -10,14 +10,18 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SecretKind } from '../../src/config/model';
-import { placeholderText, secretValueProblem, substituteSecrets } from '../../src/config/secrets';
+import { mysqlVariableProblem, mysqlVariableRule, usernameProblem, ValueRule, valueRuleProblem, valueRuleText } from '../../src/config/rules';
+import { deployValueProblem, deployValueRuleEnv, deployValueText, placeholderText, secretValueProblem, sourceEnv, substituteSecrets } from '../../src/config/secrets';
 import {
   ADMIN_PASSWORD_ENV,
   CONFIG_TEMPLATE_ENV,
+  DEPLOY_VALUE_ENV_PREFIX,
   ENTRYPOINT_ARGV,
   ENTRYPOINT_SCRIPT_ENV,
   MONITOR_PASSWORD_ENV,
   PROXYSQL_ADMIN_USER,
+  PROXYSQL_STATS_USER,
+  STATS_PASSWORD_ENV,
   USER_PASSWORD_ENV_PREFIX,
 } from '../../src/constants';
 import { findExecutable } from '../../local/files';
@@ -27,7 +31,7 @@ import { parseLibconfig } from '../../test/support/libconfig';
 const SCRIPT = fs.readFileSync(path.join(__dirname, 'entrypoint.sh'), 'utf8');
 const USER0_ENV = `${USER_PASSWORD_ENV_PREFIX}0`;
 const USER1_ENV = `${USER_PASSWORD_ENV_PREFIX}1`;
-const SECRET_ENV: Record<SecretKind, string> = { admin: ADMIN_PASSWORD_ENV, monitor: MONITOR_PASSWORD_ENV, mysql_user: USER0_ENV };
+const SECRET_ENV: Record<SecretKind, string> = { admin: ADMIN_PASSWORD_ENV, stats: STATS_PASSWORD_ENV, monitor: MONITOR_PASSWORD_ENV, mysql_user: USER0_ENV };
 
 /** proxysql.cnf-shaped template: each kind of secret, and one variable used twice. */
 const TEMPLATE = [
@@ -36,6 +40,7 @@ const TEMPLATE = [
   'admin_variables=',
   '{',
   `  admin_credentials="${PROXYSQL_ADMIN_USER}:${placeholderText({ kind: 'admin', env: ADMIN_PASSWORD_ENV })}"`,
+  `  stats_credentials="${PROXYSQL_STATS_USER}:${placeholderText({ kind: 'stats', env: STATS_PASSWORD_ENV })}"`,
   '  mysql_ifaces="127.0.0.1:6032"',
   '}',
   'mysql_variables=',
@@ -54,6 +59,7 @@ const TEMPLATE = [
 
 const SAFE: Record<string, string> = {
   [ADMIN_PASSWORD_ENV]: 'adminPw-1',
+  [STATS_PASSWORD_ENV]: 'statsPw-5',
   [MONITOR_PASSWORD_ENV]: 'monitorPw-2',
   [USER0_ENV]: 'userPw-3',
   [USER1_ENV]: 'userPw-4',
@@ -159,15 +165,16 @@ const HOSTILE: Array<[string, string]> = [
 ];
 
 const CASES = HOSTILE.flatMap(([label, value]) =>
-  (['admin', 'monitor', 'mysql_user'] as const)
+  (['admin', 'stats', 'monitor', 'mysql_user'] as const)
     .filter((kind) => secretValueProblem(kind, value) === undefined)
     .map((kind) => ({ label, kind, value })),
 );
 
 describe('entrypoint secret substitution', () => {
   it('is small, self-contained POSIX sh (it travels in a variable and runs through eval)', async () => {
-    // It travels in the task definition (with the config template; ECS caps a task definition at 64 KiB).
-    expect(Buffer.byteLength(SCRIPT)).toBeLessThan(9216);
+    // It travels in the task definition (with the config template; ECS caps a task definition at 64 KiB, and
+    // test/proxysql-service.test.ts keeps the whole container definition under 48 KiB).
+    expect(Buffer.byteLength(SCRIPT)).toBeLessThan(11 * 1024);
     expect(SCRIPT).not.toMatch(/^\s*(\.|source)\s/m);
     expect(SCRIPT).not.toMatch(/set -x|\[\[|\blocal\b|\bfunction\b/);
     expect((await run('/bin/sh', ['-n', '-c', SCRIPT])).status).toBe(0);
@@ -185,6 +192,7 @@ describe('entrypoint secret substitution', () => {
 
     const cnf = parseLibconfig(written.toString('utf8'));
     expect(record(cnf, 'admin_variables').admin_credentials).toBe(`${PROXYSQL_ADMIN_USER}:${secrets[ADMIN_PASSWORD_ENV]}`);
+    expect(record(cnf, 'admin_variables').stats_credentials).toBe(`${PROXYSQL_STATS_USER}:${secrets[STATS_PASSWORD_ENV]}`);
     expect(record(cnf, 'mysql_variables').monitor_password).toBe(secrets[MONITOR_PASSWORD_ENV]);
     expect(cnf.mysql_users).toEqual([
       { username: 'app', password: secrets[USER0_ENV], default_hostgroup: 10 },
@@ -244,6 +252,10 @@ describe('entrypoint secret substitution', () => {
     { what: 'a : in an admin password', kind: 'admin', value: 'S3cret:pw' },
     { what: 'a ; in an admin password', kind: 'admin', value: 'S3cret;pw' },
     { what: 'a " in an admin password', kind: 'admin', value: 'S3cret"pw' },
+    { what: 'a : in a stats password', kind: 'stats', value: 'S3cret:pw' },
+    { what: 'a ; in a stats password', kind: 'stats', value: 'S3cret;pw' },
+    { what: 'a " in a stats password', kind: 'stats', value: 'S3cret"pw' },
+    { what: 'missing', kind: 'stats', value: undefined },
   ];
 
   it.each(REJECTIONS)('rejects a $kind secret with $what: exit 78, one line naming it, never the value', async ({ kind, value }) => {
@@ -282,6 +294,132 @@ describe('entrypoint secret substitution', () => {
     expect(unwritable.stderr).toContain(`cannot write ${cfg}: make its directory writable or set PROXYSQL_CONFIG_PATH`);
     for (const secret of Object.values(SAFE)) expect(unwritable.stderr).not.toContain(secret);
     expect(fs.existsSync(path.join(dir, 'argv'))).toBe(false);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+
+/** A deploy-time value as the construct passes it (src/proxysql-container.ts DeployValues): value, rule, source. */
+function deployValue(n: number, rule: ValueRule, value: string | undefined, source: string): Record<string, string> {
+  const env = `${DEPLOY_VALUE_ENV_PREFIX}${n}`;
+  return { ...(value === undefined ? {} : { [env]: value }), [deployValueRuleEnv(env)]: valueRuleText(rule), [sourceEnv(env)]: source };
+}
+
+/** proxysql.cnf-shaped: a user name, a text, a boolean and a whole-number variable, each given as a CloudFormation token. */
+const PARAM_TEMPLATE = [
+  'mysql_variables=',
+  '{',
+  `  monitor_password="${placeholderText({ kind: 'monitor', env: MONITOR_PASSWORD_ENV })}"`,
+  `  init_connect="${deployValueText({ param: `${DEPLOY_VALUE_ENV_PREFIX}1` })}"`,
+  `  multiplexing="${deployValueText({ param: `${DEPLOY_VALUE_ENV_PREFIX}2` })}"`,
+  `  wait_timeout="${deployValueText({ param: `${DEPLOY_VALUE_ENV_PREFIX}3` })}"`,
+  '}',
+  'mysql_users=',
+  '(',
+  `  { username="${deployValueText({ param: `${DEPLOY_VALUE_ENV_PREFIX}0` })}", password="${placeholderText({ kind: 'mysql_user', env: USER0_ENV })}" }`,
+  ')',
+  '',
+].join('\n');
+
+const PARAM_RULES: Array<{ n: number; rule: ValueRule; source: string; ok: string }> = [
+  { n: 0, rule: { kind: 'name' }, source: 'ProxySqlServiceProps.users[0].username', ok: 'app_1' },
+  { n: 1, rule: mysqlVariableRule('init_connect'), source: 'ProxySqlServiceProps.mysqlVariables.init_connect', ok: "SET @a='x'" },
+  { n: 2, rule: mysqlVariableRule('multiplexing'), source: 'ProxySqlServiceProps.mysqlVariables.multiplexing', ok: 'true' },
+  { n: 3, rule: mysqlVariableRule('wait_timeout'), source: 'ProxySqlServiceProps.mysqlVariables.wait_timeout', ok: '28800000' },
+];
+
+function paramEnv(values: Partial<Record<number, string>> = {}): Record<string, string> {
+  return Object.assign({}, ...PARAM_RULES.map(({ n, rule, source, ok }) => deployValue(n, rule, n in values ? values[n] : ok, source)));
+}
+
+/** Values a CfnParameter could carry, hostile for libconfig, the loader's SQL and the shell. */
+const PARAM_VALUES: string[] = [
+  'app_1', 'A'.repeat(32), 'A'.repeat(33), '', 'app-1', 'app 1', 'bö', "o'brien", 'say "hi"', 'a\\b', 'ends-with\\', 'x\\"y',
+  'line1\nline2', 'cr\r', "SET @a='x'", 'SET @a="x"', '$(id) `id` $HOME', 'a&b\\1$&', '%s%n', '{{secret:admin:PROXYSQL_ADMIN_PASSWORD}}',
+  '{{param:PROXYSQL_PARAM_0}}', '{{other}}', '*?[!a]', 'TRUE', 'False', '1', '0', 'yes', ' true', '28800000', '-1', '-0', '007',
+  '1728000000', '1728000001', '1e3', ' 5', '5 ', '  -7  ', '\t5', '5\n', '- 5', '5 5', '  ', '--5', '-', '12345678901234567', '0x10',
+];
+
+describe('entrypoint: values given as CloudFormation tokens (user names, mysqlVariables)', () => {
+  it('writes each checked value escaped, so the file reads back the exact value, as substituteSecrets does', async () => {
+    const { env } = workdir();
+    const values = { 0: 'App_user_9', 1: "SET @p='back\\slash, ends \\' $HOME `id` %s ü", 2: 'FALSE', 3: '-0' };
+    const all = { ...env, [MONITOR_PASSWORD_ENV]: 'mon-pw', [USER0_ENV]: 'user-pw', ...paramEnv(values) };
+    const run = await runToEnd({ ...all, [CONFIG_TEMPLATE_ENV]: PARAM_TEMPLATE });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const written = fs.readFileSync(env.PROXYSQL_CONFIG_PATH, 'utf8');
+    expect(written).toBe(substituteSecrets(PARAM_TEMPLATE, all));
+    const cnf = parseLibconfig(written);
+    expect(record(cnf, 'mysql_variables')).toEqual({ monitor_password: 'mon-pw', init_connect: values[1], multiplexing: 'FALSE', wait_timeout: '-0' });
+    expect(cnf.mysql_users).toEqual([{ username: 'App_user_9', password: 'user-pw' }]);
+    expect(values[1]).toContain('\\');
+  });
+
+  // The rule is written in TypeScript (src/config/rules.ts valueRuleProblem, what synth checks literals with) and in
+  // sh (the entrypoint's `param`): both run on the same values here, and must agree on every one, message included.
+  it.each(PARAM_RULES.map(({ n, rule, source }) => ({ n, rule, source, label: valueRuleText(rule) })))(
+    'checks a $label value by the same rule synth checks a literal with, naming the prop, never the value',
+    async ({ n, rule, source }) => {
+      const accepted: string[] = [];
+      for (const value of PARAM_VALUES) {
+        const problem = valueRuleProblem(rule, value);
+        // synth's own checks of a literal say the same (the literal's message adds the value)
+        if (rule.kind === 'name') expect(usernameProblem(value) === undefined).toBe(problem === undefined);
+        else expect(mysqlVariableProblem(source.split('.').at(-1) as string, value) === undefined).toBe(problem === undefined);
+        if (problem === undefined) {
+          accepted.push(value);
+          continue;
+        }
+        const { dir, env } = workdir();
+        const all = { ...env, [MONITOR_PASSWORD_ENV]: 'mon-pw', [USER0_ENV]: 'user-pw', ...paramEnv({ [n]: value }) };
+        const run = await runToEnd({ ...all, [CONFIG_TEMPLATE_ENV]: PARAM_TEMPLATE });
+        expect({ value, code: run.code, stderr: run.stderr }).toEqual({
+          value,
+          code: 78,
+          stderr: `proxysql-entrypoint: ${source} (${DEPLOY_VALUE_ENV_PREFIX}${n}) ${problem}\n`,
+        });
+        expect(deployValueProblem(`${DEPLOY_VALUE_ENV_PREFIX}${n}`, all)).toBe(`${source} (${DEPLOY_VALUE_ENV_PREFIX}${n}) ${problem}`);
+        expect(() => substituteSecrets(PARAM_TEMPLATE, all)).toThrow(run.stderr.trim().replace('proxysql-entrypoint: ', ''));
+        if (value.trim().length > 3 && !problem.includes(value.trim())) expect(run.stderr).not.toContain(value.trim());
+        expect(fs.readdirSync(dir)).toEqual(['proxysql']);
+      }
+      // every accepted value is written so that libconfig reads it back exactly
+      for (const value of accepted) {
+        const { env } = workdir();
+        const all = { ...env, [MONITOR_PASSWORD_ENV]: 'mon-pw', [USER0_ENV]: 'user-pw', ...paramEnv({ [n]: value }) };
+        const run = await runToEnd({ ...all, [CONFIG_TEMPLATE_ENV]: PARAM_TEMPLATE });
+        expect({ value, code: run.code, stderr: run.stderr }).toEqual({ value, code: 0, stderr: '' });
+        const written = fs.readFileSync(env.PROXYSQL_CONFIG_PATH, 'utf8');
+        expect(written).toBe(substituteSecrets(PARAM_TEMPLATE, all));
+        const cnf = parseLibconfig(written);
+        const read = n === 0 ? (cnf.mysql_users as Array<Record<string, unknown>>)[0].username : Object.values(record(cnf, 'mysql_variables'))[n];
+        expect(read).toBe(value);
+      }
+      expect(accepted.length).toBeGreaterThan(0);
+    },
+  );
+
+  it('refuses a value with no rule (a template and environment the construct did not write together), naming the variable', async () => {
+    const { env } = workdir();
+    const all: Record<string, string> = { ...env, [MONITOR_PASSWORD_ENV]: 'mon-pw', [USER0_ENV]: 'user-pw', ...paramEnv() };
+    delete all[deployValueRuleEnv(`${DEPLOY_VALUE_ENV_PREFIX}2`)];
+    delete all[sourceEnv(`${DEPLOY_VALUE_ENV_PREFIX}2`)];
+    const run = await runToEnd({ ...all, [CONFIG_TEMPLATE_ENV]: PARAM_TEMPLATE });
+    expect(run.code).toBe(78);
+    expect(run.stderr).toBe(`proxysql-entrypoint: PROXYSQL_PARAM_2 has no rule in PROXYSQL_PARAM_2_RULE (the ProxySqlService construct sets it)\n`);
+    expect(deployValueProblem('PROXYSQL_PARAM_2', all)).toBe(run.stderr.trim().replace('proxysql-entrypoint: ', ''));
+  });
+
+  it('fills secrets and values in one pass: a secret that looks like a value placeholder is written as it is', async () => {
+    const { env } = workdir();
+    const all = { ...env, [MONITOR_PASSWORD_ENV]: `{{param:${DEPLOY_VALUE_ENV_PREFIX}0}}`, [USER0_ENV]: 'user-pw', ...paramEnv() };
+    const run = await runToEnd({ ...all, [CONFIG_TEMPLATE_ENV]: `{{{${PARAM_TEMPLATE}{{param:}}{{param:lower}}{{{param:${DEPLOY_VALUE_ENV_PREFIX}3}}` });
+    expect(run.stderr).toBe('');
+    const written = fs.readFileSync(env.PROXYSQL_CONFIG_PATH, 'utf8');
+    expect(written).toBe(substituteSecrets(`{{{${PARAM_TEMPLATE}{{param:}}{{param:lower}}{{{param:${DEPLOY_VALUE_ENV_PREFIX}3}}`, all));
+    expect(written).toContain(`monitor_password="{{param:${DEPLOY_VALUE_ENV_PREFIX}0}}"`);
+    expect(written.endsWith('{{param:}}{{param:lower}}{28800000')).toBe(true);
   });
 });
 
@@ -543,6 +681,7 @@ function procArgv(pid: number): string[] {
 /** Values no script text, template or path contains by chance, each hostile for the shell and the heredoc. */
 const UNIQUE: Record<string, string> = {
   [ADMIN_PASSWORD_ENV]: '  Adm1n-Q7 \\x41 $HOME `id` %s ü  ',
+  [STATS_PASSWORD_ENV]: 'St4ts-Q11 $PATH',
   [MONITOR_PASSWORD_ENV]: "M0nitor-Q8 it's $(id)",
   [USER0_ENV]: 'Us3r-Q9 back\\slash',
   [USER1_ENV]: 'Us3r-Q10 two  spaces',

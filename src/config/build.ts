@@ -17,13 +17,17 @@ import {
   PROXYSQL_ADMIN_USER,
   PROXYSQL_DATADIR,
   PROXYSQL_MYSQL_PORT,
+  PROXYSQL_STATS_USER,
+  STATS_PASSWORD_ENV,
   USER_NAME_ENV_PREFIX,
   USER_PASSWORD_ENV_PREFIX,
   userHostgroups,
 } from '../constants';
 import {
   ConfigString,
+  DeployValue,
   ProxySqlConfig,
+  SecretPlaceholder,
   ReplicationCheckType,
   Variable,
   VariableValue,
@@ -71,7 +75,7 @@ export interface UserSpec {
   /** The login name, or the environment variable the entrypoint reads it from (a name kept in a secret). */
   readonly username: ConfigString;
   /** The password, or (usually) the environment variable the entrypoint reads it from. */
-  readonly password?: ConfigString;
+  readonly password?: string | SecretPlaceholder;
   /** Client connections this user may hold on each ProxySQL task. @default defaultUserMaxConnections(task cap, users) */
   readonly maxConnections?: number;
   /** @default - none */
@@ -83,9 +87,11 @@ export interface ProxySqlConfigSpec {
   readonly users: readonly UserSpec[];
   readonly monitorUsername: string;
   /** @default - the monitor password placeholder (env PROXYSQL_MONITOR_PASSWORD) */
-  readonly monitorPassword?: ConfigString;
+  readonly monitorPassword?: string | SecretPlaceholder;
   /** @default - the admin password placeholder (env PROXYSQL_ADMIN_PASSWORD) */
-  readonly adminPassword?: ConfigString;
+  readonly adminPassword?: string | SecretPlaceholder;
+  /** The read-only stats login's password. @default - the stats password placeholder (env PROXYSQL_STATS_PASSWORD) */
+  readonly statsPassword?: string | SecretPlaceholder;
   /** Custom rules, evaluated before the default read/write split. @default [] */
   readonly queryRules?: readonly QueryRuleInput[];
   /** @default true */
@@ -112,8 +118,8 @@ export interface ProxySqlConfigSpec {
   readonly datadir?: string;
   /** Offer TLS to clients and require it of the application users. @default false */
   readonly clientTls?: boolean;
-  /** Override or add `mysql_variables` (names without the `mysql-` prefix). @default {} */
-  readonly mysqlVariableOverrides?: Readonly<Record<string, string | number | boolean>>;
+  /** Override or add `mysql_variables` (names without the `mysql-` prefix); a deploy-time value as a {@link DeployValue}. @default {} */
+  readonly mysqlVariableOverrides?: Readonly<Record<string, string | number | boolean | DeployValue>>;
   /**
    * A PEM file of the CA(s) that sign the database's certificates: ProxySQL then verifies the chain on every
    * backend TLS connection, the monitor's included (`mysql-ssl_p2s_ca`). @default - TLS is encrypted, not verified
@@ -167,6 +173,24 @@ export const KEEP_MULTIPLEXING_VARIABLES: readonly string[] = [
   'max_execution_time', 'default_storage_engine', 'default_week_format', 'div_precision_increment', 'group_concat_max_len',
 ];
 
+/**
+ * ProxySQL 3.0.13 starts its PostgreSQL side too unless told not to: worker threads listening on 6133, a second admin
+ * interface (PostgreSQL protocol) on 6132 and a PostgreSQL monitor. The task serves MySQL only, so all three stay off.
+ * Sources: the 3.0.13 release notes, "Start only the database services you use": "disable the other protocol's
+ * components in the top-level configuration … MySQL only. Set pgsql-workers=false, pgsql-admin…"
+ * (https://github.com/sysown/proxysql/releases/tag/v3.0.13; the stored copy is cut off there); the feature's pull
+ * request, sysown/proxysql#4960 ("Configuration File Support: corresponding boolean settings … mysql-workers,
+ * mysql-admin, mysql-monitor, pgsql-workers, pgsql-admin, pgsql-monitor"); and its startup test,
+ * test/tap/tests/reg_test_4960_modules_startup-t.cpp (`--pgsql-workers false`, `--pgsql-admin false`). ProxySQL 2.7.1
+ * ignores top-level names it does not know (lib/ProxySQL_GloVars.cpp reads only its own: datadir, errorlog, uuid, …),
+ * so the file still loads there (the real-ProxySQL tier).
+ */
+export const POSTGRESQL_OFF: Readonly<Record<string, Variable>> = {
+  'pgsql-workers': { value: false, reason: 'no PostgreSQL listener (6133): the task serves MySQL only (ProxySQL 3.0.13 release notes)' },
+  'pgsql-admin': { value: false, reason: 'no PostgreSQL-protocol admin interface (6132)' },
+  'pgsql-monitor': { value: false, reason: 'no PostgreSQL monitor: there is no PostgreSQL server to check' },
+};
+
 /** The environment variable that carries application user `index`'s password into the container. */
 export function userPasswordEnv(index: number): string {
   return `${USER_PASSWORD_ENV_PREFIX}${index}`;
@@ -187,14 +211,15 @@ export function buildProxySqlConfig(spec: ProxySqlConfigSpec): ProxySqlConfig {
   const maxClients = spec.maxClientConnections ?? DEFAULT_MAX_CLIENT_CONNECTIONS;
   return {
     datadir: spec.datadir ?? PROXYSQL_DATADIR,
+    topLevel: POSTGRESQL_OFF,
     adminVariables: {
       admin_credentials: {
         value: concat(`${PROXYSQL_ADMIN_USER}:`, adminPassword),
         reason: 'generated secret; the admin user can only log in from inside the task',
       },
       stats_credentials: {
-        value: concat('stats:', adminPassword),
-        reason: "replaces ProxySQL's default stats:stats so no default credential exists",
+        value: concat(`${PROXYSQL_STATS_USER}:`, spec.statsPassword ?? { kind: 'stats', env: STATS_PASSWORD_ENV }),
+        reason: "replaces ProxySQL's default stats:stats with a generated secret of its own, never the admin's",
       },
       mysql_ifaces: {
         value: `${admin.host}:${admin.port}`,
@@ -228,7 +253,7 @@ export function buildProxySqlConfig(spec: ProxySqlConfigSpec): ProxySqlConfig {
   };
 }
 
-function concat(prefix: string, value: ConfigString): ConfigString {
+function concat(prefix: string, value: string | SecretPlaceholder): string | SecretPlaceholder {
   return typeof value === 'string' ? prefix + value : { ...value, prefix: prefix + (value.prefix ?? '') };
 }
 

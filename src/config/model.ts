@@ -9,7 +9,7 @@
  */
 
 /** Which secret a placeholder stands for: each kind has its own set of characters ProxySQL cannot take. */
-export type SecretKind = 'admin' | 'monitor' | 'mysql_user';
+export type SecretKind = 'admin' | 'stats' | 'monitor' | 'mysql_user';
 
 /**
  * A secret that is not known at render time. It is rendered as a placeholder (see ./secrets.ts) that the
@@ -24,11 +24,22 @@ export interface SecretPlaceholder {
   readonly prefix?: string;
 }
 
-/** A value in the config: a literal, or a secret filled in at run time. */
-export type ConfigString = string | SecretPlaceholder;
+/**
+ * A value known only at deploy time: a CloudFormation token (e.g. a CfnParameter given as a user name or a
+ * `mysqlVariables` value). It is never pasted into the template: it is rendered as `{{param:<ENV>}}` (./secrets.ts),
+ * the construct puts the token in environment variable ENV and the rule it must pass in `<ENV>_RULE`
+ * (./rules.ts ValueRule), and the entrypoint checks the value by that rule and escapes it at task start.
+ */
+export interface DeployValue {
+  /** Environment variable that holds the value at run time. */
+  readonly param: string;
+}
+
+/** A value in the config: a literal, a secret filled in at run time, or a value known only at deploy time. */
+export type ConfigString = string | SecretPlaceholder | DeployValue;
 
 /** Scalar values of `admin_variables` / `mysql_variables`. */
-export type VariableValue = string | number | boolean | SecretPlaceholder;
+export type VariableValue = string | number | boolean | SecretPlaceholder | DeployValue;
 
 /** A documented variable: the value and the one-line reason we chose it (rendered as a comment). */
 export interface Variable {
@@ -167,6 +178,11 @@ export interface MySqlHostgroupAttributes {
 /** The whole configuration: what `proxysql.cnf` holds. */
 export interface ProxySqlConfig {
   readonly datadir: string;
+  /**
+   * Top-level settings (beside `datadir`), by their own names, which may hold a hyphen (`pgsql-workers`): the
+   * 3.0.13 switches of whole modules. @default {} (none)
+   */
+  readonly topLevel?: Readonly<Record<string, Variable>>;
   /** Keys without the `admin-` prefix, as proxysql.cnf writes them. */
   readonly adminVariables: Readonly<Record<string, Variable>>;
   /** Keys without the `mysql-` prefix, as proxysql.cnf writes them. */
@@ -181,4 +197,8 @@ export interface ProxySqlConfig {
 
 export function isSecretPlaceholder(value: unknown): value is SecretPlaceholder {
   return typeof value === 'object' && value !== null && 'env' in value && 'kind' in value;
+}
+
+export function isDeployValue(value: unknown): value is DeployValue {
+  return typeof value === 'object' && value !== null && 'param' in value;
 }

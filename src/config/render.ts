@@ -7,12 +7,13 @@
  * `mysql-` prefix, table rows with the column names of the admin tables.
  */
 import {
+  isDeployValue,
   isSecretPlaceholder,
   ProxySqlConfig,
   Variable,
   VariableValue,
 } from './model';
-import { escapeLibconfigString, PLACEHOLDER_OPENING, placeholderText } from './secrets';
+import { deployValueText, escapeLibconfigString, placeholderText, RESERVED_OPENINGS } from './secrets';
 
 type Row = ReadonlyArray<readonly [string, VariableValue | undefined]>;
 
@@ -54,6 +55,7 @@ export function renderProxySqlConfig(config: ProxySqlConfig): string {
     '# ProxySQL reads this file on every start (proxysql --initial): change the model, not this file.',
     '',
     `datadir=${renderString(config.datadir)}`,
+    ...renderTopLevel(config.topLevel ?? {}),
     '',
     ...renderVariables('admin_variables', config.adminVariables),
     '',
@@ -87,6 +89,14 @@ function renderVariables(section: string, variables: Readonly<Record<string, Var
   return lines;
 }
 
+function renderTopLevel(settings: Readonly<Record<string, Variable>>): string[] {
+  return Object.entries(settings).flatMap(([name, setting]) => {
+    // libconfig names may hold a hyphen (`[A-Za-z*][-A-Za-z0-9_*]*`); ProxySQL's top-level ones do
+    if (!/^[a-z][a-z0-9_-]*$/.test(name)) throw new Error(`top-level setting name '${name}' must be lower case letters, digits, - and _`);
+    return [...(setting.reason ? [`# ${oneLine(setting.reason)}`] : []), `${name}=${renderValue(setting.value)}`];
+  });
+}
+
 function renderList(name: string, rows: Row[]): string[] {
   const body = rows.map((row) => {
     const fields = row
@@ -101,6 +111,8 @@ function renderValue(value: VariableValue): string {
   if (isSecretPlaceholder(value)) {
     return `"${escapeLibconfigString(checkLiteral(value.prefix ?? ''))}${placeholderText(value)}"`;
   }
+  // Never the value itself: the entrypoint checks it by its rule and escapes it at task start.
+  if (isDeployValue(value)) return `"${deployValueText(value)}"`;
   if (typeof value === 'boolean') return value ? 'true' : 'false';
   if (typeof value === 'number') {
     if (!Number.isInteger(value)) throw new Error(`proxysql.cnf takes whole numbers only, got ${value}`);
@@ -116,8 +128,9 @@ function renderString(value: string): string {
 }
 
 function checkLiteral(value: string): string {
-  if (value.includes(PLACEHOLDER_OPENING)) {
-    throw new Error(`a literal value may not contain '${PLACEHOLDER_OPENING}' (reserved for secret placeholders)`);
+  const opening = RESERVED_OPENINGS.find((o) => value.includes(o));
+  if (opening !== undefined) {
+    throw new Error(`a literal value may not contain '${opening}' (reserved for the values the entrypoint fills in)`);
   }
   if (/[\n\r]/.test(value)) throw new Error('a proxysql.cnf value may not contain a line break');
   return value;

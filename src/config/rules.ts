@@ -137,8 +137,8 @@ export const RESERVED_USERNAMES: readonly string[] = ['root', 'rdsadmin', 'rdsre
 
 /** The syntax of a MySQL user name as the project writes it anywhere (unquoted, 32 characters at most). */
 export function usernameProblem(value: unknown): Problem {
-  if (typeof value === 'string' && USERNAME_PATTERN.test(value)) return undefined;
-  return `${shown(value)} is not a valid user name: use 1-32 characters of A-Z, a-z, 0-9 and _`;
+  const problem = typeof value === 'string' ? valueRuleProblem({ kind: 'name' }, value) : valueRuleProblem({ kind: 'name' }, '');
+  return problem && `${shown(value)} ${problem}`;
 }
 
 /** Who a managed user's name must not be: the admin login, and (for application users) the monitor user. */
@@ -291,10 +291,8 @@ export function idleClientTimeoutProblem(seconds: unknown): Problem {
 export function initQueryProblem(value: unknown): Problem {
   if (typeof value !== 'string') return `must be SQL text, got ${shown(value)}`;
   if (value.trim() === '') return 'is empty: leave it out for no init query';
-  if (/["\n\r]/.test(value) || value.includes('{{secret:')) {
-    return "must not contain a double quote, a line break or '{{secret:' (ProxySQL's config loader splices it into SQL between double quotes, unescaped): quote strings in it with single quotes";
-  }
-  return undefined;
+  const problem = textProblem(value);
+  return problem && `${problem} (ProxySQL's config loader splices it into SQL between double quotes, unescaped): quote strings in it with single quotes`;
 }
 
 /**
@@ -377,7 +375,8 @@ export const MYSQL_VARIABLES_DOC = 'https://proxysql.com/documentation/global-va
  * you mean"), not construct-owned, and a value its loader takes: of the variable's type where ProxySQL's source gives
  * one (./proxysql-variables.ts). ProxySQL itself refuses none of these at start: it logs "Impossible to set …" and
  * runs without the setting. Options: `valueAtDeploy`, the value is a CloudFormation token known only at deploy time,
- * so only the name is checked; `anyName`, the caller runs another ProxySQL than the pinned one (an `image` of its
+ * so only the name is checked here and the value at task start, by the same rule ({@link mysqlVariableRule}, the
+ * entrypoint's `param`); `anyName`, the caller runs another ProxySQL than the pinned one (an `image` of its
  * own) and reports an unknown name itself ({@link unknownMysqlVariableProblem}).
  */
 export function mysqlVariableProblem(name: string, value: unknown, options: { valueAtDeploy?: boolean; anyName?: boolean } = {}): Finding | undefined {
@@ -396,22 +395,76 @@ export function mysqlVariableProblem(name: string, value: unknown, options: { va
 /** A value ProxySQL's loader takes for the variable `name`: of its type and range where known (./proxysql-variables.ts). */
 export function mysqlVariableValueProblem(name: string, value: unknown): Problem {
   if (!['string', 'number', 'boolean'].includes(typeof value)) return 'must be a string, a number or a boolean';
-  const type = MYSQL_VARIABLES[name] ?? 'unchecked';
-  const refused = '(ProxySQL would log "Impossible to set variable" and keep its default)';
-  if (type === 'boolean') {
-    return /^(true|false|1|0)$/i.test(String(value)) ? undefined : `must be true or false ${refused}, got ${shown(value)}`;
-  }
-  if (type !== 'unchecked') {
-    const [min, max] = type;
-    const n = typeof value === 'number' ? value : typeof value === 'string' && /^-?\d{1,16}$/.test(value.trim()) ? Number(value) : NaN;
-    return Number.isInteger(n) && n >= min && n <= max ? undefined : `must be a whole number from ${min} to ${max} ${refused}, got ${shown(value)}`;
-  }
   if (typeof value === 'number' && !(Number.isInteger(value) && Math.abs(value) <= 2_147_483_647)) {
-    return `${value} must be a whole number that fits 32 bits (ProxySQL's config loader reads an int)`;
+    const rule = mysqlVariableRule(name);
+    if (rule.kind !== 'int') return `${value} must be a whole number that fits 32 bits (ProxySQL's config loader reads an int)`;
+    return `${valueRuleProblem(rule, String(value))}, got ${shown(value)}`;
   }
-  if (typeof value === 'string' && (/["\n\r]/.test(value) || value.includes('{{secret:'))) {
-    // The 3.0-era loader splices variable values into SQL between double quotes, unescaped.
-    return "must not contain a double quote, a line break or '{{secret:'";
+  const problem = valueRuleProblem(mysqlVariableRule(name), String(value));
+  // A rule's message never shows the value (the entrypoint says it of a deploy-time value); a literal's is shown.
+  return problem && (mysqlVariableRule(name).kind === 'text' ? problem : `${problem}, got ${shown(value)}`);
+}
+
+/**
+ * The rule a `mysql_variables` value must pass, by the variable's type (./proxysql-variables.ts): the same rule for a
+ * literal at synth and for a CloudFormation token at task start (the entrypoint's `param`: {@link ValueRule}).
+ */
+export function mysqlVariableRule(name: string): ValueRule {
+  const type = MYSQL_VARIABLES[name] ?? 'unchecked';
+  if (type === 'boolean') return { kind: 'bool' };
+  if (type === 'unchecked') return { kind: 'text' };
+  return { kind: 'int', min: type[0], max: type[1] };
+}
+
+// ---- values known only at deploy time ------------------------------------------------------------------
+
+/**
+ * A rule for a value written into proxysql.cnf. A literal is checked at synth; a CloudFormation token (a CfnParameter
+ * as a user name or a `mysqlVariables` value) reaches the container as an environment variable instead, and the
+ * entrypoint (runtime/proxysql/entrypoint.sh, `param`) checks it by the same rule before it escapes it into the file:
+ * - `name`: a user name, {@link USERNAME_PATTERN} (1-32 of A-Z, a-z, 0-9, _);
+ * - `text`: any text ProxySQL's loader takes between double quotes (see {@link textProblem});
+ * - `bool`: true, false, 1 or 0, any case;
+ * - `int`: a whole number (digits, a leading minus, spaces around it: ProxySQL reads it with atoi) from min to max.
+ * The entrypoint writes each again in sh; runtime/proxysql/entrypoint.test.ts runs both on the same values.
+ */
+export type ValueRule =
+  | { readonly kind: 'name' }
+  | { readonly kind: 'text' }
+  | { readonly kind: 'bool' }
+  | { readonly kind: 'int'; readonly min: number; readonly max: number };
+
+/** How a rule travels to the entrypoint (in `<ENV>_RULE`): `name`, `text`, `bool` or `int MIN MAX`. */
+export function valueRuleText(rule: ValueRule): string {
+  return rule.kind === 'int' ? `int ${rule.min} ${rule.max}` : rule.kind;
+}
+
+const REFUSED = '(ProxySQL would log "Impossible to set variable" and keep its default)';
+
+/** Why `value` does not pass `rule`, without showing the value; undefined when it passes. */
+export function valueRuleProblem(rule: ValueRule, value: string): Problem {
+  switch (rule.kind) {
+    case 'name':
+      return USERNAME_PATTERN.test(value) ? undefined : 'is not a valid user name: use 1-32 characters of A-Z, a-z, 0-9 and _';
+    case 'text':
+      return textProblem(value);
+    case 'bool':
+      return /^(true|false|1|0)$/i.test(value) ? undefined : `must be true or false ${REFUSED}`;
+    case 'int': {
+      const n = /^ *-?[0-9]{1,16} *$/.test(value) ? Number(value) : NaN;
+      return n >= rule.min && n <= rule.max ? undefined : `must be a whole number from ${rule.min} to ${rule.max} ${REFUSED}`;
+    }
+  }
+}
+
+/**
+ * Text ProxySQL's loader takes in a `mysql_variables` value: no double quote (the 3.0-era loader splices values into
+ * SQL between double quotes, unescaped), no line break (one line of proxysql.cnf), and neither placeholder opening
+ * (./secrets.ts RESERVED_OPENINGS: the entrypoint would fill one in).
+ */
+export function textProblem(value: string): Problem {
+  if (/["\n\r]/.test(value) || value.includes('{{secret:') || value.includes('{{param:')) {
+    return "must not contain a double quote, a line break, '{{secret:' or '{{param:'";
   }
   return undefined;
 }

@@ -125,7 +125,7 @@ describe('the minimal app: the ProxySQL service alone, in an existing VPC and cl
     const proxy = expectedProxySqlLayer(template);
     expect(proxy.rows).toBe(3);
     expect([...new Set(estimate.lines.filter((l) => l.kind === 'fixed').map((l) => l.category))].sort()).toEqual(['Fargate', 'Load balancer', 'Monitoring', 'Secrets']);
-    expect(of(template, 'AWS::SecretsManager::Secret')).toHaveLength(3); // admin, monitor, app
+    expect(of(template, 'AWS::SecretsManager::Secret')).toHaveLength(4); // admin, stats, monitor, app
     expect(estimate.fixedMonthly).toBeCloseTo(proxy.fargate + proxy.nlb + proxy.monitoring + proxy.secrets, 8);
   });
 

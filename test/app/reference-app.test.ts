@@ -123,6 +123,7 @@ describe('npm run synth', () => {
     expect(cnfText).not.toContain('{{secret:');
     const cnf = parseLibconfig(cnfText);
     expect((cnf.admin_variables as Record<string, string>).admin_credentials).toBe('admin:********(PROXYSQL_ADMIN_PASSWORD)');
+    expect((cnf.admin_variables as Record<string, string>).stats_credentials).toBe('stats:********(PROXYSQL_STATS_PASSWORD)');
     expect((cnf.mysql_users as Array<Record<string, string>>)[0]).toMatchObject({ username: 'app', password: '********(PROXYSQL_USER_PASSWORD_0)' });
     expect(fs.existsSync(path.join(tmp, 'summary', 'manifest.json'))).toBe(true);
   });

@@ -294,6 +294,20 @@ describe('variables', () => {
     expect(mysql[name]).toEqual(value);
   });
 
+  test('the PostgreSQL side of ProxySQL 3.0.13 is switched off at the top level, by the names its release notes give', () => {
+    expect(cnf['pgsql-workers']).toBe(false);
+    expect(cnf['pgsql-admin']).toBe(false);
+    expect(cnf['pgsql-monitor']).toBe(false);
+    // nothing else at the top level; the MySQL side stays on (ProxySQL's default)
+    expect(Object.keys(cnf).filter((k) => !/_(variables|servers|users|query_rules|hostgroups|hostgroup_attributes)$/.test(k))).toEqual(['datadir', 'pgsql-workers', 'pgsql-admin', 'pgsql-monitor']);
+    const spec: ProxySqlConfigSpec = {
+      backend: { kind: 'endpoints', writer: { host: 'db', port: 3306 }, readers: [], checkType: 'read_only', maxReplicaLagSeconds: 0, useTls: true },
+      users: [{ username: 'app' }],
+      monitorUsername: 'mon',
+    };
+    expect(() => renderProxySqlConfig({ ...buildProxySqlConfig(spec), topLevel: { 'Bad name': { value: false } } })).toThrow(/top-level setting name 'Bad name'/);
+  });
+
   test('no removed variable is rendered (admin-hash_passwords is gone since ProxySQL 2.6, #4218)', () => {
     expect(admin).not.toHaveProperty('hash_passwords');
   });
@@ -301,7 +315,8 @@ describe('variables', () => {
   test('the admin interface is on loopback with a generated password, and no default credential is left', () => {
     expect(admin.mysql_ifaces).toBe('127.0.0.1:6032');
     expect(admin.admin_credentials).toBe('admin:{{secret:admin:PROXYSQL_ADMIN_PASSWORD}}');
-    expect(admin.stats_credentials).toBe('stats:{{secret:admin:PROXYSQL_ADMIN_PASSWORD}}');
+    // the read-only stats login has its own secret: it may log in from wherever the admin interface listens
+    expect(admin.stats_credentials).toBe('stats:{{secret:stats:PROXYSQL_STATS_PASSWORD}}');
     expect(JSON.stringify(cnf)).not.toMatch(/admin:admin|monitor:monitor|stats:stats/);
   });
 
@@ -328,16 +343,19 @@ describe('secrets', () => {
     );
     expect(findPlaceholders(template)).toEqual([
       { kind: 'admin', env: 'PROXYSQL_ADMIN_PASSWORD' },
+      { kind: 'stats', env: 'PROXYSQL_STATS_PASSWORD' },
       { kind: 'monitor', env: 'PROXYSQL_MONITOR_PASSWORD' },
       { kind: 'mysql_user', env: 'PROXYSQL_USER_PASSWORD_0' },
     ]);
     const env = {
       PROXYSQL_ADMIN_PASSWORD: 'a\\b$c`d&e/f#g h-ü€',
+      PROXYSQL_STATS_PASSWORD: 'st\\ats $x',
       PROXYSQL_MONITOR_PASSWORD: "it's \\ fine",
       PROXYSQL_USER_PASSWORD_0: 'q"uo\\"te $(id) %s',
     };
     const cnf = parseLibconfig(substituteSecrets(template, env));
     expect((cnf.admin_variables as Record<string, unknown>).admin_credentials).toBe(`admin:${env.PROXYSQL_ADMIN_PASSWORD}`);
+    expect((cnf.admin_variables as Record<string, unknown>).stats_credentials).toBe(`stats:${env.PROXYSQL_STATS_PASSWORD}`);
     expect((cnf.mysql_variables as Record<string, unknown>).monitor_password).toBe(env.PROXYSQL_MONITOR_PASSWORD);
     expect((cnf.mysql_users as Array<Record<string, unknown>>)[0].password).toBe(env.PROXYSQL_USER_PASSWORD_0);
   });
@@ -350,6 +368,8 @@ describe('secrets', () => {
     [{ PROXYSQL_ADMIN_PASSWORD: 'a;b' }, /PROXYSQL_ADMIN_PASSWORD .*semicolon/],
     [{ PROXYSQL_ADMIN_PASSWORD: 'line\nbreak' }, /PROXYSQL_ADMIN_PASSWORD .*newline/],
     [{ PROXYSQL_ADMIN_PASSWORD: '' }, /PROXYSQL_ADMIN_PASSWORD .*missing or empty/],
+    [{ PROXYSQL_STATS_PASSWORD: 'a:b' }, /PROXYSQL_STATS_PASSWORD \(stats password\) .*colon.*stats_credentials/],
+    [{ PROXYSQL_STATS_PASSWORD: '' }, /PROXYSQL_STATS_PASSWORD .*missing or empty/],
   ])('rejects %j with a message naming the variable and not the value', (bad, message) => {
     const template = renderProxySqlConfig(
       buildProxySqlConfig({
@@ -358,7 +378,7 @@ describe('secrets', () => {
         monitorUsername: 'mon',
       }),
     );
-    const env = { PROXYSQL_ADMIN_PASSWORD: 'ok', PROXYSQL_MONITOR_PASSWORD: 'ok', PROXYSQL_USER_PASSWORD_0: 'ok', ...bad };
+    const env = { PROXYSQL_ADMIN_PASSWORD: 'ok', PROXYSQL_STATS_PASSWORD: 'ok', PROXYSQL_MONITOR_PASSWORD: 'ok', PROXYSQL_USER_PASSWORD_0: 'ok', ...bad };
     const value = Object.values(bad)[0];
     let thrown: Error | undefined;
     try {

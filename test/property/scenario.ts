@@ -546,7 +546,7 @@ export function judge(s: Scenario): Verdict {
   for (const [name, value] of Object.entries(s.mysqlVariables ?? {})) {
     if (!/^[a-z][a-z0-9_]*$/.test(name)) invalid.push(`variable name '${name}'`);
     if (typeof value === 'number' && !isWhole(value, -2_147_483_648, 2_147_483_647)) invalid.push(`variable ${name}=${value}`);
-    if (typeof value === 'string' && (/["\n\r]/.test(value) || value.includes('{{secret:'))) invalid.push(`variable ${name} value`);
+    if (typeof value === 'string' && (/["\n\r]/.test(value) || value.includes('{{secret:') || value.includes('{{param:'))) invalid.push(`variable ${name} value`);
     if (/password|credentials/.test(name)) either.push(`variable ${name}: a secret in mysqlVariables (checked by the hygiene check)`);
   }
 

@@ -4,16 +4,38 @@
  */
 import * as mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mysqlVariableRule, valueRuleText } from '../../src/config/rules';
+import { deployValueRuleEnv, sourceEnv } from '../../src/config/secrets';
 import { DEFAULT_READ_YOUR_WRITES_STATEMENTS } from '../../src/config/session-state';
+import { DEPLOY_VALUE_ENV_PREFIX } from '../../src/constants';
 import { connect, Lab, scalar, startLab } from './harness';
 
 const PRIMARY_SERVER_ID = 1;
 const REPLICA_SERVER_ID = 2;
 
+/**
+ * Two `mysqlVariables` given as CloudFormation tokens, as the construct passes them (src/proxysql-container.ts
+ * DeployValues): the entrypoint checks each by its rule and escapes it; ProxySQL must load the exact value. Neither
+ * changes what the tests below see (LDAP is not used; digests stay as they are by default).
+ */
+const TOKEN_VALUES = {
+  ldap_user_variable: { value: "back\\slash, 'quoted' $HOME `id` %s ü \\", rule: mysqlVariableRule('ldap_user_variable') },
+  query_digests_lowercase: { value: 'False', rule: mysqlVariableRule('query_digests_lowercase') },
+};
+const tokenEnv = (name: keyof typeof TOKEN_VALUES) => `${DEPLOY_VALUE_ENV_PREFIX}${Object.keys(TOKEN_VALUES).indexOf(name)}`;
+
 describe('session state through a real ProxySQL', () => {
   let lab: Lab;
   beforeAll(async () => {
-    lab = await startLab();
+    const names = Object.keys(TOKEN_VALUES) as Array<keyof typeof TOKEN_VALUES>;
+    lab = await startLab({
+      mysqlVariables: Object.fromEntries(names.map((name) => [name, { param: tokenEnv(name) }])),
+      environment: Object.assign({}, ...names.map((name) => ({
+        [tokenEnv(name)]: TOKEN_VALUES[name].value,
+        [deployValueRuleEnv(tokenEnv(name))]: valueRuleText(TOKEN_VALUES[name].rule),
+        [sourceEnv(tokenEnv(name))]: `ProxySqlServiceProps.mysqlVariables.${name}`,
+      }))),
+    });
   });
   afterAll(async () => lab?.stop());
 
@@ -86,7 +108,39 @@ describe('session state through a real ProxySQL', () => {
     }
   });
 
+  it('variables given as CloudFormation tokens reach ProxySQL with their exact value (backslashes, quotes, $, UTF-8)', async () => {
+    expect(lab.proxy.template).not.toContain(TOKEN_VALUES.ldap_user_variable.value);
+    const admin = await lab.proxy.admin();
+    try {
+      const [rows] = await admin.query<mysql.RowDataPacket[]>(
+        "SELECT variable_name AS n, variable_value AS v FROM runtime_global_variables WHERE variable_name IN ('mysql-ldap_user_variable', 'mysql-query_digests_lowercase')",
+      );
+      expect(Object.fromEntries(rows.map((r) => [r.n, r.v]))).toEqual({
+        'mysql-ldap_user_variable': TOKEN_VALUES.ldap_user_variable.value,
+        'mysql-query_digests_lowercase': 'false',
+      });
+    } finally {
+      await admin.end();
+    }
+  });
+
+  it('the read-only stats login works with its own password only, not the admin password', async () => {
+    const login = (password: string) =>
+      mysql.createConnection({ host: '127.0.0.1', port: lab.proxy.adminPort, user: 'stats', password, connectTimeout: 2000 });
+    const stats = await login(lab.proxy.statsPassword);
+    try {
+      const [rows] = await stats.query<mysql.RowDataPacket[]>("SELECT COUNT(*) AS n FROM stats_mysql_global WHERE Variable_Name = 'Client_Connections_connected'");
+      expect(Number(rows[0].n)).toBe(1);
+    } finally {
+      await stats.end();
+    }
+    expect(lab.proxy.statsPassword).not.toBe(lab.proxy.adminPassword);
+    await expect(login(lab.proxy.adminPassword)).rejects.toThrow(/Access denied/);
+  });
+
   it('ProxySQL took every variable of the rendered file (none unknown to this version)', async () => {
+    // the 3.0.13 top-level switches of the PostgreSQL side are in the file this ProxySQL started from (2.7.1 ignores them)
+    for (const line of ['pgsql-workers=false', 'pgsql-admin=false', 'pgsql-monitor=false']) expect(lab.proxy.template.split('\n')).toContain(line);
     const names = [...lab.proxy.template.matchAll(/^ {2}([a-z_0-9]+)=/gm)].map((m) => m[1]);
     const admin = await lab.proxy.admin();
     try {

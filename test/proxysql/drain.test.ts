@@ -5,40 +5,8 @@
 import * as fs from 'node:fs';
 import * as mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, Lab, startLab } from './harness';
+import { committedCount, connect, idleSessionsAndTransaction, Lab, startLab } from './harness';
 import { descendants } from '../../local/proxysql';
-
-/** `count` idle sessions (their close times recorded) and one session inside a transaction that updated `table`. */
-async function idleSessionsAndTransaction(lab: Lab, table: string, count: number) {
-  const { proxy } = lab;
-  const setup = await connect(proxy);
-  await setup.query(`CREATE TABLE IF NOT EXISTS ${table} (id INT PRIMARY KEY, n INT)`);
-  await setup.query(`INSERT INTO ${table} VALUES (1, 0) ON DUPLICATE KEY UPDATE n = 0`);
-  await setup.end();
-  const idle = await Promise.all(Array.from({ length: count }, () => connect(proxy)));
-  await Promise.all(idle.map((c) => c.query('SELECT 1')));
-  const closedAt: number[] = [];
-  for (const c of idle) {
-    c.on('error', () => undefined);
-    c.on('end', () => closedAt.push(Date.now()));
-  }
-  const inTransaction = await connect(proxy);
-  await inTransaction.query('BEGIN');
-  await inTransaction.query(`UPDATE ${table} SET n = n + 1 WHERE id = 1`);
-  return { idle, closedAt, inTransaction };
-}
-
-/** The committed counter of `table`, read on the primary directly. */
-async function committedCount(lab: Lab, table: string): Promise<number> {
-  const { primary } = lab.topology;
-  const root = await mysql.createConnection({ host: primary.host, port: primary.port, user: primary.rootUser, password: primary.rootPassword });
-  try {
-    const [rows] = await root.query<mysql.RowDataPacket[]>(`SELECT n FROM app.${table} WHERE id = 1`);
-    return Number(rows[0].n);
-  } finally {
-    await root.end();
-  }
-}
 
 describe('drain through a real ProxySQL', () => {
   let lab: Lab;

@@ -14,7 +14,7 @@ import { descendants } from '../../local/proxysql';
 import { run } from '../../local/run';
 import { FIGURES_LINE_MARKER } from '../../src/config/figures';
 import { figuresSnapshot } from '../../runtime/collector/snapshot';
-import { connect, Lab, startLab } from './harness';
+import { committedCount, connect, idleSessionsAndTransaction, Lab, startLab } from './harness';
 
 const SCRIPTS = path.join(__dirname, '..', '..', 'runtime', 'proxysql');
 const script = (name: string) => fs.readFileSync(path.join(SCRIPTS, name), 'utf8');
@@ -57,36 +57,6 @@ async function stopTask(lab: Lab, agent: LocalAgent): Promise<{ agentCode: numbe
   const agentExitAt = Date.now();
   const proxyCode = await lab.proxy.terminate();
   return { agentCode, agentExitAt, proxyCode };
-}
-
-/** `count` idle sessions (their close times recorded) and one session inside a transaction that updated `table`. */
-async function idleSessionsAndTransaction(lab: Lab, table: string, count: number) {
-  const setup = await connect(lab.proxy);
-  await setup.query(`CREATE TABLE IF NOT EXISTS ${table} (id INT PRIMARY KEY, n INT)`);
-  await setup.query(`INSERT INTO ${table} VALUES (1, 0) ON DUPLICATE KEY UPDATE n = 0`);
-  await setup.end();
-  const idle = await Promise.all(Array.from({ length: count }, () => connect(lab.proxy)));
-  await Promise.all(idle.map((c) => c.query('SELECT 1')));
-  const closedAt: number[] = [];
-  for (const c of idle) {
-    c.on('error', () => undefined);
-    c.on('end', () => closedAt.push(Date.now()));
-  }
-  const inTransaction = await connect(lab.proxy);
-  await inTransaction.query('BEGIN');
-  await inTransaction.query(`UPDATE ${table} SET n = n + 1 WHERE id = 1`);
-  return { idle, closedAt, inTransaction };
-}
-
-async function committedCount(lab: Lab, table: string): Promise<number> {
-  const { primary } = lab.topology;
-  const root = await mysql.createConnection({ host: primary.host, port: primary.port, user: primary.rootUser, password: primary.rootPassword });
-  try {
-    const [rows] = await root.query<mysql.RowDataPacket[]>(`SELECT n FROM app.${table} WHERE id = 1`);
-    return Number(rows[0].n);
-  } finally {
-    await root.end();
-  }
 }
 
 describe('a task whose ProxySQL container has no MySQL client', () => {

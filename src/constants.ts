@@ -109,8 +109,8 @@ export const CONFIG_TEMPLATE_ENV = 'PROXYSQL_CONFIG_TEMPLATE';
 /** Environment variable that carries the entrypoint script (runtime/proxysql/entrypoint.sh, no secrets) into the container. */
 export const ENTRYPOINT_SCRIPT_ENV = 'PROXYSQL_ENTRYPOINT';
 /**
- * The container's entryPoint: the script runs from its variable, so the shell that waits for the drain can re-run
- * it without the secrets in its environment (/proc/<pid>/environ keeps what a process was started with).
+ * The container's entryPoint: the script runs from its variable in the unmodified image, and exec's ProxySQL with
+ * the secrets unset (/proc/<pid>/environ keeps what a process was started with).
  */
 export const ENTRYPOINT_ARGV: readonly string[] = ['/bin/sh', '-c', `eval "$${ENTRYPOINT_SCRIPT_ENV}"`, 'proxysql-entrypoint'];
 /**

@@ -79,41 +79,41 @@ param() {
   [ -z "$why" ] || die 78 "$src $why"
 }
 
-  # Same scan as substituteSecrets(), one pass: text that is not a well-formed placeholder is kept.
-  rest=$PROXYSQL_CONFIG_TEMPLATE out= names=
-  while :; do
-    case $rest in *'{{'*) ;; *) break ;; esac
-    out=$out${rest%%'{{'*} rest=${rest#*'{{'} kind= name=
-    case $rest in secret:admin:* | secret:stats:* | secret:monitor:* | secret:mysql_user:*) kind=${rest#*:} tail=${kind#*:} kind=${kind%%:*} ;;
-      param:*) kind=param tail=${rest#*:} ;; esac
-    if [ -n "$kind" ]; then
-      case $tail in *'}}'*) name=${tail%%'}}'*} ;; esac
-      case $name in [A-Z_]*) case $name in *[!A-Z0-9_]*) name= ;; esac ;; *) name= ;; esac
-    fi
-    if [ -z "$name" ]; then out=$out{ rest={$rest; continue; fi
-    if [ $kind = param ]; then param "$name"; else check "$kind" "$name"; names="$names $name"; fi
-    escape "$v" '\'
-    escape "$esc" '"'
-    out=$out$esc rest=${tail#*'}}'}
-  done
-  out=$out$rest
+# Same scan as substituteSecrets(), one pass: text that is not a well-formed placeholder is kept.
+rest=$PROXYSQL_CONFIG_TEMPLATE out= names=
+while :; do
+  case $rest in *'{{'*) ;; *) break ;; esac
+  out=$out${rest%%'{{'*} rest=${rest#*'{{'} kind= name=
+  case $rest in secret:admin:* | secret:stats:* | secret:monitor:* | secret:mysql_user:*) kind=${rest#*:} tail=${kind#*:} kind=${kind%%:*} ;;
+    param:*) kind=param tail=${rest#*:} ;; esac
+  if [ -n "$kind" ]; then
+    case $tail in *'}}'*) name=${tail%%'}}'*} ;; esac
+    case $name in [A-Z_]*) case $name in *[!A-Z0-9_]*) name= ;; esac ;; *) name= ;; esac
+  fi
+  if [ -z "$name" ]; then out=$out{ rest={$rest; continue; fi
+  if [ $kind = param ]; then param "$name"; else check "$kind" "$name"; names="$names $name"; fi
+  escape "$v" '\'
+  escape "$esc" '"'
+  out=$out$esc rest=${tail#*'}}'}
+done
+out=$out$rest
 
-  tmp=$cfg.tmp.$$
+tmp=$cfg.tmp.$$
+rm -f "$tmp"
+if ! { printf '%s' "$out" >"$tmp" && chmod 600 "$tmp" && mv -f "$tmp" "$cfg"; }; then
   rm -f "$tmp"
-  if ! { printf '%s' "$out" >"$tmp" && chmod 600 "$tmp" && mv -f "$tmp" "$cfg"; }; then
-    rm -f "$tmp"
-    die 73 "cannot write $cfg: make its directory writable or set PROXYSQL_CONFIG_PATH"
-  fi
-  out=
-  mkdir -p "$datadir" || die 73 "cannot create data dir $datadir: set PROXYSQL_DATADIR to a writable path"
-  # The database's CA bundle (not a secret), for the config's ssl_p2s_ca.
-  if [ -n "${PROXYSQL_BACKEND_CA-}" ]; then
-    ca=${PROXYSQL_BACKEND_CA_FILE:-$datadir/backend-ca.pem}
-    printf '%s\n' "$PROXYSQL_BACKEND_CA" >"$ca" || die 73 "cannot write the backend CA to $ca"
-  fi
+  die 73 "cannot write $cfg: make its directory writable or set PROXYSQL_CONFIG_PATH"
+fi
+out=
+mkdir -p "$datadir" || die 73 "cannot create data dir $datadir: set PROXYSQL_DATADIR to a writable path"
+# The database's CA bundle (not a secret), for the config's ssl_p2s_ca.
+if [ -n "${PROXYSQL_BACKEND_CA-}" ]; then
+  ca=${PROXYSQL_BACKEND_CA_FILE:-$datadir/backend-ca.pem}
+  printf '%s\n' "$PROXYSQL_BACKEND_CA" >"$ca" || die 73 "cannot write the backend CA to $ca"
+fi
 
-  # /proc/<pid>/environ shows the environment at exec, unset or not: ProxySQL is exec'd without the secrets.
-  for n in $names; do unset "$n"; done
-  unset PROXYSQL_ADMIN_PASSWORD
-  set -- -f --initial --no-version-check -c "$cfg" -D "$datadir" "$@" # task command: --idle-threads
-  exec "$bin" "$@"
+# /proc/<pid>/environ shows the environment at exec, unset or not: ProxySQL is exec'd without the secrets.
+for n in $names; do unset "$n"; done
+unset PROXYSQL_ADMIN_PASSWORD
+set -- -f --initial --no-version-check -c "$cfg" -D "$datadir" "$@" # task command: --idle-threads
+exec "$bin" "$@"

@@ -12,6 +12,7 @@ import { run as runProcess } from '../local/run';
 import { ProxySqlBackend } from '../src/proxysql-backend';
 import { ProxySqlService } from '../src/proxysql-service';
 import { parseLibconfig } from './support/libconfig';
+import { standInCalls, writeStandInClient } from './support/stand-in-client';
 import { givenStack } from './support/stack';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'spx-container-'));
@@ -173,19 +174,7 @@ describe('the task definition runs as ECS would run it', () => {
 
   test("the agent container as ECS runs it: its entry point, environment and secrets write a figures line and drain on SIGTERM (stand-in client)", async () => {
     const dir = fs.mkdtempSync(path.join(tmp, 'agent-'));
-    const client = path.join(dir, 'mariadb');
-    fs.writeFileSync(
-      client,
-      [
-        '#!/bin/sh',
-        'if [ "$1" = --version ]; then echo "mariadb from 11.8.3-MariaDB"; exit 0; fi',
-        `printf '%s|%s\\n' "$*" "$MYSQL_PWD" >> '${dir}/calls'`,
-        'sql=; while [ $# -gt 0 ]; do case $1 in -e) sql=$2 ;; esac; shift; done',
-        'case $sql in *json_object*) echo \'{"v":1}\' ;; *"COUNT(*)"*) echo 0 ;; esac',
-        '',
-      ].join('\n'),
-      { mode: 0o755 },
-    );
+    writeStandInClient(path.join(dir, 'mariadb'), dir, ['case $sql in *json_object*) echo \'{"v":1}\' ;; *"COUNT(*)"*) echo 0 ;; esac']);
     const env: Record<string, string> = { PATH: `${dir}:${process.env.PATH ?? '/usr/bin:/bin'}` };
     for (const { Name, Value } of agent.Environment) env[Name] = typeof Value === 'string' ? Value : `token-${Name}`;
     for (const { Name } of agent.Secrets) env[Name] = `value-of-${Name}`;
@@ -206,7 +195,7 @@ describe('the task definition runs as ECS would run it', () => {
     expect(await exited).toBe(0);
     expect(err.join('')).toMatch(/draining ProxySQL for at most 30 s[\s\S]*sent PROXYSQL PAUSE[\s\S]*no statement or transaction left/);
     // every admin call on 127.0.0.1:6032 as admin, the password from the injected secret in MYSQL_PWD only
-    for (const line of fs.readFileSync(path.join(dir, 'calls'), 'utf8').trim().split('\n')) {
+    for (const line of standInCalls(dir).trim().split('\n')) {
       const [argv, pwd] = line.split('|');
       expect(argv).toContain('-h 127.0.0.1 -P 6032 -u admin');
       expect(argv).not.toContain('value-of-');

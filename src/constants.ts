@@ -200,7 +200,7 @@ export const DEFAULT_MAX_BACKEND_CONNECTIONS_PER_SERVER = 20;
  * The NLB's deregistration delay. ECS sends SIGTERM only once the target has left `draining` (AWS, "Optimize load
  * balancer connection draining parameters for Amazon ECS"), and Lambda's idle keep-alive connections keep it
  * draining for the whole delay, so every second of it is a second added to each deploy and scale-in. 5 s lets the
- * NLB nodes stop routing new flows to the task (AWS's value for sub-second requests); the entrypoint's drain then
+ * NLB nodes stop routing new flows to the task (AWS's value for sub-second requests); the agent container's drain then
  * closes idle sessions at once and lets statements and transactions finish (connection_termination is off, so
  * the NLB does not cut them when the delay ends).
  */

@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalAgentOptions } from '../../local/agent';
 import { descendants, ENTRYPOINT_TOOLS } from '../../local/proxysql';
 import { run } from '../../local/run';
 import { FIGURES_LINE_MARKER } from '../../src/config/figures';
@@ -41,14 +42,27 @@ async function proxyHealth(lab: Lab): Promise<{ code: number | null; stderr: str
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe('a task whose ProxySQL container has no MySQL client', () => {
-  let lab: TaskLab;
+/**
+ * A task of its own for the describe block this is called in (a drain ends it): ProxySQL and the agent (drain bound
+ * 20 s unless `agentOptions` says otherwise), started before the block's tests and stopped after them.
+ */
+function taskPerDescribe(agentOptions: LocalAgentOptions = {}, options: Parameters<typeof startTaskLab>[0] = {}): () => TaskLab {
+  let lab: TaskLab | undefined;
   beforeAll(async () => {
-    lab = await startTaskLab({}, { drainSeconds: 20, figuresSeconds: 60 });
+    lab = await startTaskLab(options, { drainSeconds: 20, ...agentOptions });
   });
   afterAll(async () => lab?.stop());
+  return () => {
+    if (!lab) throw new Error('the task did not start (see beforeAll)');
+    return lab;
+  };
+}
+
+describe('a task whose ProxySQL container has no MySQL client', () => {
+  const task = taskPerDescribe({ figuresSeconds: 60 });
 
   it('starts: the entrypoint had no mysql or mariadb on its PATH, and ProxySQL serves the application user', async () => {
+    const lab = task();
     const dirs = entrypointPath(lab).split(':');
     expect(dirs).toHaveLength(1);
     const tools = fs.readdirSync(dirs[0]).sort();
@@ -69,6 +83,7 @@ describe('a task whose ProxySQL container has no MySQL client', () => {
   });
 
   it('both containers report healthy: ProxySQL listens (no client needed), the configuration works (the agent)', async () => {
+    const lab = task();
     expect(await proxyHealth(lab)).toEqual({ code: 0, stderr: '' });
     const started = Date.now();
     expect(await agentHealth(lab)).toEqual({ code: 0, stderr: '' });
@@ -76,6 +91,7 @@ describe('a task whose ProxySQL container has no MySQL client', () => {
   });
 
   it("the agent writes one figures line of ProxySQL's own counts", async () => {
+    const lab = task();
     const deadline = Date.now() + 5000;
     while (!lab.agent.stdout().includes(FIGURES_LINE_MARKER) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     const lines = lab.agent.stdout().trim().split('\n');
@@ -88,6 +104,7 @@ describe('a task whose ProxySQL container has no MySQL client', () => {
   });
 
   it('drains as ECS stops the task: statement and transaction finish, 20 idle sessions close within 2 s of SIGTERM', async () => {
+    const lab = task();
     const { idle, closedAt, inTransaction } = await idleSessionsAndTransaction(lab, 'task_drain', 20);
     const running = await connect(lab.proxy);
     const sleeping = running.query('SELECT SLEEP(1.2) AS s');
@@ -123,13 +140,10 @@ describe('a task whose ProxySQL container has no MySQL client', () => {
 });
 
 describe('a task whose ProxySQL container has no MySQL client: a long transaction', () => {
-  let lab: TaskLab;
-  beforeAll(async () => {
-    lab = await startTaskLab({}, { drainSeconds: 20 });
-  });
-  afterAll(async () => lab?.stop());
+  const task = taskPerDescribe();
 
   it('waits for a transaction that commits 4 s after SIGTERM; ProxySQL is stopped within 3 s of the commit', async () => {
+    const lab = task();
     const idle = await Promise.all(Array.from({ length: 10 }, () => connect(lab.proxy)));
     await Promise.all(idle.map((c) => c.query('SELECT 1')));
     let idleClosed = 0;
@@ -183,13 +197,10 @@ async function drainWithIdleSessions(lab: TaskLab): Promise<{ closedMs: number[]
 }
 
 describe('a task without idle threads (idleThreads: false): its drain', () => {
-  let lab: TaskLab;
-  beforeAll(async () => {
-    lab = await startTaskLab({ idleThreads: false }, { drainSeconds: 20 });
-  });
-  afterAll(async () => lab?.stop());
+  const task = taskPerDescribe({}, { idleThreads: false });
 
   it('closes 24 idle sessions within 2 s of SIGTERM while a 4 s statement and a transaction finish', async () => {
+    const lab = task();
     const { closedMs, codes } = await drainWithIdleSessions(lab);
     console.info(`drain without idle threads: 24 idle sessions closed ${closedMs[0]}-${closedMs.at(-1)} ms after SIGTERM`);
     expect(closedMs.at(-1)).toBeLessThanOrEqual(2000);
@@ -198,13 +209,10 @@ describe('a task without idle threads (idleThreads: false): its drain', () => {
 });
 
 describe('a task with idle threads (the default): the drain limit idleThreads: false lifts', () => {
-  let lab: TaskLab;
-  beforeAll(async () => {
-    lab = await startTaskLab({}, { drainSeconds: 20 });
-  });
-  afterAll(async () => lab?.stop());
+  const task = taskPerDescribe();
 
   it("closes about half of 24 parked idle sessions in the idle threads' first pass and the rest when the statement ends", async () => {
+    const lab = task();
     const { closedMs, codes } = await drainWithIdleSessions(lab);
     const within2s = closedMs.filter((ms) => ms <= 2000).length;
     console.info(`drain with idle threads: ${within2s} of 24 parked idle sessions closed within 2 s of SIGTERM, the last ${closedMs.at(-1)} ms after it`);

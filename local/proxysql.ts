@@ -3,8 +3,9 @@
  * (src/config: buildProxySqlConfig + renderProxySqlConfig, endpoints backend, writer + replica), the users created
  * by the deploy's bootstrap code, and started through the container entrypoint (runtime/proxysql/entrypoint.sh
  * run as the task's entryPoint runs it, with the script, the template and the passwords in the environment as ECS
- * injects them). Used by the opt-in real-ProxySQL tests (`npm run test:proxysql`) and
- * `npm run bench -- --local --proxysql PATH`.
+ * injects them, and a PATH without a MySQL client, as in the ProxySQL image). SIGTERM stops it at once, as in a task;
+ * the task's drain is its agent container's (local/agent.ts, started beside it by the caller). Used by the opt-in
+ * real-ProxySQL tests (`npm run test:proxysql`) and `npm run bench -- --local --proxysql PATH`.
  *
  * No ProxySQL ships with the project or CI: the caller names a binary (PROXYSQL_BIN / --proxysql). Everything
  * listens on 127.0.0.1 only, on ports picked free per run.
@@ -31,7 +32,7 @@ import {
   PROXYSQL_ADMIN_USER,
   STATS_PASSWORD_ENV,
 } from '../src/constants';
-import { findMariaDbBinaries, freePort, Topology } from './topology';
+import { freePort, Topology } from './topology';
 
 const START_TIMEOUT_MS = 30_000;
 
@@ -51,18 +52,6 @@ export interface LocalProxySqlOptions {
   environment?: Readonly<Record<string, string>>;
   /** Spec fields to override (threads, maxBackendConnectionsPerServer, queryRules, …). @default {} */
   spec?: Partial<Omit<ProxySqlConfigSpec, 'backend' | 'users' | 'monitorUsername'>>;
-  /**
-   * PROXYSQL_DRAIN_SECONDS for the entrypoint's own drain (the entrypoint run alone, e.g. by the benchmark). A task
-   * drains with its agent container instead (local/agent.ts), the ProxySQL container's entrypoint at 0.
-   * @default 0 (no drain: SIGTERM stops ProxySQL at once)
-   */
-  drainSeconds?: number;
-  /**
-   * Run the entrypoint with a PATH that has no mysql or mariadb client: only sh and the few tools it uses, as in a
-   * ProxySQL image without a client (what a task's ProxySQL container must work with).
-   * @default false - the caller's PATH, with the admin client the entrypoint's drain may use
-   */
-  withoutClient?: boolean;
   /** The construct's idleThreads: the task's command is IDLE_THREADS_COMMAND, or none. @default true */
   idleThreads?: boolean;
   /** Where the config, data dir and log go (a private dir is made below it, removed by stop()). */
@@ -95,7 +84,7 @@ export interface LocalProxySql {
   /** The rendered template (placeholders, no secrets), as the task definition carries it. */
   template: string;
   logFile: string;
-  /** The entrypoint shell's pid (the task's PID 1 equivalent). */
+  /** The entrypoint's pid (the task's PID 1 equivalent): ProxySQL's own once the entrypoint has exec'd it. */
   pid: number;
   entrypoint: ChildProcess;
   /** An admin-interface connection (127.0.0.1:adminPort). */
@@ -111,7 +100,7 @@ export interface LocalProxySql {
    * this ProxySQL did not read them from the file (2.7.1 and older: sysown/proxysql#4552; read since PR #4704).
    */
   hostgroupAttributesViaAdmin: boolean;
-  /** Sends SIGTERM to the entrypoint (what ECS does on a stop) and resolves with its exit code. */
+  /** Sends SIGTERM to the entrypoint (what ECS does on a stop, after the agent's drain) and resolves with its exit code. */
   terminate(): Promise<number | null>;
   /** Stops everything (SIGTERM, then SIGKILL of the whole group) and removes the private dir. Idempotent. */
   stop(): Promise<void>;
@@ -193,7 +182,7 @@ async function loadHostgroupAttributesIfIgnored(
 }
 
 /** The tools the entrypoint uses besides sh's builtins (runtime/proxysql/entrypoint.sh, its header): no client. */
-const ENTRYPOINT_TOOLS = ['sh', 'mkdir', 'chmod', 'mv', 'rm', 'sleep', 'date', 'cat'];
+export const ENTRYPOINT_TOOLS: readonly string[] = ['sh', 'mkdir', 'chmod', 'mv', 'rm'];
 
 /** A directory of symlinks to only ENTRYPOINT_TOOLS, as PATH: a ProxySQL image without a MySQL client. */
 function clientlessPath(dir: string): string {
@@ -201,7 +190,7 @@ function clientlessPath(dir: string): string {
   fs.mkdirSync(bin);
   for (const tool of ENTRYPOINT_TOOLS) {
     const found = findExecutable(tool);
-    if (!found) throw new Error(`withoutClient: '${tool}' is not on PATH`);
+    if (!found) throw new Error(`the entrypoint's '${tool}' is not on PATH`);
     fs.symlinkSync(found, path.join(bin, tool));
   }
   return bin;
@@ -213,7 +202,6 @@ export async function startLocalProxySql(options: LocalProxySqlOptions): Promise
   const replica = topology.replica;
   if (!replica) throw new Error('the real-ProxySQL harness needs the topology with its replica');
   if (options.backendTls && !topology.caFile) throw new Error('backendTls needs a topology started with { tls: true }');
-  const { client } = findMariaDbBinaries();
 
   const dir = fs.mkdtempSync(path.join(options.baseDir, 'proxysql-'));
   fs.chmodSync(dir, 0o700);
@@ -268,7 +256,7 @@ export async function startLocalProxySql(options: LocalProxySqlOptions): Promise
     stdio: ['ignore', log, log],
     detached: true,
     env: {
-      PATH: options.withoutClient ? clientlessPath(dir) : process.env.PATH,
+      PATH: clientlessPath(dir),
       [ENTRYPOINT_SCRIPT_ENV]: fs.readFileSync(CONTAINER_SCRIPTS.entrypoint, 'utf8'),
       [CONFIG_TEMPLATE_ENV]: template,
       [ADMIN_PASSWORD_ENV]: passwords.admin,
@@ -279,10 +267,8 @@ export async function startLocalProxySql(options: LocalProxySqlOptions): Promise
       PROXYSQL_CONFIG_PATH: path.join(dir, 'proxysql.cnf'),
       PROXYSQL_DATADIR: dataDir,
       PROXYSQL_BIN: options.bin,
-      PROXYSQL_DRAIN_SECONDS: String(options.drainSeconds ?? 0),
       PROXYSQL_ADMIN_PORT: String(adminPort),
       PROXYSQL_ADMIN_USER: PROXYSQL_ADMIN_USER,
-      ...(options.withoutClient ? {} : { PROXYSQL_ADMIN_CLIENT: client }),
       ...options.environment,
       ...(options.backendTls
         ? {

@@ -109,8 +109,8 @@ export const CONFIG_TEMPLATE_ENV = 'PROXYSQL_CONFIG_TEMPLATE';
 /** Environment variable that carries the entrypoint script (runtime/proxysql/entrypoint.sh, no secrets) into the container. */
 export const ENTRYPOINT_SCRIPT_ENV = 'PROXYSQL_ENTRYPOINT';
 /**
- * The container's entryPoint: the script runs from its variable, so the shell that waits for the drain can re-run
- * it without the secrets in its environment (/proc/<pid>/environ keeps what a process was started with).
+ * The container's entryPoint: the script runs from its variable in the unmodified image, and exec's ProxySQL with
+ * the secrets unset (/proc/<pid>/environ keeps what a process was started with).
  */
 export const ENTRYPOINT_ARGV: readonly string[] = ['/bin/sh', '-c', `eval "$${ENTRYPOINT_SCRIPT_ENV}"`, 'proxysql-entrypoint'];
 /**
@@ -200,7 +200,7 @@ export const DEFAULT_MAX_BACKEND_CONNECTIONS_PER_SERVER = 20;
  * The NLB's deregistration delay. ECS sends SIGTERM only once the target has left `draining` (AWS, "Optimize load
  * balancer connection draining parameters for Amazon ECS"), and Lambda's idle keep-alive connections keep it
  * draining for the whole delay, so every second of it is a second added to each deploy and scale-in. 5 s lets the
- * NLB nodes stop routing new flows to the task (AWS's value for sub-second requests); the entrypoint's drain then
+ * NLB nodes stop routing new flows to the task (AWS's value for sub-second requests); the agent container's drain then
  * closes idle sessions at once and lets statements and transactions finish (connection_termination is off, so
  * the NLB does not cut them when the delay ends).
  */

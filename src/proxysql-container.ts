@@ -76,8 +76,6 @@ export function proxySqlContainerOptions(inputs: ProxySqlContainerInputs): ecs.C
   };
   const environment: Record<string, string> = {
     [CONFIG_TEMPLATE_ENV]: inputs.configTemplate,
-    // The agent container drains (it is stopped first); this one's entrypoint then only starts ProxySQL: no client.
-    PROXYSQL_DRAIN_SECONDS: '0',
     [`${ADMIN_PASSWORD_ENV}_SOURCE`]: inputs.adminSecret.secretArn,
     [`${STATS_PASSWORD_ENV}_SOURCE`]: inputs.statsSecret.secretArn,
     [`${MONITOR_PASSWORD_ENV}_SOURCE`]: inputs.monitorSecret.secretArn,
@@ -90,7 +88,7 @@ export function proxySqlContainerOptions(inputs: ProxySqlContainerInputs): ecs.C
     environment.PROXYSQL_BACKEND_CA = inputs.backendCa;
     environment.PROXYSQL_BACKEND_CA_FILE = BACKEND_CA_FILE;
   }
-  // Both scripts travel as variables: the entrypoint re-runs itself from its own (ENTRYPOINT_ARGV).
+  // Both scripts travel as variables, run by the image's own sh (ENTRYPOINT_ARGV, the health check): no image change.
   environment[ENTRYPOINT_SCRIPT_ENV] = containerScript('entrypoint');
   environment.PROXYSQL_LISTEN_CHECK = containerScript('listening');
   environment.PROXYSQL_MYSQL_PORT = String(PROXYSQL_MYSQL_PORT);

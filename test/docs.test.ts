@@ -99,7 +99,7 @@ describe('the props’ @default tags are what the construct does (the reference 
   const cpuPolicy = Object.values(template.findResources('AWS::ApplicationAutoScaling::ScalingPolicy'))
     .map((p) => p.Properties.TargetTrackingScalingPolicyConfiguration)
     .find((c) => c.PredefinedMetricSpecification?.PredefinedMetricType === 'ECSServiceAverageCPUUtilization');
-  // the agent container drains (the ProxySQL container's own drain is 0)
+  // the agent container drains (the ProxySQL container has no drain setting)
   const drain = taskDefinition.ContainerDefinitions.find((c) => c.Name === 'agent')?.Environment.find((e) => e.Name === 'PROXYSQL_DRAIN_SECONDS')?.Value;
 
   test.each([

@@ -12,6 +12,7 @@ import { run as runProcess } from '../local/run';
 import { ProxySqlBackend } from '../src/proxysql-backend';
 import { ProxySqlService } from '../src/proxysql-service';
 import { parseLibconfig } from './support/libconfig';
+import { standInCalls, writeStandInClient } from './support/stand-in-client';
 import { givenStack } from './support/stack';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'spx-container-'));
@@ -102,13 +103,13 @@ describe('the task definition runs as ECS would run it', () => {
     expect(fs.readFileSync(path.join(tmp, 'data', 'backend-ca.pem'), 'utf8')).toBe(`${ca}\n`);
   });
 
-  test('with the drain on, no secret ECS injects stays in /proc/<pid>/environ of the shell that waits or of ProxySQL', async () => {
+  test('no secret ECS injects stays in /proc/<pid>/environ of ProxySQL, which the entry point became', async () => {
     // GIVEN every secret of the task definition with a value found nowhere else
     const secrets = Object.fromEntries(container.Secrets.map((s, i) => [s.Name, `s3cret-${i}-${s.Name.toLowerCase()} x`]));
     const bin = path.join(tmp, 'proxysql-running');
     fs.writeFileSync(bin, `#!/bin/sh\necho $$ > "${path.join(tmp, 'pid')}"\ntrap 'exit 0' TERM\nwhile :; do sleep 0.05; done\n`, { mode: 0o755 });
     fs.rmSync(path.join(tmp, 'pid'), { force: true });
-    const env = { ...environment(secrets), PROXYSQL_BIN: bin, PROXYSQL_DRAIN_SECONDS: '1', PROXYSQL_ADMIN_CLIENT: '/nonexistent/mysql' };
+    const env = { ...environment(secrets), PROXYSQL_BIN: bin };
     // WHEN the task definition's entry point has rendered the config and started ProxySQL
     const child = spawn(shell, shellArgs, { env, stdio: 'ignore' });
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
@@ -117,12 +118,11 @@ describe('the task definition runs as ECS would run it', () => {
       if (Date.now() > deadline) throw new Error('the stand-in proxysql did not start');
       await new Promise((r) => setTimeout(r, 20));
     }
-    // THEN neither process that lives for the task's life holds a secret name or value
-    for (const pid of [child.pid as number, Number(fs.readFileSync(path.join(tmp, 'pid'), 'utf8'))]) {
-      const environ = fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
-      expect(environ.filter((e) => Object.keys(secrets).some((name) => e.startsWith(`${name}=`)))).toEqual([]);
-      for (const value of Object.values(secrets)) expect(environ.join('\n')).not.toContain(value);
-    }
+    // THEN the one process that lives for the task's life (exec: the entry point's pid) holds no secret name or value
+    expect(Number(fs.readFileSync(path.join(tmp, 'pid'), 'utf8'))).toBe(child.pid);
+    const environ = fs.readFileSync(`/proc/${child.pid as number}/environ`, 'utf8').split('\0');
+    expect(environ.filter((e) => Object.keys(secrets).some((name) => e.startsWith(`${name}=`)))).toEqual([]);
+    for (const value of Object.values(secrets)) expect(environ.join('\n')).not.toContain(value);
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
   });
@@ -153,7 +153,7 @@ describe('the task definition runs as ECS would run it', () => {
     fs.rmSync(path.join(tmp, 'waiting-pid'), { force: true });
     const secrets = Object.fromEntries(container.Secrets.map((s) => [s.Name, `${s.Name === 'PROXYSQL_USER_NAME_0' ? 'owner' : 'pw'}`]));
     const env: Record<string, string> = { ...environment(secrets), PATH: clientless, PROXYSQL_BIN: bin };
-    expect(env.PROXYSQL_DRAIN_SECONDS).toBe('0');
+    expect(Object.keys(env).filter((name) => /DRAIN/.test(name))).toEqual([]);
     // WHEN it starts, and ECS stops the container
     const child = spawn(shell, shellArgs, { env, stdio: ['ignore', 'ignore', 'pipe'] });
     const stderr: string[] = [];
@@ -164,7 +164,7 @@ describe('the task definition runs as ECS would run it', () => {
       if (Date.now() > deadline) throw new Error(`the stand-in proxysql did not start: ${stderr.join('')}`);
       await new Promise((r) => setTimeout(r, 20));
     }
-    // THEN the entry point became ProxySQL (exec, no shell left waiting to drain) and SIGTERM reaches it
+    // THEN the entry point became ProxySQL (exec, no shell left behind) and SIGTERM reaches it
     await new Promise((r) => setTimeout(r, 50));
     expect(Number(fs.readFileSync(path.join(tmp, 'waiting-pid'), 'utf8'))).toBe(child.pid);
     child.kill('SIGTERM');
@@ -174,19 +174,7 @@ describe('the task definition runs as ECS would run it', () => {
 
   test("the agent container as ECS runs it: its entry point, environment and secrets write a figures line and drain on SIGTERM (stand-in client)", async () => {
     const dir = fs.mkdtempSync(path.join(tmp, 'agent-'));
-    const client = path.join(dir, 'mariadb');
-    fs.writeFileSync(
-      client,
-      [
-        '#!/bin/sh',
-        'if [ "$1" = --version ]; then echo "mariadb from 11.8.3-MariaDB"; exit 0; fi',
-        `printf '%s|%s\\n' "$*" "$MYSQL_PWD" >> '${dir}/calls'`,
-        'sql=; while [ $# -gt 0 ]; do case $1 in -e) sql=$2 ;; esac; shift; done',
-        'case $sql in *json_object*) echo \'{"v":1}\' ;; *"COUNT(*)"*) echo 0 ;; esac',
-        '',
-      ].join('\n'),
-      { mode: 0o755 },
-    );
+    writeStandInClient(path.join(dir, 'mariadb'), dir, ['case $sql in *json_object*) echo \'{"v":1}\' ;; *"COUNT(*)"*) echo 0 ;; esac']);
     const env: Record<string, string> = { PATH: `${dir}:${process.env.PATH ?? '/usr/bin:/bin'}` };
     for (const { Name, Value } of agent.Environment) env[Name] = typeof Value === 'string' ? Value : `token-${Name}`;
     for (const { Name } of agent.Secrets) env[Name] = `value-of-${Name}`;
@@ -207,7 +195,7 @@ describe('the task definition runs as ECS would run it', () => {
     expect(await exited).toBe(0);
     expect(err.join('')).toMatch(/draining ProxySQL for at most 30 s[\s\S]*sent PROXYSQL PAUSE[\s\S]*no statement or transaction left/);
     // every admin call on 127.0.0.1:6032 as admin, the password from the injected secret in MYSQL_PWD only
-    for (const line of fs.readFileSync(path.join(dir, 'calls'), 'utf8').trim().split('\n')) {
+    for (const line of standInCalls(dir).trim().split('\n')) {
       const [argv, pwd] = line.split('|');
       expect(argv).toContain('-h 127.0.0.1 -P 6032 -u admin');
       expect(argv).not.toContain('value-of-');

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { findExecutable } from '../../local/files';
 import { run as runProcess } from '../../local/run';
+import { standInCalls, writeStandInClient } from '../../test/support/stand-in-client';
 
 const SCRIPT = fs.readFileSync(path.join(__dirname, 'agent.sh'), 'utf8');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'agent-test-'));
@@ -32,24 +33,11 @@ function bin(options: { client?: boolean; figures?: string; busy?: string } = {}
   fs.writeFileSync(path.join(dir, 'figures'), options.figures ?? '{"v":1,"global":{}}');
   fs.writeFileSync(path.join(dir, 'busy'), options.busy ?? '0');
   if (options.client !== false) {
-    fs.writeFileSync(
-      path.join(b, 'mariadb'),
-      [
-        '#!/bin/sh',
-        `d='${dir}'`,
-        'if [ "$1" = --version ]; then echo "mariadb from 11.8.3-MariaDB"; exit 0; fi',
-        'printf "%s|%s\\n" "$*" "${MYSQL_PWD-}" >> "$d/calls"',
-        'sql=; while [ $# -gt 0 ]; do case $1 in -e) sql=$2 ;; esac; shift; done',
-        'case $sql in *json_object*) cat "$d/figures" ;; *"COUNT(*)"*) cat "$d/busy" ;; esac',
-        '',
-      ].join('\n'),
-      { mode: 0o755 },
-    );
+    writeStandInClient(path.join(b, 'mariadb'), dir, ['case $sql in *json_object*) cat "$d/figures" ;; *"COUNT(*)"*) cat "$d/busy" ;; esac']);
   }
   return dir;
 }
 
-const calls = (dir: string) => (fs.existsSync(path.join(dir, 'calls')) ? fs.readFileSync(path.join(dir, 'calls'), 'utf8') : '');
 
 async function runToEnd(dir: string, env: Record<string, string>) {
   const r = await runProcess('/bin/sh', ['-c', SCRIPT, 'proxysql-agent'], { env: { PATH: path.join(dir, 'bin'), ...env }, timeoutMs: 5000 });
@@ -101,7 +89,7 @@ describe('the agent at work (stand-in client)', () => {
     const lines = agent.out.join('').trim().split('\n');
     expect(lines[0]).toBe('proxysql-figures {"v":1,"global":{"Client_Connections_connected":"3"}}');
     expect(new Set(lines).size).toBe(1);
-    for (const line of calls(dir).trim().split('\n')) {
+    for (const line of standInCalls(dir).trim().split('\n')) {
       const [argv, pwd] = line.split('|');
       expect(argv).not.toContain(PASSWORD);
       expect(argv).toContain('-h 127.0.0.1 -P 6032 -u admin');
@@ -168,8 +156,8 @@ describe('the agent at work (stand-in client)', () => {
     expect(await agent.exit).toBe(0);
     // at once, not after a sleep: the wait is in the background
     expect(Date.now() - termAt).toBeLessThan(2000);
-    expect(calls(dir)).toContain('PROXYSQL PAUSE');
-    expect(calls(dir)).not.toContain('json_object');
+    expect(standInCalls(dir)).toContain('PROXYSQL PAUSE');
+    expect(standInCalls(dir)).not.toContain('json_object');
     expect(agent.err.join('')).toMatch(/got SIGTERM: draining ProxySQL for at most 20 s[\s\S]*no statement or transaction left[\s\S]*drain done/);
   });
 

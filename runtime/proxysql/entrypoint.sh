@@ -1,15 +1,14 @@
-# proxysql-entrypoint: fills secrets into proxysql.cnf, starts ProxySQL, drains it on SIGTERM. This text is in
-# $PROXYSQL_ENTRYPOINT, run as /bin/sh -c 'eval "$PROXYSQL_ENTRYPOINT"' proxysql-entrypoint [proxysql args] in the
-# unmodified proxysql/proxysql:3.0.x image (Debian, dash; a mysql client, else the drain is a timed wait). POSIX sh
-# builtins plus mkdir chmod mv rm sleep date; docs/research/entrypoint-notes.md.
+# proxysql-entrypoint: fills secrets into proxysql.cnf and starts ProxySQL. This text is in $PROXYSQL_ENTRYPOINT,
+# run as /bin/sh -c 'eval "$PROXYSQL_ENTRYPOINT"' proxysql-entrypoint [proxysql args] in the unmodified
+# proxysql/proxysql:3.0.x image (Debian, dash; no MySQL client needed). POSIX sh builtins plus mkdir chmod mv rm;
+# docs/research/entrypoint-notes.md.
 # Secrets: each {{secret:<kind>:<ENV>}} in $PROXYSQL_CONFIG_TEMPLATE becomes $ENV, checked and escaped as
 # secretValueProblem()/substituteSecrets() (src/config/secrets.ts) do; never eval'd, echoed, logged or in argv.
 # Deploy-time values (CloudFormation tokens): each {{param:<ENV>}} becomes $ENV, checked by the rule in $ENV_RULE
 # as valueRuleProblem() (src/config/rules.ts) does, and escaped the same way.
-# Drain (PROXYSQL_DRAIN_SECONDS=N>0): ProxySQL exits at once on SIGTERM, so on TERM/INT we KILL idle
-# sessions, send PROXYSQL PAUSE (closes the listener: #337), poll every 0.2 s until no session runs a
-# statement or holds a transaction, or N s of wall-clock time passed (#4297), then TERM it (stopTimeout N+10 s).
-# Exit: 78 bad template/secret/setting, 73 cannot write config or data dir, else ProxySQL's status.
+# Stop: ProxySQL is exec'd, so it gets SIGTERM itself and exits at once; the task's agent container (agent.sh) has
+# drained it before (stopped first). Exit: 78 bad template/secret/setting, 73 cannot write config or data dir,
+# else ProxySQL's status.
 umask 077
 me=proxysql-entrypoint
 log() { printf '%s: %s\n' "$me" "$*" >&2; }
@@ -20,8 +19,6 @@ cr=$(printf '\r')
 cfg=${PROXYSQL_CONFIG_PATH:-/etc/proxysql.cnf}
 datadir=${PROXYSQL_DATADIR:-/var/lib/proxysql}
 bin=${PROXYSQL_BIN:-proxysql}
-drain=${PROXYSQL_DRAIN_SECONDS:-0}
-case $drain in *[!0-9]*) die 78 "PROXYSQL_DRAIN_SECONDS='$drain' must be a whole number of seconds (0 = no drain)" ;; esac
 [ -n "${PROXYSQL_CONFIG_TEMPLATE:-}" ] ||
   die 78 'PROXYSQL_CONFIG_TEMPLATE is missing or empty: set it to the rendered proxysql.cnf (the ProxySqlService construct does)'
 
@@ -82,146 +79,41 @@ param() {
   [ -z "$why" ] || die 78 "$src $why"
 }
 
-if [ "$0" = "$me-wait" ]; then
-  IFS= read -r pw <&3 # the admin password, from the exec below
-  exec 3<&-
-else
-  [ "$drain" -eq 0 ] || [ -n "${PROXYSQL_ENTRYPOINT-}" ] ||
-    die 78 'PROXYSQL_ENTRYPOINT is missing: the drain re-runs this script from it (the ProxySqlService construct sets it)'
-  # Same scan as substituteSecrets(), one pass: text that is not a well-formed placeholder is kept.
-  rest=$PROXYSQL_CONFIG_TEMPLATE out= names=
-  while :; do
-    case $rest in *'{{'*) ;; *) break ;; esac
-    out=$out${rest%%'{{'*} rest=${rest#*'{{'} kind= name=
-    case $rest in secret:admin:* | secret:stats:* | secret:monitor:* | secret:mysql_user:*) kind=${rest#*:} tail=${kind#*:} kind=${kind%%:*} ;;
-      param:*) kind=param tail=${rest#*:} ;; esac
-    if [ -n "$kind" ]; then
-      case $tail in *'}}'*) name=${tail%%'}}'*} ;; esac
-      case $name in [A-Z_]*) case $name in *[!A-Z0-9_]*) name= ;; esac ;; *) name= ;; esac
-    fi
-    if [ -z "$name" ]; then out=$out{ rest={$rest; continue; fi
-    if [ $kind = param ]; then param "$name"; else check "$kind" "$name"; names="$names $name"; fi
-    escape "$v" '\'
-    escape "$esc" '"'
-    out=$out$esc rest=${tail#*'}}'}
-  done
-  out=$out$rest
+# Same scan as substituteSecrets(), one pass: text that is not a well-formed placeholder is kept.
+rest=$PROXYSQL_CONFIG_TEMPLATE out= names=
+while :; do
+  case $rest in *'{{'*) ;; *) break ;; esac
+  out=$out${rest%%'{{'*} rest=${rest#*'{{'} kind= name=
+  case $rest in secret:admin:* | secret:stats:* | secret:monitor:* | secret:mysql_user:*) kind=${rest#*:} tail=${kind#*:} kind=${kind%%:*} ;;
+    param:*) kind=param tail=${rest#*:} ;; esac
+  if [ -n "$kind" ]; then
+    case $tail in *'}}'*) name=${tail%%'}}'*} ;; esac
+    case $name in [A-Z_]*) case $name in *[!A-Z0-9_]*) name= ;; esac ;; *) name= ;; esac
+  fi
+  if [ -z "$name" ]; then out=$out{ rest={$rest; continue; fi
+  if [ $kind = param ]; then param "$name"; else check "$kind" "$name"; names="$names $name"; fi
+  escape "$v" '\'
+  escape "$esc" '"'
+  out=$out$esc rest=${tail#*'}}'}
+done
+out=$out$rest
 
-  tmp=$cfg.tmp.$$
+tmp=$cfg.tmp.$$
+rm -f "$tmp"
+if ! { printf '%s' "$out" >"$tmp" && chmod 600 "$tmp" && mv -f "$tmp" "$cfg"; }; then
   rm -f "$tmp"
-  if ! { printf '%s' "$out" >"$tmp" && chmod 600 "$tmp" && mv -f "$tmp" "$cfg"; }; then
-    rm -f "$tmp"
-    die 73 "cannot write $cfg: make its directory writable or set PROXYSQL_CONFIG_PATH"
-  fi
-  out=
-  mkdir -p "$datadir" || die 73 "cannot create data dir $datadir: set PROXYSQL_DATADIR to a writable path"
-  # The database's CA bundle (not a secret), for the config's ssl_p2s_ca.
-  if [ -n "${PROXYSQL_BACKEND_CA-}" ]; then
-    ca=${PROXYSQL_BACKEND_CA_FILE:-$datadir/backend-ca.pem}
-    printf '%s\n' "$PROXYSQL_BACKEND_CA" >"$ca" || die 73 "cannot write the backend CA to $ca"
-  fi
-
-  # /proc/<pid>/environ shows the environment at exec, unset or not: ProxySQL, and the shell that waits
-  # (this script re-run, the admin password on fd 3), are exec'd without the secrets.
-  pw=${PROXYSQL_ADMIN_PASSWORD-}
-  for n in $names; do unset "$n"; done
-  unset PROXYSQL_ADMIN_PASSWORD
-  set -- -f --initial --no-version-check -c "$cfg" -D "$datadir" "$@" # task command: --idle-threads
-  [ "$drain" -eq 0 ] && exec "$bin" "$@"
-  exec /bin/sh -c 'eval "$PROXYSQL_ENTRYPOINT"' "$me-wait" "$@" 3<<EOF
-$pw
-EOF
+  die 73 "cannot write $cfg: make its directory writable or set PROXYSQL_CONFIG_PATH"
+fi
+out=
+mkdir -p "$datadir" || die 73 "cannot create data dir $datadir: set PROXYSQL_DATADIR to a writable path"
+# The database's CA bundle (not a secret), for the config's ssl_p2s_ca.
+if [ -n "${PROXYSQL_BACKEND_CA-}" ]; then
+  ca=${PROXYSQL_BACKEND_CA_FILE:-$datadir/backend-ca.pem}
+  printf '%s\n' "$PROXYSQL_BACKEND_CA" >"$ca" || die 73 "cannot write the backend CA to $ca"
 fi
 
-port=${PROXYSQL_ADMIN_PORT:-6032} user=${PROXYSQL_ADMIN_USER:-admin}
-want=${PROXYSQL_ADMIN_CLIENT:-}
-client=$(command -v "${want:-mysql}" || { [ -z "$want" ] && command -v mariadb; })
-pause='PROXYSQL PAUSE; SET mysql-wait_timeout=1; SET mysql-show_processlist_extended=1; LOAD MYSQL VARIABLES TO RUNTIME'
-busy="SELECT COUNT(*) FROM stats_mysql_processlist WHERE command<>'Sleep' OR coalesce(json_extract(extended_info,'$.active_transactions'),srv_host IS NOT NULL)>0"
-admin() { MYSQL_PWD=$pw "$client" $tls -h 127.0.0.1 -P "$port" -u "$user" --connect-timeout=2 -N -B -e "$1"; }
-
-# Alive and not an unreaped zombie.
-alive() {
-  kill -0 "$pid" 2>/dev/null || return 1
-  read -r stat <"/proc/$pid/stat" 2>/dev/null || return 0
-  case ${stat##*) } in Z*) return 1 ;; esac
-}
-
-# Wall-clock ms (GNU date; else whole seconds): the bound is time, not loop turns.
-now() {
-  t=$(date +%s%3N 2>/dev/null)
-  case $t in '' | *[!0-9]*) t=$(($(date +%s) * 1000)) ;; esac
-  echo "$t"
-}
-
-# KILL every idle session holding no backend connection (no transaction, no statement).
-closeidle() {
-  k=
-  for i in $(admin "SELECT SessionID FROM stats_mysql_processlist WHERE command='Sleep' AND srv_host IS NULL" 2>/dev/null); do
-    case $i in *[!0-9]*) ;; *) k=$k"KILL CONNECTION $i;" ;; esac
-  done
-  [ -z "$k" ] || admin "$k" >/dev/null 2>&1
-}
-
-drain() {
-  trap : TERM INT # a second signal must not restart the drain
-  pid=${pid:-$!}
-  [ -n "$pid" ] || { log "got SIG$1 before ProxySQL started"; exit 143; }
-  start=$(now) || start=0
-  deadline=$((start + drain * 1000))
-  log "got SIG$1: draining ProxySQL for at most $drain s"
-  last= left=
-  if [ -n "$client" ]; then
-    # no TLS on loopback (MariaDB >= 11.4 clients verify certificates by default)
-    case $("$client" --version 2>/dev/null) in *MariaDB* | *mariadb*) tls=--skip-ssl ;; *) tls=--ssl-mode=DISABLED ;; esac
-    closeidle
-    # KILLed sessions on idle threads close only every 2 s, ~half per pass (MySQL_Thread.cpp
-    # idle_thread_to_kill_idle_sessions), so the drain ends when no session runs a statement or holds a
-    # transaction; TERM then closes the rest at once. The extended processlist says which hold one.
-    if admin "$pause" >/dev/null; then
-      log 'sent PROXYSQL PAUSE: listener closed; idle sessions are closed, statements and transactions may finish'
-    else
-      log "PROXYSQL PAUSE failed (client error above); waiting for clients anyway"
-    fi
-    while alive; do
-      t=$(now) || t=$deadline
-      [ "$t" -lt "$deadline" ] || break
-      c=$(admin "$busy" 2>/dev/null)
-      case $c in '' | *[!0-9]*) c=unknown ;; esac
-      [ "$c" = 0 ] && { left=0; log "no statement or transaction left after $(((t - start) / 1000)) s"; break; }
-      [ "$c" = "$last" ] || log "$c session(s) in a statement or transaction after $(((t - start) / 1000)) s"
-      last=$c
-      closeidle
-      sleep 0.2 2>/dev/null || sleep 1
-    done
-  else
-    [ -n "$want" ] && why="admin client '$want' not found" || why='no mysql or mariadb client on PATH'
-    log "drain degraded: $why (set PROXYSQL_ADMIN_CLIENT): waiting $drain s without PROXYSQL PAUSE"
-    while alive; do
-      t=$(now) || t=$deadline
-      [ "$t" -lt "$deadline" ] || break
-      sleep 1
-    done
-  fi
-  [ "$left" = 0 ] || ! alive || log "drain bound of $drain s reached"
-  if alive; then
-    log "sending TERM to proxysql (pid $pid)"
-    kill -TERM "$pid"
-  fi
-  while :; do
-    wait "$pid"
-    stat=$? # a caught signal interrupts wait: wait again until the child is reaped
-    alive || break
-  done
-  log "proxysql exited with status $stat"
-  exit "$stat"
-}
-
-trap 'drain TERM' TERM
-trap 'drain INT' INT
-"$bin" "$@" &
-pid=$!
-wait "$pid"
-st=$?
-log "proxysql exited on its own with status $st"
-exit "$st"
+# /proc/<pid>/environ shows the environment at exec, unset or not: ProxySQL is exec'd without the secrets.
+for n in $names; do unset "$n"; done
+unset PROXYSQL_ADMIN_PASSWORD
+set -- -f --initial --no-version-check -c "$cfg" -D "$datadir" "$@" # task command: --idle-threads
+exec "$bin" "$@"

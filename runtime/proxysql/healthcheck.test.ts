@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { findExecutable } from '../../local/files';
 import { run as runProcess } from '../../local/run';
+import { standInCalls, writeStandInClient } from '../../test/support/stand-in-client';
 
 const SCRIPT = fs.readFileSync(path.join(__dirname, 'healthcheck.sh'), 'utf8');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'healthcheck-test-'));
@@ -24,21 +25,11 @@ function standIn(answers: { users?: string; usersWithoutWriter?: string; monitor
   if (answers.adminDown) fs.writeFileSync(path.join(dir, 'admin-down'), '');
   const bin = path.join(dir, 'bin');
   fs.mkdirSync(bin);
-  fs.writeFileSync(
-    path.join(bin, 'mysql'),
-    [
-      '#!/bin/sh',
-      `d='${dir}'`,
-      'if [ "$1" = --version ]; then echo "mysql from 11.8.3-MariaDB"; exit 0; fi',
-      'printf "%s|%s\\n" "$*" "${MYSQL_PWD-}" >> "$d/calls"',
-      'port= sql=; while [ $# -gt 0 ]; do case $1 in -P) port=$2 ;; -e) sql=$2 ;; esac; shift; done',
-      'if [ "$port" = 6033 ]; then [ -f "$d/deny" ] && { echo "ERROR 1045 (28000): Access denied for user" >&2; exit 1; }; echo 1; exit 0; fi',
-      '[ -f "$d/admin-down" ] && { echo "ERROR 2002 (HY000): Can\'t connect" >&2; exit 1; }',
-      'case $sql in *runtime_mysql_servers*) cat "$d/orphans" ;; *runtime_mysql_users*) cat "$d/users" ;; *connect_log*) cat "$d/monitor" ;; esac',
-      '',
-    ].join('\n'),
-    { mode: 0o755 },
-  );
+  writeStandInClient(path.join(bin, 'mysql'), dir, [
+    'if [ "$port" = 6033 ]; then [ -f "$d/deny" ] && { echo "ERROR 1045 (28000): Access denied for user" >&2; exit 1; }; echo 1; exit 0; fi',
+    '[ -f "$d/admin-down" ] && { echo "ERROR 2002 (HY000): Can\'t connect" >&2; exit 1; }',
+    'case $sql in *runtime_mysql_servers*) cat "$d/orphans" ;; *runtime_mysql_users*) cat "$d/users" ;; *connect_log*) cat "$d/monitor" ;; esac',
+  ]);
   return dir;
 }
 
@@ -51,8 +42,7 @@ async function run(dir: string, env: Record<string, string> = {}) {
   const result = await runProcess('/bin/sh', ['-c', SCRIPT], {
     env: { PATH: path.join(dir, 'bin'), PROXYSQL_ADMIN_PASSWORD: 'admin-secret-value', PROXYSQL_EXPECTED_USERS: '1', PROXYSQL_USER_LOGIN_0: 'app', PROXYSQL_USER_PASSWORD_0: 'user-secret-value', ...env },
   });
-  const calls = fs.existsSync(path.join(dir, 'calls')) ? fs.readFileSync(path.join(dir, 'calls'), 'utf8') : '';
-  return { code: result.status, stderr: result.stderr, calls };
+  return { code: result.status, stderr: result.stderr, calls: standInCalls(dir) };
 }
 
 describe('container health check (stand-in client)', () => {

@@ -18,6 +18,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { sessionStateRules } from '../../src/config/session-state';
+import { AGENT_CONTAINER_NAME } from '../../src/constants';
 import { ProxySqlBackend } from '../../src/proxysql-backend';
 import { ProxySqlService, ProxySqlServiceProps } from '../../src/proxysql-service';
 import { turnEventLoop } from '../support/event-loop';
@@ -100,15 +101,19 @@ function templateProblems(template: Template, s: Scenario, verdict: Verdict): st
   const max = s.autoScaling?.maxCapacity ?? min * 3;
   check(scalable.Properties.MinCapacity === min && scalable.Properties.MaxCapacity === max, `scaling ${String(scalable.Properties.MinCapacity)}..${String(scalable.Properties.MaxCapacity)}`);
 
-  // Drain: a fixed 5 s NLB deregistration delay, the drain bound in the env, container stop timeout = drain + 10 s ≤ 120 s.
+  // Drain: a fixed 5 s NLB deregistration delay; the agent container drains: the bound in its env, its stop timeout =
+  // drain + 10 s ≤ 120 s. ProxySQL's container has no drain setting (it exits at once on SIGTERM, after the agent).
   const drain = s.drainTimeout ? durationSeconds(s.drainTimeout) : 30;
   const [[, targetGroup]] = ofType('AWS::ElasticLoadBalancingV2::TargetGroup');
   const attributes = targetGroup.Properties.TargetGroupAttributes as Array<{ Key: string; Value: string }>;
   const delay = Number(attributes.find((a) => a.Key === 'deregistration_delay.timeout_seconds')?.Value);
-  const container = (task.Properties.ContainerDefinitions as Array<{ StopTimeout: number; Environment: Array<{ Name: string; Value: unknown }> }>)[0];
-  const drainEnv = Number(container.Environment.find((e) => e.Name === 'PROXYSQL_DRAIN_SECONDS')?.Value);
+  const containers = task.Properties.ContainerDefinitions as Array<{ Name: string; StopTimeout: number; Environment: Array<{ Name: string; Value: unknown }> }>;
+  const agent = containers.find((c) => c.Name === AGENT_CONTAINER_NAME);
+  const drainEnv = Number(agent?.Environment.find((e) => e.Name === 'PROXYSQL_DRAIN_SECONDS')?.Value);
   check(delay === 5 && Number.isInteger(drainEnv) && Math.abs(drainEnv - drain) < 1, `deregistration delay ${delay} / drain env ${drainEnv} for drain ${drain} s`);
-  check(container.StopTimeout <= 120 && container.StopTimeout === Math.min(120, drainEnv + 10), `StopTimeout ${container.StopTimeout} for drain ${drainEnv}`);
+  check(agent !== undefined && agent.StopTimeout <= 120 && agent.StopTimeout === Math.min(120, drainEnv + 10), `StopTimeout ${agent?.StopTimeout} for drain ${drainEnv}`);
+  const proxy = containers.find((c) => c.Name !== AGENT_CONTAINER_NAME);
+  check(proxy !== undefined && !proxy.Environment.some((e) => /DRAIN/.test(e.Name)), 'the ProxySQL container has a drain setting');
 
   // The tasks reach the database port (and the bootstrap function, when there is one).
   const b = s.backend;
@@ -277,8 +282,13 @@ describe('the template checks can fail (a template with each defect is caught)',
       for (const r of ofType(t, 'AWS::EC2::SecurityGroupEgress')) r.Properties.FromPort = r.Properties.ToPort = 1;
     }, /tasks have no egress to the database port 3306/],
     ['a stop timeout shorter than the drain', (t) => {
-      (ofType(t, 'AWS::ECS::TaskDefinition')[0].Properties.ContainerDefinitions as Array<{ StopTimeout: number }>)[0].StopTimeout = 5;
+      const containers = ofType(t, 'AWS::ECS::TaskDefinition')[0].Properties.ContainerDefinitions as Array<{ Name: string; StopTimeout: number }>;
+      (containers.find((c) => c.Name === AGENT_CONTAINER_NAME) as { StopTimeout: number }).StopTimeout = 5;
     }, /StopTimeout 5 for drain 30/],
+    ['a drain setting in the ProxySQL container', (t) => {
+      const containers = ofType(t, 'AWS::ECS::TaskDefinition')[0].Properties.ContainerDefinitions as Array<{ Name: string; Environment: Array<{ Name: string; Value: unknown }> }>;
+      (containers.find((c) => c.Name !== AGENT_CONTAINER_NAME) as { Environment: Array<{ Name: string; Value: unknown }> }).Environment.push({ Name: 'PROXYSQL_DRAIN_SECONDS', Value: '30' });
+    }, /the ProxySQL container has a drain setting/],
     ['a lost application user in proxysql.cnf', (t) => {
       const env = (ofType(t, 'AWS::ECS::TaskDefinition')[0].Properties.ContainerDefinitions as Array<{ Environment: Array<{ Name: string; Value: unknown }> }>)[0].Environment;
       const cnf = env.find((e) => e.Name === 'PROXYSQL_CONFIG_TEMPLATE') as { Value: unknown };

@@ -4,6 +4,7 @@
  */
 import * as os from 'node:os';
 import * as mysql from 'mysql2/promise';
+import { LocalAgent, LocalAgentOptions, startLocalAgent } from '../../local/agent';
 import { LocalProxySql, LocalProxySqlOptions, requireProxySqlBinary, startLocalProxySql } from '../../local/proxysql';
 import { startTopology, Topology } from '../../local/topology';
 
@@ -37,11 +38,68 @@ export async function startLab(options: Partial<Omit<LocalProxySqlOptions, 'bin'
   }
 }
 
+/** A lab with the task's agent container beside its ProxySQL, as a task runs them: the agent drains, not the entrypoint. */
+export interface TaskLab extends Lab {
+  agent: LocalAgent;
+}
+
+/** startLab() plus the agent (local/agent.ts), resolved once the agent has started (its SIGTERM trap is set). */
+export async function startTaskLab(
+  options: Parameters<typeof startLab>[0] = {},
+  agentOptions: LocalAgentOptions = {},
+): Promise<TaskLab> {
+  const lab = await startLab(options);
+  const agent = startLocalAgent(lab.proxy, agentOptions);
+  const task: TaskLab = {
+    ...lab,
+    agent,
+    async stop() {
+      await agent.terminate();
+      await lab.stop();
+    },
+  };
+  const deadline = Date.now() + 10_000;
+  while (!agent.stderr().includes('proxysql-agent: started')) {
+    if (Date.now() > deadline || agent.child.exitCode !== null) {
+      await task.stop();
+      throw new Error(`the agent did not start: ${agent.stderr()}`);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return task;
+}
+
+/** What ECS does at a task's stop: SIGTERM to the agent (it drains); once it has exited, SIGTERM to ProxySQL's container. */
+export async function stopTask(task: TaskLab): Promise<{ agentCode: number | null; agentExitAt: number; proxyCode: number | null; proxyExitAt: number }> {
+  const agentCode = await task.agent.terminate();
+  const agentExitAt = Date.now();
+  const proxyCode = await task.proxy.terminate();
+  return { agentCode, agentExitAt, proxyCode, proxyExitAt: Date.now() };
+}
+
 /** A client session through the proxy, as the application user or one of the harness's `moreUsers`. */
 export function connect(proxy: LocalProxySql, user = proxy.user): Promise<mysql.Connection> {
   const password = user === proxy.user ? proxy.password : proxy.morePasswords.get(user);
   if (password === undefined) throw new Error(`the harness has no user '${user}'`);
   return mysql.createConnection({ host: proxy.host, port: proxy.port, user, password, database: proxy.database });
+}
+
+/**
+ * The agent container's environment as its health check (healthcheck.sh, ECS CMD-SHELL) sees it, for `proxy`: the
+ * injected admin password, the ports, one application user (its name, not secret here, and its password). With
+ * `more` added or overriding.
+ */
+export function healthCheckEnv(proxy: LocalProxySql, more: Record<string, string> = {}): Record<string, string | undefined> {
+  return {
+    PATH: process.env.PATH,
+    PROXYSQL_ADMIN_PASSWORD: proxy.adminPassword,
+    PROXYSQL_ADMIN_PORT: String(proxy.adminPort),
+    PROXYSQL_MYSQL_PORT: String(proxy.port),
+    PROXYSQL_EXPECTED_USERS: '1',
+    PROXYSQL_USER_LOGIN_0: proxy.user,
+    PROXYSQL_USER_PASSWORD_0: proxy.password,
+    ...more,
+  };
 }
 
 /** The single value of the first row. */

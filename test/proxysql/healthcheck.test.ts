@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../local/run';
 import { DEPLOYMENT_FAILURE_FILTER_PATTERN } from '../../src/config/deployment-alarm';
 import { regexFilterMatches } from '../support/cloudwatch-filter';
-import { Lab, startLab } from './harness';
+import { healthCheckEnv, Lab, startLab } from './harness';
 
 const SCRIPT = fs.readFileSync(path.join(__dirname, '..', '..', 'runtime', 'proxysql', 'healthcheck.sh'), 'utf8');
 
@@ -24,20 +24,7 @@ describe('container health check through a real ProxySQL', () => {
 
   // As ECS runs CMD-SHELL: /bin/sh -c <text>, with the container's environment (the injected admin password).
   async function check(env: Record<string, string> = {}): Promise<{ code: number | null; stderr: string }> {
-    const result = await run('/bin/sh', ['-c', SCRIPT], {
-      env: {
-        PATH: process.env.PATH,
-        PROXYSQL_ADMIN_PASSWORD: lab.proxy.adminPassword,
-        PROXYSQL_ADMIN_PORT: String(lab.proxy.adminPort),
-        PROXYSQL_MYSQL_PORT: String(lab.proxy.port),
-        PROXYSQL_EXPECTED_USERS: '1',
-        // as the task definition carries them: the name (not secret here) and the injected password
-        PROXYSQL_USER_LOGIN_0: lab.proxy.user,
-        PROXYSQL_USER_PASSWORD_0: lab.proxy.password,
-        ...env,
-      },
-      timeoutMs: 10_000,
-    });
+    const result = await run('/bin/sh', ['-c', SCRIPT], { env: healthCheckEnv(lab.proxy, env), timeoutMs: 10_000 });
     return { code: result.status, stderr: result.stderr };
   }
 

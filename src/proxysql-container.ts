@@ -23,10 +23,11 @@ import { deployValueRuleEnv, sourceEnv } from './config/secrets';
 import { containerScript } from './runtime-assets';
 
 /**
- * CloudFormation tokens (e.g. CfnParameters) in values that land in proxysql.cnf: a user name, a `mysqlVariables`
- * value. Each becomes a {@link DeployValue} placeholder in the template and three environment variables: the token
- * itself (CloudFormation resolves it there, never inside the template), the rule it must pass and the prop it came
- * from; the entrypoint checks the value by the rule, naming the prop, and escapes it into the file.
+ * CloudFormation tokens (e.g. CfnParameters, or attributes such as a new cluster's endpoint) in values that land in
+ * proxysql.cnf: a user name, a `mysqlVariables` value, a backend's host, port or Aurora domain. Each becomes a
+ * {@link DeployValue} placeholder in the template and three environment variables: the token itself (CloudFormation
+ * resolves it there, never inside the template), the rule it must pass and the prop it came from; the entrypoint
+ * checks the value by the rule, naming the prop, and escapes it into the file.
  */
 export class DeployValues {
   readonly environment: Record<string, string> = {};
@@ -38,7 +39,8 @@ export class DeployValues {
     this.environment[env] = token;
     this.environment[deployValueRuleEnv(env)] = valueRuleText(rule);
     this.environment[sourceEnv(env)] = source;
-    return { param: env };
+    // A port is a libconfig int; its rule lets nothing but digits through, so it may stand without quotes.
+    return rule.kind === 'port' ? { param: env, unquoted: true } : { param: env };
   }
 }
 

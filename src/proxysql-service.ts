@@ -30,7 +30,7 @@ import { managedUsernameProblem, mysqlVariableRule } from './config/rules';
 import { DatabaseBootstrap } from './database-bootstrap';
 import { generatedSecret } from './generated-secret';
 import { checkProp } from './prop-rules';
-import { ProxySqlBackendConfig } from './proxysql-backend';
+import { ProxySqlBackendConfig, templateBackendSpec } from './proxysql-backend';
 import { proxySqlAgentContainerOptions } from './proxysql-agent-container';
 import { DeployValues, proxySqlContainerOptions } from './proxysql-container';
 import { createProxySqlLogGroup } from './proxysql-log-group';
@@ -155,7 +155,7 @@ export class ProxySqlService extends Construct {
     ]));
     this.configTemplate = withConstructPath(this, () => renderProxySqlConfig(
       buildProxySqlConfig({
-        backend: backend.spec,
+        backend: templateBackendSpec(backend.spec, deployValues),
         users: users.map((u, index) => ({ username: username(u, index), maxConnections: u.maxConnections })),
         monitorUsername,
         queryRules: props.queryRules,

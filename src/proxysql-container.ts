@@ -42,6 +42,16 @@ export class DeployValues {
     // A port is a libconfig int; its rule lets nothing but digits through, so it may stand without quotes.
     return rule.kind === 'port' ? { param: env, unquoted: true } : { param: env };
   }
+
+  /**
+   * The placeholder for a value ECS injects from a secret into `env` at task start (a user name kept in the user's
+   * secret), checked by `rule` as a token is; `source` names the secret (its ARN), never the value.
+   */
+  fromSecret(env: string, rule: ValueRule, source: string): DeployValue {
+    this.environment[deployValueRuleEnv(env)] = valueRuleText(rule);
+    this.environment[sourceEnv(env)] = source;
+    return { param: env };
+  }
 }
 
 /** What the ProxySQL container is given: the rendered template, the secrets by reference, the scripts. */
@@ -99,10 +109,8 @@ export function proxySqlContainerOptions(inputs: ProxySqlContainerInputs): ecs.C
   inputs.users.forEach((user, index) => {
     secrets[userPasswordEnv(index)] = ecs.Secret.fromSecretsManager(user.secret, 'password');
     environment[`${userPasswordEnv(index)}_SOURCE`] = user.secret.secretArn;
-    if (user.username === undefined) {
-      secrets[userNameEnv(index)] = ecs.Secret.fromSecretsManager(user.secret, 'username');
-      environment[`${userNameEnv(index)}_SOURCE`] = user.secret.secretArn;
-    }
+    // Its rule and source (the secret's ARN) are among the deploy values: the template holds it as {{param:…}}.
+    if (user.username === undefined) secrets[userNameEnv(index)] = ecs.Secret.fromSecretsManager(user.secret, 'username');
   });
   return {
     image: inputs.image ?? ecs.ContainerImage.fromRegistry(PROXYSQL_IMAGE),

@@ -146,7 +146,8 @@ export class ProxySqlService extends Construct {
     // Tokens are never pasted into the template: the entrypoint checks and escapes each (DeployValues).
     const deployValues = new DeployValues();
     const username = (u: ServedUser, index: number): ConfigString => {
-      if (u.username === undefined) return { kind: 'mysql_user', env: userNameEnv(index) };
+      // A name kept in the user's secret is checked at task start by the user-name rule, naming the secret's ARN.
+      if (u.username === undefined) return deployValues.fromSecret(userNameEnv(index), { kind: 'name' }, u.secret.secretArn);
       return Token.isUnresolved(u.username) ? deployValues.of(u.username, { kind: 'name' }, `ProxySqlServiceProps.users[${index}].username`) : u.username;
     };
     const mysqlVariables = props.mysqlVariables && Object.fromEntries(Object.entries(props.mysqlVariables).map(([name, value]) => [

@@ -291,7 +291,9 @@ describe('ProxySqlService with the cluster secret as a user', () => {
     const { stack } = auroraProxyWithAdminUser();
     const template = Template.fromStack(stack);
     const cnf = renderedConfig(template);
-    expect((cnf.mysql_users as Array<Record<string, unknown>>)[0].username).toBe('{{secret:mysql_user:PROXYSQL_USER_NAME_0}}');
+    expect((cnf.mysql_users as Array<Record<string, unknown>>)[0].username).toBe('{{param:PROXYSQL_USER_NAME_0}}');
+    // checked at task start by the user-name rule, an error naming the secret's ARN (never the value)
+    expect(containerEnvironment(template)).toMatchObject({ PROXYSQL_USER_NAME_0_RULE: 'name', PROXYSQL_USER_NAME_0_SOURCE: { Ref: expect.stringMatching(/^DatabaseSecretAttachment/) } });
     // both containers: ProxySQL's entrypoint renders it, the agent's health check logs in with it
     const userName = Match.objectLike({
       Secrets: Match.arrayWith([Match.objectLike({ Name: 'PROXYSQL_USER_NAME_0', ValueFrom: Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith([':username::'])]) }) })]),

@@ -15,7 +15,9 @@ import type { DeployValues } from './proxysql-container';
 /** Options for {@link ProxySqlBackend.auroraCluster}. */
 export interface AuroraClusterBackendOptions {
   /**
-   * The cluster's port, when it is not known at synth (a new cluster's port is a CloudFormation attribute).
+   * The cluster's port, when it is not known at synth (a new cluster's port is a CloudFormation attribute). A
+   * CloudFormation token (e.g. a CfnParameter) is checked when the task starts, as the cluster's endpoint and
+   * instance endpoints are when they are tokens: a bad one stops the task with an error naming it.
    * @default - the cluster endpoint's port when it is a plain number, else 3306
    */
   readonly port?: number;
@@ -28,9 +30,13 @@ export interface AuroraClusterBackendOptions {
 
 /** A MySQL endpoint given by host name and port. */
 export interface MySqlEndpoint {
-  /** DNS name or IP address. */
+  /**
+   * DNS name or IPv4 address. A CloudFormation token (e.g. a CfnParameter) is checked when the task starts, by the
+   * same rule as a name given at synth, and never pasted into ProxySQL's configuration: a bad one stops the task with
+   * an error naming this prop.
+   */
   readonly hostname: string;
-  /** @default 3306 */
+  /** 1-65535; a CloudFormation token is checked when the task starts, as `hostname` is. @default 3306 */
   readonly port?: number;
 }
 

@@ -608,12 +608,29 @@ describe('validation', () => {
       instanceIdentifiers: ['orders-1'],
       securityGroups: [new ec2.SecurityGroup(stack, 'DbSg', { vpc })],
     });
-    new ProxySqlService(stack, 'Proxy', { vpc, backend: ProxySqlBackend.auroraCluster(cluster), users: [{ username: 'app', secret: new secretsmanager.Secret(stack, 'S') }] });
+    const port = new CfnParameter(stack, 'ClusterPort', { type: 'Number' }).valueAsNumber;
+    new ProxySqlService(stack, 'Proxy', { vpc, backend: ProxySqlBackend.auroraCluster(cluster, { port }), users: [{ username: 'app', secret: new secretsmanager.Secret(stack, 'S') }] });
     const env = containerEnvironment(Template.fromStack(stack));
     expect(typeof env.PROXYSQL_CONFIG_TEMPLATE).toBe('string');
-    expect(env.PROXYSQL_CONFIG_TEMPLATE).not.toContain('ClusterEndpoint');
-    expect(env).toMatchObject({ PROXYSQL_PARAM_0_RULE: 'domain', PROXYSQL_PARAM_1_RULE: 'host', PROXYSQL_PARAM_1_SOURCE: 'ProxySqlServiceProps.backend (instance endpoint 0)' });
-    expect(JSON.stringify(env.PROXYSQL_PARAM_1)).toContain('"Ref":"ClusterEndpoint"');
+    for (const parameter of ['ClusterEndpoint', 'ClusterPort']) expect(env.PROXYSQL_CONFIG_TEMPLATE).not.toContain(parameter);
+    expect(env).toMatchObject({
+      PROXYSQL_PARAM_0_RULE: 'domain',
+      PROXYSQL_PARAM_1: { Ref: 'ClusterPort' },
+      PROXYSQL_PARAM_1_RULE: 'port',
+      PROXYSQL_PARAM_1_SOURCE: 'ProxySqlServiceProps.backend.port',
+      PROXYSQL_PARAM_2_RULE: 'host',
+      PROXYSQL_PARAM_2_SOURCE: 'ProxySqlServiceProps.backend (instance endpoint 0)',
+    });
+    expect(JSON.stringify(env.PROXYSQL_PARAM_2)).toContain('"Ref":"ClusterEndpoint"');
+    // the port, a libconfig int, unquoted in the Aurora pair and in each server row
+    expect(env.PROXYSQL_CONFIG_TEMPLATE).toContain('aurora_port={{param:PROXYSQL_PARAM_1}}');
+    expect(env.PROXYSQL_CONFIG_TEMPLATE).toContain('port={{param:PROXYSQL_PARAM_1}}, weight=');
+    const filled = parseLibconfig(substituteSecrets(env.PROXYSQL_CONFIG_TEMPLATE as string, {
+      ...(env as Record<string, string>),
+      PROXYSQL_ADMIN_PASSWORD: 'a', PROXYSQL_STATS_PASSWORD: 's', PROXYSQL_MONITOR_PASSWORD: 'm', PROXYSQL_USER_PASSWORD_0: 'u0',
+      PROXYSQL_PARAM_0: '.c9akciq32.eu-west-1.rds.amazonaws.com', PROXYSQL_PARAM_1: '3307', PROXYSQL_PARAM_2: 'orders-1.c9akciq32.eu-west-1.rds.amazonaws.com',
+    }));
+    expect((filled.mysql_aws_aurora_hostgroups as Array<Record<string, unknown>>)[0]).toMatchObject({ aurora_port: 3307, domain_name: '.c9akciq32.eu-west-1.rds.amazonaws.com' });
   });
 
   describe('the backend connection budget against the database’s max_connections', () => {

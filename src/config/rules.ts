@@ -487,7 +487,7 @@ export function valueRuleProblem(rule: ValueRule, value: string): Problem {
     case 'domain':
       return value.startsWith('.') && hostRuleProblem(value.slice(1)) === undefined
         ? undefined
-        : 'is not a dot followed by a DNS name (an Aurora instance domain: .<hash>.<region>.rds.amazonaws.com)';
+        : 'is not a dot and a DNS name (.<hash>.<region>.rds.amazonaws.com)';
     case 'port':
       return /^[1-9][0-9]{0,4}$/.test(value) && portProblem(Number(value)) === undefined ? undefined : notAPort(1);
   }

@@ -19,7 +19,7 @@ import {
 } from '../src/constants';
 import { auroraInstanceDomain, auroraInstanceEndpoint } from '../src/config/aurora';
 import { BackendSpec, buildProxySqlConfig, ProxySqlConfigSpec, userPasswordEnv } from '../src/config/build';
-import { SecretPlaceholder } from '../src/config/model';
+import { DeployValue, SecretPlaceholder } from '../src/config/model';
 import { QueryRuleError } from '../src/config/query-rules';
 import { caBundleProblem, riskyMysqlVariableWarning, UniqueNames } from '../src/config/rules';
 import { BACKEND_TLS_UNVERIFIED, rdsCaBundle, rdsRegionOf } from '../src/config/rds-ca';
@@ -222,8 +222,10 @@ function readBackendCa(file: string, useTls: boolean): string {
  * The warning a deploy gives as `serverless-proxysql:backendTlsUnverified` (src/backend-ca.ts), for the servers named
  * on the command line: TLS on, no CA known for them, none given.
  */
-export function unverifiedTlsWarning(backend: BackendSpec): string {
-  const hosts = backend.kind === 'aurora' ? [`*${backend.domainName}`] : [backend.writer.host, ...backend.readers.map((r) => r.host)];
+export function unverifiedTlsWarning(backend: BackendSpec<DeployValue>): string {
+  // the CLI's hosts are literals; a DeployValue (a deploy-time value) is named by its variable
+  const name = (host: string | DeployValue) => (typeof host === 'string' ? host : `{{param:${host.param}}}`);
+  const hosts = backend.kind === 'aurora' ? [`*${name(backend.domainName)}`] : [backend.writer.host, ...backend.readers.map((r) => r.host)].map(name);
   return (
     `warning: TLS to the database is encrypted but not authenticated (${BACKEND_TLS_UNVERIFIED}, as the construct warns): ` +
     `${hosts.join(', ')} ${hosts.length > 1 ? 'are not RDS or Aurora endpoints' : 'is not an RDS or Aurora endpoint'} of one known region, so no CA is known; ` +

@@ -20,10 +20,13 @@ import { createLocalUsers } from './users';
 import { buildProxySqlConfig, ProxySqlConfigSpec, userPasswordEnv } from '../src/config/build';
 import type { DeployValue, ProxySqlConfig } from '../src/config/model';
 import { renderProxySqlConfig } from '../src/config/render';
+import { valueRuleText } from '../src/config/rules';
+import { deployValueRuleEnv, sourceEnv } from '../src/config/secrets';
 import { CONTAINER_SCRIPTS } from '../src/runtime-assets';
 import {
   ADMIN_PASSWORD_ENV,
   CONFIG_TEMPLATE_ENV,
+  DEPLOY_VALUE_ENV_PREFIX,
   DEFAULT_MONITOR_USER,
   ENTRYPOINT_ARGV,
   ENTRYPOINT_SCRIPT_ENV,
@@ -50,6 +53,12 @@ export interface LocalProxySqlOptions {
   mysqlVariables?: Readonly<Record<string, string | number | boolean | DeployValue>>;
   /** More environment for the entrypoint, e.g. the deploy-time values a DeployValue names. @default {} */
   environment?: Readonly<Record<string, string>>;
+  /**
+   * Give the writer's host and port to the entrypoint as deploy values (`{{param:…}}` with the `host` and `port`
+   * rules), as the construct does with tokens; `host` is the name to give, which must reach the primary.
+   * @default - both literals in the template
+   */
+  writerAsDeployValues?: { readonly host: string };
   /** Spec fields to override (threads, maxBackendConnectionsPerServer, queryRules, …). @default {} */
   spec?: Partial<Omit<ProxySqlConfigSpec, 'backend' | 'users' | 'monitorUsername'>>;
   /** The construct's idleThreads: the task's command is IDLE_THREADS_COMMAND, or none. @default true */
@@ -227,11 +236,12 @@ export async function startLocalProxySql(options: LocalProxySqlOptions): Promise
   await topology.waitForReplication();
 
   const [port, adminPort] = [await freePort(), await freePort()];
+  const deployed = options.writerAsDeployValues && writerDeployValues(options.writerAsDeployValues.host, primary.port);
   const spec: ProxySqlConfigSpec = {
     ...options.spec,
     backend: {
       kind: 'endpoints',
-      writer: { host: primary.host, port: primary.port },
+      writer: deployed?.writer ?? { host: primary.host, port: primary.port },
       readers: [{ host: replica.host, port: replica.port }],
       checkType: 'read_only',
       maxReplicaLagSeconds: 30,
@@ -270,6 +280,7 @@ export async function startLocalProxySql(options: LocalProxySqlOptions): Promise
       PROXYSQL_ADMIN_PORT: String(adminPort),
       PROXYSQL_ADMIN_USER: PROXYSQL_ADMIN_USER,
       ...options.environment,
+      ...deployed?.environment,
       ...(options.backendTls
         ? {
             PROXYSQL_BACKEND_CA: options.backendCa ?? fs.readFileSync(topology.caFile as string, 'utf8').trim(),
@@ -417,5 +428,21 @@ export async function startLocalProxySql(options: LocalProxySqlOptions): Promise
       return exitCode;
     },
     stop,
+  };
+}
+
+/** The writer as the construct renders a host and port given as tokens (src/proxysql-container.ts DeployValues). */
+function writerDeployValues(host: string, port: number): { writer: { host: DeployValue; port: DeployValue }; environment: Record<string, string> } {
+  const [hostEnv, portEnv] = [`${DEPLOY_VALUE_ENV_PREFIX}90`, `${DEPLOY_VALUE_ENV_PREFIX}91`];
+  return {
+    writer: { host: { param: hostEnv }, port: { param: portEnv, unquoted: true } },
+    environment: {
+      [hostEnv]: host,
+      [deployValueRuleEnv(hostEnv)]: valueRuleText({ kind: 'host' }),
+      [sourceEnv(hostEnv)]: 'ProxySqlServiceProps.backend.writer.hostname',
+      [portEnv]: String(port),
+      [deployValueRuleEnv(portEnv)]: valueRuleText({ kind: 'port' }),
+      [sourceEnv(portEnv)]: 'ProxySqlServiceProps.backend.writer.port',
+    },
   };
 }

@@ -1,19 +1,23 @@
-import { Fn, Token } from 'aws-cdk-lib';
+import { Fn, Token, Tokenization } from 'aws-cdk-lib';
 import { IDependable } from 'constructs';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { MYSQL_DEFAULT_PORT } from './constants';
-import { AURORA_CLUSTER_ENDPOINT_SEPARATOR, auroraInstanceDomain } from './config/aurora';
-import { BackendSpec, HostPort } from './config/build';
+import { AURORA_CLUSTER_ENDPOINT_SEPARATOR, auroraInstanceDomain, auroraInstanceEndpoint } from './config/aurora';
+import { BackendEndpoint, BackendSpec, HostPort } from './config/build';
+import { DeployValue } from './config/model';
 import { ReplicationCheckType } from './config/model';
 import { checkTypeProblem, hostProblem, portProblem } from './config/rules';
 import { checkProp } from './prop-rules';
+import type { DeployValues } from './proxysql-container';
 
 /** Options for {@link ProxySqlBackend.auroraCluster}. */
 export interface AuroraClusterBackendOptions {
   /**
-   * The cluster's port, when it is not known at synth (a new cluster's port is a CloudFormation attribute).
+   * The cluster's port, when it is not known at synth (a new cluster's port is a CloudFormation attribute). A
+   * CloudFormation token (e.g. a CfnParameter) is checked when the task starts, as the cluster's endpoint and
+   * instance endpoints are when they are tokens: a bad one stops the task with an error naming it.
    * @default - the cluster endpoint's port when it is a plain number, else 3306
    */
   readonly port?: number;
@@ -26,9 +30,13 @@ export interface AuroraClusterBackendOptions {
 
 /** A MySQL endpoint given by host name and port. */
 export interface MySqlEndpoint {
-  /** DNS name or IP address. */
+  /**
+   * DNS name or IPv4 address. A CloudFormation token (e.g. a CfnParameter) is checked when the task starts, by the
+   * same rule as a name given at synth, and never pasted into ProxySQL's configuration: a bad one stops the task with
+   * an error naming this prop.
+   */
   readonly hostname: string;
-  /** @default 3306 */
+  /** 1-65535; a CloudFormation token is checked when the task starts, as `hostname` is. @default 3306 */
   readonly port?: number;
 }
 
@@ -155,7 +163,8 @@ class AuroraClusterBackend extends ProxySqlBackend {
       endpoints = this.cluster.instanceEndpoints.map((e) => e.hostname);
     } catch {
       try {
-        endpoints = this.cluster.instanceIdentifiers.map((id) => Fn.join('', [id, domainName]));
+        // Plain text when both are known at synth (a literal in the template, checked below), else a token
+        endpoints = this.cluster.instanceIdentifiers.map((id) => auroraInstanceEndpoint(id, domainName));
       } catch {
         endpoints = [];
       }
@@ -166,6 +175,7 @@ class AuroraClusterBackend extends ProxySqlBackend {
           '`instanceIdentifiers` (or `instanceEndpointAddresses`) so ProxySQL has an instance to start discovery from.',
       );
     }
+    endpoints.forEach((e, i) => checkProp(`ProxySqlServiceProps.backend (instance endpoint ${i})`, e, hostProblem));
     return endpoints;
   }
 }
@@ -227,4 +237,29 @@ function hostPort(endpoint: MySqlEndpoint, path: string): HostPort {
   checkProp(`${path}.port`, port, portProblem);
   checkProp(`${path}.hostname`, endpoint.hostname, hostProblem);
   return { host: endpoint.hostname, port };
+}
+
+/**
+ * The backend as the template gets it: every host, port and Aurora domain that is a CloudFormation token (a
+ * CfnParameter, an imported endpoint, or a new cluster's attributes) becomes a deploy-time value, checked by the
+ * entrypoint with the rule synth checks a literal with (`host`, `port`, `domain`) and never pasted into the template,
+ * where CloudFormation would resolve it unchecked and unescaped. A new cluster's real endpoints pass the same rules.
+ */
+export function templateBackendSpec(spec: BackendSpec, values: DeployValues): BackendSpec<DeployValue> {
+  const host = (value: string, source: string) => (Token.isUnresolved(value) ? values.of(value, { kind: 'host' }, source) : value);
+  const port = (value: number, source: string) =>
+    Token.isUnresolved(value) ? values.of(Tokenization.stringifyNumber(value), { kind: 'port' }, source) : value;
+  const endpoint = (e: BackendEndpoint, path: string): BackendEndpoint<DeployValue> => ({ host: host(e.host, `${path}.hostname`), port: port(e.port, `${path}.port`) });
+  const props = 'ProxySqlServiceProps.backend';
+  if (spec.kind === 'endpoints') {
+    return { ...spec, writer: endpoint(spec.writer, `${props}.writer`), readers: spec.readers.map((r, i) => endpoint(r, `${props}.readers[${i}]`)) };
+  }
+  return {
+    ...spec,
+    domainName: Token.isUnresolved(spec.domainName)
+      ? values.of(spec.domainName, { kind: 'domain' }, `${props} (instance domain)`)
+      : spec.domainName,
+    port: port(spec.port, `${props}.port`),
+    instanceEndpoints: spec.instanceEndpoints.map((e, i) => host(e, `${props} (instance endpoint ${i})`)),
+  };
 }

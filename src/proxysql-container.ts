@@ -23,10 +23,11 @@ import { deployValueRuleEnv, sourceEnv } from './config/secrets';
 import { containerScript } from './runtime-assets';
 
 /**
- * CloudFormation tokens (e.g. CfnParameters) in values that land in proxysql.cnf: a user name, a `mysqlVariables`
- * value. Each becomes a {@link DeployValue} placeholder in the template and three environment variables: the token
- * itself (CloudFormation resolves it there, never inside the template), the rule it must pass and the prop it came
- * from; the entrypoint checks the value by the rule, naming the prop, and escapes it into the file.
+ * CloudFormation tokens (e.g. CfnParameters, or attributes such as a new cluster's endpoint) in values that land in
+ * proxysql.cnf: a user name, a `mysqlVariables` value, a backend's host, port or Aurora domain. Each becomes a
+ * {@link DeployValue} placeholder in the template and three environment variables: the token itself (CloudFormation
+ * resolves it there, never inside the template), the rule it must pass and the prop it came from; the entrypoint
+ * checks the value by the rule, naming the prop, and escapes it into the file.
  */
 export class DeployValues {
   readonly environment: Record<string, string> = {};
@@ -36,6 +37,17 @@ export class DeployValues {
   of(token: string, rule: ValueRule, source: string): DeployValue {
     const env = `${DEPLOY_VALUE_ENV_PREFIX}${this.count++}`;
     this.environment[env] = token;
+    this.environment[deployValueRuleEnv(env)] = valueRuleText(rule);
+    this.environment[sourceEnv(env)] = source;
+    // A port is a libconfig int; its rule lets nothing but digits through, so it may stand without quotes.
+    return rule.kind === 'port' ? { param: env, unquoted: true } : { param: env };
+  }
+
+  /**
+   * The placeholder for a value ECS injects from a secret into `env` at task start (a user name kept in the user's
+   * secret), checked by `rule` as a token is; `source` names the secret (its ARN), never the value.
+   */
+  fromSecret(env: string, rule: ValueRule, source: string): DeployValue {
     this.environment[deployValueRuleEnv(env)] = valueRuleText(rule);
     this.environment[sourceEnv(env)] = source;
     return { param: env };
@@ -95,10 +107,8 @@ export function proxySqlContainerOptions(inputs: ProxySqlContainerInputs): ecs.C
   inputs.users.forEach((user, index) => {
     secrets[userPasswordEnv(index)] = ecs.Secret.fromSecretsManager(user.secret, 'password');
     environment[`${userPasswordEnv(index)}_SOURCE`] = user.secret.secretArn;
-    if (user.username === undefined) {
-      secrets[userNameEnv(index)] = ecs.Secret.fromSecretsManager(user.secret, 'username');
-      environment[`${userNameEnv(index)}_SOURCE`] = user.secret.secretArn;
-    }
+    // Its rule and source (the secret's ARN) are among the deploy values: the template holds it as {{param:…}}.
+    if (user.username === undefined) secrets[userNameEnv(index)] = ecs.Secret.fromSecretsManager(user.secret, 'username');
   });
   return {
     image: inputs.image ?? ecs.ContainerImage.fromRegistry(PROXYSQL_IMAGE),

@@ -19,7 +19,8 @@ export interface ProxySqlUser {
    * The login name. Required when the construct creates the user; with a `secret` and no username, the name
    * is read from the secret's `username` field when the task starts. A CloudFormation token (e.g. a CfnParameter) is
    * checked when the task starts, by the same rule as a name given at synth (1-32 of A-Z, a-z, 0-9, _): a bad one
-   * stops the task with an error naming this prop.
+   * stops the task with an error naming this prop. So is a name read from the secret: a bad one stops the task with
+   * an error naming the secret's ARN, never the name.
    * @default - the secret's `username` field
    */
   readonly username?: string;

@@ -30,7 +30,7 @@ import { managedUsernameProblem, mysqlVariableRule } from './config/rules';
 import { DatabaseBootstrap } from './database-bootstrap';
 import { generatedSecret } from './generated-secret';
 import { checkProp } from './prop-rules';
-import { ProxySqlBackendConfig } from './proxysql-backend';
+import { ProxySqlBackendConfig, templateBackendSpec } from './proxysql-backend';
 import { proxySqlAgentContainerOptions } from './proxysql-agent-container';
 import { DeployValues, proxySqlContainerOptions } from './proxysql-container';
 import { createProxySqlLogGroup } from './proxysql-log-group';
@@ -146,7 +146,8 @@ export class ProxySqlService extends Construct {
     // Tokens are never pasted into the template: the entrypoint checks and escapes each (DeployValues).
     const deployValues = new DeployValues();
     const username = (u: ServedUser, index: number): ConfigString => {
-      if (u.username === undefined) return { kind: 'mysql_user', env: userNameEnv(index) };
+      // A name kept in the user's secret is checked at task start by the user-name rule, naming the secret's ARN.
+      if (u.username === undefined) return deployValues.fromSecret(userNameEnv(index), { kind: 'name' }, u.secret.secretArn);
       return Token.isUnresolved(u.username) ? deployValues.of(u.username, { kind: 'name' }, `ProxySqlServiceProps.users[${index}].username`) : u.username;
     };
     const mysqlVariables = props.mysqlVariables && Object.fromEntries(Object.entries(props.mysqlVariables).map(([name, value]) => [
@@ -155,7 +156,7 @@ export class ProxySqlService extends Construct {
     ]));
     this.configTemplate = withConstructPath(this, () => renderProxySqlConfig(
       buildProxySqlConfig({
-        backend: backend.spec,
+        backend: templateBackendSpec(backend.spec, deployValues),
         users: users.map((u, index) => ({ username: username(u, index), maxConnections: u.maxConnections })),
         monitorUsername,
         queryRules: props.queryRules,

@@ -105,7 +105,8 @@ describe('the task definition runs as ECS would run it', () => {
 
   test('no secret ECS injects stays in /proc/<pid>/environ of ProxySQL, which the entry point became', async () => {
     // GIVEN every secret of the task definition with a value found nowhere else
-    const secrets = Object.fromEntries(container.Secrets.map((s, i) => [s.Name, `s3cret-${i}-${s.Name.toLowerCase()} x`]));
+    // (a user name kept in a secret must pass the user-name rule: letters, digits and _)
+    const secrets = Object.fromEntries(container.Secrets.map((s, i) => [s.Name, s.Name.startsWith('PROXYSQL_USER_NAME_') ? `s3cret_${i}_name` : `s3cret-${i}-${s.Name.toLowerCase()} x`]));
     const bin = path.join(tmp, 'proxysql-running');
     fs.writeFileSync(bin, `#!/bin/sh\necho $$ > "${path.join(tmp, 'pid')}"\ntrap 'exit 0' TERM\nwhile :; do sleep 0.05; done\n`, { mode: 0o755 });
     fs.rmSync(path.join(tmp, 'pid'), { force: true });
@@ -141,6 +142,26 @@ describe('the task definition runs as ECS would run it', () => {
     expect(result.stderr).not.toContain("it's-secret");
     expect(fs.existsSync(path.join(tmp, 'proxysql.cnf'))).toBe(false);
   });
+
+  test.each(["own'er", 'own"er', 'a'.repeat(33), '', 'own er', 'owner\n'])(
+    'a user name read from a secret that is not a user name (%j) stops the task, naming the secret by its ARN and never the value',
+    async (name) => {
+      const result = await run({
+        PROXYSQL_ADMIN_PASSWORD: 'fine',
+        PROXYSQL_STATS_PASSWORD: 'fine',
+        PROXYSQL_MONITOR_PASSWORD: 'fine',
+        PROXYSQL_USER_NAME_0: name,
+        PROXYSQL_USER_PASSWORD_0: 'fine',
+        PROXYSQL_USER_PASSWORD_1: 'fine',
+      });
+      expect(result.status).toBe(78);
+      expect(result.stderr).toMatch(
+        /^proxysql-entrypoint: arn:aws:secretsmanager:\S*PROXYSQL_USER_NAME_0_SOURCE\S* \(PROXYSQL_USER_NAME_0\) is not a valid user name: use 1-32 characters of A-Z, a-z, 0-9 and _\n$/,
+      );
+      if (name.trim() !== '') expect(result.stderr).not.toContain(name.trim());
+      expect(fs.existsSync(path.join(tmp, 'proxysql.cnf'))).toBe(false);
+    },
+  );
 
   test('the ProxySQL container needs no MySQL client: its entry point starts ProxySQL, and ProxySQL gets SIGTERM, with only sh and four tools on PATH', async () => {
     // GIVEN a PATH of symlinks to sh, mkdir, chmod, mv and rm only (no mysql, no mariadb), as the task definition sets it up otherwise

@@ -201,16 +201,45 @@ describe('ProxySqlService on a new Aurora cluster', () => {
     const cnf = renderedConfig(template);
     const aurora = cnf.mysql_aws_aurora_hostgroups as Array<Record<string, unknown>>;
     expect(aurora).toHaveLength(1);
-    expect(aurora[0].domain_name).toMatch(/^\.\$\{split\(\$\{DatabaseB269D8BB\.Endpoint\.Address\}, '\.cluster-'\)\[1\]\}$/);
+    // The cluster's attributes are tokens too: never pasted, checked at task start by the host rules
+    expect(aurora[0].domain_name).toBe('{{param:PROXYSQL_PARAM_0}}');
     const servers = cnf.mysql_servers as Array<Record<string, unknown>>;
-    expect(servers.map((s) => [s.hostgroup, s.weight])).toEqual([
-      [10, 1],
-      [20, 1],
-      [20, 1000],
+    expect(servers.map((s) => [s.hostgroup, s.weight, s.address])).toEqual([
+      [10, 1, '{{param:PROXYSQL_PARAM_1}}'],
+      [20, 1, '{{param:PROXYSQL_PARAM_1}}'],
+      [20, 1000, '{{param:PROXYSQL_PARAM_2}}'],
     ]);
-    expect(String(servers[0].address)).toMatch(/^\$\{Databasewriter.*\.Endpoint\.Address\}$/);
-    expect(String(servers[2].address)).toMatch(/^\$\{Databasereader.*\.Endpoint\.Address\}$/);
+    const env = containerEnvironment(template);
+    expect(env).toMatchObject({
+      PROXYSQL_PARAM_0_RULE: 'domain',
+      PROXYSQL_PARAM_0_SOURCE: 'ProxySqlServiceProps.backend (instance domain)',
+      PROXYSQL_PARAM_1: { 'Fn::GetAtt': [expect.stringMatching(/^Databasewriter/), 'Endpoint.Address'] },
+      PROXYSQL_PARAM_1_RULE: 'host',
+      PROXYSQL_PARAM_1_SOURCE: 'ProxySqlServiceProps.backend (instance endpoint 0)',
+      PROXYSQL_PARAM_2: { 'Fn::GetAtt': [expect.stringMatching(/^Databasereader/), 'Endpoint.Address'] },
+      PROXYSQL_PARAM_2_RULE: 'host',
+    });
+    // the template itself is plain text: nothing in it for CloudFormation to resolve
+    expect(typeof env.PROXYSQL_CONFIG_TEMPLATE).toBe('string');
     expect((cnf.mysql_users as Array<Record<string, unknown>>).map((u) => u.username)).toEqual(['app']);
+  });
+
+  test("the cluster's real attribute values pass the entrypoint's rules and render as Aurora discovery needs them", () => {
+    const env = containerEnvironment(template) as Record<string, string>;
+    const secrets = { PROXYSQL_ADMIN_PASSWORD: 'a', PROXYSQL_STATS_PASSWORD: 's', PROXYSQL_MONITOR_PASSWORD: 'm', PROXYSQL_USER_PASSWORD_0: 'u0' };
+    const filled = parseLibconfig(substituteSecrets(env.PROXYSQL_CONFIG_TEMPLATE, {
+      ...env,
+      ...secrets,
+      PROXYSQL_PARAM_0: '.xyz123abc.eu-west-1.rds.amazonaws.com',
+      PROXYSQL_PARAM_1: 'writer-abc.xyz123abc.eu-west-1.rds.amazonaws.com',
+      PROXYSQL_PARAM_2: 'reader-abc.xyz123abc.eu-west-1.rds.amazonaws.com',
+    }));
+    expect((filled.mysql_aws_aurora_hostgroups as Array<Record<string, unknown>>)[0]).toMatchObject({ domain_name: '.xyz123abc.eu-west-1.rds.amazonaws.com', aurora_port: 3306 });
+    expect((filled.mysql_servers as Array<Record<string, unknown>>).map((s) => [s.address, s.port])).toEqual([
+      ['writer-abc.xyz123abc.eu-west-1.rds.amazonaws.com', 3306],
+      ['writer-abc.xyz123abc.eu-west-1.rds.amazonaws.com', 3306],
+      ['reader-abc.xyz123abc.eu-west-1.rds.amazonaws.com', 3306],
+    ]);
   });
 
   test('the domain is Fn::Join of "." and the part after ".cluster-" of the cluster endpoint', () => {
@@ -262,7 +291,9 @@ describe('ProxySqlService with the cluster secret as a user', () => {
     const { stack } = auroraProxyWithAdminUser();
     const template = Template.fromStack(stack);
     const cnf = renderedConfig(template);
-    expect((cnf.mysql_users as Array<Record<string, unknown>>)[0].username).toBe('{{secret:mysql_user:PROXYSQL_USER_NAME_0}}');
+    expect((cnf.mysql_users as Array<Record<string, unknown>>)[0].username).toBe('{{param:PROXYSQL_USER_NAME_0}}');
+    // checked at task start by the user-name rule, an error naming the secret's ARN (never the value)
+    expect(containerEnvironment(template)).toMatchObject({ PROXYSQL_USER_NAME_0_RULE: 'name', PROXYSQL_USER_NAME_0_SOURCE: { Ref: expect.stringMatching(/^DatabaseSecretAttachment/) } });
     // both containers: ProxySQL's entrypoint renders it, the agent's health check logs in with it
     const userName = Match.objectLike({
       Secrets: Match.arrayWith([Match.objectLike({ Name: 'PROXYSQL_USER_NAME_0', ValueFrom: Match.objectLike({ 'Fn::Join': Match.arrayWith([Match.arrayWith([':username::'])]) }) })]),
@@ -469,15 +500,16 @@ describe('validation', () => {
     const template = Template.fromStack(stack);
     const env = containerEnvironment(template);
     const cnfText = describeIntrinsic(env.PROXYSQL_CONFIG_TEMPLATE);
-    // no parameter inside the template: CloudFormation would paste it there unchecked (the cluster's own endpoint is)
+    // no parameter inside the template, nor the cluster's attributes: CloudFormation would paste them there unchecked
+    expect(typeof env.PROXYSQL_CONFIG_TEMPLATE).toBe('string');
     for (const parameter of ['AppUser', 'InitQuery', 'Multiplexing']) expect(cnfText).not.toContain(parameter);
     const cnf = parseLibconfig(cnfText) as { mysql_users: Array<Record<string, unknown>>; mysql_variables: Record<string, unknown> };
-    expect(cnf.mysql_users.map((u) => u.username)).toEqual(['app', '{{param:PROXYSQL_PARAM_2}}']);
+    expect(cnf.mysql_users.map((u) => u.username)).toEqual(['app', '{{param:PROXYSQL_PARAM_5}}']);
     expect(cnf.mysql_variables).toMatchObject({ init_connect: '{{param:PROXYSQL_PARAM_0}}', multiplexing: '{{param:PROXYSQL_PARAM_1}}' });
     expect(env).toMatchObject({
-      PROXYSQL_PARAM_2: { Ref: 'AppUser' },
-      PROXYSQL_PARAM_2_RULE: 'name',
-      PROXYSQL_PARAM_2_SOURCE: 'ProxySqlServiceProps.users[1].username',
+      PROXYSQL_PARAM_5: { Ref: 'AppUser' },
+      PROXYSQL_PARAM_5_RULE: 'name',
+      PROXYSQL_PARAM_5_SOURCE: 'ProxySqlServiceProps.users[1].username',
       PROXYSQL_PARAM_0: { Ref: 'InitQuery' },
       PROXYSQL_PARAM_0_RULE: 'text',
       PROXYSQL_PARAM_1_RULE: 'bool',
@@ -485,20 +517,120 @@ describe('validation', () => {
     });
     // What the entrypoint does with the values CloudFormation puts in those variables (its sh twin is tested in
     // runtime/proxysql/entrypoint.test.ts against the same function).
-    const secrets = { PROXYSQL_ADMIN_PASSWORD: 'a', PROXYSQL_STATS_PASSWORD: 's', PROXYSQL_MONITOR_PASSWORD: 'm', PROXYSQL_USER_PASSWORD_0: 'u0', PROXYSQL_USER_PASSWORD_1: 'u1' };
+    const secrets = {
+      PROXYSQL_ADMIN_PASSWORD: 'a', PROXYSQL_STATS_PASSWORD: 's', PROXYSQL_MONITOR_PASSWORD: 'm', PROXYSQL_USER_PASSWORD_0: 'u0', PROXYSQL_USER_PASSWORD_1: 'u1',
+      // the cluster's attributes, as CloudFormation resolves them
+      PROXYSQL_PARAM_2: '.xyz.eu-west-1.rds.amazonaws.com', PROXYSQL_PARAM_3: 'writer.xyz.eu-west-1.rds.amazonaws.com', PROXYSQL_PARAM_4: 'reader.xyz.eu-west-1.rds.amazonaws.com',
+    };
     const at = (values: Record<string, string>) => ({ ...(env as Record<string, string>), ...secrets, ...values });
-    const good = parseLibconfig(substituteSecrets(cnfText, at({ PROXYSQL_PARAM_2: 'reports', PROXYSQL_PARAM_0: "SET @a='x\\y'", PROXYSQL_PARAM_1: 'false' }))) as typeof cnf;
+    const good = parseLibconfig(substituteSecrets(cnfText, at({ PROXYSQL_PARAM_5: 'reports', PROXYSQL_PARAM_0: "SET @a='x\\y'", PROXYSQL_PARAM_1: 'false' }))) as typeof cnf;
     expect(good.mysql_users.map((u) => u.username)).toEqual(['app', 'reports']);
     expect(good.mysql_variables).toMatchObject({ init_connect: "SET @a='x\\y'", multiplexing: 'false' });
-    expect(() => substituteSecrets(cnfText, at({ PROXYSQL_PARAM_2: 'x", password="', PROXYSQL_PARAM_0: 'ok', PROXYSQL_PARAM_1: '1' }))).toThrow(
-      'ProxySqlServiceProps.users[1].username (PROXYSQL_PARAM_2) is not a valid user name: use 1-32 characters of A-Z, a-z, 0-9 and _',
+    expect(() => substituteSecrets(cnfText, at({ PROXYSQL_PARAM_5: 'x", password="', PROXYSQL_PARAM_0: 'ok', PROXYSQL_PARAM_1: '1' }))).toThrow(
+      'ProxySqlServiceProps.users[1].username (PROXYSQL_PARAM_5) is not a valid user name: use 1-32 characters of A-Z, a-z, 0-9 and _',
     );
-    expect(() => substituteSecrets(cnfText, at({ PROXYSQL_PARAM_2: 'ok', PROXYSQL_PARAM_0: 'SET @a="x"', PROXYSQL_PARAM_1: '1' }))).toThrow(
+    expect(() => substituteSecrets(cnfText, at({ PROXYSQL_PARAM_5: 'ok', PROXYSQL_PARAM_0: 'SET @a="x"', PROXYSQL_PARAM_1: '1' }))).toThrow(
       /^ProxySqlServiceProps\.mysqlVariables\.init_connect \(PROXYSQL_PARAM_0\) must not contain a double quote/,
     );
-    expect(() => substituteSecrets(cnfText, at({ PROXYSQL_PARAM_2: 'ok', PROXYSQL_PARAM_0: 'ok', PROXYSQL_PARAM_1: 'yes' }))).toThrow(
+    expect(() => substituteSecrets(cnfText, at({ PROXYSQL_PARAM_5: 'ok', PROXYSQL_PARAM_0: 'ok', PROXYSQL_PARAM_1: 'yes' }))).toThrow(
       /^ProxySqlServiceProps\.mysqlVariables\.multiplexing \(PROXYSQL_PARAM_1\) must be true or false/,
     );
+  });
+
+  test('backend hosts and ports given as CloudFormation parameters are never pasted into proxysql.cnf: each travels with the host or port rule', () => {
+    const { stack, vpc } = givenStack();
+    const writer = new CfnParameter(stack, 'WriterHost').valueAsString;
+    const reader = new CfnParameter(stack, 'ReaderHost').valueAsString;
+    const port = new CfnParameter(stack, 'DbPort', { type: 'Number' }).valueAsNumber;
+    new ProxySqlService(stack, 'Proxy', {
+      vpc,
+      backend: ProxySqlBackend.endpoints({ writer: { hostname: writer, port }, readers: [{ hostname: reader }, { hostname: 'replica-2.example.com', port: 3307 }] }),
+      users: [{ username: 'app', secret: new secretsmanager.Secret(stack, 'S') }],
+    });
+    const env = containerEnvironment(Template.fromStack(stack));
+    expect(typeof env.PROXYSQL_CONFIG_TEMPLATE).toBe('string');
+    const cnfText = env.PROXYSQL_CONFIG_TEMPLATE as string;
+    for (const parameter of ['WriterHost', 'ReaderHost', 'DbPort']) expect(cnfText).not.toContain(parameter);
+    const cnf = parseLibconfig(cnfText.replace(/port=(\{\{param:[A-Z0-9_]+\}\})/g, 'port="$1"')) as { mysql_servers: Array<Record<string, unknown>> };
+    expect(cnf.mysql_servers.map((s) => [s.hostgroup, s.address, s.port])).toEqual([
+      [10, '{{param:PROXYSQL_PARAM_0}}', '{{param:PROXYSQL_PARAM_1}}'],
+      [20, '{{param:PROXYSQL_PARAM_0}}', '{{param:PROXYSQL_PARAM_1}}'],
+      [20, '{{param:PROXYSQL_PARAM_2}}', 3306],
+      [20, 'replica-2.example.com', 3307],
+    ]);
+    // a port is a libconfig int: its placeholder stands without quotes, so the filled-in file holds a number
+    expect(cnfText).toContain('port={{param:PROXYSQL_PARAM_1}}');
+    expect(env).toMatchObject({
+      PROXYSQL_PARAM_0: { Ref: 'WriterHost' },
+      PROXYSQL_PARAM_0_RULE: 'host',
+      PROXYSQL_PARAM_0_SOURCE: 'ProxySqlServiceProps.backend.writer.hostname',
+      PROXYSQL_PARAM_1: { Ref: 'DbPort' },
+      PROXYSQL_PARAM_1_RULE: 'port',
+      PROXYSQL_PARAM_1_SOURCE: 'ProxySqlServiceProps.backend.writer.port',
+      PROXYSQL_PARAM_2: { Ref: 'ReaderHost' },
+      PROXYSQL_PARAM_2_RULE: 'host',
+      PROXYSQL_PARAM_2_SOURCE: 'ProxySqlServiceProps.backend.readers[0].hostname',
+    });
+    const secrets = { PROXYSQL_ADMIN_PASSWORD: 'a', PROXYSQL_STATS_PASSWORD: 's', PROXYSQL_MONITOR_PASSWORD: 'm', PROXYSQL_USER_PASSWORD_0: 'u0' };
+    const at = (values: Record<string, string>) => ({ ...(env as Record<string, string>), ...secrets, ...values });
+    const good = parseLibconfig(substituteSecrets(cnfText, at({ PROXYSQL_PARAM_0: 'db.example.com', PROXYSQL_PARAM_1: '3306', PROXYSQL_PARAM_2: '10.0.1.20' }))) as typeof cnf;
+    expect(good.mysql_servers.map((s) => [s.address, s.port])).toEqual([
+      ['db.example.com', 3306],
+      ['db.example.com', 3306],
+      ['10.0.1.20', 3306],
+      ['replica-2.example.com', 3307],
+    ]);
+    for (const [value, problem] of [
+      ['db"; x', 'is not a DNS name or IPv4 address'],
+      ['db\nmysql_servers=', 'is not a DNS name or IPv4 address'],
+      ['$(id)', 'is not a DNS name or IPv4 address'],
+      ['::1', 'is an IPv6 address, which is not supported'],
+      [`${'a'.repeat(64)}.example.com`, 'is not a DNS name or IPv4 address'],
+    ]) {
+      expect(() => substituteSecrets(cnfText, at({ PROXYSQL_PARAM_0: value, PROXYSQL_PARAM_1: '3306', PROXYSQL_PARAM_2: 'r' }))).toThrow(
+        `ProxySqlServiceProps.backend.writer.hostname (PROXYSQL_PARAM_0) ${problem}`,
+      );
+    }
+    for (const value of ['0', '65536', '3306, weight=0', ' 3306', '03306']) {
+      expect(() => substituteSecrets(cnfText, at({ PROXYSQL_PARAM_0: 'db', PROXYSQL_PARAM_1: value, PROXYSQL_PARAM_2: 'r' }))).toThrow(
+        'ProxySqlServiceProps.backend.writer.port (PROXYSQL_PARAM_1) is not a TCP port: use a whole number from 1 to 65535',
+      );
+    }
+  });
+
+  test('an Aurora cluster imported from parameters: its endpoint, domain and instances are checked at task start, never pasted', () => {
+    const { stack, vpc } = givenStack();
+    const endpoint = new CfnParameter(stack, 'ClusterEndpoint').valueAsString;
+    const cluster = rds.DatabaseCluster.fromDatabaseClusterAttributes(stack, 'Imported', {
+      clusterIdentifier: 'orders',
+      clusterEndpointAddress: endpoint,
+      port: 3306,
+      instanceIdentifiers: ['orders-1'],
+      securityGroups: [new ec2.SecurityGroup(stack, 'DbSg', { vpc })],
+    });
+    const port = new CfnParameter(stack, 'ClusterPort', { type: 'Number' }).valueAsNumber;
+    new ProxySqlService(stack, 'Proxy', { vpc, backend: ProxySqlBackend.auroraCluster(cluster, { port }), users: [{ username: 'app', secret: new secretsmanager.Secret(stack, 'S') }] });
+    const env = containerEnvironment(Template.fromStack(stack));
+    expect(typeof env.PROXYSQL_CONFIG_TEMPLATE).toBe('string');
+    for (const parameter of ['ClusterEndpoint', 'ClusterPort']) expect(env.PROXYSQL_CONFIG_TEMPLATE).not.toContain(parameter);
+    expect(env).toMatchObject({
+      PROXYSQL_PARAM_0_RULE: 'domain',
+      PROXYSQL_PARAM_1: { Ref: 'ClusterPort' },
+      PROXYSQL_PARAM_1_RULE: 'port',
+      PROXYSQL_PARAM_1_SOURCE: 'ProxySqlServiceProps.backend.port',
+      PROXYSQL_PARAM_2_RULE: 'host',
+      PROXYSQL_PARAM_2_SOURCE: 'ProxySqlServiceProps.backend (instance endpoint 0)',
+    });
+    expect(JSON.stringify(env.PROXYSQL_PARAM_2)).toContain('"Ref":"ClusterEndpoint"');
+    // the port, a libconfig int, unquoted in the Aurora pair and in each server row
+    expect(env.PROXYSQL_CONFIG_TEMPLATE).toContain('aurora_port={{param:PROXYSQL_PARAM_1}}');
+    expect(env.PROXYSQL_CONFIG_TEMPLATE).toContain('port={{param:PROXYSQL_PARAM_1}}, weight=');
+    const filled = parseLibconfig(substituteSecrets(env.PROXYSQL_CONFIG_TEMPLATE as string, {
+      ...(env as Record<string, string>),
+      PROXYSQL_ADMIN_PASSWORD: 'a', PROXYSQL_STATS_PASSWORD: 's', PROXYSQL_MONITOR_PASSWORD: 'm', PROXYSQL_USER_PASSWORD_0: 'u0',
+      PROXYSQL_PARAM_0: '.c9akciq32.eu-west-1.rds.amazonaws.com', PROXYSQL_PARAM_1: '3307', PROXYSQL_PARAM_2: 'orders-1.c9akciq32.eu-west-1.rds.amazonaws.com',
+    }));
+    expect((filled.mysql_aws_aurora_hostgroups as Array<Record<string, unknown>>)[0]).toMatchObject({ aurora_port: 3307, domain_name: '.c9akciq32.eu-west-1.rds.amazonaws.com' });
   });
 
   describe('the backend connection budget against the database’s max_connections', () => {

@@ -73,10 +73,36 @@ param() {
     int\ *) lo=${r#int } hi=${lo#* } lo=${lo%% *} why="must be a whole number from $lo to $hi $q"
       n=${v#"${v%%[! ]*}"} n=${n%"${n##*[! ]}"} && i=${n#-}
       case $i in '' | *[!0-9]*) ;; *) [ ${#i} -le 16 ] && [ "$n" -ge "$lo" ] && [ "$n" -le "$hi" ] && why= ;; esac ;;
+    host) host "$v" ;;
+    domain) case $v in .*) host "${v#.}" ;; *) false ;; esac || why='is not a dot and a DNS name (.<hash>.<region>.rds.amazonaws.com)' ;;
+    port) why='is not a TCP port: use a whole number from 1 to 65535' # unquoted in the file: digits only, no octal 0
+      case $v in [1-9] | [1-9]*[0-9]) case $v in *[!0-9]*) ;; *) [ ${#v} -gt 5 ] || [ "$v" -gt 65535 ] || why= ;; esac ;; esac ;;
     *) why="has no rule in $1_RULE (the ProxySqlService construct sets it)" ;;
   esac
   case $src in *"$nl"* | *"$cr"* | '') src=$1 ;; *) src="$src ($1)" ;; esac
   [ -z "$why" ] || die 78 "$src $why"
+  names="$names $1" # unset, as secrets are: a user name may come from one
+}
+
+# why := hostProblem()'s words for host $1 (src/config/rules.ts), empty for a DNS name or an IPv4 address
+host() {
+  why='is not a DNS name or IPv4 address: pass the host only, without scheme, port, path or spaces' h=$1
+  case $h in \[*\]) h=${h#?} h=${h%?} ;; esac
+  case ${h%%%*} in *[!0-9A-Fa-f.:]*) ;; *:*:*) why='is an IPv6 address, which is not supported: use a DNS name or an IPv4 address' && return 1 ;; esac
+  case $1 in
+    '') why='is empty: pass a DNS name or IPv4 address (e.g. the writer endpoint)' && return 1 ;;
+    *[!0-9.]*) case $1 in *[!A-Za-z0-9.-]* | .* | *. | *..* | -* | *- | *.-* | *-.*) return 1 ;; esac
+      [ ${#1} -le 253 ] || return 1; o=63 ;; # RFC 1123 labels
+    *) o=3 ;; # IPv4: four octets 0-255, no leading 0
+  esac
+  h=$1. n=0
+  while [ -n "$h" ]; do
+    l=${h%%.*} h=${h#*.} n=$((n + 1))
+    [ ${#l} -le $o ] || return 1
+    [ $o = 63 ] || case $l in [0-9] | [1-9][0-9] | 1[0-9][0-9] | 2[0-4][0-9] | 25[0-5]) ;; *) return 1 ;; esac
+  done
+  [ $o = 63 ] || [ $n = 4 ] || return 1
+  why=
 }
 
 # Same scan as substituteSecrets(), one pass: text that is not a well-formed placeholder is kept.

@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SecretKind } from '../../src/config/model';
-import { mysqlVariableProblem, mysqlVariableRule, usernameProblem, ValueRule, valueRuleProblem, valueRuleText } from '../../src/config/rules';
+import { hostProblem, mysqlVariableProblem, mysqlVariableRule, portProblem, usernameProblem, ValueRule, valueRuleProblem, valueRuleText } from '../../src/config/rules';
 import { deployValueProblem, deployValueRuleEnv, deployValueText, placeholderText, secretValueProblem, sourceEnv, substituteSecrets } from '../../src/config/secrets';
 import {
   ADMIN_PASSWORD_ENV,
@@ -174,8 +174,8 @@ const CASES = HOSTILE.flatMap(([label, value]) =>
 describe('entrypoint secret substitution', () => {
   it('is small, self-contained POSIX sh (it travels in a variable and runs through eval)', async () => {
     // It travels in the task definition (with the config template; ECS caps a task definition at 64 KiB, and
-    // test/proxysql-service.test.ts keeps the whole container definition under 48 KiB).
-    expect(Buffer.byteLength(SCRIPT)).toBeLessThan(11 * 1024);
+    // checkContainerDefinitionsSize keeps both containers under 60 KiB). 12 KiB since param checks hosts and ports.
+    expect(Buffer.byteLength(SCRIPT)).toBeLessThan(12 * 1024);
     expect(SCRIPT).not.toMatch(/^\s*(\.|source)\s/m);
     expect(SCRIPT).not.toMatch(/set -x|\[\[|\blocal\b|\bfunction\b/);
     expect((await run('/bin/sh', ['-n', '-c', SCRIPT])).status).toBe(0);
@@ -315,6 +315,15 @@ const PARAM_TEMPLATE = [
   '(',
   `  { username="${deployValueText({ param: `${DEPLOY_VALUE_ENV_PREFIX}0` })}", password="${placeholderText({ kind: 'mysql_user', env: USER0_ENV })}" }`,
   ')',
+  'mysql_servers=',
+  '(',
+  // a port is a libconfig int: its placeholder stands without quotes (src/config/render.ts)
+  `  { hostgroup=10, address="${deployValueText({ param: `${DEPLOY_VALUE_ENV_PREFIX}4` })}", port=${deployValueText({ param: `${DEPLOY_VALUE_ENV_PREFIX}5` })} }`,
+  ')',
+  'mysql_aws_aurora_hostgroups=',
+  '(',
+  `  { writer_hostgroup=10, reader_hostgroup=20, domain_name="${deployValueText({ param: `${DEPLOY_VALUE_ENV_PREFIX}6` })}" }`,
+  ')',
   '',
 ].join('\n');
 
@@ -323,7 +332,39 @@ const PARAM_RULES: Array<{ n: number; rule: ValueRule; source: string; ok: strin
   { n: 1, rule: mysqlVariableRule('init_connect'), source: 'ProxySqlServiceProps.mysqlVariables.init_connect', ok: "SET @a='x'" },
   { n: 2, rule: mysqlVariableRule('multiplexing'), source: 'ProxySqlServiceProps.mysqlVariables.multiplexing', ok: 'true' },
   { n: 3, rule: mysqlVariableRule('wait_timeout'), source: 'ProxySqlServiceProps.mysqlVariables.wait_timeout', ok: '28800000' },
+  { n: 4, rule: { kind: 'host' }, source: 'ProxySqlServiceProps.backend.writer.hostname', ok: 'db.example.com' },
+  { n: 5, rule: { kind: 'port' }, source: 'ProxySqlServiceProps.backend.writer.port', ok: '3306' },
+  { n: 6, rule: { kind: 'domain' }, source: 'ProxySqlServiceProps.backend (the Aurora instance domain)', ok: '.xyz.eu-west-1.rds.amazonaws.com' },
 ];
+
+/** Where the value of PARAM_RULES[n] stands in the parsed PARAM_TEMPLATE. */
+function readBack(cnf: Record<string, unknown>, n: number): unknown {
+  if (n === 0) return (cnf.mysql_users as Array<Record<string, unknown>>)[0].username;
+  if (n === 4) return (cnf.mysql_servers as Array<Record<string, unknown>>)[0].address;
+  if (n === 5) return String((cnf.mysql_servers as Array<Record<string, unknown>>)[0].port);
+  if (n === 6) return (cnf.mysql_aws_aurora_hostgroups as Array<Record<string, unknown>>)[0].domain_name;
+  return Object.values(record(cnf, 'mysql_variables'))[n];
+}
+
+/** What synth says of the same value given as a literal (undefined when it takes it). */
+function literalProblem(rule: ValueRule, source: string, value: string): string | undefined {
+  switch (rule.kind) {
+    case 'name':
+      return usernameProblem(value);
+    case 'host':
+      return hostProblem(value);
+    case 'port':
+      // a literal port is a number: only the text a number prints as is comparable
+      return String(Number(value)) === value ? portProblem(Number(value)) : 'not a number literal';
+    case 'domain':
+      // derived at synth from a literal cluster endpoint (src/config/aurora.ts); as text, a dot and a host
+      return value.startsWith('.') ? hostProblem(value.slice(1)) : 'no dot';
+    default: {
+      const finding = mysqlVariableProblem(source.split('.').at(-1) as string, value);
+      return finding && finding.problem;
+    }
+  }
+}
 
 function paramEnv(values: Partial<Record<number, string>> = {}): Record<string, string> {
   return Object.assign({}, ...PARAM_RULES.map(({ n, rule, source, ok }) => deployValue(n, rule, n in values ? values[n] : ok, source)));
@@ -335,9 +376,15 @@ const PARAM_VALUES: string[] = [
   'line1\nline2', 'cr\r', "SET @a='x'", 'SET @a="x"', '$(id) `id` $HOME', 'a&b\\1$&', '%s%n', '{{secret:admin:PROXYSQL_ADMIN_PASSWORD}}',
   '{{param:PROXYSQL_PARAM_0}}', '{{other}}', '*?[!a]', 'TRUE', 'False', '1', '0', 'yes', ' true', '28800000', '-1', '-0', '007',
   '1728000000', '1728000001', '1e3', ' 5', '5 ', '  -7  ', '\t5', '5\n', '- 5', '5 5', '  ', '--5', '-', '12345678901234567', '0x10',
+  // hosts, ports and Aurora domains: what synth's hostProblem/portProblem take and refuse
+  'db.example.com', 'DB-1.Example.COM', 'name.cluster-xyz.eu-west-1.rds.amazonaws.com', '.xyz.eu-west-1.rds.amazonaws.com',
+  '..xyz.rds.amazonaws.com', '.', '.-x.example', 'db"; x', 'db\nx', '$(id)', 'db$(id)', '127.0.0.1', '10.0.255.254', '999.1.1.1',
+  '01.2.3.4', '1.2.3', '1.2.3.4.', '1.2.3.4a', '::1', '[fe80::1]', 'fe80::1%eth0', '::ffff:10.0.0.1', 'db:3306', 'a:b:c', 'mysql://db',
+  'db.', '-db', 'db-', 'a..b', 'a_b.example', `${'a'.repeat(63)}.com`, `${'a'.repeat(64)}.com`, Array(51).fill('abcd').join('.'),
+  Array(50).fill('abcd').join('.'), '3306', '65535', '65536', '99999', '100000', '00', '0080', 'x'.repeat(300),
 ];
 
-describe('entrypoint: values given as CloudFormation tokens (user names, mysqlVariables)', () => {
+describe('entrypoint: values given as CloudFormation tokens (user names, mysqlVariables, backend hosts and ports)', () => {
   it('writes each checked value escaped, so the file reads back the exact value, as substituteSecrets does', async () => {
     const { env } = workdir();
     const values = { 0: 'App_user_9', 1: "SET @p='back\\slash, ends \\' $HOME `id` %s ü", 2: 'FALSE', 3: '-0' };
@@ -350,6 +397,8 @@ describe('entrypoint: values given as CloudFormation tokens (user names, mysqlVa
     const cnf = parseLibconfig(written);
     expect(record(cnf, 'mysql_variables')).toEqual({ monitor_password: 'mon-pw', init_connect: values[1], multiplexing: 'FALSE', wait_timeout: '-0' });
     expect(cnf.mysql_users).toEqual([{ username: 'App_user_9', password: 'user-pw' }]);
+    expect(cnf.mysql_servers).toEqual([{ hostgroup: 10, address: 'db.example.com', port: 3306 }]);
+    expect(cnf.mysql_aws_aurora_hostgroups).toEqual([{ writer_hostgroup: 10, reader_hostgroup: 20, domain_name: '.xyz.eu-west-1.rds.amazonaws.com' }]);
     expect(values[1]).toContain('\\');
   });
 
@@ -362,8 +411,9 @@ describe('entrypoint: values given as CloudFormation tokens (user names, mysqlVa
       for (const value of PARAM_VALUES) {
         const problem = valueRuleProblem(rule, value);
         // synth's own checks of a literal say the same (the literal's message adds the value)
-        if (rule.kind === 'name') expect(usernameProblem(value) === undefined).toBe(problem === undefined);
-        else expect(mysqlVariableProblem(source.split('.').at(-1) as string, value) === undefined).toBe(problem === undefined);
+        const literal = literalProblem(rule, source, value);
+        if (literal !== 'not a number literal') expect({ value, refused: literal !== undefined }).toEqual({ value, refused: problem !== undefined });
+        if (rule.kind === 'host' && problem !== undefined && value.trim() !== '') expect(literal).toBe(`'${value}' ${problem}`);
         if (problem === undefined) {
           accepted.push(value);
           continue;
@@ -389,9 +439,7 @@ describe('entrypoint: values given as CloudFormation tokens (user names, mysqlVa
         expect({ value, code: run.code, stderr: run.stderr }).toEqual({ value, code: 0, stderr: '' });
         const written = fs.readFileSync(env.PROXYSQL_CONFIG_PATH, 'utf8');
         expect(written).toBe(substituteSecrets(PARAM_TEMPLATE, all));
-        const cnf = parseLibconfig(written);
-        const read = n === 0 ? (cnf.mysql_users as Array<Record<string, unknown>>)[0].username : Object.values(record(cnf, 'mysql_variables'))[n];
-        expect(read).toBe(value);
+        expect({ value, read: readBack(parseLibconfig(written), n) }).toEqual({ value, read: value });
       }
       expect(accepted.length).toBeGreaterThan(0);
     },

@@ -4,8 +4,13 @@
  * the configuration; each default here states the measurement or source behind it.
  */
 import { READER_HOSTGROUP, userHostgroups, WRITER_HOSTGROUP } from '../constants';
-import type { AuroraBackendSpec, BackendSpec, EndpointsBackendSpec } from './build';
-import { MySqlAwsAuroraHostgroup, MySqlHostgroupAttributes, MySqlReplicationHostgroup, MySqlServer } from './model';
+import type { AuroraBackendSpec as AuroraSpec, BackendSpec as Spec, EndpointsBackendSpec as EndpointsSpec } from './build';
+import { DeployValue, MySqlAwsAuroraHostgroup, MySqlHostgroupAttributes, MySqlReplicationHostgroup, MySqlServer } from './model';
+
+// Hosts, ports and the Aurora domain may be values the entrypoint fills in (DeployValue): they are only copied here.
+type AuroraBackendSpec = AuroraSpec<DeployValue>;
+type BackendSpec = Spec<DeployValue>;
+type EndpointsBackendSpec = EndpointsSpec<DeployValue>;
 
 /**
  * The backend pool, chosen by measuring through a real ProxySQL (2.7.1) with backend TLS under a Lambda-like
@@ -141,7 +146,7 @@ function auroraUserPool(backend: AuroraBackendSpec, maxConnections: number, inde
 }
 
 function auroraServer(backend: AuroraBackendSpec, maxConnections: number) {
-  return (hostgroup: number, address: string, weight: number, comment: string, cap = maxConnections): MySqlServer => ({
+  return (hostgroup: number, address: string | DeployValue, weight: number, comment: string, cap = maxConnections): MySqlServer => ({
     hostgroup,
     address,
     port: backend.port,

@@ -44,31 +44,41 @@ export interface HostPort {
   readonly port: number;
 }
 
+/**
+ * A backend's endpoint. `V` is what may stand for a host or port known only at deploy time: the construct's
+ * {@link DeployValue} (a CloudFormation token, filled in and checked by the entrypoint); none elsewhere.
+ */
+export interface BackendEndpoint<V = never> {
+  readonly host: string | V;
+  readonly port: number | V;
+}
+
 /** Aurora MySQL: ProxySQL discovers the instances and follows the writer (`mysql_aws_aurora_hostgroups`). */
-export interface AuroraBackendSpec {
+export interface AuroraBackendSpec<V = never> {
   readonly kind: 'aurora';
   /** `.<hash>.<region>.rds.amazonaws.com`, see ./aurora.ts. */
-  readonly domainName: string;
-  readonly port: number;
+  readonly domainName: string | V;
+  readonly port: number | V;
   /** Instance endpoints known at deploy time; the first is taken as the writer until the monitor knows better. */
-  readonly instanceEndpoints: readonly string[];
+  readonly instanceEndpoints: ReadonlyArray<string | V>;
   /** Readers lagging more than this are shunned and reads go elsewhere (the writer at worst). */
   readonly maxReplicaLagMs: number;
   readonly useTls: boolean;
 }
 
 /** Explicit endpoints (RDS for MySQL with read replicas, any MySQL): roles by `read_only` (`mysql_replication_hostgroups`). */
-export interface EndpointsBackendSpec {
+export interface EndpointsBackendSpec<V = never> {
   readonly kind: 'endpoints';
-  readonly writer: HostPort;
-  readonly readers: readonly HostPort[];
+  readonly writer: BackendEndpoint<V>;
+  readonly readers: ReadonlyArray<BackendEndpoint<V>>;
   readonly checkType: `${ReplicationCheckType}`;
   /** Readers lagging more than this many seconds are shunned; 0 turns the lag check off. */
   readonly maxReplicaLagSeconds: number;
   readonly useTls: boolean;
 }
 
-export type BackendSpec = AuroraBackendSpec | EndpointsBackendSpec;
+/** The backend; with `V` = DeployValue, as buildProxySqlConfig takes it (hosts and ports given as tokens). */
+export type BackendSpec<V = never> = AuroraBackendSpec<V> | EndpointsBackendSpec<V>;
 
 /** An application user ProxySQL accepts and logs in to the backend with. */
 export interface UserSpec {
@@ -83,7 +93,8 @@ export interface UserSpec {
 }
 
 export interface ProxySqlConfigSpec {
-  readonly backend: BackendSpec;
+  /** Hosts, ports and the Aurora domain: literals, or DeployValues the entrypoint fills in. */
+  readonly backend: BackendSpec<DeployValue>;
   readonly users: readonly UserSpec[];
   readonly monitorUsername: string;
   /** @default - the monitor password placeholder (env PROXYSQL_MONITOR_PASSWORD) */

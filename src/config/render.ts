@@ -112,7 +112,7 @@ function renderValue(value: VariableValue): string {
     return `"${escapeLibconfigString(checkLiteral(value.prefix ?? ''))}${placeholderText(value)}"`;
   }
   // Never the value itself: the entrypoint checks it by its rule and escapes it at task start.
-  if (isDeployValue(value)) return `"${deployValueText(value)}"`;
+  if (isDeployValue(value)) return value.unquoted ? deployValueText(value) : `"${deployValueText(value)}"`;
   if (typeof value === 'boolean') return value ? 'true' : 'false';
   if (typeof value === 'number') {
     if (!Number.isInteger(value)) throw new Error(`proxysql.cnf takes whole numbers only, got ${value}`);

@@ -11,7 +11,6 @@
  * Plain TypeScript on the lowest floor: no aws-cdk-lib (constructs skip CloudFormation tokens themselves), no
  * mysql2, nothing from runtime/ or above.
  */
-import { isIPv6 } from 'node:net';
 import { MAX_IDLE_CLIENT_TIMEOUT_SECONDS, NLB_TCP_IDLE_TIMEOUT_SECONDS, SCHEMA_PATTERN, USERNAME_PATTERN } from '../constants';
 import { MYSQL_VARIABLES, MYSQL_VARIABLES_RELEASE } from './proxysql-variables';
 import { ReplicationCheckType } from './model';
@@ -60,7 +59,11 @@ export function shown(value: unknown): string {
 export function portProblem(value: unknown, options: { allowZero?: boolean } = {}): Problem {
   const min = options.allowZero ? 0 : 1;
   if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= 65535) return undefined;
-  return `${shown(value)} is not a TCP port: use a whole number from ${min} to 65535`;
+  return `${shown(value)} ${notAPort(min)}`;
+}
+
+function notAPort(min: number): string {
+  return `is not a TCP port: use a whole number from ${min} to 65535`;
 }
 
 /** A port given as text (an option or an environment variable): digits only, then {@link portProblem}. */
@@ -77,19 +80,35 @@ const HOSTNAME_PATTERN = new RegExp(`^(?=.{1,253}$)${LABEL}(?:\\.${LABEL})*$`);
 const OCTET = '(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])';
 const IPV4_PATTERN = new RegExp(`^${OCTET}(?:\\.${OCTET}){3}$`);
 
+const EMPTY_HOST = 'is empty: pass a DNS name or IPv4 address (e.g. the writer endpoint)';
+
 /**
  * A host ProxySQL, the bootstrap or a client connects to: a DNS name or an IPv4 address. IPv6 literals are refused
  * everywhere: the construct and the CLI never took them (ProxySQL's rendered `mysql_servers` and Aurora discovery
  * are only exercised with names and IPv4 here), and the benchmark, which did, now follows the stricter rule.
+ * The rule itself is {@link valueRuleProblem}'s `host`, which the entrypoint also runs on a host given as a token.
  */
 export function hostProblem(value: unknown): Problem {
   if (typeof value !== 'string') return `${shown(value)} is not a host name: pass a DNS name or IPv4 address as text`;
-  if (value.trim() === '') return 'is empty: pass a DNS name or IPv4 address (e.g. the writer endpoint)';
-  const bare = value.startsWith('[') && value.endsWith(']') ? value.slice(1, -1) : value;
-  if (isIPv6(bare)) return `'${value}' is an IPv6 address, which is not supported: use a DNS name or an IPv4 address`;
+  if (value.trim() === '') return EMPTY_HOST;
+  const problem = hostRuleProblem(value);
+  return problem && `${shown(value)} ${problem}`;
+}
+
+/**
+ * The `host` rule without the value in its words. Patterns only, no parser, so that the entrypoint's sh says the same
+ * of every value (runtime/proxysql/entrypoint.test.ts): IPv6 is told by its look (hex digits, dots and at least two
+ * colons, in brackets or with a %zone or not), which no name or IPv4 address has.
+ */
+function hostRuleProblem(value: string): Problem {
+  if (value === '') return EMPTY_HOST;
+  const bare = (value.startsWith('[') && value.endsWith(']') ? value.slice(1, -1) : value).split('%')[0];
+  if (/^[0-9A-Fa-f.:]*:[0-9A-Fa-f.:]*:[0-9A-Fa-f.:]*$/.test(bare)) {
+    return 'is an IPv6 address, which is not supported: use a DNS name or an IPv4 address';
+  }
   // All digits and dots reads as an IPv4 address, so it must be one (999.1.1.1 is not).
   if (/^[0-9.]+$/.test(value) ? IPV4_PATTERN.test(value) : HOSTNAME_PATTERN.test(value)) return undefined;
-  return `'${value}' is not a DNS name or IPv4 address: pass the host only, without scheme, port, path or spaces`;
+  return 'is not a DNS name or IPv4 address: pass the host only, without scheme, port, path or spaces';
 }
 
 export interface Endpoint {
@@ -420,21 +439,30 @@ export function mysqlVariableRule(name: string): ValueRule {
 
 /**
  * A rule for a value written into proxysql.cnf. A literal is checked at synth; a CloudFormation token (a CfnParameter
- * as a user name or a `mysqlVariables` value) reaches the container as an environment variable instead, and the
- * entrypoint (runtime/proxysql/entrypoint.sh, `param`) checks it by the same rule before it escapes it into the file:
+ * as a user name, a `mysqlVariables` value or a backend's host and port; an attribute such as a new cluster's
+ * endpoint) reaches the container as an environment variable instead, and the entrypoint
+ * (runtime/proxysql/entrypoint.sh, `param`) checks it by the same rule before it escapes it into the file; so is a
+ * user name read from its secret at task start:
  * - `name`: a user name, {@link USERNAME_PATTERN} (1-32 of A-Z, a-z, 0-9, _);
  * - `text`: any text ProxySQL's loader takes between double quotes (see {@link textProblem});
  * - `bool`: true, false, 1 or 0, any case;
- * - `int`: a whole number (digits, a leading minus, spaces around it: ProxySQL reads it with atoi) from min to max.
+ * - `int`: a whole number (digits, a leading minus, spaces around it: ProxySQL reads it with atoi) from min to max;
+ * - `host`: a DNS name or IPv4 address, {@link hostProblem}'s rule;
+ * - `domain`: a dot, then a host name: an Aurora instance domain (`.<hash>.<region>.rds.amazonaws.com`);
+ * - `port`: a TCP port, 1-65535, digits only and no leading zero: it is written without quotes (a libconfig int),
+ *   where a leading zero could read as octal.
  * The entrypoint writes each again in sh; runtime/proxysql/entrypoint.test.ts runs both on the same values.
  */
 export type ValueRule =
   | { readonly kind: 'name' }
   | { readonly kind: 'text' }
   | { readonly kind: 'bool' }
-  | { readonly kind: 'int'; readonly min: number; readonly max: number };
+  | { readonly kind: 'int'; readonly min: number; readonly max: number }
+  | { readonly kind: 'host' }
+  | { readonly kind: 'domain' }
+  | { readonly kind: 'port' };
 
-/** How a rule travels to the entrypoint (in `<ENV>_RULE`): `name`, `text`, `bool` or `int MIN MAX`. */
+/** How a rule travels to the entrypoint (in `<ENV>_RULE`): `name`, `text`, `bool`, `int MIN MAX`, `host`, `domain` or `port`. */
 export function valueRuleText(rule: ValueRule): string {
   return rule.kind === 'int' ? `int ${rule.min} ${rule.max}` : rule.kind;
 }
@@ -454,6 +482,14 @@ export function valueRuleProblem(rule: ValueRule, value: string): Problem {
       const n = /^ *-?[0-9]{1,16} *$/.test(value) ? Number(value) : NaN;
       return n >= rule.min && n <= rule.max ? undefined : `must be a whole number from ${rule.min} to ${rule.max} ${REFUSED}`;
     }
+    case 'host':
+      return hostRuleProblem(value);
+    case 'domain':
+      return value.startsWith('.') && hostRuleProblem(value.slice(1)) === undefined
+        ? undefined
+        : 'is not a dot and a DNS name (.<hash>.<region>.rds.amazonaws.com)';
+    case 'port':
+      return /^[1-9][0-9]{0,4}$/.test(value) && portProblem(Number(value)) === undefined ? undefined : notAPort(1);
   }
 }
 

@@ -48,7 +48,9 @@ export function sourceEnv(env: string): string {
 
 /** Parses `<ENV>_RULE` text back into a rule (undefined when it is not one): what the entrypoint's `param` accepts. */
 export function parseValueRule(text: string | undefined): ValueRule | undefined {
-  if (text === 'name' || text === 'text' || text === 'bool') return { kind: text };
+  const plain = ['name', 'text', 'bool', 'host', 'domain', 'port'] as const;
+  const kind = plain.find((k) => k === text);
+  if (kind !== undefined) return { kind };
   const int = /^int (-?[0-9]{1,16}) (-?[0-9]{1,16})$/.exec(text ?? '');
   return int ? { kind: 'int', min: Number(int[1]), max: Number(int[2]) } : undefined;
 }

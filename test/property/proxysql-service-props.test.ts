@@ -146,7 +146,7 @@ function templateProblems(template: Template, s: Scenario, verdict: Verdict): st
   const users = cnf.mysql_users as Array<Record<string, unknown>>;
   check(users.length === verdict.userCount, `${users.length} mysql_users for ${verdict.userCount} users`);
   (s.users ?? DEFAULT_USERS).forEach((u, i) => {
-    const expected = u.username ?? `{{secret:mysql_user:PROXYSQL_USER_NAME_${i}}}`;
+    const expected = u.username ?? `{{param:PROXYSQL_USER_NAME_${i}}}`;
     check(users[i]?.username === expected, `mysql_users[${i}].username ${String(users[i]?.username)}, expected ${expected}`);
     check(users[i]?.password === `{{secret:mysql_user:PROXYSQL_USER_PASSWORD_${i}}}`, `mysql_users[${i}].password is not its placeholder`);
   });

@@ -2,9 +2,11 @@
  * Through a real ProxySQL running the project's own rendered configuration (backend TLS on, the app user with
  * REQUIRE SSL): sessions that set state read it back, and sessions without state still read from the replica.
  */
+import * as dns from 'node:dns/promises';
+import * as os from 'node:os';
 import * as mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mysqlVariableRule, valueRuleText } from '../../src/config/rules';
+import { hostProblem, mysqlVariableRule, valueRuleText } from '../../src/config/rules';
 import { deployValueRuleEnv, sourceEnv } from '../../src/config/secrets';
 import { DEFAULT_READ_YOUR_WRITES_STATEMENTS } from '../../src/config/session-state';
 import { DEPLOY_VALUE_ENV_PREFIX } from '../../src/constants';
@@ -24,11 +26,25 @@ const TOKEN_VALUES = {
 };
 const tokenEnv = (name: keyof typeof TOKEN_VALUES) => `${DEPLOY_VALUE_ENV_PREFIX}${Object.keys(TOKEN_VALUES).indexOf(name)}`;
 
+/**
+ * The writer's host name and port given as tokens too (`ProxySqlBackend.endpoints({ writer: { hostname: param } })`):
+ * this machine's name where it resolves to the loopback the primary listens on, else the IPv4 address (a host by
+ * the same rule). Not `localhost`: the client library would take the Unix socket.
+ */
+async function writerName(): Promise<string> {
+  const name = os.hostname();
+  const found = await dns.lookup(name, { family: 4 }).catch(() => undefined);
+  return found?.address === '127.0.0.1' && hostProblem(name) === undefined ? name : '127.0.0.1';
+}
+
 describe('session state through a real ProxySQL', () => {
   let lab: Lab;
+  let writer: string;
   beforeAll(async () => {
     const names = Object.keys(TOKEN_VALUES) as Array<keyof typeof TOKEN_VALUES>;
+    writer = await writerName();
     lab = await startLab({
+      writerAsDeployValues: { host: writer },
       mysqlVariables: Object.fromEntries(names.map((name) => [name, { param: tokenEnv(name) }])),
       environment: Object.assign({}, ...names.map((name) => ({
         [tokenEnv(name)]: TOKEN_VALUES[name].value,
@@ -122,6 +138,20 @@ describe('session state through a real ProxySQL', () => {
     } finally {
       await admin.end();
     }
+  });
+
+  it('a writer host name and port given as tokens are checked by the host and port rules and loaded as given', async () => {
+    expect(lab.proxy.template).toMatch(/address="\{\{param:PROXYSQL_PARAM_90\}\}", port=\{\{param:PROXYSQL_PARAM_91\}\}/);
+    expect(lab.proxy.template).not.toContain(`port=${lab.topology.primary.port}`);
+    const admin = await lab.proxy.admin();
+    try {
+      const [rows] = await admin.query<mysql.RowDataPacket[]>('SELECT hostgroup_id AS hg, hostname AS h, port AS p FROM runtime_mysql_servers WHERE hostgroup_id = 10');
+      expect(rows.map((r) => [Number(r.hg), r.h, Number(r.p)])).toEqual([[10, writer, lab.topology.primary.port]]);
+    } finally {
+      await admin.end();
+    }
+    // and the writer is served through that name: a session with state is pinned to it
+    expect((await session(['CREATE TEMPORARY TABLE t3 (id INT)', 'SELECT @@server_id']))[1]).toBe(PRIMARY_SERVER_ID);
   });
 
   it('the read-only stats login works with its own password only, not the admin password', async () => {
